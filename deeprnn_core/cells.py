@@ -1,0 +1,158 @@
+"""One layer of each cell type over a whole sequence, forward and exact backward.
+
+Arrays carry a leading stack axis S (independent networks run side by side, as a depth sweep
+over seeds does; S = 1 for a single trace): a sequence is (T, S, B, width), a weight (S, in, out).
+The input projection of every step is one matmul before the time loop; the loop does only what
+depends on the previous step. Torch's gate order: GRU (r, z, n), LSTM (i, f, g, o).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+LN_EPS = 1e-5  # torch.nn.LayerNorm's default eps
+
+
+@dataclass
+class LayerWeights:
+    """One layer's weights stacked over S, laid out for ``x @ w``."""
+
+    cell: str  # rnn, gru or lstm
+    activation: str  # phi_l of an rnn cell
+    residual: bool  # add the layer's input to its state
+    w_ih: np.ndarray  # (S, n_in, G*h) = W_xh^(l)
+    w_hh: np.ndarray  # (S, h, G*h)    = W_hh^(l)
+    b_ih: np.ndarray | None  # (S, 1, G*h)
+    b_hh: np.ndarray | None  # (S, 1, G*h)
+    ln_weight: np.ndarray | None = None  # (S, 1, h) LayerNorm gain
+    ln_bias: np.ndarray | None = None  # (S, 1, h) LayerNorm bias
+
+
+@dataclass
+class LayerRecord:
+    """What a layer's forward pass keeps for the figures and for its backward pass."""
+
+    hidden: np.ndarray  # (T, S, B, h) H_t^(l)
+    preact: np.ndarray  # (T, S, B, h) A_t^(l) (candidate's pre-activation in gated cells)
+    h0: np.ndarray  # (S, B, h) initial state
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # gates, cell state, LN stats
+
+
+def _phi(name: str, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    if name == "tanh":
+        return np.tanh(a, out=out)
+    if name == "relu":
+        return np.maximum(a, 0.0, out=out)
+    if name == "sigmoid":
+        return _sigmoid(a, out)
+    out[...] = a
+    return out
+
+
+def _dphi(name: str, a: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """phi'(A) from A and F = phi(A), for every step at once."""
+    if name == "tanh":
+        return 1.0 - f * f
+    if name == "relu":
+        return (a > 0).astype(a.dtype)
+    if name == "sigmoid":
+        return f * (1.0 - f)
+    return np.ones_like(a)
+
+
+def _sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    # 0.5 * (1 + tanh(a / 2)) never overflows, unlike 1 / (1 + exp(-a))
+    out = np.multiply(a, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def forward_layer(
+    w: LayerWeights, inp: np.ndarray, h0: np.ndarray, c0: np.ndarray | None
+) -> LayerRecord:
+    """Run one layer over the sequence ``inp`` (T, S, B, n_in) from state ``h0`` (S, B, h)."""
+    proj = inp @ w.w_ih  # (T, S, B, G*h): H_t^(l-1) W_xh^(l) for every t
+    if w.b_ih is not None:  # b_hh joins here too, but for GRU, whose r gates part of it
+        proj += w.b_ih if w.cell == "gru" else w.b_ih + w.b_hh
+    h = h0.shape[-1]
+    hidden = np.empty(proj.shape[:-1] + (h,), dtype=proj.dtype)  # (T, S, B, h)
+    rec = LayerRecord(hidden, np.empty_like(hidden), h0)
+    res = inp if w.residual else None
+    if w.cell == "rnn":
+        _forward_rnn(w, proj, rec, res)
+    elif w.cell == "gru":
+        _forward_gru(w, proj, rec, res, h)
+    else:
+        _forward_lstm(w, proj, rec, res, h, c0)
+    return rec
+
+
+def _forward_rnn(w: LayerWeights, proj, rec: LayerRecord, res) -> None:
+    hidden, preact, h_prev = rec.hidden, rec.preact, rec.h0
+    act = rec.extra["phi"] = np.empty_like(hidden) if res is not None else hidden
+    if w.ln_weight is not None:
+        xhat = rec.extra["ln_xhat"] = np.empty_like(hidden)
+        rstd = rec.extra["ln_rstd"] = np.empty(hidden.shape[:-1] + (1,), dtype=hidden.dtype)
+    for t in range(proj.shape[0]):
+        z = proj[t] + h_prev @ w.w_hh  # (S, B, h)
+        if w.ln_weight is not None:
+            z -= z.mean(-1, keepdims=True)
+            rstd[t] = 1.0 / np.sqrt((z * z).mean(-1, keepdims=True) + LN_EPS)
+            np.multiply(z, rstd[t], out=xhat[t])
+            z = xhat[t] * w.ln_weight + w.ln_bias
+        preact[t] = z
+        _phi(w.activation, z, act[t])
+        if res is not None:
+            np.add(act[t], res[t], out=hidden[t])
+        h_prev = hidden[t]
+
+
+def _forward_gru(w: LayerWeights, proj, rec: LayerRecord, res, h: int) -> None:
+    hidden, h_prev = rec.hidden, rec.h0
+    r = rec.extra["r"] = np.empty_like(hidden)
+    z = rec.extra["z"] = np.empty_like(hidden)
+    n = rec.extra["n"] = np.empty_like(hidden)
+    ghn = rec.extra["gh_n"] = np.empty_like(hidden)  # h_{t-1} W_hn + b_hn, which r gates
+    for t in range(proj.shape[0]):
+        gh = h_prev @ w.w_hh  # (S, B, 3h)
+        if w.b_hh is not None:
+            gh += w.b_hh
+        p = proj[t]
+        _sigmoid(p[..., :h] + gh[..., :h], r[t])
+        _sigmoid(p[..., h : 2 * h] + gh[..., h : 2 * h], z[t])
+        ghn[t] = gh[..., 2 * h :]
+        a_n = p[..., 2 * h :] + r[t] * ghn[t]  # W_in x + b_in + r * (W_hn h + b_hn)
+        rec.preact[t] = a_n
+        np.tanh(a_n, out=n[t])
+        hidden[t] = n[t] + z[t] * (h_prev - n[t])  # (1 - z) n + z h_{t-1}
+        if res is not None:
+            hidden[t] += res[t]
+        h_prev = hidden[t]
+
+
+def _forward_lstm(w: LayerWeights, proj, rec: LayerRecord, res, h: int, c0) -> None:
+    hidden, h_prev = rec.hidden, rec.h0
+    c_prev = np.zeros_like(h_prev) if c0 is None else c0
+    rec.extra["c0"] = c_prev
+    gates = {k: np.empty_like(hidden) for k in ("i", "f", "g", "o")}
+    rec.extra.update(gates)
+    cell = rec.extra["cell"] = np.empty_like(hidden)
+    tcell = rec.extra["tanh_cell"] = np.empty_like(hidden)
+    i, f, g, o = gates["i"], gates["f"], gates["g"], gates["o"]
+    for t in range(proj.shape[0]):
+        a = proj[t] + h_prev @ w.w_hh  # (S, B, 4h)
+        _sigmoid(a[..., :h], i[t])
+        _sigmoid(a[..., h : 2 * h], f[t])
+        rec.preact[t] = a[..., 2 * h : 3 * h]
+        np.tanh(rec.preact[t], out=g[t])
+        _sigmoid(a[..., 3 * h :], o[t])
+        np.add(f[t] * c_prev, i[t] * g[t], out=cell[t])
+        np.tanh(cell[t], out=tcell[t])
+        np.multiply(o[t], tcell[t], out=hidden[t])
+        if res is not None:
+            hidden[t] += res[t]
+        h_prev, c_prev = hidden[t], cell[t]

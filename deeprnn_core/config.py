@@ -1,0 +1,84 @@
+"""The architecture of a deep RNN: one small frozen dataclass, validated on construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
+CELLS = ("rnn", "gru", "lstm")
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # pre-activation blocks per cell, in torch's gate order
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """A stacked RNN of ``num_layers`` cells, H_t^(0) = X_t, O_t = H_t^(L) W_hq + b_q.
+
+    ``activation`` and ``cell`` take one name for every layer or a tuple with one per layer.
+    """
+
+    num_layers: int = 4  # L, the depth: layers stacked between X_t and O_t
+    input_size: int = 8  # d, width of X_t
+    hidden_size: int = 32  # h, width of every H_t^(l)
+    output_size: int = 1  # q, width of O_t
+    activation: str | tuple[str, ...] = "tanh"  # phi_l of the plain rnn cells
+    cell: str | tuple[str, ...] = "rnn"  # per layer: rnn (the seed's formula), gru or lstm
+    bias: bool = True  # b_h^(l) present (torch keeps it as bias_ih + bias_hh)
+    residual: bool = False  # H_t^(l) += H_t^(l-1) where widths match (not at l=1 if d != h)
+    layer_norm: bool = False  # A_t^(l) = LayerNorm(...) with learnable gain/bias (rnn cells)
+    dropout: float = 0.0  # p of dropout on H_t^(l) fed to layer l+1, l < L (as nn.RNN)
+
+    def __post_init__(self) -> None:
+        for name in ("num_layers", "input_size", "hidden_size", "output_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        for name in ("bias", "residual", "layer_norm"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
+            raise TypeError(f"dropout must be a float, got {self.dropout!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        self._check_per_layer("activation", ACTIVATIONS)
+        self._check_per_layer("cell", CELLS)
+        if self.layer_norm and any(c != "rnn" for c in self.cells):
+            raise ValueError(
+                f"layer_norm applies to rnn cells only; cell is {self.cell!r} "
+                "(gated cells have their own normalisation of the state)"
+            )
+
+    def _check_per_layer(self, name: str, allowed: tuple[str, ...]) -> None:
+        value = getattr(self, name)
+        names = (value,) if isinstance(value, str) else value
+        if not isinstance(names, tuple) or not all(isinstance(v, str) for v in names):
+            raise TypeError(f"{name} must be a str or a tuple of str, got {value!r}")
+        if not isinstance(value, str) and len(names) != self.num_layers:
+            raise ValueError(
+                f"{name} must name one value or one per layer; "
+                f"expected {self.num_layers}, got {len(names)}"
+            )
+        for v in names:
+            if v not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {v!r}")
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """phi_l for l = 1..L (gated layers ignore it)."""
+        a = self.activation
+        return (a,) * self.num_layers if isinstance(a, str) else a
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """The cell type of each layer l = 1..L."""
+        c = self.cell
+        return (c,) * self.num_layers if isinstance(c, str) else c
+
+    def layer_input_size(self, layer: int) -> int:
+        """Width of the input of layer ``layer`` (0-based): d for the first, h above."""
+        return self.input_size if layer == 0 else self.hidden_size
+
+    def has_residual(self, layer: int) -> bool:
+        """Whether layer ``layer`` (0-based) adds its input to its state."""
+        return self.residual and self.layer_input_size(layer) == self.hidden_size

@@ -1,0 +1,234 @@
+"""Run a deep RNN step by step and keep everything: every H_t^(l) and its exact gradient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from deeprnn_core import engine
+from deeprnn_core.config import RNNConfig
+from deeprnn_core.model import Model
+
+DTYPES = ("float64", "float32")
+
+
+@dataclass(eq=False)
+class Trace:
+    """Everything one forward and backward pass computed. L layers, T steps, batch B, width h.
+
+    Per-layer arrays are indexed [l - 1, t - 1]. A cell that overflowed holds inf or nan; the
+    ``nonfinite_*`` masks say where, and ``overflow`` says where it began.
+    """
+
+    config: RNNConfig  # the architecture that ran
+    loss_kind: str  # "last": MSE of O_T only; "all": sum over t of the MSE of O_t
+    dtype: str  # "float64" or "float32", the precision of every array here
+    input: np.ndarray  # (T, B, d) X_t = H_t^(0)
+    target: np.ndarray  # (T, B, q) Y_t
+    hidden: np.ndarray  # (L, T, B, h) H_t^(l)
+    preact: np.ndarray  # (L, T, B, h) A_t^(l), input of phi_l (gated: candidate's, GRU n, LSTM g)
+    output: np.ndarray  # (T, B, q) O_t = H_t^(L) W_hq + b_q
+    loss: float  # the loss
+    grad_output: np.ndarray  # (T, B, q) dLoss/dO_t
+    grad_hidden: np.ndarray  # (L, T, B, h) G_t^(l) = dLoss/dH_t^(l), total: through time and depth
+    grad_preact: np.ndarray  # (L, T, B, h) dLoss/dA_t^(l)
+    param_grads: dict[str, np.ndarray]  # dLoss/dparam (after clipping), torch names and shapes
+    grad_norm: float  # global norm of all parameter gradients, before clipping
+    grad_norm_clipped: float  # the same after clipping (equal when clip_norm is None)
+    clip_norm: float | None  # max_norm of clip_grad_norm_, or None
+    cell_state: np.ndarray | None = None  # (L, T, B, h) C_t^(l) of LSTM layers (nan elsewhere)
+    grad_cell_state: np.ndarray | None = None  # (L, T, B, h) dLoss/dC_t^(l), total (LSTM)
+    gates: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (L, T, B, h), nan where
+    # the layer has no such gate: GRU r, z, n; LSTM i, f, g, o
+    dropout_masks: np.ndarray | None = None  # (L-1, T, B, h) mask * 1/(1-p) on H^(l) fed up
+
+    @property
+    def nonfinite_hidden(self) -> np.ndarray:
+        """(L, T) bool: H_t^(l) holds inf or nan."""
+        return ~np.isfinite(self.hidden).all(axis=(2, 3))
+
+    @property
+    def nonfinite_grad(self) -> np.ndarray:
+        """(L, T) bool: G_t^(l) holds inf or nan."""
+        return ~np.isfinite(self.grad_hidden).all(axis=(2, 3))
+
+    @property
+    def overflow(self) -> str | None:
+        """Where inf / nan first appeared, in computation order, or None if nowhere."""
+        bad = self.nonfinite_hidden
+        if bad.any():
+            l, t = _first(bad, forward=True)
+            return f"forward pass: H_{t}^({l}) overflowed (layer {l}, step {t})"
+        if not np.isfinite(self.output).all() or not np.isfinite(self.loss):
+            return "forward pass: the output O_t or the loss overflowed"
+        bad = self.nonfinite_grad
+        if bad.any():
+            l, t = _first(bad, forward=False)
+            return f"backward pass: G_{t}^({l}) overflowed (layer {l}, step {t})"
+        return None
+
+
+def _first(bad: np.ndarray, forward: bool) -> tuple[int, int]:
+    """(l, t), 1-based, of the first bad cell: forward runs layer by layer upward, t ascending;
+    backward runs layer by layer downward, t descending."""
+    layers = range(bad.shape[0]) if forward else range(bad.shape[0] - 1, -1, -1)
+    for k in layers:
+        steps = np.flatnonzero(bad[k])
+        if steps.size:
+            return k + 1, int(steps[0] if forward else steps[-1]) + 1
+    raise ValueError("no bad cell")
+
+
+def trace(
+    model: Model,
+    x,
+    y=None,
+    loss: str = "last",
+    *,
+    dtype: str = "float64",
+    training: bool = True,
+    dropout_seed: int = 0,
+    clip_norm: float | None = None,
+    h0=None,
+    c0=None,
+) -> Trace:
+    """Run ``model`` on ``x`` and backpropagate the MSE loss exactly.
+
+    Args:
+        model: the network.
+        x: (T, B, d) input, numpy or torch, time-major.
+        y: (T, B, q) target; zeros when None.
+        loss: "last" (MSE of O_T against Y_T) or "all" (sum over t of MSE of O_t against Y_t);
+            MSE takes the mean over the batch and output units, as torch's MSELoss.
+        dtype: "float64" (default, widest range) or "float32".
+        training: dropout is on (config.dropout > 0) only in training mode, as torch.
+        dropout_seed: seeds the dropout masks, which the trace returns.
+        clip_norm: clip the parameter gradients to this global norm (clip_grad_norm_).
+        h0, c0: (L, B, h) initial hidden / LSTM cell states; zeros when None.
+    Returns:
+        a Trace with every H_t^(l), G_t^(l) and parameter gradient.
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a deeprnn_core.Model, got {type(model).__name__}")
+    c = model.config
+    if loss not in engine.LOSSES:
+        raise ValueError(f"loss must be one of {engine.LOSSES}, got {loss!r}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if clip_norm is not None and not (np.isfinite(clip_norm) and clip_norm > 0):
+        raise ValueError(f"clip_norm must be a finite number > 0 or None, got {clip_norm}")
+    L, h = c.num_layers, c.hidden_size
+    x = _sequence("x", x, c.input_size, "input_size", dtype)
+    T, B = x.shape[:2]
+    if y is None:
+        y = np.zeros((T, B, c.output_size), dtype=dtype)
+    y = _sequence("y", y, c.output_size, "output_size", dtype)
+    if y.shape[:2] != (T, B):
+        raise ValueError(f"y must have shape (T, B, q) = {(T, B, c.output_size)}, got {y.shape}")
+    h0 = _state("h0", h0, (L, B, h), dtype)
+    c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
+    layers = engine.stack_layers(c, [model.params], dtype)
+    head_w = model.params["head.weight"].T[None].astype(dtype)  # (1, h, q)
+    head_b = model.params["head.bias"][None, None].astype(dtype)  # (1, 1, q)
+    rng = np.random.default_rng([int(dropout_seed), 1]) if training and c.dropout else None
+    with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
+        fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
+        top = fwd.records[-1].hidden
+        output, losses, grad_output = engine.head_loss(top, head_w, head_b, y[:, None], loss)
+        grads = engine.backward(layers, fwd, grad_output @ head_w.swapaxes(-1, -2))
+        param_grads = {}
+        for k, g in enumerate(grads):
+            param_grads.update({f"{n}_l{k}": v[0] for n, v in g.params.items()})
+        param_grads["head.weight"] = np.einsum("tbq,tbh->qh", grad_output[:, 0], top[:, 0])
+        param_grads["head.bias"] = grad_output[:, 0].sum(axis=(0, 1))
+        norm = float(
+            np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in param_grads.values()))
+        )
+        clipped = norm
+        if clip_norm is not None:
+            coef = min(clip_norm / (norm + 1e-6), 1.0)  # exactly torch's clip_grad_norm_
+            param_grads = {k: v * v.dtype.type(coef) for k, v in param_grads.items()}
+            clipped = norm * coef
+    layer_field = lambda name: np.stack([getattr(r, name)[:, 0] for r in fwd.records])  # noqa: E731
+    out = Trace(
+        config=c,
+        loss_kind=loss,
+        dtype=dtype,
+        input=x,
+        target=y,
+        hidden=layer_field("hidden"),
+        preact=layer_field("preact"),
+        output=output[:, 0],
+        loss=float(losses[0]),
+        grad_output=grad_output[:, 0],
+        grad_hidden=np.stack([g.grad_hidden[:, 0] for g in grads]),
+        grad_preact=np.stack([g.grad_preact[:, 0] for g in grads]),
+        param_grads={k: param_grads[k] for k in model.params},
+        grad_norm=norm,
+        grad_norm_clipped=clipped,
+        clip_norm=clip_norm,
+    )
+    _attach_gated(out, fwd, grads)
+    if any(m is not None for m in fwd.masks):
+        out.dropout_masks = np.stack([m[:, 0] for m in fwd.masks[:-1]])
+    return out
+
+
+def _attach_gated(out: Trace, fwd: engine.Forward, grads) -> None:
+    """Fill the LSTM cell states and the gate activations, nan where a layer lacks them."""
+    cells = out.config.cells
+    nan = lambda: np.full_like(out.hidden, np.nan)  # noqa: E731
+    if "lstm" in cells:
+        out.cell_state, out.grad_cell_state = nan(), nan()
+    for k, (cell, rec) in enumerate(zip(cells, fwd.records)):
+        names = {"gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}.get(cell, ())
+        for name in names:
+            out.gates.setdefault(name, nan())[k] = rec.extra[name][:, 0]
+        if cell == "lstm":
+            out.cell_state[k] = rec.extra["cell"][:, 0]
+            out.grad_cell_state[k] = grads[k].grad_cell[:, 0]
+
+
+def _s(a: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None else a[:, None]
+
+
+def _sequence(name: str, value, width: int, width_name: str, dtype: str) -> np.ndarray:
+    """Check a (T, B, width) sequence and return it as a numpy array of ``dtype``."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(value).__name__}")
+    if value.ndim != 3:
+        raise ValueError(
+            f"{name} must have 3 dimensions (T, B, {width_name}), got shape {value.shape}"
+        )
+    if value.shape[0] < 1 or value.shape[1] < 1:
+        raise ValueError(f"{name} must have T >= 1 and B >= 1, got shape {value.shape}")
+    if value.shape[2] != width:
+        raise ValueError(
+            f"{name}.shape[-1] must be equal to {width_name}. "
+            f"Expected {width}, got {value.shape[2]}"
+        )
+    if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+        raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+    if not np.isfinite(value).all():
+        raise ValueError(
+            f"{name} must be finite, got {int((~np.isfinite(value)).sum())} inf/nan values"
+        )
+    return np.ascontiguousarray(value, dtype=dtype)
+
+
+def _state(name: str, value, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    if value is None:
+        return np.zeros(shape, dtype=dtype)
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    value = np.asarray(value)
+    if value.shape != shape:
+        raise ValueError(f"{name} must have shape (L, B, h) = {shape}, got {value.shape}")
+    if not np.isfinite(value).all():
+        raise ValueError(f"{name} must be finite, got inf or nan")
+    return value.astype(dtype)

@@ -1,0 +1,200 @@
+"""Summaries over traces that the app draws: norms, attenuation, timescales, depth sweeps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from deeprnn_core import engine
+from deeprnn_core.config import GATES, RNNConfig
+from deeprnn_core.init import init_params
+from deeprnn_core.model import Model
+from deeprnn_core.signals import make_signal
+from deeprnn_core.trace import Trace, trace
+
+
+def stable_norm(a: np.ndarray, axis) -> np.ndarray:
+    """Euclidean norm over ``axis`` that does not overflow for huge finite entries;
+    inf stays inf and nan stays nan."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(a), axis=axis, keepdims=True)
+        safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+        norm = np.sqrt(np.sum((a / safe) ** 2, axis=axis, keepdims=True)) * safe
+        norm = np.where(np.isinf(scale), np.inf, norm)
+        norm = np.where(np.isnan(a).any(axis=axis, keepdims=True), np.nan, norm)
+    return np.squeeze(norm, axis=axis)
+
+
+def cell_norms(tr: Trace) -> tuple[np.ndarray, np.ndarray]:
+    """(|H_t^(l)|, |G_t^(l)|), each (L, T): Frobenius norms over batch and units."""
+    return stable_norm(tr.hidden, (2, 3)), stable_norm(tr.grad_hidden, (2, 3))
+
+
+def param_grad_norms(tr: Trace) -> dict[str, np.ndarray]:
+    """Per-layer norms (L,) of dLoss/dW_xh^(l) (the path through depth) and dLoss/dW_hh^(l)
+    (the path through time)."""
+    L = tr.config.num_layers
+    return {
+        "W_xh": np.array([stable_norm(tr.param_grads[f"weight_ih_l{k}"], None) for k in range(L)]),
+        "W_hh": np.array([stable_norm(tr.param_grads[f"weight_hh_l{k}"], None) for k in range(L)]),
+    }
+
+
+def attenuation(tr: Trace) -> float:
+    """|G_1^(1)| / |G_T^(L)|: how much of the gradient at the top-right cell reaches the
+    bottom-left one (below 1: vanishing; above 1: exploding; nan if either overflowed)."""
+    grad = cell_norms(tr)[1]
+    with np.errstate(all="ignore"):
+        return float(grad[0, 0] / grad[-1, -1])
+
+
+def layer_timescales(tr: Trace) -> tuple[np.ndarray, np.ndarray]:
+    """Per layer (L,): the lag-1 autocorrelation of H_t^(l) over time (mean over units and
+    samples) and the timescale -1 / ln(rho) in steps it implies (inf for rho >= 1, 0 for
+    rho <= 0, nan when T < 3 or the layer is constant or overflowed)."""
+    hidden = tr.hidden.astype(np.float64)  # (L, T, B, h)
+    L = hidden.shape[0]
+    rho = np.full(L, np.nan)
+    if hidden.shape[1] >= 3:
+        with np.errstate(all="ignore"):
+            centred = hidden - hidden.mean(axis=1, keepdims=True)
+            num = (centred[:, 1:] * centred[:, :-1]).sum(axis=1)
+            den = (centred * centred).sum(axis=1)
+            per_unit = np.where(den > 1e-12, num / den, np.nan)  # (L, B, h)
+            valid = np.isfinite(per_unit).any(axis=(1, 2))
+            rho[valid] = np.nanmean(per_unit[valid], axis=(1, 2))
+    with np.errstate(all="ignore"):
+        tau = np.where(rho >= 1, np.inf, np.where(rho <= 0, 0.0, -1.0 / np.log(rho)))
+    return rho, np.where(np.isnan(rho), np.nan, tau)
+
+
+def flops_per_step(config: RNNConfig, batch: int = 1) -> int:
+    """Multiply-adds x 2 of one time step through every layer and the head: O(L h^2)."""
+    h, total = config.hidden_size, 0
+    for k, cell in enumerate(config.cells):
+        total += 2 * batch * GATES[cell] * h * (config.layer_input_size(k) + h)
+    return total + 2 * batch * h * config.output_size
+
+
+def time_trace(model: Model, x: np.ndarray, repeats: int = 3, **kwargs) -> float:
+    """Median wall time in seconds of ``trace(model, x, **kwargs)`` over ``repeats`` runs."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        trace(model, x, **kwargs)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+@dataclass(frozen=True)
+class DepthSweep:
+    """For depth L = 1..L_max and each seed: the gradient norms at the two ends of the grid."""
+
+    depths: np.ndarray  # (L_max,) 1..L_max
+    seeds: np.ndarray  # (S,)
+    grad_first: np.ndarray  # (S, L_max) |G_1^(1)| of the depth-L network
+    grad_last: np.ndarray  # (S, L_max) |G_T^(L)| of the depth-L network
+
+    @property
+    def ratio(self) -> np.ndarray:
+        """(S, L_max) |G_1^(1)| / |G_T^(L)| (nan where a run overflowed)."""
+        with np.errstate(all="ignore"):
+            r = self.grad_first / self.grad_last
+        return np.where(np.isfinite(r), r, np.nan)
+
+    def quantiles(self, q=(0.25, 0.5, 0.75)) -> np.ndarray:
+        """(len(q), L_max) quantiles of the ratio over the seeds that did not overflow."""
+        r = self.ratio
+        out = np.full((len(q), r.shape[1]), np.nan)
+        ok = np.isfinite(r).any(axis=0)
+        if ok.any():
+            out[:, ok] = np.nanquantile(r[:, ok], q, axis=0)
+        return out
+
+    @property
+    def exploded(self) -> np.ndarray:
+        """(L_max,) number of seeds whose run at that depth overflowed."""
+        return (~np.isfinite(self.ratio)).sum(axis=0)
+
+
+def depth_sweep(
+    config: RNNConfig,
+    max_layers: int,
+    seeds,
+    steps: int,
+    *,
+    scheme: str = "torch",
+    recurrent_gain: float = 1.0,
+    input_gain: float = 1.0,
+    bias_scale: float = 1.0,
+    signal: str = "noise",
+    batch: int = 1,
+    loss: str = "last",
+    dtype: str = "float64",
+    progress: Callable[[float], None] | None = None,
+) -> DepthSweep:
+    """Gradient reaching (t=1, l=1) relative to the one at (T, L), for L = 1..max_layers.
+
+    Every seed's networks share their layers across depths (see ``init``), so one forward pass
+    of the deepest stack serves every depth, and the seeds run side by side. Per-layer settings
+    of ``config`` are extended to the deeper layers by repeating the last one; dropout is off
+    (eval mode). ``progress`` receives the fraction done.
+    """
+    if isinstance(max_layers, bool) or not isinstance(max_layers, int) or max_layers < 1:
+        raise ValueError(f"max_layers must be an int >= 1, got {max_layers!r}")
+    seeds = np.asarray(seeds, dtype=np.int64).ravel()
+    if seeds.size < 1:
+        raise ValueError("seeds must name at least one seed, got none")
+    if loss not in engine.LOSSES:
+        raise ValueError(f"loss must be one of {engine.LOSSES}, got {loss!r}")
+    deep = _deepened(config, max_layers)
+    params = [
+        init_params(deep, scheme, recurrent_gain, input_gain, bias_scale, int(s)) for s in seeds
+    ]
+    layers = engine.stack_layers(deep, params, dtype)
+    head_w = np.stack([p["head.weight"].T for p in params]).astype(dtype)  # (S, h, q)
+    head_b = np.stack([p["head.bias"][None] for p in params]).astype(dtype)  # (S, 1, q)
+    x = np.stack([make_signal(signal, steps, batch, deep.input_size, int(s)) for s in seeds], 1)
+    x = x.astype(dtype)  # (T, S, B, d)
+    y = np.zeros(x.shape[:3] + (deep.output_size,), dtype=dtype)
+    h0 = np.zeros((max_layers, seeds.size, batch, deep.hidden_size), dtype=dtype)
+    first = np.empty((seeds.size, max_layers))
+    last = np.empty((seeds.size, max_layers))
+    total_work = max_layers * (max_layers + 3) / 2  # forward L_max + backward 1 + ... + L_max
+    with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
+        fwd = engine.forward(layers, x, h0, None, 0.0, None)
+        done = max_layers
+        for depth in range(1, max_layers + 1):
+            top = fwd.records[depth - 1].hidden
+            _, _, grad_output = engine.head_loss(top, head_w, head_b, y, loss)
+            part = engine.Forward(fwd.records[:depth], fwd.inputs[:depth], fwd.masks[:depth])
+            ext = grad_output @ head_w.swapaxes(-1, -2)
+            grads = engine.backward(layers[:depth], part, ext, want_params=False)
+            first[:, depth - 1] = stable_norm(grads[0].grad_hidden[0], (1, 2))
+            last[:, depth - 1] = stable_norm(grads[-1].grad_hidden[-1], (1, 2))
+            done += depth
+            if progress is not None:
+                progress(done / total_work)
+    return DepthSweep(np.arange(1, max_layers + 1), seeds, first, last)
+
+
+def _deepened(config: RNNConfig, layers: int) -> RNNConfig:
+    """``config`` at depth ``layers``, per-layer settings extended by their last value."""
+
+    def extend(value):
+        if isinstance(value, str):
+            return value
+        return tuple(value[:layers]) + (value[-1],) * max(0, layers - len(value))
+
+    return replace(
+        config,
+        num_layers=layers,
+        activation=extend(config.activation),
+        cell=extend(config.cell),
+        dropout=0.0,
+    )

@@ -93,8 +93,9 @@ def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, w_hh_t):
 
 
 def _backward_gru(rec: LayerRecord, ext, grad_hidden, w_hh_t, h_prev):
-    r, z, n, ghn = (rec.extra[k] for k in ("r", "z", "n", "gh_n"))
+    rz, n, ghn = rec.extra["rz"], rec.extra["n"], rec.extra["gh_n"]
     h = ext.shape[-1]
+    r, z = rz[..., :h], rz[..., h:]
     via_n = (1.0 - z) * (1.0 - n * n)  # dA_n / dH_t
     via_z = (h_prev - n) * z * (1.0 - z)  # dA_z / dH_t
     n_to_r = ghn * r * (1.0 - r)  # dA_r / dA_n
@@ -111,34 +112,31 @@ def _backward_gru(rec: LayerRecord, ext, grad_hidden, w_hh_t, h_prev):
         dp[..., 2 * h :] = dan
         dgh[..., : 2 * h] = dp[..., : 2 * h]
         np.multiply(dan, r[t], out=dgh[..., 2 * h :])
-        carry = dgh @ w_hh_t
+        carry = np.matmul(dgh, w_hh_t)
         carry += g * z[t]
     return grad_proj, grad_preact, grad_gh, carry, None
 
 
 def _backward_lstm(rec: LayerRecord, ext, grad_hidden, w_hh_t):
-    i, f, g, o = (rec.extra[k] for k in ("i", "f", "g", "o"))
-    cell, tc = rec.extra["cell"], rec.extra["tanh_cell"]
-    c_prev = np.concatenate([rec.extra["c0"][None], cell[:-1]])
+    gates, cell, tc = rec.extra["gates"], rec.extra["cell"], rec.extra["tanh_cell"]
     h = ext.shape[-1]
+    i, f, g, o = (gates[..., k * h : (k + 1) * h] for k in range(4))
+    c_prev = np.concatenate([rec.extra["c0"][None], cell[:-1]])
     h_to_c = o * (1.0 - tc * tc)
     h_to_o = tc * o * (1.0 - o)
-    c_to_i = g * i * (1.0 - i)
-    c_to_f = c_prev * f * (1.0 - f)
-    c_to_g = i * (1.0 - g * g)
+    # dLoss/dA of the i, f, g blocks is dLoss/dC_t times these, side by side
+    c_to_ifg = np.stack([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g * g)], -2)
     grad_proj = np.empty(ext.shape[:-1] + (4 * h,), dtype=ext.dtype)
+    blocks = grad_proj.reshape(ext.shape[:-1] + (4, h))  # (T, S, B, 4, h) view
     grad_cell = np.empty_like(ext)
     carry_h, carry_c = np.zeros_like(ext[0]), np.zeros_like(ext[0])
     for t in range(ext.shape[0] - 1, -1, -1):
         gh = np.add(ext[t], carry_h, out=grad_hidden[t])
         dc = np.multiply(gh, h_to_c[t], out=grad_cell[t])
         dc += carry_c  # dLoss/dC_t^(l): through H_t and through C_{t+1}
-        dp = grad_proj[t]
-        np.multiply(dc, c_to_i[t], out=dp[..., :h])
-        np.multiply(dc, c_to_f[t], out=dp[..., h : 2 * h])
-        np.multiply(dc, c_to_g[t], out=dp[..., 2 * h : 3 * h])
-        np.multiply(gh, h_to_o[t], out=dp[..., 3 * h :])
+        np.multiply(dc[..., None, :], c_to_ifg[t], out=blocks[t, ..., :3, :])
+        np.multiply(gh, h_to_o[t], out=blocks[t, ..., 3, :])
         carry_c = dc * f[t]
-        carry_h = dp @ w_hh_t
+        carry_h = np.matmul(grad_proj[t], w_hh_t)
     grad_preact = grad_proj[..., 2 * h : 3 * h]
     return grad_proj, grad_preact, grad_proj, carry_h, grad_cell

@@ -113,46 +113,52 @@ def _forward_rnn(w: LayerWeights, proj, rec: LayerRecord, res) -> None:
 
 def _forward_gru(w: LayerWeights, proj, rec: LayerRecord, res, h: int) -> None:
     hidden, h_prev = rec.hidden, rec.h0
-    r = rec.extra["r"] = np.empty_like(hidden)
-    z = rec.extra["z"] = np.empty_like(hidden)
+    rz = rec.extra["rz"] = np.empty(proj.shape[:-1] + (2 * h,), dtype=proj.dtype)  # r, z gates
     n = rec.extra["n"] = np.empty_like(hidden)
     ghn = rec.extra["gh_n"] = np.empty_like(hidden)  # h_{t-1} W_hn + b_hn, which r gates
+    gh = np.empty_like(proj[0])  # (S, B, 3h)
     for t in range(proj.shape[0]):
-        gh = h_prev @ w.w_hh  # (S, B, 3h)
+        np.matmul(h_prev, w.w_hh, out=gh)
         if w.b_hh is not None:
             gh += w.b_hh
         p = proj[t]
-        _sigmoid(p[..., :h] + gh[..., :h], r[t])
-        _sigmoid(p[..., h : 2 * h] + gh[..., h : 2 * h], z[t])
+        _sigmoid(np.add(p[..., : 2 * h], gh[..., : 2 * h], out=rz[t]), rz[t])
         ghn[t] = gh[..., 2 * h :]
-        a_n = p[..., 2 * h :] + r[t] * ghn[t]  # W_in x + b_in + r * (W_hn h + b_hn)
-        rec.preact[t] = a_n
+        a_n = np.multiply(rz[t, ..., :h], ghn[t], out=rec.preact[t])  # W_in x + b_in
+        a_n += p[..., 2 * h :]  # + r * (W_hn h + b_hn)
         np.tanh(a_n, out=n[t])
-        hidden[t] = n[t] + z[t] * (h_prev - n[t])  # (1 - z) n + z h_{t-1}
+        out = np.subtract(h_prev, n[t], out=hidden[t])
+        out *= rz[t, ..., h:]
+        out += n[t]  # (1 - z) n + z h_{t-1}
         if res is not None:
-            hidden[t] += res[t]
-        h_prev = hidden[t]
+            out += res[t]
+        h_prev = out
 
 
 def _forward_lstm(w: LayerWeights, proj, rec: LayerRecord, res, h: int, c0) -> None:
     hidden, h_prev = rec.hidden, rec.h0
     c_prev = np.zeros_like(h_prev) if c0 is None else c0
     rec.extra["c0"] = c_prev
-    gates = {k: np.empty_like(hidden) for k in ("i", "f", "g", "o")}
-    rec.extra.update(gates)
+    gates = rec.extra["gates"] = np.empty_like(proj)  # (T, S, B, 4h) i, f, g, o activated
     cell = rec.extra["cell"] = np.empty_like(hidden)
     tcell = rec.extra["tanh_cell"] = np.empty_like(hidden)
-    i, f, g, o = gates["i"], gates["f"], gates["g"], gates["o"]
+    # sigmoid(a) = (1 + tanh(a / 2)) / 2: one tanh serves all four blocks (g is a plain tanh)
+    scale = np.full(4 * h, 0.5, dtype=proj.dtype)
+    scale[2 * h : 3 * h] = 1.0
+    shift = np.where(scale == 0.5, 0.5, 0.0).astype(proj.dtype)
+    a = np.empty_like(proj[0])  # (S, B, 4h)
     for t in range(proj.shape[0]):
-        a = proj[t] + h_prev @ w.w_hh  # (S, B, 4h)
-        _sigmoid(a[..., :h], i[t])
-        _sigmoid(a[..., h : 2 * h], f[t])
+        np.matmul(h_prev, w.w_hh, out=a)
+        a += proj[t]
         rec.preact[t] = a[..., 2 * h : 3 * h]
-        np.tanh(rec.preact[t], out=g[t])
-        _sigmoid(a[..., 3 * h :], o[t])
-        np.add(f[t] * c_prev, i[t] * g[t], out=cell[t])
-        np.tanh(cell[t], out=tcell[t])
-        np.multiply(o[t], tcell[t], out=hidden[t])
+        a *= scale
+        y = np.tanh(a, out=gates[t])
+        y *= scale
+        y += shift
+        i, f, g, o = y[..., :h], y[..., h : 2 * h], y[..., 2 * h : 3 * h], y[..., 3 * h :]
+        c = np.multiply(f, c_prev, out=cell[t])
+        c += i * g
+        np.multiply(o, np.tanh(c, out=tcell[t]), out=hidden[t])
         if res is not None:
             hidden[t] += res[t]
-        h_prev, c_prev = hidden[t], cell[t]
+        h_prev, c_prev = hidden[t], c

@@ -183,9 +183,21 @@ def _attach_gated(out: Trace, fwd: engine.Forward, grads) -> None:
     if "lstm" in cells:
         out.cell_state, out.grad_cell_state = nan(), nan()
     for k, (cell, rec) in enumerate(zip(cells, fwd.records)):
-        names = {"gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}.get(cell, ())
-        for name in names:
-            out.gates.setdefault(name, nan())[k] = rec.extra[name][:, 0]
+        h = out.config.hidden_size
+        if cell == "gru":
+            acts = {
+                "r": rec.extra["rz"][..., :h],
+                "z": rec.extra["rz"][..., h:],
+                "n": rec.extra["n"],
+            }
+        elif cell == "lstm":
+            acts = {
+                name: rec.extra["gates"][..., j * h : (j + 1) * h] for j, name in enumerate("ifgo")
+            }
+        else:
+            acts = {}
+        for name, value in acts.items():
+            out.gates.setdefault(name, nan())[k] = value[:, 0]
         if cell == "lstm":
             out.cell_state[k] = rec.extra["cell"][:, 0]
             out.grad_cell_state[k] = grads[k].grad_cell[:, 0]

@@ -64,10 +64,10 @@ def backward_layer(
 
 def _outer_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """sum over t and batch of a_t^T b_t: (T, S, B, m), (T, S, B, n) -> (S, m, n)."""
-    s = a.shape[1]
-    a2 = a.transpose(1, 3, 0, 2).reshape(s, a.shape[-1], -1)
+    s = a.shape[1]  # moving the S axis first copies nothing when S = 1
+    a2 = a.transpose(1, 0, 2, 3).reshape(s, -1, a.shape[-1])
     b2 = b.transpose(1, 0, 2, 3).reshape(s, -1, b.shape[-1])
-    return a2 @ b2
+    return a2.swapaxes(-1, -2) @ b2
 
 
 def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, w_hh_t):
@@ -125,7 +125,10 @@ def _backward_lstm(rec: LayerRecord, ext, grad_hidden, w_hh_t):
     h_to_c = o * (1.0 - tc * tc)
     h_to_o = tc * o * (1.0 - o)
     # dLoss/dA of the i, f, g blocks is dLoss/dC_t times these, side by side
-    c_to_ifg = np.stack([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g * g)], -2)
+    c_to_ifg = np.empty(ext.shape[:-1] + (3, h), dtype=ext.dtype)
+    np.multiply(g, i * (1.0 - i), out=c_to_ifg[..., 0, :])
+    np.multiply(c_prev, f * (1.0 - f), out=c_to_ifg[..., 1, :])
+    np.multiply(i, 1.0 - g * g, out=c_to_ifg[..., 2, :])
     grad_proj = np.empty(ext.shape[:-1] + (4 * h,), dtype=ext.dtype)
     blocks = grad_proj.reshape(ext.shape[:-1] + (4, h))  # (T, S, B, 4, h) view
     grad_cell = np.empty_like(ext)

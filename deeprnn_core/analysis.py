@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from deeprnn_core import engine
 from deeprnn_core.config import GATES, RNNConfig
@@ -166,7 +165,7 @@ def depth_sweep(
     first = np.empty((seeds.size, max_layers))
     last = np.empty((seeds.size, max_layers))
     total_work = max_layers * (max_layers + 3) / 2  # forward L_max + backward 1 + ... + L_max
-    with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
+    with np.errstate(all="ignore"), engine.one_blas_thread():
         fwd = engine.forward(layers, x, h0, None, 0.0, None)
         done = max_layers
         for depth in range(1, max_layers + 1):

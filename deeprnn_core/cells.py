@@ -143,16 +143,17 @@ def _forward_lstm(w: LayerWeights, proj, rec: LayerRecord, res, h: int, c0) -> N
     cell = rec.extra["cell"] = np.empty_like(hidden)
     tcell = rec.extra["tanh_cell"] = np.empty_like(hidden)
     # sigmoid(a) = (1 + tanh(a / 2)) / 2: one tanh serves all four blocks (g is a plain tanh)
+    # once the i, f, o columns of the weights are halved
     scale = np.full(4 * h, 0.5, dtype=proj.dtype)
     scale[2 * h : 3 * h] = 1.0
     shift = np.where(scale == 0.5, 0.5, 0.0).astype(proj.dtype)
-    a = np.empty_like(proj[0])  # (S, B, 4h)
+    proj *= scale  # (T, S, B, 4h), a private array of this layer
+    w_hh = w.w_hh * scale  # (S, h, 4h)
     for t in range(proj.shape[0]):
-        np.matmul(h_prev, w.w_hh, out=a)
-        a += proj[t]
+        a = np.matmul(h_prev, w_hh, out=gates[t])
+        a += proj[t]  # A_t / 2 for i, f, o; A_t for g
         rec.preact[t] = a[..., 2 * h : 3 * h]
-        a *= scale
-        y = np.tanh(a, out=gates[t])
+        y = np.tanh(a, out=a)
         y *= scale
         y += shift
         i, f, g, o = y[..., :h], y[..., h : 2 * h], y[..., 2 * h : 3 * h], y[..., 3 * h :]

@@ -7,14 +7,26 @@ Arrays are (T, S, B, width) here; the public ``Trace`` drops S.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from deeprnn_core.adjoint import LayerGrads, backward_layer
 from deeprnn_core.cells import LayerRecord, LayerWeights, forward_layer
 from deeprnn_core.config import RNNConfig
 
 LOSSES = ("last", "all")
+
+
+@cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()  # scans the loaded BLAS libraries once (about 1 ms)
+
+
+def one_blas_thread():
+    """Context: BLAS on one thread. The loops multiply tiny matrices, where threads only cost."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 @dataclass

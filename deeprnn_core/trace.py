@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from deeprnn_core import engine
 from deeprnn_core.config import RNNConfig
@@ -133,7 +132,7 @@ def trace(
     head_w = model.params["head.weight"].T[None].astype(dtype)  # (1, h, q)
     head_b = model.params["head.bias"][None, None].astype(dtype)  # (1, 1, q)
     rng = np.random.default_rng([int(dropout_seed), 1]) if training and c.dropout else None
-    with np.errstate(all="ignore"), threadpool_limits(1, user_api="blas"):
+    with np.errstate(all="ignore"), engine.one_blas_thread():
         fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
         top = fwd.records[-1].hidden
         output, losses, grad_output = engine.head_loss(top, head_w, head_b, y[:, None], loss)
@@ -197,7 +196,9 @@ def _attach_gated(out: Trace, fwd: engine.Forward, grads) -> None:
         else:
             acts = {}
         for name, value in acts.items():
-            out.gates.setdefault(name, nan())[k] = value[:, 0]
+            if name not in out.gates:
+                out.gates[name] = nan()
+            out.gates[name][k] = value[:, 0]
         if cell == "lstm":
             out.cell_state[k] = rec.extra["cell"][:, 0]
             out.grad_cell_state[k] = grads[k].grad_cell[:, 0]

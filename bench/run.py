@@ -1,0 +1,11 @@
+"""`make bench`: every benchmark of the project, printed as medians and ratios."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import core  # noqa: E402
+
+if __name__ == "__main__":
+    core.main()

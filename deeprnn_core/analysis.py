@@ -197,3 +197,38 @@ def _deepened(config: RNNConfig, layers: int) -> RNNConfig:
         cell=extend(config.cell),
         dropout=0.0,
     )
+
+
+SIGMOID_GATES = ("r", "z", "i", "f", "o")  # in (0, 1); the others (n, g) are tanh, in (-1, 1)
+
+
+def gate_saturation(tr: Trace, margin: float = 0.05) -> dict[str, np.ndarray]:
+    """Per gate of the trace's GRU / LSTM layers, the (L, T) fraction of units (over batch and
+    units) that sit saturated: a sigmoid gate within ``margin`` of 0 or 1, a tanh candidate
+    within 2 * ``margin`` of -1 or 1 (the same band in sigmoid units). A saturated gate passes
+    almost no gradient through its own derivative. nan for layers without that gate."""
+    if not 0 < margin < 0.5:
+        raise ValueError(f"margin must be in (0, 0.5), got {margin}")
+    out = {}
+    for name, value in tr.gates.items():
+        with np.errstate(invalid="ignore"):
+            if name in SIGMOID_GATES:
+                saturated = (value < margin) | (value > 1 - margin)
+            else:
+                saturated = np.abs(value) > 1 - 2 * margin
+        fraction = saturated.mean(axis=(2, 3))
+        fraction[np.isnan(value).all(axis=(2, 3))] = np.nan  # layers without this gate
+        out[name] = fraction
+    return out
+
+
+def grad_norm_ratio(a: Trace, b: Trace) -> np.ndarray:
+    """(L, T) |G_t^(l)| of ``a`` over that of ``b``, for an A/B comparison of two runs of the
+    same depth and length (inf / nan where one overflowed or is zero)."""
+    if a.grad_hidden.shape[:2] != b.grad_hidden.shape[:2]:
+        raise ValueError(
+            "a and b must have the same (L, T) to compare cell by cell, got "
+            f"{a.grad_hidden.shape[:2]} and {b.grad_hidden.shape[:2]}"
+        )
+    with np.errstate(all="ignore"):
+        return cell_norms(a)[1] / cell_norms(b)[1]

@@ -13,7 +13,7 @@ from deeprnn_core.config import GATES, RNNConfig
 from deeprnn_core.init import init_params
 from deeprnn_core.model import Model
 from deeprnn_core.signals import make_signal
-from deeprnn_core.trace import Trace, trace
+from deeprnn_core.trace import DTYPES, Trace, trace
 
 
 def stable_norm(a: np.ndarray, axis) -> np.ndarray:
@@ -151,6 +151,8 @@ def depth_sweep(
         raise ValueError("seeds must name at least one seed, got none")
     if loss not in engine.LOSSES:
         raise ValueError(f"loss must be one of {engine.LOSSES}, got {loss!r}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     deep = _deepened(config, max_layers)
     params = [
         init_params(deep, scheme, recurrent_gain, input_gain, bias_scale, int(s)) for s in seeds

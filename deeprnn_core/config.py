@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
 CELLS = ("rnn", "gru", "lstm")
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # pre-activation blocks per cell, in torch's gate order
@@ -30,10 +32,11 @@ class RNNConfig:
     def __post_init__(self) -> None:
         for name in ("num_layers", "input_size", "hidden_size", "output_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
             if value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
+            object.__setattr__(self, name, int(value))  # numpy ints hash and print as ints
         for name in ("bias", "residual", "layer_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
@@ -82,3 +85,25 @@ class RNNConfig:
     def has_residual(self, layer: int) -> bool:
         """Whether layer ``layer`` (0-based) adds its input to its state."""
         return self.residual and self.layer_input_size(layer) == self.hidden_size
+
+
+def check_real(
+    name: str, value, low: float = 0.0, low_open: bool = False, or_none: bool = False
+) -> float:
+    """``value`` as a finite float >= ``low`` (> when ``low_open``), else a named error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or number < low or (low_open and number == low):
+        rule = (f"> {low:g}" if low_open else f">= {low:g}") + (" or None" if or_none else "")
+        raise ValueError(f"{name} must be a finite number {rule}, got {value}")
+    return number
+
+
+def check_seed(name: str, value) -> int:
+    """``value`` as an int >= 0 (numpy integers too), else a named error."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int >= 0, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value}")
+    return int(value)

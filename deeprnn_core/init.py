@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deeprnn_core.config import GATES, RNNConfig
+from deeprnn_core.config import GATES, RNNConfig, check_real, check_seed
 
 SCHEMES = ("torch", "gaussian", "orthogonal", "identity")
 _HEAD_STREAM = 1_000_003  # seed-sequence entry of the head, far from any layer index
@@ -36,15 +36,10 @@ def init_params(
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    for name, value in (
-        ("recurrent_gain", recurrent_gain),
-        ("input_gain", input_gain),
-        ("bias_scale", bias_scale),
-    ):
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be finite and >= 0, got {value}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    recurrent_gain = check_real("recurrent_gain", recurrent_gain)
+    input_gain = check_real("input_gain", input_gain)
+    bias_scale = check_real("bias_scale", bias_scale)
+    seed = check_seed("seed", seed)
     h = config.hidden_size
     bound = 1.0 / np.sqrt(h)
     params: dict[str, np.ndarray] = {}

@@ -55,7 +55,13 @@ class Model:
             )
         clean = {}
         for name, shape in shapes.items():
-            value = np.asarray(_to_numpy(self.params[name]), dtype=np.float64)
+            raw = self.params[name]
+            if hasattr(raw, "detach"):
+                raw = raw.detach().cpu().double().numpy()
+            raw = np.asarray(raw)
+            if raw.dtype.kind not in "biuf":
+                raise TypeError(f"params[{name!r}] must hold real numbers, got dtype {raw.dtype}")
+            value = raw.astype(np.float64)
             if value.shape != shape:
                 raise ValueError(f"params[{name!r}] must have shape {shape}, got {value.shape}")
             if not np.all(np.isfinite(value)):
@@ -86,7 +92,8 @@ class Model:
     def to_torch(self):
         """The equivalent ``(nn.RNN | nn.GRU | nn.LSTM, nn.Linear)`` in float64, time-major.
 
-        Only a stack of one cell type with no residual or layer norm is a torch module.
+        Only a stack of one cell type with no residual or layer norm is a torch module. The
+        modules come back in eval mode, so dropout stays off until ``.train()``.
         """
         import torch
 
@@ -116,7 +123,7 @@ class Model:
                 p.copy_(torch.from_numpy(self.params[name]))
             head.weight.copy_(torch.from_numpy(self.params["head.weight"]))
             head.bias.copy_(torch.from_numpy(self.params["head.bias"]))
-        return rnn, head
+        return rnn.eval(), head.eval()  # eval: torch's dropout off unless asked for
 
 
 def from_torch(rnn, head=None, seed: int = 0) -> Model:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from deeprnn_core.config import check_seed
+
 SIGNALS = ("noise", "sine", "impulse", "step")
 _SIGNAL_STREAM = 2  # seed-sequence entry of the input, apart from the weights' streams
 
@@ -22,7 +24,7 @@ def make_signal(kind: str, steps: int, batch: int, width: int, seed: int = 0) ->
     for name, value in (("steps", steps), ("batch", batch), ("width", width)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    rng = np.random.default_rng([int(seed), _SIGNAL_STREAM])
+    rng = np.random.default_rng([check_seed("seed", seed), _SIGNAL_STREAM])
     shape = (steps, batch, width)
     if kind == "noise":
         return rng.standard_normal(shape)

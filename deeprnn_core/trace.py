@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from deeprnn_core import engine
-from deeprnn_core.config import RNNConfig
+from deeprnn_core.config import RNNConfig, check_real, check_seed
 from deeprnn_core.model import Model
 
 DTYPES = ("float64", "float32")
@@ -116,8 +116,11 @@ def trace(
         raise ValueError(f"loss must be one of {engine.LOSSES}, got {loss!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
-    if clip_norm is not None and not (np.isfinite(clip_norm) and clip_norm > 0):
-        raise ValueError(f"clip_norm must be a finite number > 0 or None, got {clip_norm}")
+    if clip_norm is not None:
+        clip_norm = check_real("clip_norm", clip_norm, low=0.0, low_open=True, or_none=True)
+    if not isinstance(training, bool):
+        raise TypeError(f"training must be a bool, got {training!r}")
+    dropout_seed = check_seed("dropout_seed", dropout_seed)
     L, h = c.num_layers, c.hidden_size
     x = _sequence("x", x, c.input_size, "input_size", dtype)
     T, B = x.shape[:2]
@@ -131,7 +134,7 @@ def trace(
     layers = engine.stack_layers(c, [model.params], dtype)
     head_w = model.params["head.weight"].T[None].astype(dtype)  # (1, h, q)
     head_b = model.params["head.bias"][None, None].astype(dtype)  # (1, 1, q)
-    rng = np.random.default_rng([int(dropout_seed), 1]) if training and c.dropout else None
+    rng = np.random.default_rng([dropout_seed, 1]) if training and c.dropout else None
     with np.errstate(all="ignore"), engine.one_blas_thread():
         fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
         top = fwd.records[-1].hidden
@@ -240,6 +243,8 @@ def _state(name: str, value, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     value = np.asarray(value)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
     if value.shape != shape:
         raise ValueError(f"{name} must have shape (L, B, h) = {shape}, got {value.shape}")
     if not np.isfinite(value).all():

@@ -25,7 +25,16 @@ STEPS, INPUT, HIDDEN, OUTPUT = 5, 3, 4, 2
 MODULES = {"gru": nn.GRU, "lstm": nn.LSTM}
 
 GRID = [
-    pytest.param(kind, layers, batch, bias, loss, batch_first)
+    pytest.param(
+        kind,
+        layers,
+        batch,
+        bias,
+        loss,
+        batch_first,
+        id=f"{kind}-L{layers}-B{batch}-{'bias' if bias else 'nobias'}-{loss}"
+        + ("-batch_first" if batch_first else ""),
+    )
     for kind in ("gru", "lstm")
     for layers in (1, 2, 3)
     for batch in (1, 3)
@@ -76,11 +85,10 @@ def test_every_layer_matches_unrolled_graph(kind, layers, batch, bias, loss, bat
     np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
     if kind == "lstm":
         np.testing.assert_allclose(tr.cell_state, want.cell_state, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(
-            tr.grad_cell_state, want.grad_cell_state, rtol=1e-8, atol=1e-12
-        )
+        np.testing.assert_allclose(tr.grad_cell_state, want.grad_cell_state, rtol=1e-8, atol=1e-12)
     assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)
 
 
@@ -136,7 +144,9 @@ MIXED = [
 @pytest.mark.parametrize("bias", [True, False])
 def test_mixed_stack_matches_torch_cells(cells, loss, bias):
     activations = ("relu", "sigmoid", "tanh", "identity")[: len(cells)]
-    config = RNNConfig(len(cells), INPUT, HIDDEN, OUTPUT, activation=activations, cell=cells, bias=bias)
+    config = RNNConfig(
+        len(cells), INPUT, HIDDEN, OUTPUT, activation=activations, cell=cells, bias=bias
+    )
     model = Model.init(config, scheme="orthogonal", seed=len(cells))
     x, y = random_sequences(STEPS, 3, INPUT, OUTPUT, seed=9)
     rng = np.random.default_rng(9)
@@ -147,6 +157,7 @@ def test_mixed_stack_matches_torch_cells(cells, loss, bias):
     np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
     lstm = np.array([c == "lstm" for c in cells])
     # cell states: equal on LSTM layers, nan (as the reference) on the others
     np.testing.assert_allclose(tr.cell_state, want.cell_state, rtol=1e-10, atol=1e-12)

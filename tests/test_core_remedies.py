@@ -30,10 +30,9 @@ def assert_matches_unrolled(model, x, y, loss, **kwargs):
     np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
     if "lstm" in model.config.cells:
-        np.testing.assert_allclose(
-            tr.grad_cell_state, want.grad_cell_state, rtol=1e-8, atol=1e-12
-        )
+        np.testing.assert_allclose(tr.grad_cell_state, want.grad_cell_state, rtol=1e-8, atol=1e-12)
     assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)
     return tr
 

@@ -13,19 +13,26 @@ from torch import nn
 
 from deeprnn_core import Model, RNNConfig, from_torch, init_params, trace
 from tests.torch_reference import (
-    FormulaRNNCell,
     assert_param_grads_close,
     fused_reference,
-    load_layer,
     make_cell,
     random_sequences,
     unrolled_reference,
 )
 
-STEPS, INPUT, HIDDEN, OUTPUT = 5, 3, 4, 2
+STEPS, INPUT, HIDDEN, OUTPUT = 5, 3, 8, 2  # h = 8 keeps every G_t^(l) of the deep relu nets > 0
 
 GRID = [
-    pytest.param(layers, nonlinearity, batch, bias, loss, batch_first)
+    pytest.param(
+        layers,
+        nonlinearity,
+        batch,
+        bias,
+        loss,
+        batch_first,
+        id=f"L{layers}-{nonlinearity}-B{batch}-{'bias' if bias else 'nobias'}-{loss}"
+        + ("-batch_first" if batch_first else ""),
+    )
     for layers in (1, 2, 5)
     for nonlinearity in ("tanh", "relu")
     for batch in (1, 3)
@@ -73,6 +80,7 @@ def test_every_layer_matches_unrolled_graph(layers, nonlinearity, batch, bias, l
     np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
     assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)
 
 
@@ -90,6 +98,7 @@ def test_activations_without_nn_rnn_match_unrolled_graph(activation, layers, bia
     np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
     assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)
 
 
@@ -102,30 +111,25 @@ def test_per_layer_activations_match_unrolled_graph():
 
     np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
     assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_formula_cell_of_the_oracle_equals_nn_rnn_cell(nonlinearity):
-    """The oracle's own check: the formula cell used for sigmoid / identity / layer norm is
-    nn.RNNCell where both exist (rtol=1e-12), so the formula reference is trustworthy."""
-    config = RNNConfig(1, INPUT, HIDDEN, OUTPUT, activation=nonlinearity)
-    params = init_params(config, seed=5)
-    formula = FormulaRNNCell(INPUT, HIDDEN, True, nonlinearity, ln=False)
-    cell = make_cell("rnn", nonlinearity, INPUT, HIDDEN, bias=True, layer_norm=False)
-    assert isinstance(cell, nn.RNNCell)
-    load_layer(formula, params, 0)
-    load_layer(cell, params, 0)
-    x, _ = random_sequences(2, 3, INPUT, HIDDEN, seed=5)
-    h_prev = torch.from_numpy(x[1, :, :1].repeat(HIDDEN, axis=1))
-    got = formula(torch.from_numpy(x[0]), h_prev).detach().numpy()
-    want = cell(torch.from_numpy(x[0]), h_prev).detach().numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
-
-    model = Model(config, params)
-    via_formula = unrolled_reference(model, x, None, "all", formula_rnn=True)
-    via_cell = unrolled_reference(model, x, None, "all")
-    np.testing.assert_allclose(via_formula.grad_hidden, via_cell.grad_hidden, rtol=1e-12, atol=0)
+    """The oracle's own check: the formula cell that stands in for nn.RNNCell where torch has no
+    cell (sigmoid, identity, layer norm) gives nn.RNNCell's states and autograd gradients where
+    both exist (rtol=1e-12), so the formula reference is trustworthy."""
+    model = Model.init(RNNConfig(2, INPUT, HIDDEN, OUTPUT, activation=nonlinearity), seed=5)
+    x, y = random_sequences(STEPS, 3, INPUT, OUTPUT, seed=5)
+    via_formula = unrolled_reference(model, x, y, "all", formula_rnn=True)
+    via_cell = unrolled_reference(model, x, y, "all")
+    assert isinstance(make_cell("rnn", nonlinearity, INPUT, HIDDEN, True, False), nn.RNNCell)
+    np.testing.assert_allclose(via_formula.hidden, via_cell.hidden, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        via_formula.grad_hidden, via_cell.grad_hidden, rtol=1e-12, atol=1e-14
+    )
+    assert_param_grads_close(via_formula.param_grads, via_cell.param_grads, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
@@ -160,19 +164,25 @@ def test_torch_tensors_are_accepted_as_input():
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("bias", [True, False])
 def test_to_torch_round_trip(cell, activation, bias):
-    config = RNNConfig(3, INPUT, HIDDEN, OUTPUT, activation=activation, cell=cell, bias=bias)
+    config = RNNConfig(
+        3, INPUT, HIDDEN, OUTPUT, activation=activation, cell=cell, bias=bias, dropout=0.25
+    )
     model = Model.init(config, scheme="orthogonal", seed=11)
     rnn, head = model.to_torch()
     back = from_torch(rnn, head)
 
-    expected_config = config if cell == "rnn" else RNNConfig(**{**vars(config), "activation": "tanh"})
+    expected_config = (
+        config if cell == "rnn" else RNNConfig(**{**vars(config), "activation": "tanh"})
+    )
     assert back.config == expected_config
     assert sorted(back.params) == sorted(model.params)
     for name, value in model.params.items():
         np.testing.assert_array_equal(back.params[name], value, err_msg=name)
     x, y = random_sequences(STEPS, 2, INPUT, OUTPUT, seed=11)
-    fused = fused_reference(rnn, head, x, y, "all")
-    np.testing.assert_allclose(trace(model, x, y, "all").output, fused.output, rtol=1e-10, atol=1e-12)
+    assert rnn.dropout == 0.25
+    fused = fused_reference(rnn.eval(), head, x, y, "all")  # eval: no dropout on either side
+    tr = trace(model, x, y, "all", training=False)
+    np.testing.assert_allclose(tr.output, fused.output, rtol=1e-10, atol=1e-12)
 
 
 def test_from_torch_without_head_draws_torch_default_head_from_seed():
@@ -201,3 +211,10 @@ def test_from_torch_float32_module_is_widened_exactly():
     for name, p in rnn.named_parameters():
         assert model.params[name].dtype == np.float64
         np.testing.assert_array_equal(model.params[name], p.detach().double().numpy())
+
+
+@pytest.mark.parametrize("module", [nn.RNN, nn.GRU, nn.LSTM])
+def test_num_params_counts_torch_parameters(module):
+    rnn, head = module(INPUT, HIDDEN, 3).double(), nn.Linear(HIDDEN, OUTPUT).double()
+    torch_count = sum(p.numel() for p in [*rnn.parameters(), *head.parameters()])
+    assert from_torch(rnn, head).num_params == torch_count

@@ -46,7 +46,9 @@ class FormulaRNNCell(nn.Module):
         self.ln = nn.LayerNorm(hidden_size, dtype=torch.float64) if ln else None
 
     def forward(self, x: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-        a = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h_prev, self.weight_hh, self.bias_hh)
+        a = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(
+            h_prev, self.weight_hh, self.bias_hh
+        )
         if self.ln is not None:
             a = self.ln(a)
         return PHI[self.activation](a)
@@ -70,7 +72,8 @@ def load_layer(module: nn.Module, params: dict[str, np.ndarray], layer: int) -> 
 
 
 def model_name(cell_param: str, layer: int) -> str:
-    """nn.RNNCell's ``weight_ih`` -> ``weight_ih_l{layer}``; LayerNorm ``ln.weight`` -> ``ln_weight``."""
+    """A cell's parameter name in the model: ``weight_ih`` -> ``weight_ih_l{layer}``,
+    LayerNorm's ``ln.weight`` -> ``ln_weight_l{layer}``."""
     return f"{cell_param.replace('ln.', 'ln_')}_l{layer}"
 
 
@@ -102,6 +105,28 @@ def torch_gates(
     }
 
 
+def grad_preact(
+    cell: str,
+    activation: str,
+    step: dict[str, torch.Tensor],
+    grad_hidden: torch.Tensor,
+    grad_cell: torch.Tensor | None,
+) -> torch.Tensor:
+    """dLoss/dA_t^(l) by autograd through what follows A in the step, given the total derivative
+    of what it feeds: rnn H = phi(A) (+ input), GRU H = (1 - z) tanh(A_n) + z H_prev (+ input),
+    LSTM C = f C_prev + i tanh(A_g) (the only path from A_g to the loss)."""
+    a = step["preact"].clone().requires_grad_(True)
+    if cell == "rnn":
+        out, upstream = PHI[activation](a), grad_hidden
+    elif cell == "gru":
+        out = (1 - step["z"]) * torch.tanh(a) + step["z"] * step["h_prev"]
+        upstream = grad_hidden
+    else:
+        out, upstream = step["f"] * step["c_prev"] + step["i"] * torch.tanh(a), grad_cell
+    (grad,) = torch.autograd.grad(out, a, upstream)
+    return grad
+
+
 def mse_loss(outputs: list[torch.Tensor], targets: torch.Tensor, loss: str) -> torch.Tensor:
     """The engine's loss: MSE (mean over batch and q) of O_T ("last") or summed over t ("all")."""
     if loss == "last":
@@ -118,6 +143,7 @@ class Reference:
     output: np.ndarray  # (T, B, q) O_t
     loss: float
     grad_hidden: np.ndarray  # dLoss/dH_t^(l) from retain_grad
+    grad_preact: np.ndarray  # dLoss/dA_t^(l), by autograd through the step's last operations
     param_grads: dict[str, np.ndarray]  # torch names, head included
     cell_state: np.ndarray  # C_t^(l) of LSTM layers
     grad_cell_state: np.ndarray  # dLoss/dC_t^(l)
@@ -153,7 +179,7 @@ def unrolled_reference(
     cells: list[nn.Module] = []
     hidden: list[list[torch.Tensor]] = []
     cell_state: list[list[torch.Tensor]] = []
-    gates: list[list[dict[str, torch.Tensor]]] = []
+    steps: list[list[dict[str, torch.Tensor]]] = []  # per layer, per t: gates, A, H_prev, C_prev
     inputs = list(torch.from_numpy(np.asarray(x, dtype=np.float64)))  # T x (B, d)
     for k, (kind, act) in enumerate(zip(c.cells, c.activations)):
         if formula_rnn and kind == "rnn":
@@ -163,10 +189,12 @@ def unrolled_reference(
         load_layer(module, model.params, k)
         cells.append(module)
         h_prev, c_prev = torch.from_numpy(h0[k].copy()), torch.from_numpy(c0[k].copy())
-        layer_hidden, layer_cell, layer_gates = [], [], []
+        layer_hidden, layer_cell, layer_steps = [], [], []
         for t in range(T):
             with torch.no_grad():
-                layer_gates.append(torch_gates(kind, module, inputs[t], h_prev, c_prev))
+                step = torch_gates(kind, module, inputs[t], h_prev, c_prev)
+                step.update(h_prev=h_prev.detach(), c_prev=c_prev.detach())
+                layer_steps.append(step)
             if kind == "lstm":
                 state, c_prev = module(inputs[t], (h_prev, c_prev))
                 c_prev.retain_grad()
@@ -180,7 +208,7 @@ def unrolled_reference(
             h_prev = state
         hidden.append(layer_hidden)
         cell_state.append(layer_cell)
-        gates.append(layer_gates)
+        steps.append(layer_steps)
         if k < L - 1 and dropout_masks is not None:
             masks = torch.from_numpy(np.asarray(dropout_masks[k], dtype=np.float64))
             inputs = [state * m for state, m in zip(layer_hidden, masks)]
@@ -215,15 +243,24 @@ def unrolled_reference(
     lstm = [kind == "lstm" for kind in c.cells]
     return Reference(
         hidden=per_layer(lambda k, t: hidden[k][t]),
-        preact=per_layer(lambda k, t: gates[k][t]["preact"]),
+        preact=per_layer(lambda k, t: steps[k][t]["preact"]),
         output=torch.stack(outputs).detach().numpy(),
         loss=float(value.detach()),
         grad_hidden=per_layer(lambda k, t: grad_of(hidden[k][t])),
+        grad_preact=per_layer(
+            lambda k, t: grad_preact(
+                c.cells[k],
+                c.activations[k],
+                steps[k][t],
+                grad_of(hidden[k][t]),
+                grad_of(cell_state[k][t]) if lstm[k] else None,
+            )
+        ),
         param_grads=param_grads,
         cell_state=per_layer(lambda k, t: cell_state[k][t] if lstm[k] else None),
         grad_cell_state=per_layer(lambda k, t: grad_of(cell_state[k][t]) if lstm[k] else None),
         gates={
-            name: per_layer(lambda k, t, name=name: gates[k][t].get(name))
+            name: per_layer(lambda k, t, name=name: steps[k][t].get(name))
             for name in ("r", "z", "n", "i", "f", "g", "o")
         },
     )

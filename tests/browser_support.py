@@ -28,21 +28,23 @@ CHROMIUM_ARGS = [
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 INSTALL_HINT = "install it with: apt-get update && apt-get install -y chromium"
 
-# A signature of every plotly chart on the page: how many points each trace holds, plus a
-# checksum of the numbers, so a redraw with new data is told apart from the old one.
+# A signature of every plotly chart on the page: how many numbers each trace holds, plus a
+# checksum of them, so a redraw with new data is told apart from the old one. It reads plotly's
+# decoded ``_fullData`` (``data`` still holds the base64 typed arrays the app sends), walks
+# nested rows (heatmap z) and customdata, and sums log10|v| so that tiny gradients count too.
 CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el =>
-  (el.data || []).map(tr => {
+  (el._fullData || el.data || []).map(tr => {
     let n = 0, s = 0;
-    for (const key of ['x', 'y', 'z']) {
-      const v = tr[key];
-      if (!v) continue;
-      const flat = (v.length && v[0] && v[0].length !== undefined) ? [].concat(...v) : v;
-      n += flat.length;
-      for (let i = 0; i < flat.length; i += Math.max(1, Math.floor(flat.length / 200))) {
-        const f = Number(flat[i]);
-        if (Number.isFinite(f)) s += f * (i + 1);
+    const walk = (v) => {
+      if (v == null || typeof v === 'string') return;
+      if (typeof v === 'number') {
+        n++;
+        if (Number.isFinite(v)) s += Math.log10(Math.abs(v) + 1e-300) * ((n % 97) + 1);
+        return;
       }
-    }
+      if (v.length !== undefined) for (let i = 0; i < v.length; i++) walk(v[i]);
+    };
+    for (const key of ['x', 'y', 'z', 'customdata']) walk(tr[key]);
     return n + ':' + s.toPrecision(12);
   }).join(',')).join('|')"""
 

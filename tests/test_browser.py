@@ -61,4 +61,5 @@ def test_sliders_redraw_the_charts(page):
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / "flow_moved.png"), full_page=True)
     # the URL carries the new settings, so a copied link reproduces this picture
-    assert f"L={int(depth) + 2}" in page.url and f"T={int(steps) + 5}" in page.url
+    url = page.evaluate("() => location.href")  # page.url misses history.replaceState
+    assert f"L={int(depth) + 2}" in url and f"T={int(steps) + 5}" in url

@@ -1,0 +1,67 @@
+"""Budgets, so that no legal slider position takes more than a few seconds or exhausts memory.
+
+Cost model of the core's numpy engine on this 2-core machine, fitted to measured traces and
+sweeps (core of commit 597e2c6) and rounded up: seconds = layer-steps x (overhead + work).
+The core is still getting faster; a stale model only reduces B, T or seeds sooner than needed.
+"""
+
+from __future__ import annotations
+
+from deeprnn_core import RNNConfig
+from deeprnn_core.config import GATES
+
+TRACE_SECONDS = 2.5  # one trace (forward + adjoint), computed once then cached
+SWEEP_SECONDS = 1.0  # one depth sweep (it also has a progress bar): a move stays < 1.5 s
+MAX_TRACE_ELEMENTS = 2**22  # L*T*B*h: 32 MB per float64 array, ~10 arrays for an LSTM
+MAX_SWEEP_ELEMENTS = 2**23  # S*T*h*G*L_max kept by the sweep's forward pass (B = 1)
+_TRACE_STEP_S, _TRACE_ELEMENT_S = 6e-6, 0.15e-6  # per (layer, step); per element of B*G*h
+_SWEEP_STEP_S, _SWEEP_FLOP_S = 6e-6, 0.09e-9  # per (layer, step); per flop of that step
+
+
+def trace_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+    """Estimated wall time of one trace."""
+    gates = sum(GATES[c] for c in config.cells)  # summed over the layers
+    per_step = config.num_layers * _TRACE_STEP_S
+    per_step += _TRACE_ELEMENT_S * batch * config.hidden_size * gates
+    return steps * per_step
+
+
+def sweep_seconds(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> float:
+    """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth."""
+    h, gates = config.hidden_size, max(GATES[c] for c in config.cells)
+    layer_steps = steps * (max_layers + max_layers * (max_layers + 1) / 2)
+    return layer_steps * (_SWEEP_STEP_S + _SWEEP_FLOP_S * 4 * seeds * gates * h * h)
+
+
+def _trace_fits(config: RNNConfig, steps: int, batch: int) -> bool:
+    elements = config.num_layers * steps * batch * config.hidden_size
+    return elements <= MAX_TRACE_ELEMENTS and trace_seconds(config, steps, batch) <= TRACE_SECONDS
+
+
+def _sweep_fits(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> bool:
+    gates = max(GATES[c] for c in config.cells)
+    elements = seeds * steps * config.hidden_size * gates * max_layers
+    seconds = sweep_seconds(config, steps, max_layers, seeds)
+    return elements <= MAX_SWEEP_ELEMENTS and seconds <= SWEEP_SECONDS
+
+
+def _fewer(steps: int) -> int:
+    return max(1, min(steps - 1, int(steps * 0.9)))
+
+
+def fit_trace(config: RNNConfig, steps: int, batch: int) -> tuple[int, int]:
+    """(steps, batch) within the trace budgets: fewer samples first, then fewer steps."""
+    while batch > 1 and not _trace_fits(config, steps, batch):
+        batch -= 1
+    while steps > 1 and not _trace_fits(config, steps, batch):
+        steps = _fewer(steps)
+    return steps, batch
+
+
+def fit_sweep(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> tuple[int, int]:
+    """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps."""
+    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds):
+        seeds -= 1
+    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds):
+        steps = _fewer(steps)
+    return steps, seeds

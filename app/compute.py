@@ -1,0 +1,289 @@
+"""Cached glue between the controls and the core: Settings -> TraceSpec -> Trace and summaries.
+
+Every number the pages show comes from a ``deeprnn_core`` call made here. Caches are keyed on
+small frozen dataclasses (the core's ``RNNConfig`` plus a few scalars), never on arrays.
+
+The Trace itself sits in ``st.cache_resource``, not ``st.cache_data``: at the largest legal
+setting it holds ~300 MB, and ``cache_data`` would pickle and copy it on every rerun. The Trace
+is never mutated here or in the figures (they read slices and convert copies), so sharing it is
+safe. The small summaries the figures draw are ``cache_data``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
+
+from app import budget
+from app.state import PER_LAYER
+from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
+from deeprnn_core.config import ACTIVATIONS, CELLS
+from deeprnn_core.signals import make_signal
+
+# Errors the core raises for bad input (it names the argument); shown as st.error, never a
+# traceback. MemoryError is the last line of defence behind the budgets (app/budget.py).
+CORE_ERRORS = (ValueError, TypeError, MemoryError, FloatingPointError)
+
+
+@dataclass(frozen=True)
+class TraceSpec:
+    """Everything one trace depends on: the cache key."""
+
+    config: RNNConfig
+    scheme: str
+    recurrent_gain: float
+    input_gain: float
+    bias_scale: float
+    signal: str
+    steps: int  # T
+    batch: int  # B
+    loss: str
+    dtype: str
+    seed: int  # weights, input and dropout masks
+    training: bool
+    clip_norm: float | None
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """Everything one depth sweep depends on."""
+
+    base: TraceSpec  # config (per-layer lists extend by their last entry), gains, input, loss
+    max_layers: int
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What will run for the current settings, and what the user should be told about it."""
+
+    spec: TraceSpec | None  # None when the settings are rejected
+    notices: tuple[str, ...] = ()  # settings adjusted (per-layer lists, budgets, layer norm)
+    error: str | None = None  # why the core refused the settings
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The small per-trace numbers the figures draw, all computed by deeprnn_core.analysis."""
+
+    hidden_norm: np.ndarray  # (L, T) |H_t^(l)|, Frobenius over batch and units
+    grad_norm: np.ndarray  # (L, T) |G_t^(l)|
+    input_norm: np.ndarray  # (T,) |X_t|
+    output_norm: np.ndarray  # (T,) |O_t|
+    nonfinite_hidden: np.ndarray  # (L, T) bool
+    nonfinite_grad: np.ndarray  # (L, T) bool
+    overflow: str | None  # where inf / nan began, or None
+    param_grad_norms: dict[str, np.ndarray]  # "W_xh", "W_hh" -> (L,)
+    attenuation: float  # |G_1^(1)| / |G_T^(L)|
+    autocorrelation: np.ndarray  # (L,) lag-1 autocorrelation of H_t^(l)
+    timescale: np.ndarray  # (L,) -1 / ln(rho) in steps
+    loss: float
+    grad_norm_total: float  # global parameter-gradient norm before clipping
+    grad_norm_clipped: float
+    num_params: int
+    flops_per_step: int
+
+
+def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
+    """A per-layer tuple from a comma list, and notices for what had to be fixed."""
+    names = [v.strip().lower() for v in text.split(",") if v.strip()]
+    notices = []
+    bad = [v for v in names if v not in allowed]
+    if bad or not names:
+        notices.append(
+            f"{name} list {text!r}: {', '.join(map(repr, bad)) or 'empty'} is not one of "
+            f"{', '.join(allowed)}; using {allowed[0]!r} there."
+        )
+        names = [v if v in allowed else allowed[0] for v in names] or [allowed[0]]
+    if len(names) != layers:
+        how = "repeating the last" if len(names) < layers else "dropping the extra"
+        notices.append(f"{name} list has {len(names)} entries for L = {layers}: {how}.")
+        names = (names + names[-1:] * layers)[:layers]
+    return tuple(names), notices
+
+
+def plan(s) -> Plan:
+    """The TraceSpec for Settings ``s``, or the core's reason for refusing them."""
+    notices: list[str] = []
+    L = s.num_layers
+    activation, cell = s.activation, s.cell
+    if activation == PER_LAYER:
+        activation, more = per_layer(s.activation_layers, ACTIVATIONS, L, "φ per layer")
+        notices += more
+    if cell == PER_LAYER:
+        cell, more = per_layer(s.cell_layers, CELLS, L, "Cell per layer")
+        notices += more
+    cells = (cell,) if isinstance(cell, str) else cell
+    layer_norm = s.layer_norm
+    if layer_norm and any(c != "rnn" for c in cells):
+        notices.append("Layer norm applies to plain rnn cells only: it is off for this run.")
+        layer_norm = False
+    try:
+        config = RNNConfig(
+            num_layers=L,
+            input_size=s.input_size,
+            hidden_size=s.hidden_size,
+            activation=activation,
+            cell=cell,
+            residual=s.residual,
+            layer_norm=layer_norm,
+            dropout=float(s.dropout),
+        )
+    except CORE_ERRORS as err:
+        return Plan(None, tuple(notices), str(err))
+    steps, batch = budget.fit_trace(config, s.steps, s.batch)
+    if (steps, batch) != (s.steps, s.batch):
+        used = [f"{name} = {now} (of {asked})" for name, now, asked in
+                (("B", batch, s.batch), ("T", steps, s.steps)) if now != asked]  # fmt: skip
+        notices.append(
+            f"To stay within about {budget.TRACE_SECONDS:g} s and "
+            f"{budget.MAX_TRACE_ELEMENTS * 8 >> 20} MB "
+            f"per array, this run uses {' and '.join(used)}. Lower L, h or B for the full run."
+        )
+    spec = TraceSpec(
+        config=config,
+        scheme=s.scheme,
+        recurrent_gain=float(s.recurrent_gain),
+        input_gain=float(s.input_gain),
+        bias_scale=float(s.bias_scale),
+        signal=s.signal,
+        steps=steps,
+        batch=batch,
+        loss=s.loss,
+        dtype=s.dtype,
+        seed=int(s.seed),
+        training=s.dropout_mode == "train",
+        clip_norm=float(s.clip_norm) if s.clip_norm > 0 else None,
+    )
+    return Plan(spec, tuple(notices))
+
+
+def plain(spec: TraceSpec) -> TraceSpec:
+    """The same run with one layer (the first layer's activation and cell): the plain RNN."""
+    c = spec.config
+    one = replace(c, num_layers=1, activation=c.activations[0], cell=c.cells[0], dropout=0.0)
+    return replace(spec, config=one)
+
+
+def sweep_plan(spec: TraceSpec, max_layers: int, seeds: int) -> tuple[SweepSpec, list[str]]:
+    """The SweepSpec within the sweep budget: B = 1, then fewer seeds (down to 3), then fewer
+    steps; and what was reduced."""
+    steps, n = budget.fit_sweep(spec.config, spec.steps, max_layers, seeds)
+    base = replace(spec, batch=1, training=False, clip_norm=None, steps=steps)
+    notices = []
+    if spec.batch > 1:
+        notices.append(f"The sweep uses B = 1 (one sequence per seed), not B = {spec.batch}.")
+    if (n, base.steps) != (seeds, spec.steps):
+        used = [f"{what} (of {asked})" for what, now, asked in
+                ((f"{n} seeds", n, seeds), (f"T = {base.steps}", base.steps, spec.steps))
+                if now != asked]  # fmt: skip
+        notices.append(
+            f"To stay within about {budget.SWEEP_SECONDS:g} s the sweep uses {' and '.join(used)}. "
+            "Lower h, T or the depth to run it all."
+        )
+    return SweepSpec(base, max_layers, tuple(range(spec.seed, spec.seed + n))), notices
+
+
+def _model_and_input(spec: TraceSpec) -> tuple[Model, np.ndarray]:
+    c = spec.config
+    model = Model.init(
+        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
+    )
+    x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)  # (T, B, d)
+    return model, x
+
+
+def _trace_kwargs(spec: TraceSpec) -> dict:
+    return dict(
+        loss=spec.loss,
+        dtype=spec.dtype,
+        training=spec.training,
+        dropout_seed=spec.seed,
+        clip_norm=spec.clip_norm,
+    )
+
+
+def _limit_torch_threads() -> None:
+    """torch's thread count is process-wide: pin it to 1 once, if the core imported torch
+    (the app itself never imports it; that would cost ~3 s at start-up)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Running the deep RNN forward and backward…")
+def get_trace(spec: TraceSpec) -> tuple[Model, Trace]:
+    """(model, trace): the core's full trace for ``spec``. Shared between sessions: read only."""
+    model, x = _model_and_input(spec)
+    result = trace(model, x, **_trace_kwargs(spec))
+    _limit_torch_threads()
+    return model, result
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def summarize(spec: TraceSpec) -> Summary:
+    """The per-(t, l) norms and per-layer summaries of ``spec``'s trace."""
+    model, tr = get_trace(spec)
+    hidden_norm, grad_norm = analysis.cell_norms(tr)
+    rho, tau = analysis.layer_timescales(tr)
+    return Summary(
+        hidden_norm=hidden_norm,
+        grad_norm=grad_norm,
+        input_norm=analysis.stable_norm(tr.input, (1, 2)),
+        output_norm=analysis.stable_norm(tr.output, (1, 2)),
+        nonfinite_hidden=tr.nonfinite_hidden,
+        nonfinite_grad=tr.nonfinite_grad,
+        overflow=tr.overflow,
+        param_grad_norms=analysis.param_grad_norms(tr),
+        attenuation=analysis.attenuation(tr),
+        autocorrelation=rho,
+        timescale=tau,
+        loss=tr.loss,
+        grad_norm_total=tr.grad_norm,
+        grad_norm_clipped=tr.grad_norm_clipped,
+        num_params=model.num_params,
+        flops_per_step=analysis.flops_per_step(tr.config, spec.batch),
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Timing the trace…")
+def trace_time(spec: TraceSpec) -> float:
+    """Median wall time of ``trace`` for ``spec`` (analysis.time_trace), measured once."""
+    model, x = _model_and_input(spec)
+    estimate = budget.trace_seconds(spec.config, spec.steps, spec.batch)
+    repeats = 5 if estimate < 0.05 else 3 if estimate < 0.3 else 1
+    return analysis.time_trace(model, x, repeats=repeats, **_trace_kwargs(spec))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def depth_sweep(sweep: SweepSpec) -> analysis.DepthSweep:
+    """analysis.depth_sweep for ``sweep``, with a progress bar while it runs."""
+    b = sweep.base
+    bar = st.progress(0.0, text=f"Sweeping L = 1..{sweep.max_layers} over {len(sweep.seeds)} seeds")
+    shown = [0.0]
+
+    def progress(fraction: float) -> None:
+        if fraction - shown[0] >= 0.05 or fraction >= 1.0:  # few deltas, even at L_max = 32
+            shown[0] = fraction
+            bar.progress(min(1.0, fraction))
+
+    result = analysis.depth_sweep(
+        b.config,
+        sweep.max_layers,
+        sweep.seeds,
+        b.steps,
+        scheme=b.scheme,
+        recurrent_gain=b.recurrent_gain,
+        input_gain=b.input_gain,
+        bias_scale=b.bias_scale,
+        signal=b.signal,
+        batch=b.batch,
+        loss=b.loss,
+        dtype=b.dtype,
+        progress=progress,
+    )
+    bar.empty()  # replayed on cache hits too: the bar appears and is removed at once
+    return result

@@ -1,0 +1,136 @@
+"""How numbers become figure data: compact arrays, log colour scales and overflow marks.
+
+Shared by every figure so that an inf / nan cell looks the same everywhere: a magenta mark with
+a legend entry "inf / nan (overflow)", never a silently missing cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+OVERFLOW_COLOR = "#e7298a"  # magenta: not in any colour scale used here
+OVERFLOW_NAME = "inf / nan (overflow)"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # smallest normal float32
+FONT = dict(family="Source Sans Pro, sans-serif", size=13)
+
+
+_AXIS = dict(gridcolor="#ececec", zerolinecolor="#cfcfcf", linecolor="#b0b0b0", ticks="outside",
+             tickcolor="#b0b0b0", automargin=True)  # fmt: skip
+# A small template of our own: plotly's default one adds ~7 kB to every figure, and the app
+# draws with Streamlit's theme off (its restyling costs the browser ~0.1 s per redraw).
+TEMPLATE = go.layout.Template(
+    layout=dict(
+        font=FONT, paper_bgcolor="white", plot_bgcolor="white", xaxis=_AXIS, yaxis=_AXIS,
+        colorway=["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1"],
+        hoverlabel=dict(font=FONT), colorscale=dict(sequential="Viridis"),
+    )
+)  # fmt: skip
+
+
+def sym(base: str, sub: str = "t", sup: str | None = "l") -> str:
+    """The seed's notation in plotly text: sym("H") = H_t^(l) as HTML sub/superscripts."""
+    return f"{base}<sub>{sub}</sub>" + (f"<sup>({sup})</sup>" if sup is not None else "")
+
+
+def compact(a) -> np.ndarray:
+    """``a`` as float32 (plotly sends it as a base64 typed array), unless a finite value is
+    beyond float32's range (above 3.4e38 or nonzero below 1.2e-38), then float64: no finite
+    number may turn into inf or 0 on screen. Vanishing gradients reach 1e-100 easily."""
+    a = np.asarray(a, dtype=np.float64)
+    magnitude = np.abs(a[np.isfinite(a) & (a != 0)])
+    if magnitude.size and (magnitude.max() > FLOAT32_MAX or magnitude.min() < FLOAT32_TINY):
+        return a
+    return a.astype(np.float32)
+
+
+def finite_or_nan(a) -> np.ndarray:
+    """``a`` with inf / nan replaced by nan (a gap the overflow mark fills)."""
+    a = compact(a)
+    return np.where(np.isfinite(a), a, np.nan).astype(a.dtype)
+
+
+def log10_positive(a) -> np.ndarray:
+    """log10 of the positive finite entries of ``a``; nan elsewhere (float32)."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        out = np.where(np.isfinite(a) & (a > 0), np.log10(a), np.nan)
+    return out.astype(np.float32)
+
+
+def log_ticks(log_values: np.ndarray, max_ticks: int = 8) -> dict:
+    """Colourbar ticks for a colour axis in log10 units, labelled with the values themselves:
+    powers of ten, or 1-2-5 steps when the data spans less than two decades."""
+    finite = log_values[np.isfinite(log_values)]
+    if finite.size == 0:
+        return {}
+    low, high = float(finite.min()), float(finite.max())
+    if high - low < 2:
+        mantissas = (1, 2, 5)
+        decades = range(int(np.floor(low)) - 1, int(np.ceil(high)) + 1)
+        vals = [np.log10(m) + k for k in decades for m in mantissas]
+        vals = [v for v in vals if low - 1e-9 <= v <= high + 1e-9] or [low, high]
+        return dict(tickvals=vals, ticktext=[f"{10**v:.3g}" for v in vals])
+    stride = max(1, int(np.ceil((np.ceil(high) - np.floor(low) + 1) / max_ticks)))
+    vals = list(range(int(np.ceil(low)), int(np.floor(high)) + 1, stride)) or [round(low)]
+    return dict(tickvals=vals, ticktext=[f"1e{v}" if v else "1" for v in vals])
+
+
+def overflow_heatmap(
+    mask: np.ndarray, x, y, color: str = OVERFLOW_COLOR, name: str = OVERFLOW_NAME, **kwargs
+) -> go.Heatmap:
+    """A heatmap painting the True cells of ``mask`` in the overflow colour (others clear)."""
+    z = np.where(mask, 1.0, np.nan).astype(np.float32)
+    return go.Heatmap(
+        z=z,
+        x=x,
+        y=y,
+        colorscale=[[0, color], [1, color]],
+        showscale=False,
+        hoverinfo="skip",
+        name=name,
+        zmin=0,
+        zmax=1,
+        **kwargs,
+    )
+
+
+def overflow_legend(count: int, color: str = OVERFLOW_COLOR, name: str = OVERFLOW_NAME):
+    """A legend entry for the overflow colour, naming how many cells it marks."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        marker=dict(symbol="square", size=12, color=color, line=dict(width=1, color="#888")),
+        name=f"{name}: {count} cells",
+        showlegend=True,
+        hoverinfo="skip",
+    )
+
+
+def overflow_markers(x, y, text, name: str = OVERFLOW_NAME, **kwargs) -> go.Scatter:
+    """Markers (x) at positions where a line or bar would show inf / nan."""
+    return go.Scatter(
+        x=np.asarray(x, dtype=np.float32),
+        y=np.asarray(y, dtype=np.float32),
+        mode="markers",
+        marker=dict(symbol="x", size=10, color=OVERFLOW_COLOR, line=dict(width=1)),
+        name=name,
+        text=text,
+        hovertemplate="%{text}<extra></extra>",
+        **kwargs,
+    )
+
+
+def base_layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
+    """Common layout: compact margins, readable font, legend above the plot."""
+    layout = dict(
+        template=TEMPLATE,
+        height=height,
+        margin=dict(l=60, r=20, t=40, b=50),
+        font=FONT,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+    )
+    fig.update_layout(**(layout | kwargs))
+    return fig

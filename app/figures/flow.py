@@ -1,0 +1,235 @@
+"""The seed's time x layer diagram, live: one node per (t, l), X_t below, O_t above.
+
+One heatmap of the node colours (it also carries the hover text of every cell), a transparent
+scatter on top to make cells clickable (plotly cannot select heatmap cells), and the arrows as
+one NaN-separated line trace: a handful of traces at any size. Browser time grows with the
+number of scatter points (each is an SVG node), so above MAX_PICKER_CELLS the clickable points
+thin out along t; the arrows are drawn only while a step is wide enough to read them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.figures.encoding import (
+    OVERFLOW_COLOR,
+    base_layout,
+    compact,
+    log10_positive,
+    log_ticks,
+    overflow_heatmap,
+    overflow_legend,
+    sym,
+)
+
+MAX_ARROW_STEPS = 80  # more steps and one is under ~11 px wide: arrows would be a grey smear
+MAX_ARROW_CELLS = 600  # ~1200 arrows: each costs the browser a little on every redraw
+MAX_PICKER_CELLS = 1500  # clickable points; above, every k-th step is clickable
+PLOT_WIDTH_PX = 900  # about the plot area on a laptop screen, to size the arrowheads
+ZERO_COLOR, ZERO_NAME = "#ffffff", "exactly 0"
+QUANTITY = {"hidden": f"|{sym('H')}|", "grad": f"|{sym('G')}|"}
+HOVER = (
+    f"t = %{{x}}, l = %{{y}}<br>{QUANTITY['hidden']} = %{{customdata[0]:.4g}}"
+    f"<br>{QUANTITY['grad']} = %{{customdata[1]:.4g}}<extra></extra>"
+)
+
+
+def arrows_drawn(num_layers: int, steps: int) -> bool:
+    """Whether the grid is small enough to draw every arrow legibly and fast."""
+    return steps <= MAX_ARROW_STEPS and num_layers * steps <= MAX_ARROW_CELLS
+
+
+def picker_stride(num_layers: int, steps: int) -> int:
+    """Every how many steps a cell is clickable (1: every cell)."""
+    return max(1, -(-num_layers * steps // MAX_PICKER_CELLS))
+
+
+def lit_mask(num_layers: int, steps: int, step: int) -> tuple[np.ndarray, str, tuple[int, int]]:
+    """Which cells the core has computed after ``step`` cell updates, in the core's order.
+
+    Forward (steps 1..LT): layer 1 for t = 1..T, then layer 2, ... (each layer reads the whole
+    sequence of the layer below). Backward (LT+1..2LT): layer L for t = T..1, then L-1, ...
+    Returns the (L, T) bool mask (of H in the forward phase, of G in the backward phase), the
+    phase and the 1-based (t, l) of the cell computed last ((0, 0) before the first).
+    """
+    n = num_layers * steps
+    step = int(np.clip(step, 0, 2 * n))
+    order = np.arange(n)  # row-major (l, t): exactly the forward order
+    if step <= n:
+        lit, phase, last = order < step, "forward", step - 1
+    else:
+        lit, phase, last = order >= 2 * n - step, "backward", 2 * n - step
+    if last < 0:
+        return lit.reshape(num_layers, steps), phase, (0, 0)
+    return lit.reshape(num_layers, steps), phase, (last % steps + 1, last // steps + 1)
+
+
+def arrow_path(num_layers: int, steps: int, height: int) -> str:
+    """Every arrow, memory (t-1 -> t) and depth (l-1 -> l), as one SVG path in data units: a
+    shaft and a V-shaped head each. One layout shape is far cheaper for the browser than a
+    scatter trace or arrow markers (measured: ~0.1 s per redraw at the defaults)."""
+    per_t = PLOT_WIDTH_PX / steps  # px per step and per layer, to draw heads ~5 px long
+    per_l = (height - 90) / (num_layers + 2.4)
+    long_x, wide_x, long_y, wide_y = 5 / per_t, 3 / per_t, 5 / per_l, 3 / per_l
+    parts = []
+    for l in range(1, num_layers + 1):  # memory passing: H_{t-1}^(l) -> H_t^(l)
+        for t in range(2, steps + 1):
+            x0, x1 = t - 1 + 0.24, t - 0.24
+            parts.append(
+                f"M{x0:.3f},{l}L{x1:.3f},{l}M{x1 - long_x:.3f},{l + wide_y:.3f}"
+                f"L{x1:.3f},{l}L{x1 - long_x:.3f},{l - wide_y:.3f}"
+            )
+    for t in range(1, steps + 1):  # depth passing: X_t -> layer 1 -> ... -> layer L -> O_t
+        for l in range(1, num_layers + 2):
+            y0, y1 = l - 1 + 0.26, l - 0.26
+            parts.append(
+                f"M{t},{y0:.3f}L{t},{y1:.3f}M{t - wide_x:.3f},{y1 - long_y:.3f}"
+                f"L{t},{y1:.3f}L{t + wide_x:.3f},{y1 - long_y:.3f}"
+            )
+    return "".join(parts)
+
+
+def flow_grid(
+    hidden_norm: np.ndarray,
+    grad_norm: np.ndarray,
+    nonfinite_hidden: np.ndarray,
+    nonfinite_grad: np.ndarray,
+    input_norm: np.ndarray,
+    output_norm: np.ndarray,
+    color_by: str = "hidden",
+    lit: np.ndarray | None = None,
+    current: tuple[int, int] | None = None,
+    selected: tuple[int, int] | None = None,
+) -> go.Figure:
+    """The (t, l) grid coloured by log10 |H_t^(l)| or log10 |G_t^(l)|.
+
+    Args:
+        hidden_norm, grad_norm: (L, T) norms (analysis.cell_norms).
+        nonfinite_hidden, nonfinite_grad: (L, T) bool, cells holding inf / nan.
+        input_norm, output_norm: (T,) |X_t| and |O_t|, shown on hover in the bottom/top rows.
+        color_by: "hidden" or "grad".
+        lit: (L, T) bool of cells computed so far (step-through); the rest are dimmed.
+        current: (t, l) of the cell just computed; selected: (t, l) of the inspected cell.
+    Arrows: the layout shape named "arrows" (small grids only, see arrows_drawn).
+    Traces (by name): "cells" (z = log10 of the colour quantity, customdata = (L, T, 2) both
+    norms), "inf / nan (overflow)", "exactly 0", "not yet computed", "X_t", "O_t", "cell picker"
+    (transparent points, row-major (l, t), every picker_stride-th step, customdata both norms),
+    "computing", "selected".
+    """
+    L, T = hidden_norm.shape
+    t_axis, l_axis = np.arange(1, T + 1, dtype=np.float32), np.arange(1, L + 1, dtype=np.float32)
+    values = hidden_norm if color_by == "hidden" else grad_norm
+    bad = nonfinite_hidden if color_by == "hidden" else nonfinite_grad
+    z = log10_positive(values)  # (L, T)
+    both = np.stack([compact(hidden_norm), compact(grad_norm)], axis=-1)  # (L, T, 2)
+    gap = 4 if T <= 60 else 1 if T <= 200 else 0
+    height = int(np.clip(200 + 40 * (L + 2), 420, 820))
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            z=z, x=t_axis, y=l_axis, colorscale="Viridis", xgap=gap, ygap=gap if L <= 40 else 0,
+            customdata=both, hovertemplate=HOVER, name="cells",
+            colorbar=dict(title=dict(text=f"{QUANTITY[color_by]}<br>(log scale)"), **log_ticks(z)),
+        )
+    )  # fmt: skip
+    zero = values == 0  # log scale: exactly 0 has no colour, so it gets its own
+    if bad.any():
+        fig.add_trace(overflow_heatmap(bad, t_axis, l_axis, xgap=gap, ygap=gap))
+    if zero.any():
+        marks = overflow_heatmap(zero, t_axis, l_axis, ZERO_COLOR, ZERO_NAME, xgap=gap, ygap=gap)
+        fig.add_trace(marks)
+    if lit is not None and not lit.all():
+        dim = np.where(lit, np.nan, 1.0).astype(np.float32)
+        white = "rgba(255,255,255,0.82)"
+        fig.add_trace(
+            go.Heatmap(z=dim, x=t_axis, y=l_axis, colorscale=[[0, white], [1, white]],
+                       showscale=False, hoverinfo="skip", name="not yet computed", zmin=0, zmax=1)
+        )  # fmt: skip
+    if arrows_drawn(L, T):
+        fig.add_shape(type="path", path=arrow_path(L, T, height), name="arrows", layer="above",
+                      line=dict(color="rgba(50,50,50,0.6)", width=1.2))  # fmt: skip
+    for name, row, norms in (("X_t", 0, input_norm), ("O_t", L + 1, output_norm)):
+        fig.add_trace(
+            go.Scatter(
+                x=t_axis, y=np.full(T, row, dtype=np.float32), mode="markers", name=name,
+                marker=dict(symbol="square", size=max(3, min(14, 600 // T)),
+                            color="#f28e2b" if row == 0 else "#59a14f"),
+                customdata=compact(norms), showlegend=False,
+                hovertemplate=f"t = %{{x}}: |{sym(name[0], 't', None)}| = "
+                              "%{customdata:.4g}<extra></extra>",
+            )
+        )  # fmt: skip
+    stride = picker_stride(L, T)
+    columns = np.arange(0, T, stride)
+    tt, ll = np.meshgrid(t_axis[columns], l_axis)  # (L, T / stride), row-major (l, t)
+    fig.add_trace(
+        go.Scatter(
+            x=tt.ravel(), y=ll.ravel(), mode="markers", name="cell picker", showlegend=False,
+            marker=dict(size=10, color="rgba(0,0,0,0)"),
+            customdata=both[:, columns].reshape(-1, 2), hovertemplate=HOVER,
+        )
+    )  # fmt: skip
+    for name, cell, color in (("computing", current, "#e15759"), ("selected", selected, "black")):
+        if cell and cell[0] >= 1:
+            fig.add_trace(
+                go.Scatter(
+                    x=[cell[0]], y=[cell[1]], mode="markers", name=name, hoverinfo="skip",
+                    showlegend=False,
+                    marker=dict(symbol="square-open", size=16, color=color, line=dict(width=3)),
+                )
+            )  # fmt: skip
+    if bad.any():
+        fig.add_trace(overflow_legend(int(bad.sum())))
+    if zero.any():
+        fig.add_trace(overflow_legend(int(zero.sum()), ZERO_COLOR, ZERO_NAME))
+    tick_stride = 1 if L <= 16 else 2 if L <= 32 else 4
+    ticks = [0, *range(1, L + 1, tick_stride), L + 1]
+    labels = [sym("X", "t", None), *[str(v) for v in ticks[1:-1]], sym("O", "t", None)]
+    fig.update_xaxes(title="time step t", range=[0.5, T + 0.5], showgrid=False, zeroline=False)
+    fig.update_yaxes(title="layer l", tickvals=ticks, ticktext=labels, range=[-0.7, L + 1.7],
+                     showgrid=False, zeroline=False)  # fmt: skip
+    return base_layout(fig, height, plot_bgcolor="#d9d9d9", clickmode="event+select",
+                       showlegend=bool(bad.any() or zero.any()))  # fmt: skip
+
+
+def cell_vectors(
+    hidden_vec: np.ndarray, grad_vec: np.ndarray, t: int, l: int, sample: int
+) -> go.Figure:
+    """Bar charts of H_t^(l) and G_t^(l) of one sample, unit by unit; inf / nan marked at 0.
+
+    Traces (by name): "H", "G", and "overflow H" / "overflow G" when needed.
+    """
+    from plotly.subplots import make_subplots
+
+    h = hidden_vec.shape[0]
+    units = np.arange(1, h + 1, dtype=np.float32)
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.1,
+        subplot_titles=(f"{sym('H', t, l)}, sample {sample}",
+                        f"{sym('G', t, l)} = ∂Loss / ∂{sym('H', t, l)}"),
+    )  # fmt: skip
+    for col, (name, vec, color) in enumerate(
+        (("H", hidden_vec, "#4e79a7"), ("G", grad_vec, "#f28e2b")), start=1
+    ):
+        vec = compact(vec)
+        ok = np.isfinite(vec)
+        fig.add_trace(
+            go.Bar(x=units, y=np.where(ok, vec, np.nan).astype(vec.dtype), name=name,
+                   marker_color=color, showlegend=False,
+                   hovertemplate=f"unit %{{x}}: {name} = %{{y:.4g}}<extra></extra>"),
+            row=1, col=col,
+        )  # fmt: skip
+        if not ok.all():
+            fig.add_trace(
+                go.Scatter(x=units[~ok], y=np.zeros(int((~ok).sum()), dtype=np.float32),
+                           mode="markers", name=f"overflow {name}",
+                           marker=dict(symbol="x", size=10, color=OVERFLOW_COLOR),
+                           text=[str(v) for v in vec[~ok]],
+                           hovertemplate="unit %{x}: %{text}<extra></extra>"),
+                row=1, col=col,
+            )  # fmt: skip
+        fig.update_xaxes(title_text="hidden unit", row=1, col=col)
+        fig.update_yaxes(exponentformat="e", row=1, col=col)
+    fig.update_yaxes(title_text="value", row=1, col=1)
+    return base_layout(fig, 300, bargap=0.05)

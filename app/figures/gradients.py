@@ -1,0 +1,112 @@
+"""Gradient flow: |G_t^(l)| against t per layer, and per-layer parameter-gradient norms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from app.figures.encoding import base_layout, compact, overflow_markers, sym
+
+
+def layer_colors(num_layers: int) -> list[str]:
+    """One colour per layer, bottom (dark) to top (light)."""
+    return sample_colorscale("Viridis", list(np.linspace(0, 0.9, num_layers)))
+
+
+def _top(values: np.ndarray) -> float:
+    """A y position above every finite positive value (for overflow marks on log axes)."""
+    ok = values[np.isfinite(values) & (values > 0)]
+    return float(ok.max()) * 10 if ok.size else 1.0
+
+
+def grad_lines(grad_norm: np.ndarray, nonfinite: np.ndarray) -> go.Figure:
+    """|G_t^(l)| against t, one line per layer, log y.
+
+    Args:
+        grad_norm: (L, T) norms (analysis.cell_norms(trace)[1]).
+        nonfinite: (L, T) bool, trace.nonfinite_grad.
+    Traces: "l = 1" .. "l = L" lines (y = grad_norm[l-1], inf / nan as gaps), then one
+    "inf / nan (overflow)" marker trace at the top of the plot for every non-finite cell.
+    """
+    L, T = grad_norm.shape
+    t_axis = np.arange(1, T + 1, dtype=np.float32)
+    fig = go.Figure()
+    for l, color in zip(range(1, L + 1), layer_colors(L)):
+        y = compact(grad_norm[l - 1])
+        fig.add_trace(
+            go.Scatter(x=t_axis, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
+                       mode="lines", name=f"l = {l}", line=dict(color=color, width=1.6),
+                       hovertemplate=f"l = {l}, t = %{{x}}: %{{y:.4g}}<extra>|G|</extra>")
+        )  # fmt: skip
+    if nonfinite.any():
+        ls, ts = np.nonzero(nonfinite)
+        stride = -(-len(ls) // 2000)  # at most 2000 marks; the legend says how many cells
+        ls, ts = ls[::stride], ts[::stride]
+        text = [f"|{sym('G', t + 1, l + 1)}| = {grad_norm[l, t]}" for l, t in zip(ls, ts)]
+        marks = overflow_markers(t_axis[ts], np.full(len(text), _top(grad_norm)), text)
+        marks.name += f": {int(nonfinite.sum())} cells" + (
+            f" (every {stride}th marked)" if stride > 1 else ""
+        )
+        fig.add_trace(marks)
+    fig.update_xaxes(title="time step t")
+    title = f"|{sym('G')}| = |∂Loss / ∂{sym('H')}|  (log scale)"
+    fig.update_yaxes(title=title, type="log", exponentformat="power")
+    return base_layout(fig, 430, legend=dict(orientation="v", x=1.02, y=1, title="layer"))
+
+
+def param_grad_bars(norms: dict[str, np.ndarray]) -> go.Figure:
+    """Per layer: |dLoss/dW_xh^(l)| (through depth) and |dLoss/dW_hh^(l)| (through time), log y.
+
+    Traces: bars with meta "W_xh" and "W_hh" (y = norms[meta]), then overflow markers if any
+    is inf / nan.
+    """
+    L = norms["W_xh"].shape[0]
+    layers = np.arange(1, L + 1, dtype=np.float32)
+    fig = go.Figure()
+    names = {
+        "W_xh": f"∂Loss / ∂{sym('W', 'xh')}: through depth",
+        "W_hh": f"∂Loss / ∂{sym('W', 'hh')}: through time",
+    }
+    for key, color in (("W_xh", "#4e79a7"), ("W_hh", "#e15759")):
+        y = compact(norms[key])
+        fig.add_trace(
+            go.Bar(x=layers, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
+                   name=names[key], meta=key, marker_color=color,
+                   hovertemplate=f"l = %{{x}}: %{{y:.4g}}<extra>{key}</extra>")
+        )  # fmt: skip
+    bad = [(k, i) for k in ("W_xh", "W_hh") for i in range(L) if not np.isfinite(norms[k][i])]
+    if bad:
+        top = max(_top(norms["W_xh"]), _top(norms["W_hh"]))
+        fig.add_trace(
+            overflow_markers(
+                [i + 1 for _, i in bad], [top] * len(bad),
+                [f"{sym('W', k[2:], i + 1)}: {norms[k][i]}" for k, i in bad],
+            )
+        )  # fmt: skip
+    fig.update_xaxes(title="layer l", dtick=1 if L <= 16 else 4)
+    fig.update_yaxes(title="gradient norm  (log scale)", type="log", exponentformat="power")
+    return base_layout(fig, 360, barmode="group")
+
+
+def attenuation_words(attenuation: float, L: int, T: int) -> tuple[str, str]:
+    """(metric value, sentence in markdown) for the core's |G_1^(1)| / |G_T^(L)|: vanishing
+    below 1, exploding above, undefined when either end overflowed."""
+    first, last = "(t = 1, l = 1)", f"(t = {T}, l = {L})"
+    if attenuation == 0:
+        return "0", f"**Vanishing completely:** no gradient at all reaches {first}."
+    if not math.isfinite(attenuation) or attenuation < 0:
+        return "undefined", (
+            f"The gradient at {first} or at {last} is not a finite number ({attenuation}): "
+            "the run overflowed."
+        )
+    power = f"$10^{{{math.log10(attenuation):.1f}}}$"
+    if attenuation < 1:
+        return f"{attenuation:.2e}", (
+            f"**Vanishing:** the gradient reaching {first} is {power} of the one at {last}."
+        )
+    return f"{attenuation:.2e}", (
+        f"**Exploding:** the gradient reaching {first} is {power} times the one at {last}."
+    )

@@ -1,0 +1,56 @@
+"""Depth sweep: how much gradient reaches (t=1, l=1) as the network gets deeper."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.figures.encoding import OVERFLOW_COLOR, base_layout, compact, overflow_markers, sym
+
+RATIO = f"|{sym('G', 1, 1)}| / |{sym('G', 'T', 'L')}|"
+
+
+def sweep_figure(depths: np.ndarray, quantiles: np.ndarray, exploded: np.ndarray, seeds: int):
+    """Median and 25-75% band over seeds of the ratio against depth L, log y.
+
+    Args:
+        depths: (D,) 1..L_max.
+        quantiles: (3, D) the 25%, 50% and 75% quantiles (DepthSweep.quantiles()).
+        exploded: (D,) seeds whose run overflowed at that depth (DepthSweep.exploded).
+        seeds: number of seeds.
+    Traces (by name): "75%", "25-75% of seeds" (band, filled to the previous trace),
+    "median", "no attenuation" (y = 1), then overflow markers where any seed exploded.
+    """
+    x = np.asarray(depths, dtype=np.float32)
+    q25, q50, q75 = (compact(q) for q in quantiles)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=x, y=q75, mode="lines", line=dict(width=0), name="75%",
+                   showlegend=False, hoverinfo="skip")
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=x, y=q25, mode="lines", line=dict(width=0), fill="tonexty",
+                   fillcolor="rgba(78,121,167,0.25)", name="25-75% of seeds", hoverinfo="skip")
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=x, y=q50, mode="lines+markers", name=f"median of {seeds} seeds",
+                   meta="median", line=dict(color="#4e79a7", width=2.5),
+                   hovertemplate="L = %{x}: median ratio %{y:.3g}<extra></extra>")
+    )  # fmt: skip
+    fig.add_hline(y=1.0, line=dict(color="grey", dash="dot"))
+    fig.add_trace(
+        go.Scatter(x=[None], y=[None], mode="lines", name="no attenuation (ratio 1)",
+                   line=dict(color="grey", dash="dot"))
+    )  # fmt: skip
+    bad = np.asarray(exploded) > 0
+    if bad.any():
+        finite = np.concatenate([q[np.isfinite(q) & (q > 0)] for q in (q25, q50, q75)])
+        top = float(finite.max()) * 10 if finite.size else 1.0
+        text = [f"L = {int(d)}: {int(n)} of {seeds} seeds overflowed (inf / nan)"
+                for d, n in zip(x[bad], np.asarray(exploded)[bad])]  # fmt: skip
+        marks = overflow_markers(x[bad], np.full(int(bad.sum()), top), text)
+        marks.marker.color = OVERFLOW_COLOR
+        fig.add_trace(marks)
+    fig.update_xaxes(title="depth L (layers)", dtick=1 if len(x) <= 16 else 4)
+    fig.update_yaxes(title=f"{RATIO}  (log scale)", type="log", exponentformat="power")
+    return base_layout(fig, 430)

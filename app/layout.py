@@ -1,0 +1,124 @@
+"""What every page shares: its header, the notices, the overflow banner and the downloads."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from app import compute, export, state
+from deeprnn_core import Model, Trace
+
+_LOG = logging.getLogger("deeprnn.app")
+
+
+@dataclass(frozen=True)
+class Run:
+    """The current settings and everything the core computed for them."""
+
+    settings: object  # state.Settings
+    spec: compute.TraceSpec
+    model: Model
+    trace: Trace  # shared with the cache: read only
+    summary: compute.Summary
+
+
+def chart(fig, key: str, **kwargs):
+    """st.plotly_chart with the app's settings: Streamlit's theme off (the figures carry their
+    own template; restyling costs the browser ~0.1 s per redraw) and the PNG button named."""
+    config = {"displaylogo": False, "toImageButtonOptions": {"filename": f"deeprnn_{key}"}}
+    return st.plotly_chart(fig, key=key, theme=None, config=config, **kwargs)
+
+
+def guarded(draw):
+    """Run a drawing function; an unexpected error becomes an st.error, never a traceback."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        try:
+            return draw(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - the last line of defence, logged in full
+            _LOG.exception("drawing %s failed", draw.__name__)
+            st.error(f"Something went wrong while drawing this view ({type(err).__name__}: {err}).")
+
+    return wrapper
+
+
+def start(title: str, explanation: str) -> Run:
+    """Draw the page header and run (or fetch) the trace of the current settings.
+
+    Stops the page with an st.error naming the problem if the core refuses the settings.
+    """
+    st.title(title)
+    st.markdown(explanation)
+    for notice in state.url_notices():
+        st.warning(notice, icon=":material/warning:")
+    settings = state.current()
+    plan = compute.plan(settings)
+    for notice in plan.notices:
+        st.info(notice, icon=":material/info:")
+    if plan.error:
+        st.error(f"The core refused these settings: {plan.error}")
+        st.stop()
+    try:
+        model, tr = compute.get_trace(plan.spec)
+        summary = compute.summarize(plan.spec)
+    except compute.CORE_ERRORS as err:
+        st.error(f"The core could not run these settings: {err}")
+        st.stop()
+    if summary.overflow:
+        where = re.sub(r"([HG])_(\d+)\^\((\d+)\)", r"$\1_{\2}^{(\3)}$", summary.overflow)
+        st.warning(
+            f"**Overflow** — {where}: the first inf / nan in the core's order of computation "
+            "(layer 1 for every t, then layer 2, …). Cells holding inf / nan are marked in "
+            "magenta in every figure. Lower the gains, or use float64, tanh, layer norm or "
+            "residual connections to stay finite.",
+            icon=":material/local_fire_department:",
+        )
+    _facts(plan.spec, summary)
+    _downloads(plan.spec, tr, summary)
+    return Run(settings, plan.spec, model, tr, summary)
+
+
+def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
+    c = spec.config
+    st.caption(
+        f"Running L = {c.num_layers}, T = {spec.steps}, h = {c.hidden_size}, d = {c.input_size}, "
+        f"B = {spec.batch} · {spec.dtype} · seed {spec.seed} · loss {s.loss:.4g} "
+        "· every number on this page computed by deeprnn_core"
+    )
+
+
+def _downloads(spec: compute.TraceSpec, tr: Trace, s: compute.Summary) -> None:
+    """Sidebar downloads, generated only when clicked (a trace can be hundreds of MB)."""
+    c = spec.config
+    stem = f"deeprnn_L{c.num_layers}_T{spec.steps}_h{c.hidden_size}_seed{spec.seed}"
+    query = urlencode(state.to_query(state.current()))
+    box = st.sidebar.container(border=True)
+    box.markdown("**Download this run**")
+    box.download_button(
+        "Trace, every array (NPZ)",
+        data=lambda: export.trace_npz(tr, query),
+        file_name=f"{stem}.npz",
+        mime="application/octet-stream",
+        on_click="ignore",
+        key="download_npz",
+        help="All arrays of the Trace (hidden, grad_hidden, preact, gates, parameter "
+        "gradients, ...) and the URL query that reproduces them. Load with numpy.load.",
+    )
+    box.download_button(
+        "Norms per (t, l) (CSV)",
+        data=lambda: export.norms_csv(
+            s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad
+        ),
+        file_name=f"{stem}_norms.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_csv",
+        help="|H_t^(l)| and |G_t^(l)| for every cell, full precision.",
+    )
+    box.caption("Each figure's camera icon saves it as PNG.")

@@ -1,0 +1,326 @@
+"""ONE table of controls: every setting a user can change, declared once.
+
+Widgets, the ``Settings`` the pages read and the URL's query parameters are all derived from
+``CONTROLS`` (as TensorFlow Playground's ``state.ts``); ``compute.plan`` turns Settings into the
+core's config. A bad or unknown URL value falls back to the default and is reported by name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, make_dataclass
+from typing import Any
+
+import streamlit as st
+
+from deeprnn_core import ACTIVATIONS, CELLS, SCHEMES
+from deeprnn_core.signals import SIGNALS
+
+PER_LAYER = "per layer"
+ARCH, INIT, DATA, REMEDY = "Architecture", "Initialization", "Input and loss", "Remedies"
+KEYS = " Keyboard: ←/→ one step, PageUp/PageDown a tenth of the range, Home/End."
+
+
+@dataclass(frozen=True)
+class Control:
+    """One setting: its widget, its default, its legal values and its name in the URL."""
+
+    key: str  # session-state key of the widget and field name of Settings
+    label: str  # widget label
+    kind: str  # "slider", "select", "radio", "check", "number", "text" or "layers"
+    default: Any  # the value when neither the URL nor the user set one (its type is the type)
+    url: str  # query-parameter name
+    group: str  # sidebar section, or "page:<name>" for a control drawn on one page
+    help: str = ""  # tooltip: what it does, in the seed's notation
+    low: float | None = None  # numeric bounds (inclusive) and widget step
+    high: float | None = None
+    step: float | None = None
+    options: tuple = ()  # legal values of select / radio
+    labels: tuple = ()  # how options are shown, parallel to options (empty: as is)
+
+
+# fmt: off
+CONTROLS: tuple[Control, ...] = (
+    # key, label, widget, default, URL name, group; bounds or options; help
+    Control("num_layers", "Depth L (layers)", "slider", 4, "L", ARCH, low=1, high=32, step=1,
+            help="Layers stacked between X_t and O_t." + KEYS),
+    Control("steps", "Sequence length T", "slider", 50, "T", ARCH, low=1, high=500, step=1,
+            help="Time steps t = 1..T of the input sequence." + KEYS),
+    Control("hidden_size", "Hidden size h", "slider", 32, "h", ARCH, low=1, high=256, step=1,
+            help="Width of every hidden state H_t^(l)." + KEYS),
+    Control("input_size", "Input size d", "slider", 8, "d", ARCH, low=1, high=32, step=1,
+            help="Width of each input X_t." + KEYS),
+    Control("activation", "Activation φ", "select", "tanh", "act", ARCH,
+            options=(*ACTIVATIONS, PER_LAYER),
+            help="φ_l of the plain rnn cells: one for every layer, or one per layer."),
+    Control("activation_layers", "φ per layer (comma list, bottom first)", "text", "tanh,relu",
+            "acts", ARCH,
+            help=f"One of {', '.join(ACTIVATIONS)} per layer; a short list repeats its last."),
+    Control("cell", "Cell type", "select", "rnn", "cell", ARCH, options=(*CELLS, PER_LAYER),
+            help="rnn is the seed's formula; gru / lstm are gated cells (torch's gate order)."),
+    Control("cell_layers", "Cell per layer (comma list, bottom first)", "text", "rnn,lstm",
+            "cells", ARCH,
+            help=f"One of {', '.join(CELLS)} per layer; a short list repeats its last."),
+    Control("scheme", "Init scheme", "select", "torch", "init", INIT, options=SCHEMES,
+            help="torch: g·U(±1/√h), variance g²/3h, vanishing at g = 1. gaussian: "
+                 "N(0, g²/fan_in). orthogonal: g·Q. identity: W_hh = g·I (IRNN)."),
+    Control("recurrent_gain", "Recurrent gain g (W_hh)", "slider", 1.0, "grec", INIT,
+            low=0.0, high=3.0, step=0.05,
+            help="Scale of W_hh^(l), the path through time. Near the edge between vanishing "
+                 "and exploding: torch init + relu at g ≈ 2, orthogonal + tanh at g ≈ 1.2."
+                 + KEYS),
+    Control("input_gain", "Input/depth gain (W_xh)", "slider", 1.0, "gin", INIT,
+            low=0.0, high=3.0, step=0.05,
+            help="Scale of W_xh^(l), the path through depth (layer l-1 to l)." + KEYS),
+    Control("bias_scale", "Bias scale", "slider", 1.0, "bias", INIT, low=0.0, high=2.0, step=0.05,
+            help="b_h^(l) drawn from bias_scale·U(±1/√h); 0 turns biases off." + KEYS),
+    Control("seed", "Seed", "number", 0, "seed", INIT, low=0, high=2**31 - 1, step=1,
+            help="Seeds the weights, the input and the dropout masks."),
+    Control("signal", "Input signal X_t", "select", "noise", "x", DATA, options=SIGNALS,
+            help="noise: N(0,1). sine: periods 8-32 steps. impulse: X_1 = 1, then 0. "
+                 "step: 0, then 1 from T/2."),
+    Control("batch", "Batch B", "slider", 1, "B", DATA, low=1, high=8, step=1,
+            help="Sequences run side by side; norms are over batch and units." + KEYS),
+    Control("loss", "Loss", "radio", "last", "loss", DATA, options=("last", "all"),
+            labels=("last step", "every step"),
+            help="MSE against a zero target, of O_T only or summed over every O_t."),
+    Control("dtype", "Precision", "select", "float64", "dtype", DATA,
+            options=("float64", "float32"),
+            help="float32 overflows to inf above about 3e38, float64 above 1.8e308."),
+    Control("residual", "Residual connections", "check", False, "res", REMEDY,
+            help="H_t^(l) += H_t^(l-1) where widths match (not at l = 1 unless d = h)."),
+    Control("layer_norm", "Layer norm", "check", False, "ln", REMEDY,
+            help="LayerNorm on A_t^(l); plain rnn cells only (ignored for gru / lstm)."),
+    Control("dropout", "Dropout p", "slider", 0.0, "p", REMEDY, low=0.0, high=0.9, step=0.05,
+            help="Dropout on H_t^(l) as it is fed to layer l+1 (l < L), as nn.RNN." + KEYS),
+    Control("dropout_mode", "Dropout mode", "radio", "train", "mode", REMEDY,
+            options=("train", "eval"), help="Dropout acts in training mode only, as in torch."),
+    Control("clip_norm", "Gradient clip norm (0 = off)", "number", 0.0, "clip", REMEDY,
+            low=0.0, high=1e6, step=0.1,
+            help="clip_grad_norm_ on the parameter gradients; G_t^(l) is never clipped."),
+    # views drawn on one page; kept in the URL too so a link shows the same view
+    Control("color_by", "Colour cells by", "radio", "grad", "color", "page:flow",
+            options=("hidden", "grad"), labels=("state |H|", "gradient |G|"),
+            help="|H_t^(l)| (forward pass) or |G_t^(l)| = |dLoss/dH_t^(l)| (backward pass)."),
+    Control("walk", "Step through the computation", "check", False, "walk", "page:flow",
+            help="Light the cells in the order the core computes them."),
+    Control("walk_step", "Computation step", "slider", 0, "step", "page:flow",
+            low=0, high=32000, step=1,
+            help="0..2LT: the forward pass, then the backward pass." + KEYS),
+    Control("cell_t", "Cell t", "number", 1, "t", "page:flow", low=1, high=500, step=1,
+            help="Time step of the cell whose vectors are drawn (or click a cell)."),
+    Control("cell_l", "Cell l", "number", 1, "l", "page:flow", low=1, high=32, step=1,
+            help="Layer of the cell whose vectors are drawn (or click a cell)."),
+    Control("sample", "Batch sample", "number", 1, "b", "page:hidden", low=1, high=8, step=1,
+            help="Which of the B sequences to draw."),
+    Control("layers_shown", "Layers shown (empty: spread from bottom to top)", "layers", (),
+            "show", "page:hidden", help="The layers whose heatmaps are drawn (up to 6)."),
+    Control("sweep_layers", "Sweep up to depth", "slider", 16, "Lmax", "page:sweep",
+            low=1, high=32, step=1, help="The sweep runs L = 1..this." + KEYS),
+    Control("sweep_seeds", "Seeds", "slider", 8, "S", "page:sweep", low=1, high=16, step=1,
+            help="Independent weight draws per depth." + KEYS),
+)
+# fmt: on
+
+BY_KEY: dict[str, Control] = {c.key: c for c in CONTROLS}
+BY_URL: dict[str, Control] = {c.url: c for c in CONTROLS}
+Settings = make_dataclass(
+    "Settings", [(c.key, type(c.default)) for c in CONTROLS], frozen=True
+)  # one field per control, in table order
+Settings.__doc__ = "Every control's value, as the pages read them (fields: the table's keys)."
+GROUPS = (ARCH, INIT, DATA, REMEDY)
+_LOADED, _NOTICE, _PAGE, _NEW_PAGE = "_url_loaded", "_url_notice", "_page", "_new_page"
+
+
+# --- values <-> URL strings (pure: tested without Streamlit)
+def encode(control: Control, value: Any) -> str:
+    """The URL string of a value."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def decode(control: Control, text: str) -> Any:
+    """The value of a URL string; raises ValueError naming the rule it breaks."""
+    d = control.default
+    if isinstance(d, bool):
+        if text.lower() not in ("1", "0", "true", "false"):
+            raise ValueError("expected 1 or 0")
+        return text.lower() in ("1", "true")
+    if isinstance(d, tuple):
+        try:
+            value = tuple(int(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            value = (0,)
+        if any(not 1 <= v <= 32 for v in value) or len(set(value)) != len(value):
+            raise ValueError("expected distinct layer numbers 1-32, comma separated")
+        return value
+    if isinstance(d, str):
+        if control.options and text not in control.options:
+            raise ValueError(f"expected one of {', '.join(control.options)}")
+        if len(text) > 300:
+            raise ValueError("longer than 300 characters")
+        return text
+    whole = isinstance(d, int)
+    rule = f"expected a {'whole ' if whole else ''}number from {control.low:g} to {control.high:g}"
+    try:
+        value = int(text) if whole else float(text)  # ValueError on "abc", or "4.5" for an int
+    except ValueError:
+        raise ValueError(rule) from None
+    if not math.isfinite(value) or not control.low <= value <= control.high:
+        raise ValueError(rule)
+    return value
+
+
+def from_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Settings values from query parameters, defaults where missing; and a notice for every
+    parameter that is unknown or has a bad value."""
+    values = {c.key: c.default for c in CONTROLS}
+    notices = []
+    for name, text in params.items():
+        control = BY_URL.get(name)
+        if control is None:
+            notices.append(f"Unknown URL parameter `{name}={text}` was ignored.")
+            continue
+        try:
+            values[control.key] = decode(control, text)
+        except ValueError as err:
+            notices.append(
+                f"URL parameter `{name}={text}` is not valid ({err}); "
+                f"using the default {encode(control, control.default)!r}."
+            )
+    return values, notices
+
+
+def to_query(settings) -> dict[str, str]:
+    """Query parameters for every control, in table order."""
+    return {c.url: encode(c, getattr(settings, c.key)) for c in CONTROLS}
+
+
+# --- Streamlit session
+# Each setting lives in session state under stored(key), apart from its widget (key ``key``).
+# A widget's own state is dropped when a page that does not draw it runs (and a widget drawn on
+# two pages is two widgets), so the stored value is the truth: copied into the widget before it
+# is drawn, and back by the widget's on_change callback.
+def stored(key: str) -> str:
+    """The session-state key of a setting's value."""
+    return f"setting:{key}"
+
+
+def load() -> None:
+    """Once per session, fill the settings from the URL (defaults for the rest)."""
+    if st.session_state.get(_LOADED):
+        return
+    values, notices = from_query(st.query_params.to_dict())
+    for key, value in values.items():
+        st.session_state[stored(key)] = value
+    st.session_state[_NOTICE] = (tuple(notices), values)
+    st.session_state[_LOADED] = True
+
+
+def begin_run(page: str) -> None:
+    """Note which page this run draws: on another page every widget is a new one."""
+    st.session_state[_NEW_PAGE] = st.session_state.get(_PAGE) != page
+    st.session_state[_PAGE] = page
+
+
+def url_notices() -> tuple[str, ...]:
+    """The URL's notices, as long as nothing was changed since the URL was read."""
+    notices, values = st.session_state.get(_NOTICE, ((), {}))
+    return notices if notices and asdict(current()) == values else ()
+
+
+def get(key: str) -> Any:
+    """The current value of setting ``key``."""
+    return st.session_state.get(stored(key), BY_KEY[key].default)
+
+
+def put(key: str, value: Any) -> None:
+    """Set setting ``key`` (from a callback, or before its widget is drawn)."""
+    st.session_state[stored(key)] = value
+
+
+def current():
+    """The Settings now."""
+    return Settings(**{c.key: get(c.key) for c in CONTROLS})
+
+
+def write_url() -> None:
+    """Put every setting in the address bar (re-applied on every run: navigation clears it)."""
+    query = to_query(current())
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+def reset() -> None:
+    """Callback: every control back to its default."""
+    for c in CONTROLS:
+        put(c.key, c.default)
+
+
+def _changed(key: str) -> None:
+    """on_change callback: the widget's new value becomes the setting."""
+    value = st.session_state[key]
+    put(key, tuple(value) if isinstance(BY_KEY[key].default, tuple) else value)
+
+
+def widget(key: str, container=None, *, high: float | None = None, options=None, **kwargs) -> Any:
+    """Draw the control ``key`` and return its value. ``high`` tightens the upper bound and
+    ``options`` gives the choices of a layer picker; a stored value outside them is clamped."""
+    c, box = BY_KEY[key], container or st
+    value = get(key)
+    if c.kind in ("slider", "number"):
+        kind = type(c.default)
+        low, high = kind(c.low), kind(c.high if high is None else high)
+        value = min(max(value, low), high)
+    elif c.kind == "layers":
+        options = tuple(options or ())
+        value = tuple(v for v in value if v in options)
+    put(key, value)
+    if c.kind in ("slider", "number") and high <= low:  # a slider cannot span one value
+        box.caption(f"{c.label}: {value} (only value)")
+        return value
+    # The same key on another page is another widget (its id holds the page) that would start
+    # at its default: set it then, and whenever the setting changed elsewhere (a click, a
+    # reset, a clamp). Not on every run: each set value is re-sent to the browser.
+    shown = list(value) if c.kind == "layers" else value
+    if st.session_state.get(_NEW_PAGE, True) or st.session_state.get(key) != shown:
+        st.session_state[key] = shown
+    common = dict(key=key, help=c.help, on_change=_changed, args=(key,), **kwargs)
+    if c.kind in ("slider", "number"):
+        make = box.slider if c.kind == "slider" else box.number_input
+        return make(c.label, low, high, step=kind(c.step), **common)
+    if c.kind in ("select", "radio"):
+        names = dict(zip(c.options, c.labels or c.options))
+        extra = {"horizontal": True} if c.kind == "radio" else {}
+        make = box.selectbox if c.kind == "select" else box.radio
+        return make(c.label, c.options, format_func=names.get, **common, **extra)
+    if c.kind == "check":
+        return box.checkbox(c.label, **common)
+    if c.kind == "text":
+        return box.text_input(c.label, max_chars=300, **common)
+    return tuple(box.multiselect(c.label, options, max_selections=6, **common))
+
+
+def sidebar() -> None:
+    """Draw the shared controls in the sidebar, section by section."""
+    side = st.sidebar
+    for group in GROUPS:
+        box = side.expander(group, expanded=group in GROUPS[:2])
+        for c in CONTROLS:
+            if c.group != group:
+                continue
+            if c.key in ("activation_layers", "cell_layers"):
+                if get(c.key.removesuffix("_layers")) != PER_LAYER:
+                    continue
+            disabled = (c.key == "layer_norm" and get("cell") in ("gru", "lstm")) or (
+                c.key == "dropout_mode" and not get("dropout")
+            )
+            widget(c.key, box, disabled=disabled)
+    side.button("Reset all to defaults", on_click=reset, key="reset_all")
+    side.caption("The address bar holds every setting: copy it to share exactly this view.")

@@ -1,0 +1,91 @@
+"""Information flow: the seed's time x layer diagram, live, with a step-through and a cell
+inspector."""
+
+import streamlit as st
+
+from app import figures, layout, state
+from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
+
+EXPLAIN = (
+    "Each square is one hidden state $H_t^{(l)}$: time $t$ runs left to right, layers from "
+    "the input $X_t$ (bottom) to the output $O_t$ (top). Arrows pass $H_{t-1}^{(l)}$ along "
+    "the layer (memory) and $H_t^{(l-1)}$ up to the next layer (depth). Colour by $|G|$ = "
+    "$|\\partial \\text{Loss} / \\partial H_t^{(l)}|$: when the bottom-left cells are many "
+    "powers of ten darker than the top-right one, the gradient **vanishes** on its way back."
+)
+ORDER = (
+    "Order of computation in the core: layer 1 for t = 1..T, then layer 2, … (each layer "
+    "reads the whole sequence of the layer below). Backward: layer L from t = T down to 1, "
+    "then layer L−1, …  Either order gives the same numbers; this is the one that ran."
+)
+
+
+def pick_cell() -> None:
+    """on_select callback: a click on a cell selects it for the inspector below."""
+    event = st.session_state.get("flow_chart")
+    points = event["selection"]["points"] if event else []
+    for point in points:
+        t, l = int(round(point["x"])), int(round(point["y"]))
+        if 1 <= l <= state.get("num_layers") and t >= 1:  # not the X_t / O_t rows
+            state.put("cell_t", t)
+            state.put("cell_l", l)
+            return
+
+
+def walk_caption(phase: str, step: int, L: int, T: int, current) -> str:
+    done = step if phase == "forward" else step - L * T
+    what = "$H_t^{(l)}$ computed" if phase == "forward" else "$G_t^{(l)}$ computed"
+    cell = f"; last: t = {current[0]}, l = {current[1]}" if current[0] else ""
+    return f"**{phase.capitalize()} pass**: {done} of {L * T} cells {what}{cell}."
+
+
+@st.fragment
+@layout.guarded
+def explorer(run: layout.Run) -> None:
+    """The grid and the inspector; a fragment, so stepping or clicking does not re-run the
+    page (the trace is cached anyway: only figures are redrawn)."""
+    s, tr = run.summary, run.trace
+    L, T = s.hidden_norm.shape
+    cols = st.columns([3, 3, 1, 1, 1])
+    color_by = state.widget("color_by", cols[0])
+    walk = state.widget("walk", cols[1])
+    t = state.widget("cell_t", cols[2], high=T)
+    l = state.widget("cell_l", cols[3], high=L)
+    b = state.widget("sample", cols[4], high=run.spec.batch)
+    lit = current = None
+    if walk:
+        step = state.widget("walk_step", high=2 * L * T)
+        lit, phase, current = figures.lit_mask(L, T, step)
+        color_by = "hidden" if phase == "forward" else "grad"
+        st.markdown(walk_caption(phase, step, L, T, current))
+    st.caption(ORDER)
+    fig = figures.flow_grid(
+        s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad,
+        s.input_norm, s.output_norm, color_by=color_by, lit=lit, current=current,
+        selected=(t, l),
+    )  # fmt: skip
+    layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")
+    notes = []
+    if not arrows_drawn(L, T):
+        notes.append(
+            f"Arrows are drawn up to T = {MAX_ARROW_STEPS} and {MAX_ARROW_CELLS} cells: every "
+            "cell still takes "
+            "$H_{t-1}^{(l)}$ from its left and $H_t^{(l-1)}$ from below."
+        )
+    if (stride := picker_stride(L, T)) > 1:
+        notes.append(f"At this size a click picks one step in {stride}; set t for any other.")
+    if notes:
+        st.caption(" ".join(notes))
+    st.subheader(f"Inside cell t = {t}, l = {l}")
+    st.markdown(
+        "Click a cell above (or set t and l) to see its vectors for one sample: the state "
+        "$H_t^{(l)}$ unit by unit, and $G_t^{(l)}$, how the loss changes with each unit."
+    )
+    hidden_vec = tr.hidden[l - 1, t - 1, b - 1]  # (h,)
+    grad_vec = tr.grad_hidden[l - 1, t - 1, b - 1]  # (h,)
+    layout.chart(figures.cell_vectors(hidden_vec, grad_vec, t, l, b), "cell_vectors")
+    state.write_url()  # a fragment rerun skips the router, which writes the URL otherwise
+
+
+run = layout.start("Information flow", EXPLAIN)
+explorer(run)

@@ -1,0 +1,58 @@
+"""Hidden states: H_t^(l) unit by unit over time, per layer, and one timescale per layer."""
+
+import numpy as np
+import streamlit as st
+
+from app import figures, layout, state
+
+EXPLAIN = (
+    "Each heatmap is one layer's state $H_t^{(l)}$ for one sample: a row per hidden unit, a "
+    "column per time step, one shared colour scale (red positive, blue negative). Look for how "
+    "the texture changes with depth: lower layers follow the input step by step, higher "
+    "layers often change more slowly."
+)
+TIMESCALE = (
+    "The seed says *different layers capture different levels of abstraction*. One measurable "
+    "sign: the **lag-1 autocorrelation** ρ of $H_t^{(l)}$ over time (mean over units and "
+    "samples) and the **timescale** −1/ln ρ it implies, in steps. A larger timescale means "
+    "the layer keeps information longer and varies more slowly."
+)
+
+
+def chosen_layers(run: layout.Run, container) -> tuple[tuple[int, ...], int]:
+    """The layers to draw: the user's pick, else spread from bottom to top; and how many fit."""
+    L, T, h = run.spec.config.num_layers, run.spec.steps, run.spec.config.hidden_size
+    fit = figures.layers_that_fit(h, T, wanted=6)
+    picked = state.widget("layers_shown", container, options=tuple(range(1, L + 1)))
+    layers = tuple(sorted(picked))[:fit] if picked else figures.spread_layers(L, min(fit, 4))
+    if picked and len(picked) > fit:
+        st.info(f"At h = {h}, T = {T} one figure holds {fit} layer(s): drawing {layers}.")
+    return layers, fit
+
+
+@layout.guarded
+def draw(run: layout.Run) -> None:
+    s, tr = run.summary, run.trace
+    cols = st.columns([1, 4])
+    sample = state.widget("sample", cols[0], high=run.spec.batch)
+    layers, fit = chosen_layers(run, cols[1])
+    hidden = tr.hidden[np.asarray(layers) - 1, :, sample - 1, :]  # (n, T, h), a copy
+    layout.chart(figures.hidden_heatmaps(hidden, layers, sample), "hidden_heatmaps")
+    if fit < 4:
+        st.caption(f"At this h × T, {fit} layer heatmap(s) fit in one figure; pick others above.")
+    st.subheader("Timescale per layer")
+    st.markdown(TIMESCALE)
+    layout.chart(figures.timescale_bars(s.autocorrelation, s.timescale), "timescales")
+    with st.expander("Table: ρ and timescale per layer (analysis.layer_timescales)"):
+        st.dataframe(
+            {
+                "layer l": np.arange(1, len(s.autocorrelation) + 1),
+                "lag-1 autocorrelation ρ": s.autocorrelation,
+                "timescale (steps)": s.timescale,
+            },
+            hide_index=True,
+        )
+
+
+run = layout.start("Hidden states", EXPLAIN)
+draw(run)

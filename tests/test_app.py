@@ -1,0 +1,266 @@
+"""Every page in Streamlit's AppTest: no exception, numbers equal the core's, URL round trip.
+
+The charts are read from the element protos (``proto.spec`` is the figure's JSON), so these
+tests check the numbers a browser would draw, computed here again with deeprnn_core directly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import compute, state
+from deeprnn_core import Model, trace
+from deeprnn_core.analysis import attenuation, cell_norms, depth_sweep
+from deeprnn_core.signals import make_signal
+from tests.figure_data import by_name, names, values
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+PAGES = {
+    "views/flow.py": ["cell picker", "H"],
+    "views/hidden.py": ["H^(1)", "rho"],
+    "views/gradients.py": ["l = 1", "W_xh"],
+    "views/sweep.py": ["median"],
+    "views/compare.py": [],
+}
+DEFAULTS = {c.key: c.default for c in state.CONTROLS}
+F32 = dict(rtol=1e-6, atol=0)
+
+
+def open_app(query: dict | None = None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query or {})
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def chart_with(at: AppTest, trace_name: str) -> dict:
+    found = [c for c in charts(at) if trace_name in names(c) + [t.get("meta") for t in c["data"]]]
+    assert len(found) == 1, f"one chart holds a trace {trace_name!r}"
+    return found[0]
+
+
+def core_trace(**changes):
+    """The trace the app should show for the defaults plus ``changes``, run by the core
+    directly (no Streamlit cache)."""
+    spec = compute.plan(state.Settings(**(DEFAULTS | changes))).spec
+    c = spec.config
+    model = Model.init(
+        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
+    )
+    x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)
+    return spec, trace(model, x, loss=spec.loss, dtype=spec.dtype, clip_norm=spec.clip_norm)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_draws_at_defaults(page):
+    at = open_app(page=page)
+    assert_clean(at)
+    for name in PAGES[page]:
+        chart_with(at, name)
+    assert at.title[0].value, "every page has a title"
+    assert at.markdown, "and an explanation"
+    assert at.query_params["L"] == "4" and at.query_params["T"] == "50"
+
+
+def test_flow_numbers_are_the_cores_and_follow_L_and_T():
+    at = open_app()
+    _, tr = core_trace()
+    both = values(by_name(chart_with(at, "cell picker"), "cell picker")["customdata"])
+    hidden_norm, grad_norm = cell_norms(tr)
+    np.testing.assert_allclose(both[:, 0], hidden_norm.ravel(), **F32)
+    np.testing.assert_allclose(both[:, 1], grad_norm.ravel(), **F32)
+    at.slider(key="num_layers").set_value(6).run()
+    at.slider(key="steps").set_value(20).run()
+    assert_clean(at)
+    _, tr = core_trace(num_layers=6, steps=20)
+    grid = chart_with(at, "cell picker")
+    z = values(by_name(grid, "cells")["z"])
+    assert z.shape == (6, 20)
+    np.testing.assert_allclose(z, np.log10(cell_norms(tr)[1]), rtol=0, atol=1e-6)
+    assert at.query_params["L"] == "6" and at.query_params["T"] == "20"
+
+
+def test_cell_inspector_shows_the_chosen_vectors():
+    at = open_app({"B": "3"})
+    at.number_input(key="cell_t").set_value(7)
+    at.number_input(key="cell_l").set_value(3)
+    at.number_input(key="sample").set_value(2).run()
+    assert_clean(at)
+    _, tr = core_trace(batch=3)
+    vectors = chart_with(at, "G")
+    np.testing.assert_allclose(values(by_name(vectors, "H")["y"]), tr.hidden[2, 6, 1], **F32)
+    np.testing.assert_allclose(values(by_name(vectors, "G")["y"]), tr.grad_hidden[2, 6, 1], **F32)
+
+
+def test_step_through_dims_the_cells_not_yet_computed():
+    at = open_app({"walk": "1", "step": str(4 * 50 + 10)})  # backward, 10 cells of layer 4
+    assert_clean(at)
+    grid = chart_with(at, "cell picker")
+    dim = values(by_name(grid, "not yet computed")["z"])
+    assert np.isnan(dim[3, 40:]).all() and (dim[3, :40] == 1).all() and (dim[:3] == 1).all()
+    computing = by_name(grid, "computing")
+    assert (values(computing["x"])[0], values(computing["y"])[0]) == (41, 4)
+
+
+def test_extreme_settings_overflow_with_a_banner_and_no_exception():
+    query = {"L": "32", "T": "500", "h": "256", "B": "8", "act": "relu", "grec": "3"}
+    query |= {"gin": "3", "dtype": "float32"}
+    at = open_app(query)
+    assert_clean(at)
+    banners = [w.value for w in at.warning if "Overflow" in w.value]
+    assert banners and "H_" in banners[0], "the banner says where the overflow began"
+    assert any("B = 1" in i.value for i in at.info), "the budget notice says what was reduced"
+    grid = chart_with(at, "cell picker")
+    assert "inf / nan (overflow)" in names(grid)
+    for page in ("views/gradients.py", "views/hidden.py"):
+        at.switch_page(page).run()
+        assert_clean(at)
+        assert any("Overflow" in w.value for w in at.warning)
+
+
+def test_bad_query_params_fall_back_with_a_notice():
+    query = {"L": "abc", "T": "9999", "zzz": "1", "act": "softmax", "grec": "nan", "ln": "yes"}
+    at = open_app(query)
+    assert_clean(at)
+    notices = " ".join(w.value for w in at.warning)
+    for name, text in query.items():
+        assert f"{name}={text}" in notices, f"the notice names {name}={text}"
+    assert at.slider(key="num_layers").value == 4 and at.slider(key="steps").value == 50
+    assert at.session_state["activation"] == "tanh" and at.session_state["recurrent_gain"] == 1.0
+    assert at.query_params["L"] == "4" and "zzz" not in at.query_params
+
+
+def test_url_round_trip_reproduces_the_settings_and_the_picture():
+    at = open_app()
+    at.slider(key="num_layers").set_value(7)
+    at.slider(key="steps").set_value(33)
+    at.selectbox(key="activation").set_value("relu")
+    at.selectbox(key="scheme").set_value("orthogonal")
+    at.slider(key="recurrent_gain").set_value(1.25)
+    at.number_input(key="seed").set_value(5)
+    at.radio(key="color_by").set_value("hidden").run()
+    assert_clean(at)
+    query = dict(at.query_params)
+    again = open_app(query)
+    assert_clean(again)
+    for c in state.CONTROLS:
+        key = state.stored(c.key)
+        assert again.session_state[key] == at.session_state[key], c.key
+    assert state.from_query(query)[0]["recurrent_gain"] == 1.25
+    assert charts(again)[0]["data"] == charts(at)[0]["data"], "the same picture"
+
+
+def test_layer_norm_with_gated_cells_is_ignored_with_a_notice():
+    at = open_app({"cell": "lstm", "ln": "1"})
+    assert_clean(at)
+    assert any("Layer norm" in i.value for i in at.info)
+
+
+def test_per_layer_lists_are_fixed_with_a_notice():
+    at = open_app({"act": "per layer", "acts": "tanh,relu,bogus", "cell": "per layer"})
+    assert_clean(at)
+    text = " ".join(i.value for i in at.info)
+    assert "'bogus'" in text and "repeating the last" in text
+
+
+def test_hidden_page_heatmaps_are_the_trace():
+    at = open_app({"B": "2", "b": "2", "show": "2,4"}, page="views/hidden.py")
+    assert_clean(at)
+    _, tr = core_trace(batch=2)
+    heatmaps = chart_with(at, "H^(2)")
+    for l in (2, 4):
+        z = values(by_name(heatmaps, f"H^({l})")["z"])
+        np.testing.assert_allclose(z, tr.hidden[l - 1, :, 1, :].T, **F32)
+
+
+def test_gradient_page_headline_is_the_cores_attenuation():
+    at = open_app({"L": "3", "T": "30"}, page="views/gradients.py")
+    assert_clean(at)
+    _, tr = core_trace(num_layers=3, steps=30)
+    assert at.metric[0].value == f"{attenuation(tr):.2e}"
+
+
+def test_sweep_page_is_the_cores_depth_sweep():
+    at = open_app({"Lmax": "5", "S": "3", "T": "20"}, page="views/sweep.py")
+    assert_clean(at)
+    spec, _ = core_trace(steps=20)
+    sweep_spec, _ = compute.sweep_plan(spec, 5, 3)
+    base = sweep_spec.base
+    expected = depth_sweep(
+        base.config, 5, sweep_spec.seeds, base.steps, scheme=base.scheme,
+        recurrent_gain=base.recurrent_gain, input_gain=base.input_gain,
+        bias_scale=base.bias_scale, signal=base.signal, batch=1, loss=base.loss,
+    ).quantiles()  # fmt: skip
+    median = values(by_name(chart_with(at, "median"), "median")["y"])
+    np.testing.assert_allclose(median, expected[1], **F32)
+    at.slider(key="sweep_layers").set_value(7).run()
+    assert_clean(at)
+    assert len(values(by_name(chart_with(at, "median"), "median")["y"])) == 7
+
+
+def test_compare_page_counts_are_the_cores():
+    at = open_app({"L": "5"}, page="views/compare.py")
+    assert_clean(at)
+    spec, _ = core_trace(num_layers=5)
+    table = at.table[0].value
+    deep = Model.init(spec.config).num_params
+    plain = Model.init(compute.plain(spec).config).num_params
+    assert table.iloc[1, 0] == f"{plain:,}" and table.iloc[1, 1] == f"{deep:,}"
+    assert replace(spec, config=compute.plain(spec).config).config.num_layers == 1
+
+
+def random_query(rng: np.random.Generator) -> dict[str, str]:
+    """A random legal setting, kept small (L, T, h) so that many fit in the test's time."""
+    pick = lambda options: str(options[rng.integers(len(options))])  # noqa: E731
+    return {
+        "L": pick([1, 2, 3, 8]), "T": pick([1, 2, 3, 17, 60]), "h": pick([1, 2, 16, 48]),
+        "d": pick([1, 5, 32]), "act": pick(["tanh", "relu", "sigmoid", "identity", "per layer"]),
+        "acts": pick(["relu", "tanh,identity,sigmoid", "bogus"]),
+        "cell": pick(["rnn", "gru", "lstm", "per layer"]), "cells": pick(["lstm,rnn", "gru"]),
+        "init": pick(["torch", "gaussian", "orthogonal", "identity"]),
+        "grec": pick([0, 0.5, 1.05, 3]), "gin": pick([0, 1, 3]), "bias": pick([0, 1, 2]),
+        "seed": pick([0, 7, 2**31 - 1]), "x": pick(["noise", "sine", "impulse", "step"]),
+        "B": pick([1, 3, 8]), "loss": pick(["last", "all"]), "dtype": pick(["float64", "float32"]),
+        "res": pick([0, 1]), "ln": pick([0, 1]), "p": pick([0, 0.5, 0.9]),
+        "mode": pick(["train", "eval"]), "clip": pick([0, 0.1, 1e6]),
+        "color": pick(["hidden", "grad"]), "walk": pick([0, 1]), "step": pick([0, 5, 32000]),
+        "t": pick([1, 500]), "l": pick([1, 32]), "b": pick([1, 8]), "show": pick(["", "1,32"]),
+        "Lmax": pick([1, 5]), "S": pick([1, 3]),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_legal_settings_never_show_an_exception(seed):
+    at = open_app(random_query(np.random.default_rng(seed)))
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert_clean(at)
+        assert at.get("plotly_chart") or page == "views/compare.py", f"{page} drew its charts"
+
+
+def test_reset_puts_every_setting_back_and_page_views_survive_navigation():
+    at = open_app({"L": "9", "grec": "2", "color": "hidden", "walk": "1"})
+    at.switch_page("views/hidden.py").run()
+    at.switch_page("views/flow.py").run()
+    assert at.radio(key="color_by").value == "hidden" and at.checkbox(key="walk").value
+    at.button(key="reset_all").click().run()
+    assert_clean(at)
+    assert at.slider(key="num_layers").value == 4 and at.slider(key="recurrent_gain").value == 1
+    assert at.radio(key="color_by").value == "grad" and at.query_params["L"] == "4"

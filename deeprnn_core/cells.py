@@ -94,17 +94,20 @@ def forward_layer(
 def _forward_rnn(w: LayerWeights, proj, rec: LayerRecord, res) -> None:
     hidden, preact, h_prev = rec.hidden, rec.preact, rec.h0
     act = rec.extra["phi"] = np.empty_like(hidden) if res is not None else hidden
-    if w.ln_weight is not None:
+    layer_norm = w.ln_weight is not None
+    if layer_norm:
         xhat = rec.extra["ln_xhat"] = np.empty_like(hidden)
         rstd = rec.extra["ln_rstd"] = np.empty(hidden.shape[:-1] + (1,), dtype=hidden.dtype)
+    recurrent = np.empty_like(hidden[0])  # (S, B, h)
     for t in range(proj.shape[0]):
-        z = proj[t] + h_prev @ w.w_hh  # (S, B, h)
-        if w.ln_weight is not None:
+        np.matmul(h_prev, w.w_hh, out=recurrent)
+        z = np.add(proj[t], recurrent, out=preact[t])  # A_t^(l), before LayerNorm if any
+        if layer_norm:
             z -= z.mean(-1, keepdims=True)
             rstd[t] = 1.0 / np.sqrt((z * z).mean(-1, keepdims=True) + LN_EPS)
             np.multiply(z, rstd[t], out=xhat[t])
-            z = xhat[t] * w.ln_weight + w.ln_bias
-        preact[t] = z
+            np.multiply(xhat[t], w.ln_weight, out=z)
+            z += w.ln_bias
         _phi(w.activation, z, act[t])
         if res is not None:
             np.add(act[t], res[t], out=hidden[t])
@@ -147,19 +150,20 @@ def _forward_lstm(w: LayerWeights, proj, rec: LayerRecord, res, h: int, c0) -> N
     scale = np.full(4 * h, 0.5, dtype=proj.dtype)
     scale[2 * h : 3 * h] = 1.0
     shift = np.where(scale == 0.5, 0.5, 0.0).astype(proj.dtype)
-    proj *= scale  # (T, S, B, 4h), a private array of this layer
+    proj *= scale  # (T, S, B, 4h), a private array of this layer: it becomes A_t (halved)
     w_hh = w.w_hh * scale  # (S, h, 4h)
+    recurrent, ig = np.empty_like(proj[0]), np.empty_like(hidden[0])
     for t in range(proj.shape[0]):
-        a = np.matmul(h_prev, w_hh, out=gates[t])
-        a += proj[t]  # A_t / 2 for i, f, o; A_t for g
-        rec.preact[t] = a[..., 2 * h : 3 * h]
-        y = np.tanh(a, out=a)
+        np.matmul(h_prev, w_hh, out=recurrent)
+        a = np.add(proj[t], recurrent, out=proj[t])  # A_t / 2 for i, f, o; A_t for g
+        y = np.tanh(a, out=gates[t])
         y *= scale
         y += shift
         i, f, g, o = y[..., :h], y[..., h : 2 * h], y[..., 2 * h : 3 * h], y[..., 3 * h :]
         c = np.multiply(f, c_prev, out=cell[t])
-        c += i * g
+        c += np.multiply(i, g, out=ig)
         np.multiply(o, np.tanh(c, out=tcell[t]), out=hidden[t])
         if res is not None:
             hidden[t] += res[t]
         h_prev, c_prev = hidden[t], c
+    rec.preact[:] = proj[..., 2 * h : 3 * h]

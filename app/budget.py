@@ -33,9 +33,11 @@ def sweep_seconds(config: RNNConfig, steps: int, max_layers: int, seeds: int) ->
     return layer_steps * (_SWEEP_STEP_S + _SWEEP_FLOP_S * 4 * seeds * gates * h * h)
 
 
-def _trace_fits(config: RNNConfig, steps: int, batch: int) -> bool:
-    elements = config.num_layers * steps * batch * config.hidden_size
-    return elements <= MAX_TRACE_ELEMENTS and trace_seconds(config, steps, batch) <= TRACE_SECONDS
+def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int) -> bool:
+    """The traces of ``configs``, run in one rerun, share the time and memory budgets."""
+    elements = max(c.num_layers * c.hidden_size for c in configs) * steps * batch
+    seconds = sum(trace_seconds(c, steps, batch) for c in configs)
+    return elements * len(configs) <= MAX_TRACE_ELEMENTS and seconds <= TRACE_SECONDS
 
 
 def _sweep_fits(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> bool:
@@ -49,11 +51,14 @@ def _fewer(steps: int) -> int:
     return max(1, min(steps - 1, int(steps * 0.9)))
 
 
-def fit_trace(config: RNNConfig, steps: int, batch: int) -> tuple[int, int]:
-    """(steps, batch) within the trace budgets: fewer samples first, then fewer steps."""
-    while batch > 1 and not _trace_fits(config, steps, batch):
+def fit_trace(config: RNNConfig, steps: int, batch: int, *alongside: RNNConfig) -> tuple[int, int]:
+    """(steps, batch) within the trace budgets: fewer samples first, then fewer steps. Traces
+    run ``alongside`` in the same rerun (the A/B page) share the budgets; every config of one
+    rerun gets the same (steps, batch)."""
+    configs = (config, *alongside)
+    while batch > 1 and not _traces_fit(configs, steps, batch):
         batch -= 1
-    while steps > 1 and not _trace_fits(config, steps, batch):
+    while steps > 1 and not _traces_fit(configs, steps, batch):
         steps = _fewer(steps)
     return steps, batch
 

@@ -105,8 +105,9 @@ def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
     return tuple(names), notices
 
 
-def plan(s) -> Plan:
-    """The TraceSpec for Settings ``s``, or the core's reason for refusing them."""
+def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
+    """The TraceSpec for Settings ``s``, or the core's reason for refusing them. The traces of
+    ``alongside`` run in the same rerun (the A/B page) and share the budgets."""
     notices: list[str] = []
     L = s.num_layers
     activation, cell = s.activation, s.cell
@@ -134,14 +135,15 @@ def plan(s) -> Plan:
         )
     except CORE_ERRORS as err:
         return Plan(None, tuple(notices), str(err))
-    steps, batch = budget.fit_trace(config, s.steps, s.batch)
+    steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside)
     if (steps, batch) != (s.steps, s.batch):
         used = [f"{name} = {now} (of {asked})" for name, now, asked in
                 (("B", batch, s.batch), ("T", steps, s.steps)) if now != asked]  # fmt: skip
         notices.append(
             f"To stay within about {budget.TRACE_SECONDS:g} s and "
             f"{budget.MAX_TRACE_ELEMENTS * 8 >> 20} MB "
-            f"per array, this run uses {' and '.join(used)}. Lower L, h or B for the full run."
+            f"per array, {'these runs use' if alongside else 'this run uses'} "
+            f"{' and '.join(used)}. Lower L, h or B for the full run."
         )
     spec = TraceSpec(
         config=config,
@@ -155,7 +157,7 @@ def plan(s) -> Plan:
         loss=s.loss,
         dtype=s.dtype,
         seed=int(s.seed),
-        training=s.dropout_mode == "train",
+        training=s.dropout_mode == "train" and s.dropout > 0,  # one cache entry when p = 0
         clip_norm=float(s.clip_norm) if s.clip_norm > 0 else None,
     )
     return Plan(spec, tuple(notices))
@@ -247,6 +249,25 @@ def summarize(spec: TraceSpec) -> Summary:
         num_params=model.num_params,
         flops_per_step=analysis.flops_per_step(tr.config, spec.batch),
     )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def gate_saturation(spec: TraceSpec) -> dict[str, np.ndarray]:
+    """analysis.gate_saturation of ``spec``'s trace: gate name -> (L, T) fraction saturated."""
+    return analysis.gate_saturation(get_trace(spec)[1])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cell_grad_norm(spec: TraceSpec) -> np.ndarray | None:
+    """(L, T) |dLoss/dC_t^(l)| of the LSTM layers (nan elsewhere), or None without LSTM."""
+    tr = get_trace(spec)[1]
+    return None if tr.grad_cell_state is None else analysis.stable_norm(tr.grad_cell_state, (2, 3))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def grad_norm_ratio(spec_a: TraceSpec, spec_b: TraceSpec) -> np.ndarray:
+    """(L, T) |G_t^(l)| of A over that of B (analysis.grad_norm_ratio), on the A/B page."""
+    return analysis.grad_norm_ratio(get_trace(spec_a)[1], get_trace(spec_b)[1])
 
 
 @st.cache_data(max_entries=16, show_spinner="Timing the trace…")

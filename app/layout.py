@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import compute, export, state
+from app import compute, export, figures, state
 from deeprnn_core import Model, Trace
 
 _LOG = logging.getLogger("deeprnn.app")
@@ -53,10 +53,7 @@ def start(title: str, explanation: str) -> Run:
 
     Stops the page with an st.error naming the problem if the core refuses the settings.
     """
-    st.title(title)
-    st.markdown(explanation)
-    for notice in state.url_notices():
-        st.warning(notice, icon=":material/warning:")
+    header(title, explanation)
     settings = state.current()
     plan = compute.plan(settings)
     for notice in plan.notices:
@@ -70,18 +67,47 @@ def start(title: str, explanation: str) -> Run:
     except compute.CORE_ERRORS as err:
         st.error(f"The core could not run these settings: {err}")
         st.stop()
-    if summary.overflow:
-        where = re.sub(r"([HG])_(\d+)\^\((\d+)\)", r"$\1_{\2}^{(\3)}$", summary.overflow)
-        st.warning(
-            f"**Overflow** — {where}: the first inf / nan in the core's order of computation "
-            "(layer 1 for every t, then layer 2, …). Cells holding inf / nan are marked in "
-            "magenta in every figure. Lower the gains, or use float64, tanh, layer norm or "
-            "residual connections to stay finite.",
-            icon=":material/local_fire_department:",
-        )
+    overflow_banner(summary)
     _facts(plan.spec, summary)
     _downloads(plan.spec, tr, summary)
     return Run(settings, plan.spec, model, tr, summary)
+
+
+def header(title: str, explanation: str) -> None:
+    """The page's title, its explanation and the URL's notices."""
+    st.title(title)
+    st.markdown(explanation)
+    for notice in state.url_notices():
+        st.warning(notice, icon=":material/warning:")
+
+
+def overflow_banner(summary: compute.Summary, container=None, side: str = "") -> None:
+    """Where inf / nan began (the core's Trace.overflow), if anywhere."""
+    if not summary.overflow:
+        return
+    where = re.sub(r"([HG])_(\d+)\^\((\d+)\)", r"$\1_{\2}^{(\3)}$", summary.overflow)
+    (container or st).warning(
+        f"**Overflow{f' in {side}' if side else ''}** — {where}: the first inf / nan in the "
+        "core's order of computation (layer 1 for every t, then layer 2, …). Cells holding "
+        "inf / nan are marked in magenta in every figure. Lower the gains, or use float64, "
+        "tanh, layer norm or residual connections to stay finite.",
+        icon=":material/local_fire_department:",
+    )
+
+
+SATURATION = (
+    "**Gate saturation**: the fraction of a gate's units (over batch and units) within 0.05 of "
+    "0 or 1 (a tanh candidate: within 0.1 of ±1), per layer and step "
+    "(analysis.gate_saturation). A saturated gate passes almost no gradient through its own "
+    "derivative; a forget gate f near 1 is what lets an LSTM carry gradient far back in time."
+)
+
+
+def gate_saturation(spec: compute.TraceSpec, key: str) -> None:
+    """The gate-saturation figure of ``spec``'s GRU / LSTM layers (nothing without them)."""
+    cells = spec.config.cells
+    if figures.gated_layers(cells):
+        chart(figures.gate_saturation(compute.gate_saturation(spec), cells), key)
 
 
 def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:

@@ -18,6 +18,7 @@ from deeprnn_core import ACTIVATIONS, CELLS, SCHEMES
 from deeprnn_core.signals import SIGNALS
 
 PER_LAYER = "per layer"
+SAME = "same"  # an A/B override that keeps the sidebar's value
 ARCH, INIT, DATA, REMEDY = "Architecture", "Initialization", "Input and loss", "Remedies"
 KEYS = " Keyboard: ←/→ one step, PageUp/PageDown a tenth of the range, Home/End."
 
@@ -120,6 +121,28 @@ CONTROLS: tuple[Control, ...] = (
             low=1, high=32, step=1, help="The sweep runs L = 1..this." + KEYS),
     Control("sweep_seeds", "Seeds", "slider", 8, "S", "page:sweep", low=1, high=16, step=1,
             help="Independent weight draws per depth." + KEYS),
+)
+# The A/B page runs two sides, A and B, each the sidebar's settings with these fields replaced
+# ("same" keeps the sidebar's value): (Settings field, label, URL suffix, choices). One control
+# per side and field below, URL names "A" / "B" + suffix. At the defaults: LSTM vs tanh RNN.
+AB_FIELDS = (
+    ("cell", "Cell type", "cell", CELLS),
+    ("activation", "Activation φ", "act", ACTIVATIONS),
+    ("residual", "Residual", "res", ("on", "off")),
+    ("layer_norm", "Layer norm", "ln", ("on", "off")),
+    ("dropout", "Dropout p (training mode)", "p", ("0", "0.1", "0.25", "0.5", "0.75")),
+    ("clip_norm", "Clip norm", "clip", ("off", "0.01", "0.1", "1", "10")),
+    ("scheme", "Init scheme", "init", SCHEMES),
+    ("recurrent_gain", "Recurrent gain g", "grec",
+     ("0.5", "0.8", "0.9", "1", "1.1", "1.25", "1.5", "2", "3")),
+)
+AB_DEFAULTS = {"a_cell": "lstm", "b_cell": "rnn", "b_activation": "tanh"}
+CONTROLS += tuple(
+    Control(f"{side}_{field}", label, "select", AB_DEFAULTS.get(f"{side}_{field}", SAME),
+            f"{side.upper()}{suffix}", "page:ab", options=(SAME, *choices),
+            labels=("as sidebar", *choices),
+            help=f"Side {side.upper()} runs the sidebar's settings with this replaced.")
+    for side in "ab" for field, label, suffix, choices in AB_FIELDS
 )
 # fmt: on
 

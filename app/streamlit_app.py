@@ -22,6 +22,7 @@ page = st.navigation(
         st.Page("views/gradients.py", title="Gradient flow", icon=":material/trending_down:"),
         st.Page("views/sweep.py", title="Depth sweep", icon=":material/stacked_line_chart:"),
         st.Page("views/compare.py", title="Plain vs deep", icon=":material/compare_arrows:"),
+        st.Page("views/ab.py", title="A/B compare", icon=":material/splitscreen:"),
     ]
 )
 state.begin_run(page.url_path)

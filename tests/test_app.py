@@ -27,6 +27,7 @@ PAGES = {
     "views/gradients.py": ["l = 1", "W_xh"],
     "views/sweep.py": ["median"],
     "views/compare.py": [],
+    "views/ab.py": ["A |G|", "ratio"],
 }
 DEFAULTS = {c.key: c.default for c in state.CONTROLS}
 F32 = dict(rtol=1e-6, atol=0)
@@ -243,6 +244,10 @@ def random_query(rng: np.random.Generator) -> dict[str, str]:
         "color": pick(["hidden", "grad"]), "walk": pick([0, 1]), "step": pick([0, 5, 32000]),
         "t": pick([1, 500]), "l": pick([1, 32]), "b": pick([1, 8]), "show": pick(["", "1,32"]),
         "Lmax": pick([1, 5]), "S": pick([1, 3]),
+        "Acell": pick(["same", "gru", "lstm"]), "Bact": pick(["same", "relu"]),
+        "Ares": pick(["same", "on"]), "Bln": pick(["same", "on", "off"]),
+        "Ap": pick(["same", "0.75"]), "Aclip": pick(["same", "0.01"]),
+        "Binit": pick(["same", "identity"]), "Agrec": pick(["same", "3"]),
     }  # fmt: skip
 
 

@@ -63,3 +63,24 @@ def test_sliders_redraw_the_charts(page):
     # the URL carries the new settings, so a copied link reproduces this picture
     url = page.evaluate("() => location.href")  # page.url misses history.replaceState
     assert f"L={int(depth) + 2}" in url and f"T={int(steps) + 5}" in url
+
+
+def test_ab_page_presets_redraw_both_sides(page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_role("link", name="A/B compare").click()
+    page.wait_for_selector('h1:has-text("A/B compare")', timeout=60_000)
+    bs.wait_idle(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5")
+    before, _ = bs.wait_redrawn(page, "")  # the A/B page's charts, fully drawn
+    assert "A: LSTM" in page.inner_text("body") and "B: tanh RNN" in page.inner_text("body")
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    page.screenshot(path=str(ARTIFACTS / "ab_lstm_vs_rnn.png"))
+    for preset in ("residual on vs off", "orthogonal vs torch init", "GRU vs tanh RNN"):
+        page.locator(f".st-key-preset_{preset.replace(' ', '_').lower()} button").click()
+        before, _ = bs.wait_redrawn(page, before)
+        assert page.locator('[data-testid="stException"]').count() == 0, preset
+        slug = preset.split()[0].lower()
+        page.screenshot(path=str(ARTIFACTS / f"ab_{slug}.png"))
+    assert "A: GRU" in page.inner_text("body")
+    url = page.evaluate("() => location.href")
+    assert "/ab?" in url and "Acell=gru" in url, "the preset is in the address bar"

@@ -123,6 +123,49 @@ def overflow_markers(x, y, text, name: str = OVERFLOW_NAME, **kwargs) -> go.Scat
     )
 
 
+def subplot_grid(titles: list[list[str]], hgap: float = 0.04, vgap: float = 0.16) -> dict:
+    """Layout of a grid of subplots, one per title (rows of equal length, "" for an empty
+    cell), without make_subplots (slow to build): axes x, x2, .. and y, y2, .. row-major,
+    every axis matching the first (one shared range), tick labels on the outer axes only.
+    Axis margins are fixed (automargin costs the browser ~30 % of a redraw)."""
+    rows, cols = len(titles), len(titles[0])
+    width, height = (1 - hgap * (cols - 1)) / cols, (1 - vgap * (rows - 1)) / rows
+    layout: dict = {"annotations": []}
+    for r, row in enumerate(titles):
+        for c, title in enumerate(row):
+            k = r * cols + c + 1
+            n = "" if k == 1 else str(k)
+            if not title and k > 1:
+                continue  # an empty cell: no axes
+            x0, y0 = c * (width + hgap), 1 - r * (height + vgap) - height
+            layout[f"xaxis{n}"] = dict(
+                domain=[x0, x0 + width],
+                anchor=f"y{n}",
+                automargin=False,
+                showticklabels=r == rows - 1,
+            )
+            layout[f"yaxis{n}"] = dict(
+                domain=[y0, y0 + height], anchor=f"x{n}", automargin=False, showticklabels=c == 0
+            )
+            if n:
+                layout[f"xaxis{n}"]["matches"], layout[f"yaxis{n}"]["matches"] = "x", "y"
+            if title:
+                layout["annotations"].append(
+                    dict(text=title, x=x0 + width / 2, y=y0 + height, xref="paper", yref="paper",
+                         xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=14))
+                )  # fmt: skip
+    return layout
+
+
+def legend_strip(shown: bool, margin: dict) -> dict:
+    """Layout keys for a horizontal legend in a strip of its own above the plot, clear of
+    subplot titles (the margin grows by the strip's height), or for no legend."""
+    if not shown:
+        return dict(showlegend=False, margin=margin)
+    legend = dict(orientation="h", yref="container", y=1, yanchor="top", x=0)
+    return dict(showlegend=True, legend=legend, margin=margin | dict(t=margin["t"] + 28))
+
+
 def base_layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
     """Common layout: compact margins, readable font, legend above the plot."""
     layout = dict(

@@ -16,10 +16,48 @@ def layer_colors(num_layers: int) -> list[str]:
     return sample_colorscale("Viridis", list(np.linspace(0, 0.9, num_layers)))
 
 
-def _top(values: np.ndarray) -> float:
+def top(values: np.ndarray) -> float:
     """A y position above every finite positive value (for overflow marks on log axes)."""
     ok = values[np.isfinite(values) & (values > 0)]
     return float(ok.max()) * 10 if ok.size else 1.0
+
+
+def add_grad_lines(
+    fig: go.Figure,
+    grad_norm: np.ndarray,
+    nonfinite: np.ndarray,
+    top: float,
+    side: str = "",
+    **axes,
+) -> None:
+    """Add one |G_t^(l)| line per layer (named "l = 1".., meta "<side> l = 1" when ``side``)
+    and the overflow marks at height ``top`` to ``fig`` (on subplot ``axes``: xaxis, yaxis)."""
+    L, T = grad_norm.shape
+    t_axis = np.arange(1, T + 1, dtype=np.float32)
+    tag = f"{side}: " if side else ""
+    for l, color in zip(range(1, L + 1), layer_colors(L)):
+        y = compact(grad_norm[l - 1])
+        fig.add_trace(
+            go.Scatter(x=t_axis, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
+                       mode="lines", name=f"l = {l}", line=dict(color=color, width=1.6),
+                       legendgroup=f"l{l}", showlegend=side in ("", "A"),
+                       meta=f"{side} l = {l}" if side else None,
+                       hovertemplate=f"{tag}l = {l}, t = %{{x}}: %{{y:.4g}}<extra>|G|</extra>",
+                       **axes)
+        )  # fmt: skip
+    if nonfinite.any():
+        ls, ts = np.nonzero(nonfinite)
+        stride = -(-len(ls) // 2000)  # at most 2000 marks; the legend says how many cells
+        ls, ts = ls[::stride], ts[::stride]
+        text = [f"{tag}|{sym('G', t + 1, l + 1)}| = {grad_norm[l, t]}" for l, t in zip(ls, ts)]
+        marks = overflow_markers(t_axis[ts], np.full(len(text), top), text)
+        count = int(nonfinite.sum())
+        if side:  # beside the layer names of a pair: short, the hover says which cell
+            marks.name = f"{side}: inf / nan ({count})"
+        else:
+            every = f" (every {stride}th marked)" if stride > 1 else ""
+            marks.name = f"{marks.name}: {count} cells{every}"
+        fig.add_trace(marks.update(**axes))
 
 
 def grad_lines(grad_norm: np.ndarray, nonfinite: np.ndarray) -> go.Figure:
@@ -31,30 +69,42 @@ def grad_lines(grad_norm: np.ndarray, nonfinite: np.ndarray) -> go.Figure:
     Traces: "l = 1" .. "l = L" lines (y = grad_norm[l-1], inf / nan as gaps), then one
     "inf / nan (overflow)" marker trace at the top of the plot for every non-finite cell.
     """
-    L, T = grad_norm.shape
-    t_axis = np.arange(1, T + 1, dtype=np.float32)
     fig = go.Figure()
-    for l, color in zip(range(1, L + 1), layer_colors(L)):
-        y = compact(grad_norm[l - 1])
-        fig.add_trace(
-            go.Scatter(x=t_axis, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
-                       mode="lines", name=f"l = {l}", line=dict(color=color, width=1.6),
-                       hovertemplate=f"l = {l}, t = %{{x}}: %{{y:.4g}}<extra>|G|</extra>")
-        )  # fmt: skip
-    if nonfinite.any():
-        ls, ts = np.nonzero(nonfinite)
-        stride = -(-len(ls) // 2000)  # at most 2000 marks; the legend says how many cells
-        ls, ts = ls[::stride], ts[::stride]
-        text = [f"|{sym('G', t + 1, l + 1)}| = {grad_norm[l, t]}" for l, t in zip(ls, ts)]
-        marks = overflow_markers(t_axis[ts], np.full(len(text), _top(grad_norm)), text)
-        marks.name += f": {int(nonfinite.sum())} cells" + (
-            f" (every {stride}th marked)" if stride > 1 else ""
-        )
-        fig.add_trace(marks)
+    add_grad_lines(fig, grad_norm, nonfinite, top(grad_norm))
     fig.update_xaxes(title="time step t")
     title = f"|{sym('G')}| = |∂Loss / ∂{sym('H')}|  (log scale)"
     fig.update_yaxes(title=title, type="log", exponentformat="power")
     return base_layout(fig, 430, legend=dict(orientation="v", x=1.02, y=1, title="layer"))
+
+
+PARAM_NAMES = {
+    "W_xh": f"∂Loss / ∂{sym('W', 'xh')}: through depth",
+    "W_hh": f"∂Loss / ∂{sym('W', 'hh')}: through time",
+}
+
+
+def add_param_bars(
+    fig: go.Figure, norms: dict[str, np.ndarray], top: float, side: str = "", **axes
+) -> None:
+    """Add the W_xh and W_hh bars (meta "<side> W_xh" ..) and overflow marks to ``fig``."""
+    L = norms["W_xh"].shape[0]
+    layers = np.arange(1, L + 1, dtype=np.float32)
+    for name, color in (("W_xh", "#4e79a7"), ("W_hh", "#e15759")):
+        y = compact(norms[name])
+        fig.add_trace(
+            go.Bar(x=layers, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
+                   name=PARAM_NAMES[name], meta=f"{side} {name}" if side else name,
+                   marker_color=color, legendgroup=name, showlegend=side in ("", "A"),
+                   hovertemplate=f"l = %{{x}}: %{{y:.4g}}<extra>{side} {name}</extra>", **axes)
+        )  # fmt: skip
+    bad = [(k, i) for k in ("W_xh", "W_hh") for i in range(L) if not np.isfinite(norms[k][i])]
+    if bad:
+        fig.add_trace(
+            overflow_markers(
+                [i + 1 for _, i in bad], [top] * len(bad),
+                [f"{sym('W', k[2:], i + 1)}: {norms[k][i]}" for k, i in bad],
+            ).update(**axes)
+        )  # fmt: skip
 
 
 def param_grad_bars(norms: dict[str, np.ndarray]) -> go.Figure:
@@ -63,29 +113,9 @@ def param_grad_bars(norms: dict[str, np.ndarray]) -> go.Figure:
     Traces: bars with meta "W_xh" and "W_hh" (y = norms[meta]), then overflow markers if any
     is inf / nan.
     """
-    L = norms["W_xh"].shape[0]
-    layers = np.arange(1, L + 1, dtype=np.float32)
     fig = go.Figure()
-    names = {
-        "W_xh": f"∂Loss / ∂{sym('W', 'xh')}: through depth",
-        "W_hh": f"∂Loss / ∂{sym('W', 'hh')}: through time",
-    }
-    for key, color in (("W_xh", "#4e79a7"), ("W_hh", "#e15759")):
-        y = compact(norms[key])
-        fig.add_trace(
-            go.Bar(x=layers, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
-                   name=names[key], meta=key, marker_color=color,
-                   hovertemplate=f"l = %{{x}}: %{{y:.4g}}<extra>{key}</extra>")
-        )  # fmt: skip
-    bad = [(k, i) for k in ("W_xh", "W_hh") for i in range(L) if not np.isfinite(norms[k][i])]
-    if bad:
-        top = max(_top(norms["W_xh"]), _top(norms["W_hh"]))
-        fig.add_trace(
-            overflow_markers(
-                [i + 1 for _, i in bad], [top] * len(bad),
-                [f"{sym('W', k[2:], i + 1)}: {norms[k][i]}" for k, i in bad],
-            )
-        )  # fmt: skip
+    add_param_bars(fig, norms, max(top(norms["W_xh"]), top(norms["W_hh"])))
+    L = norms["W_xh"].shape[0]
     fig.update_xaxes(title="layer l", dtick=1 if L <= 16 else 4)
     fig.update_yaxes(title="gradient norm  (log scale)", type="log", exponentformat="power")
     return base_layout(fig, 360, barmode="group")

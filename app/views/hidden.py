@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app import figures, layout, state
+from app import compute, figures, layout, state
 
 EXPLAIN = (
     "Each heatmap is one layer's state $H_t^{(l)}$ for one sample: a row per hidden unit, a "
@@ -16,6 +16,14 @@ TIMESCALE = (
     "sign: the **lag-1 autocorrelation** ρ of $H_t^{(l)}$ over time (mean over units and "
     "samples) and the **timescale** −1/ln ρ it implies, in steps. A larger timescale means "
     "the layer keeps information longer and varies more slowly."
+)
+
+CELL_GRAD = (
+    "$|\\partial \\text{Loss} / \\partial C_t^{(l)}|$, the gradient of the LSTM's cell state "
+    "(analysis.stable_norm of Trace.grad_cell_state). Its direct path one step back, from "
+    "$C_t^{(l)}$ to $C_{t-1}^{(l)}$, multiplies it by the forget gate f only, with no weight "
+    "matrix in between: where f stays near 1 this gradient fades slowly. This is the path "
+    "along which an LSTM carries gradient far back."
 )
 
 
@@ -52,6 +60,16 @@ def draw(run: layout.Run) -> None:
             },
             hide_index=True,
         )
+
+    if figures.gated_layers(run.spec.config.cells):
+        st.subheader("Gate saturation")
+        st.markdown(layout.SATURATION)
+        layout.gate_saturation(run.spec, "gates")
+    cell_grad = compute.cell_grad_norm(run.spec)
+    if cell_grad is not None:
+        st.subheader("LSTM cell-state gradient")
+        st.markdown(CELL_GRAD)
+        layout.chart(figures.cell_grad_lines(cell_grad, run.spec.config.cells), "cell_grad")
 
 
 run = layout.start("Hidden states", EXPLAIN)

@@ -1,0 +1,115 @@
+"""The A/B page's logic: two sides, each the sidebar's settings with a few fields replaced.
+
+The overrides are controls of the one table (state.AB_FIELDS, in the URL); a preset is one
+click that sets every override of both sides. Both sides run on the same seed and input, with
+the same (T, B): their traces share the budgets of one rerun (budget.fit_trace).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from app import compute, state
+from app.state import AB_FIELDS, PER_LAYER, SAME
+
+SIDES = ("a", "b")
+FIELDS = tuple(field for field, *_ in AB_FIELDS)
+# name -> (overrides of A, overrides of B); every field not named is "same" (the sidebar's).
+PRESETS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "LSTM vs tanh RNN": ({"cell": "lstm"}, {"cell": "rnn", "activation": "tanh"}),
+    "GRU vs tanh RNN": ({"cell": "gru"}, {"cell": "rnn", "activation": "tanh"}),
+    "residual on vs off": ({"residual": "on"}, {"residual": "off"}),
+    "layer norm on vs off": ({"layer_norm": "on"}, {"layer_norm": "off"}),
+    "orthogonal vs torch init": ({"scheme": "orthogonal"}, {"scheme": "torch"}),
+    "clipping on vs off": ({"clip_norm": "0.1"}, {"clip_norm": "off"}),
+    "dropout on vs off": ({"dropout": "0.5"}, {"dropout": "0"}),
+}
+CELL_NAMES = {"gru": "GRU", "lstm": "LSTM", PER_LAYER: "per-layer cells"}
+
+
+def key(side: str, field: str) -> str:
+    """The control key of one side's override of ``field``."""
+    return f"{side}_{field}"
+
+
+def overrides(settings, side: str) -> dict[str, str]:
+    """The fields that ``side`` replaces, and their values (as the controls hold them)."""
+    chosen = {field: getattr(settings, key(side, field)) for field in FIELDS}
+    return {field: value for field, value in chosen.items() if value != SAME}
+
+
+def active_preset(settings) -> str | None:
+    """The preset whose overrides are exactly the current ones, if any."""
+    now = (overrides(settings, "a"), overrides(settings, "b"))
+    return next((name for name, sides in PRESETS.items() if sides == now), None)
+
+
+def apply_preset(name: str) -> None:
+    """Button callback: set every override of both sides to the preset's."""
+    for side, chosen in zip(SIDES, PRESETS[name]):
+        for field in FIELDS:
+            state.put(key(side, field), chosen.get(field, SAME))
+
+
+def side_settings(settings, side: str):
+    """The Settings that ``side`` runs: the sidebar's, with its overrides applied."""
+    changes = {}
+    for field, value in overrides(settings, side).items():
+        if field in ("residual", "layer_norm"):
+            changes[field] = value == "on"
+        elif field == "clip_norm":
+            changes[field] = 0.0 if value == "off" else float(value)
+        elif field in ("dropout", "recurrent_gain"):
+            changes[field] = float(value)
+            if field == "dropout":
+                changes["dropout_mode"] = "train"  # eval mode would switch it off again
+        else:
+            changes[field] = value
+    return replace(settings, **changes)
+
+
+def label(settings, side: str) -> str:
+    """A short name of what ``side`` runs, e.g. "LSTM", "tanh RNN", "residual on"."""
+    o, s = overrides(settings, side), side_settings(settings, side)
+    parts = []
+    if "cell" in o or "activation" in o:
+        phi = "per-layer φ" if s.activation == PER_LAYER else s.activation
+        parts.append(CELL_NAMES.get(s.cell, f"{phi} RNN"))
+    for field, on, off in (("residual", "residual on", "residual off"),
+                           ("layer_norm", "layer norm on", "layer norm off")):  # fmt: skip
+        if field in o:
+            parts.append(on if o[field] == "on" else off)
+    if "dropout" in o:
+        parts.append("no dropout" if s.dropout == 0 else f"dropout p = {s.dropout:g}")
+    if "clip_norm" in o:
+        parts.append("no clipping" if s.clip_norm == 0 else f"clip norm {s.clip_norm:g}")
+    if "scheme" in o:
+        parts.append(f"{s.scheme} init")
+    if "recurrent_gain" in o:
+        parts.append(f"g = {s.recurrent_gain:g}")
+    return ", ".join(parts) or "your settings"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The two runs of the A/B page, or why they cannot run."""
+
+    spec_a: compute.TraceSpec | None
+    spec_b: compute.TraceSpec | None
+    notices: tuple[str, ...]  # each prefixed with the side it concerns
+    error: str | None
+
+
+def plan_pair(settings) -> Pair:
+    """The TraceSpecs of both sides, fitted together into the budgets (same T and B)."""
+    sides = [side_settings(settings, side) for side in SIDES]
+    alone = [compute.plan(s) for s in sides]
+    errors = [f"{side.upper()}: {p.error}" for side, p in zip(SIDES, alone) if p.error]
+    if errors:
+        return Pair(None, None, (), " ".join(errors))
+    configs = [p.spec.config for p in alone]
+    a, b = compute.plan(sides[0], (configs[1],)), compute.plan(sides[1], (configs[0],))
+    notices = [f"A: {n}" for n in a.notices] + [f"B: {n}" for n in b.notices]
+    both = [n[3:] for n in notices if n.startswith("A: ") and "B: " + n[3:] in notices]
+    notices = [f"A and B: {n}" for n in both] + [n for n in notices if n[3:] not in both]
+    return Pair(a.spec, b.spec, tuple(notices), None)

@@ -1,0 +1,141 @@
+"""A/B compare: two configurations on the same seed and input, side by side, and the ratio of
+their gradient norms per (t, l)."""
+
+import numpy as np
+import streamlit as st
+
+from app import ab, compute, figures, layout, state
+from app.state import AB_FIELDS
+
+EXPLAIN = (
+    "Two runs on the **same seed and input**, each your sidebar settings with a few fields "
+    "replaced: **A** gets the change, **B** is the baseline (at the defaults, B is exactly "
+    "your settings). A preset sets both in one click; *Overrides* shows every field. Both "
+    "sides are drawn on shared colour and axis ranges, and the ratio "
+    "$|G_t^{(l)A}| / |G_t^{(l)B}|$ shows per cell where A keeps more gradient (blue) or less "
+    "(red) than B."
+)
+RATIO = (
+    "log-scaled and centred at 1 (white): blue cells are where A keeps more of the gradient "
+    "than B, red where it keeps less (analysis.grad_norm_ratio). The bottom-left corner is "
+    "the gradient that travelled farthest back, through every layer and step."
+)
+CLIPPING = (
+    "Clipping rescales the **parameter gradients** after the backward pass "
+    "(clip_grad_norm_); $G_t^{(l)}$ itself is never clipped, so it is the same on both sides "
+    "wherever only the clip norm differs. Compare the parameter-gradient bars at the bottom."
+)
+
+
+def presets(settings) -> None:
+    """One button per preset; the one matching the current overrides is highlighted."""
+    active = ab.active_preset(settings)
+    row = st.container(horizontal=True, key="presets")
+    for name in ab.PRESETS:
+        row.button(name, key="preset_" + name.replace(" ", "_").lower(), on_click=ab.apply_preset,
+                   args=(name,), type="primary" if name == active else "secondary")  # fmt: skip
+
+
+def overrides() -> None:
+    """Every override of both sides (controls of the table, in the URL)."""
+    with st.expander("Overrides: what A and B change from your sidebar settings"):
+        for side in ab.SIDES:
+            st.markdown(f"**Side {side.upper()}**")
+            cols = st.columns(4)
+            for i, (field, *_) in enumerate(AB_FIELDS):
+                state.widget(ab.key(side, field), cols[i % 4])
+
+
+def headline(column, title: str, summary: compute.Summary, spec: compute.TraceSpec) -> None:
+    """One side's name and its headline numbers, all computed by the core."""
+    L, T = summary.grad_norm.shape
+    column.subheader(title)
+    value, sentence = figures.attenuation_words(summary.attenuation, L, T)
+    cols = column.columns([3, 2])
+    cols[0].metric("$|G_1^{(1)}| / |G_T^{(L)}|$", value, help="analysis.attenuation")
+    cols[1].metric("Loss", f"{summary.loss:.4g}")
+    clipped = "" if spec.clip_norm is None else f", clipped to {summary.grad_norm_clipped:.3g}"
+    norm = f"Parameter-gradient norm {summary.grad_norm_total:.3g}{clipped}."
+    column.markdown(f"{sentence}  \n{norm}")
+    layout.overflow_banner(summary, column, title.split(":")[0])
+
+
+def why_equal(settings, pair: ab.Pair, ratio: np.ndarray) -> str | None:
+    """Why A and B show the same gradients, when they do."""
+    a, b = pair.spec_a, pair.spec_b
+    if a == b:
+        gated = any(c != "rnn" for c in a.config.cells)
+        reason = (
+            "layer norm applies to plain rnn cells only and these cells are gated: choose "
+            "Cell type rnn in the sidebar, or override it for both sides"
+            if gated and "layer_norm" in ab.overrides(settings, "a")
+            else "the overrides repeat the sidebar's values"
+        )
+        return f"A and B are the same run here ({reason}), so every ratio is 1."
+    if a.clip_norm != b.clip_norm:
+        return CLIPPING if np.all(ratio == 1) else None
+    if np.all(ratio == 1):
+        return (
+            "This change does not reach $G_t^{(l)}$ at these settings: residual connections "
+            "skip layer 1 unless d = h, and dropout acts only between layers (none at L = 1) "
+            "and only in training mode."
+        )
+    return None
+
+
+@layout.guarded
+def draw(settings) -> None:
+    pair = ab.plan_pair(settings)
+    for notice in pair.notices:
+        st.info(notice, icon=":material/info:")
+    if pair.error:
+        st.error(f"The core refused these settings: {pair.error}")
+        return
+    specs = (pair.spec_a, pair.spec_b)
+    try:
+        sa, sb = (compute.summarize(spec) for spec in specs)
+    except compute.CORE_ERRORS as err:
+        st.error(f"The core could not run these settings: {err}")
+        return
+    labels = (f"A: {ab.label(settings, 'a')}", f"B: {ab.label(settings, 'b')}")
+    for column, title, summary, spec in zip(st.columns(2), labels, (sa, sb), specs):
+        headline(column, title, summary, spec)
+    c = pair.spec_a.config
+    st.caption(
+        f"Both sides: L = {c.num_layers}, T = {pair.spec_a.steps}, h = {c.hidden_size}, "
+        f"d = {c.input_size}, B = {pair.spec_a.batch}, {pair.spec_a.dtype}, seed "
+        f"{pair.spec_a.seed}, the same input X_t · every number computed by deeprnn_core"
+    )
+    st.subheader("Gradient norm per cell, $|G_t^{(l)}|$")
+    bads = (sa.nonfinite_grad, sb.nonfinite_grad)
+    grid = figures.grid_pair(sa.grad_norm, sb.grad_norm, *bads, labels)
+    layout.chart(grid, "ab_grid")
+    st.subheader("Ratio $|G_t^{(l)A}| / |G_t^{(l)B}|$")
+    if sa.grad_norm.shape != sb.grad_norm.shape:  # overrides never change L or T; be safe
+        st.info(f"A and B differ in (L, T): {sa.grad_norm.shape} vs {sb.grad_norm.shape}.")
+        return
+    ratio = compute.grad_norm_ratio(*specs)
+    st.markdown(RATIO)
+    if note := why_equal(settings, pair, ratio):
+        st.info(note, icon=":material/info:")
+    ratio_fig = figures.ratio_heatmap(ratio, sa.grad_norm, sb.grad_norm, *bads)
+    layout.chart(ratio_fig, "ab_ratio")
+    st.subheader("$|G_t^{(l)}|$ against t, per layer")
+    layout.chart(figures.lines_pair(sa.grad_norm, sb.grad_norm, *bads, labels), "ab_lines")
+    st.subheader("Parameter gradients per layer (after clipping)")
+    params = figures.param_pair(sa.param_grad_norms, sb.param_grad_norms, labels)
+    layout.chart(params, "ab_params")
+    gated = [(t, s) for t, s in zip(labels, specs) if figures.gated_layers(s.config.cells)]
+    if gated:
+        st.subheader("Gate saturation")
+        st.markdown(layout.SATURATION)
+    for title, spec in gated:
+        st.markdown(f"**{title}**")
+        layout.gate_saturation(spec, f"ab_gates_{title[0].lower()}")
+
+
+layout.header("A/B compare", EXPLAIN)
+settings = state.current()  # widget callbacks (presets, overrides) ran before this line
+presets(settings)
+overrides()
+draw(settings)

@@ -1,0 +1,197 @@
+"""The A/B page and the remedy toggles in AppTest: no exception, the figures' data change, and
+the ratio shown is the core's grad_norm_ratio of the two runs (run here again, uncached)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from app import ab, compute, state
+from app.state import SAME
+from deeprnn_core import Model, trace
+from deeprnn_core.analysis import grad_norm_ratio
+from deeprnn_core.signals import make_signal
+from tests.figure_data import by_name, values
+from tests.test_app import DEFAULTS, assert_clean, chart_with, open_app
+
+AB = "views/ab.py"
+LOG = dict(rtol=1e-6, atol=1e-6)
+
+
+def core_run(spec):
+    """The core's trace of a TraceSpec, without Streamlit's cache."""
+    c = spec.config
+    model = Model.init(
+        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
+    )
+    x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)
+    return trace(model, x, loss=spec.loss, dtype=spec.dtype, training=spec.training,
+                 dropout_seed=spec.seed, clip_norm=spec.clip_norm)  # fmt: skip
+
+
+def preset_settings(name: str, **changes):
+    """The Settings after clicking preset ``name`` with the sidebar at defaults + changes."""
+    chosen = {ab.key(side, f): o.get(f, SAME) for side, o in zip(ab.SIDES, ab.PRESETS[name])
+              for f in ab.FIELDS}  # fmt: skip
+    return state.Settings(**(DEFAULTS | changes | chosen))
+
+
+def assert_ratio_is_the_cores(at, settings) -> np.ndarray:
+    pair = ab.plan_pair(settings)
+    ratio = grad_norm_ratio(core_run(pair.spec_a), core_run(pair.spec_b))
+    z = values(by_name(chart_with(at, "ratio"), "ratio")["z"])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(z, np.log10(ratio), **LOG, equal_nan=True)
+    return ratio
+
+
+def side_data(at, chart: str, side: str) -> list:
+    spec = chart_with(at, chart)
+    return [t for t in spec["data"] if str(t.get("name", "")).startswith(side)
+            or str(t.get("meta", "")).startswith(side)]  # fmt: skip
+
+
+def test_ab_page_at_defaults_is_lstm_vs_tanh_rnn():
+    at = open_app(page=AB)
+    assert_clean(at)
+    assert [h.value for h in at.subheader][:2] == ["A: LSTM", "B: tanh RNN"]
+    assert side_data(at, "A |G|", "A") != side_data(at, "A |G|", "B")
+    assert_ratio_is_the_cores(at, preset_settings("LSTM vs tanh RNN"))
+    chart_with(at, "i")  # the LSTM side's gate saturation
+    assert at.query_params["Acell"] == "lstm" and at.query_params["Bcell"] == "rnn"
+
+
+def test_every_preset_is_one_click_and_shows_the_cores_ratio():
+    at = open_app(page=AB)
+    for name in ab.PRESETS:
+        at.button(key="preset_" + name.replace(" ", "_").lower()).click().run()
+        assert_clean(at)
+        settings = preset_settings(name)
+        assert ab.active_preset(settings) == name
+        grids = side_data(at, "A |G|", "A"), side_data(at, "A |G|", "B")
+        bars = side_data(at, "A W_xh", "A"), side_data(at, "A W_xh", "B")
+        assert grids[0] != grids[1] or bars[0] != bars[1], f"{name}: A and B differ"
+        ratio = assert_ratio_is_the_cores(at, settings)
+        if name == "clipping on vs off":
+            assert (ratio == 1).all() and any("Clipping" in i.value for i in at.info)
+            assert bars[0] != bars[1], "the clipped parameter gradients differ"
+        else:
+            assert not (ratio == 1).all(), name
+    assert at.query_params["Ap"] == "0.5" and at.query_params["Bp"] == "0"
+
+
+def test_overrides_are_controls_and_meaningless_presets_say_so():
+    at = open_app({"cell": "gru"}, page=AB)
+    at.button(key="preset_layer_norm_on_vs_off").click().run()
+    assert_clean(at)
+    assert any("plain rnn cells only" in i.value for i in at.info), "said, not failed"
+    at.selectbox(key="a_residual").set_value("on")
+    at.selectbox(key="a_recurrent_gain").set_value("1.5").run()
+    assert_clean(at)
+    assert at.subheader[0].value == "A: residual on, layer norm on, g = 1.5"
+    assert at.query_params["Ares"] == "on" and at.query_params["Agrec"] == "1.5"
+    assert not any(b.proto.type == "primary" for b in at.button if b.key.startswith("preset_"))
+
+
+def test_ab_page_at_extreme_settings_marks_overflow_without_exception():
+    query = {"L": "32", "T": "500", "h": "256", "B": "8", "act": "relu", "grec": "3"}
+    query |= {"gin": "3", "dtype": "float32", "Acell": "gru", "Bact": "same"}  # B: relu
+    at = open_app(query, page=AB)
+    assert_clean(at)
+    assert any("A and B:" in i.value and "B = 1" in i.value for i in at.info), "shared budget"
+    assert any("Overflow in B" in w.value for w in at.warning)
+    ratio = chart_with(at, "ratio")
+    assert "inf / nan (overflow)" in [t.get("name") for t in ratio["data"]]
+    at = open_app({"L": "1", "T": "1", "h": "1", "d": "1", "Ares": "on", "Bres": "off"}, page=AB)
+    assert_clean(at)
+
+
+def grad_page_data(at) -> tuple[str, str]:
+    return json.dumps(chart_with(at, "l = 1")["data"]), json.dumps(chart_with(at, "W_xh")["data"])
+
+
+def test_each_remedy_toggle_changes_the_gradient_figures():
+    at = open_app(page="views/gradients.py")
+    base = grad_page_data(at)
+    toggles = [  # (what, switch it on, switch it off again or None)
+        ("residual", lambda: at.checkbox(key="residual").check(),
+         lambda: at.checkbox(key="residual").uncheck()),
+        ("layer norm", lambda: at.checkbox(key="layer_norm").check(),
+         lambda: at.checkbox(key="layer_norm").uncheck()),
+        ("dropout", lambda: at.slider(key="dropout").set_value(0.5), None),
+        ("cell gru", lambda: at.selectbox(key="cell").set_value("gru"), None),
+        ("cell lstm", lambda: at.selectbox(key="cell").set_value("lstm"),
+         lambda: at.selectbox(key="cell").set_value("rnn")),
+    ]  # fmt: skip
+    seen = {base}
+    for name, on, off in toggles:
+        on().run()
+        assert_clean(at)
+        now = grad_page_data(at)
+        assert now[0] != base[0] and now not in seen, f"{name} changed the |G| lines"
+        seen.add(now)
+        if off:
+            off().run()
+    at.radio(key="dropout_mode").set_value("eval").run()  # dropout p = 0.5, switched off
+    assert_clean(at)
+    assert grad_page_data(at) == base, "eval mode: no dropout, the same numbers as p = 0"
+    at.slider(key="dropout").set_value(0.0).run()
+    at.number_input(key="clip_norm").set_value(0.1).run()
+    assert_clean(at)
+    lines, bars = grad_page_data(at)
+    assert lines == base[0] and bars != base[1], "clipping: G unchanged, parameter grads clipped"
+
+
+def test_both_sides_share_the_budget_and_the_input():
+    from dataclasses import replace
+
+    from app import budget
+
+    big = replace(preset_settings("LSTM vs tanh RNN"), num_layers=32, steps=500, hidden_size=256)
+    pair = ab.plan_pair(replace(big, batch=8))
+    a, b = pair.spec_a, pair.spec_b
+    assert (a.steps, a.batch) == (b.steps, b.batch) and a.batch == 1 and a.steps < 500
+    seconds = sum(budget.trace_seconds(s.config, s.steps, s.batch) for s in (a, b))
+    assert seconds <= budget.TRACE_SECONDS and any(n.startswith("A and B:") for n in pair.notices)
+    assert (a.seed, a.signal, a.scheme) == (b.seed, b.signal, b.scheme), "same seed and input"
+    assert a.config.cell == "lstm" and b.config.cell == "rnn"
+
+
+def test_overrides_become_settings():
+    s = preset_settings("dropout on vs off", dropout_mode="eval")
+    a, b = ab.side_settings(s, "a"), ab.side_settings(s, "b")
+    assert (a.dropout, a.dropout_mode) == (0.5, "train"), "an overridden p runs in training mode"
+    assert b.dropout == 0.0 and ab.label(s, "a") == "dropout p = 0.5"
+    s = preset_settings("clipping on vs off")
+    assert ab.side_settings(s, "a").clip_norm == 0.1 and ab.side_settings(s, "b").clip_norm == 0
+    assert ab.label(s, "b") == "no clipping"
+    assert (
+        ab.label(
+            state.Settings(**DEFAULTS | {"a_cell": SAME, "b_cell": SAME, "b_activation": SAME}), "b"
+        )
+        == "your settings"
+    )
+
+
+def test_hidden_page_shows_the_cores_gate_saturation_for_gated_layers():
+    from deeprnn_core.analysis import gate_saturation, stable_norm
+
+    query = {"cell": "per layer", "cells": "rnn,gru,lstm,lstm", "init": "gaussian", "grec": "3"}
+    at = open_app(query, page="views/hidden.py")
+    assert_clean(at)
+    spec = compute.plan(state.Settings(**DEFAULTS | state.from_query(query)[0])).spec
+    tr = core_run(spec)
+    gates = chart_with(at, "f")
+    for gate, fraction in gate_saturation(tr).items():
+        np.testing.assert_allclose(values(by_name(gates, gate)["z"]), fraction, rtol=1e-6)
+    cell_grad = stable_norm(tr.grad_cell_state, (2, 3))
+    lines = [c for c in charts_named(at, "l = 3") if "LSTM layer" in json.dumps(c["layout"])]
+    np.testing.assert_allclose(values(by_name(lines[0], "l = 3")["y"]), cell_grad[2], rtol=1e-6)
+    at = open_app(page="views/hidden.py")  # plain rnn: no gate section
+    assert not any("Gate saturation" in h.value for h in at.subheader)
+
+
+def charts_named(at, trace_name: str) -> list[dict]:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [s for s in specs if trace_name in [t.get("name") for t in s["data"]]]

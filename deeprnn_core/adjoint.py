@@ -88,7 +88,7 @@ def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, w_hh_t):
             dz -= xhat[t] * (dx * xhat[t]).mean(-1, keepdims=True)
             np.multiply(dz, rstd[t], out=grad_z[t])
             da = grad_z[t]
-        carry = da @ w_hh_t  # (S, B, h) into G_{t-1}^(l)
+        np.matmul(da, w_hh_t, out=carry)  # (S, B, h) into G_{t-1}^(l)
     return grad_z, grad_preact, grad_z, carry, None
 
 

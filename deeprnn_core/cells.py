@@ -99,6 +99,7 @@ def _forward_rnn(w: LayerWeights, proj, rec: LayerRecord, res) -> None:
         xhat = rec.extra["ln_xhat"] = np.empty_like(hidden)
         rstd = rec.extra["ln_rstd"] = np.empty(hidden.shape[:-1] + (1,), dtype=hidden.dtype)
     recurrent = np.empty_like(hidden[0])  # (S, B, h)
+    tanh = w.activation == "tanh"
     for t in range(proj.shape[0]):
         np.matmul(h_prev, w.w_hh, out=recurrent)
         z = np.add(proj[t], recurrent, out=preact[t])  # A_t^(l), before LayerNorm if any
@@ -108,7 +109,10 @@ def _forward_rnn(w: LayerWeights, proj, rec: LayerRecord, res) -> None:
             np.multiply(z, rstd[t], out=xhat[t])
             np.multiply(xhat[t], w.ln_weight, out=z)
             z += w.ln_bias
-        _phi(w.activation, z, act[t])
+        if tanh:  # the common case, without the dispatch
+            np.tanh(z, out=act[t])
+        else:
+            _phi(w.activation, z, act[t])
         if res is not None:
             np.add(act[t], res[t], out=hidden[t])
         h_prev = hidden[t]

@@ -44,7 +44,10 @@ def stack_layers(config: RNNConfig, params: list[dict[str, np.ndarray]], dtype) 
     def stacked(name, transpose=False, row=False):
         if name not in params[0]:
             return None
-        a = np.stack([p[name] for p in params]).astype(dtype)
+        if len(params) == 1:
+            a = params[0][name][None].astype(dtype)  # (1, ...): a copy, as stack makes
+        else:
+            a = np.stack([p[name] for p in params]).astype(dtype)
         if transpose:
             a = np.ascontiguousarray(a.swapaxes(-1, -2))
         return a[:, None, :] if row else a

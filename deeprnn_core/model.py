@@ -36,7 +36,8 @@ class Model:
 
     ``weight_ih_l{k}`` = W_xh^(k+1)^T, ``weight_hh_l{k}`` = W_hh^(k+1)^T, ``bias_ih_l{k}`` +
     ``bias_hh_l{k}`` = b_h^(k+1), ``head.weight`` = W_hq^T, ``head.bias`` = b_q; LayerNorm's
-    gain and bias are ``ln_weight_l{k}`` / ``ln_bias_l{k}``.
+    gain and bias are ``ln_weight_l{k}`` / ``ln_bias_l{k}``. The arrays are read-only copies:
+    make a new Model to change a weight.
     """
 
     config: RNNConfig
@@ -66,8 +67,10 @@ class Model:
                 raise ValueError(f"params[{name!r}] must have shape {shape}, got {value.shape}")
             if not np.all(np.isfinite(value)):
                 raise ValueError(f"params[{name!r}] must be finite, got inf or nan")
+            value.flags.writeable = False  # a model never changes: traces may cache its layout
             clean[name] = value
         object.__setattr__(self, "params", clean)
+        object.__setattr__(self, "_layouts", {})
 
     @classmethod
     def init(
@@ -120,9 +123,9 @@ class Model:
         rnn, head = rnn.double(), head.double()
         with torch.no_grad():
             for name, p in rnn.named_parameters():
-                p.copy_(torch.from_numpy(self.params[name]))
-            head.weight.copy_(torch.from_numpy(self.params["head.weight"]))
-            head.bias.copy_(torch.from_numpy(self.params["head.bias"]))
+                p.copy_(torch.tensor(self.params[name]))
+            head.weight.copy_(torch.tensor(self.params["head.weight"]))
+            head.bias.copy_(torch.tensor(self.params["head.bias"]))
         return rnn.eval(), head.eval()  # eval: torch's dropout off unless asked for
 
 

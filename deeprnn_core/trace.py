@@ -131,7 +131,9 @@ def trace(
         raise ValueError(f"y must have shape (T, B, q) = {(T, B, c.output_size)}, got {y.shape}")
     h0 = _state("h0", h0, (L, B, h), dtype)
     c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
-    layers = engine.stack_layers(c, [model.params], dtype)
+    layers = model._layouts.get(dtype)
+    if layers is None:  # the weights laid out for the engine, once per model and dtype
+        layers = model._layouts[dtype] = engine.stack_layers(c, [model.params], dtype)
     head_w = model.params["head.weight"].T[None].astype(dtype)  # (1, h, q)
     head_b = model.params["head.bias"][None, None].astype(dtype)  # (1, 1, q)
     rng = np.random.default_rng([dropout_seed, 1]) if training and c.dropout else None
@@ -145,9 +147,8 @@ def trace(
             param_grads.update({f"{n}_l{k}": v[0] for n, v in g.params.items()})
         param_grads["head.weight"] = np.einsum("tbq,tbh->qh", grad_output[:, 0], top[:, 0])
         param_grads["head.bias"] = grad_output[:, 0].sum(axis=(0, 1))
-        norm = float(
-            np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in param_grads.values()))
-        )
+        flat = [g.ravel().astype(np.float64, copy=False) for g in param_grads.values()]
+        norm = float(np.sqrt(sum(float(g @ g) for g in flat)))
         clipped = norm
         if clip_norm is not None:
             coef = min(clip_norm / (norm + 1e-6), 1.0)  # exactly torch's clip_grad_norm_

@@ -67,3 +67,17 @@ def test_bias_scale_and_layer_norm_defaults():
     np.testing.assert_array_equal(params["ln_weight_l1"], np.ones(4))
     np.testing.assert_array_equal(params["ln_bias_l1"], np.zeros(4))
     assert "bias_ih_l0" not in init_params(RNNConfig(2, 3, 4, 1, bias=False))
+
+
+def test_model_params_are_read_only_copies():
+    """A Model never changes under a trace that cached its layout: its arrays are read-only
+    copies of what it was given."""
+    import deeprnn_core as dc
+
+    config = dc.RNNConfig(num_layers=2, input_size=3, hidden_size=4)
+    given = dc.init_params(config, seed=1)
+    model = dc.Model(config, given)
+    given["weight_hh_l0"][0, 0] = 99.0  # the caller's array, not the model's
+    assert model.params["weight_hh_l0"][0, 0] != 99.0
+    with pytest.raises(ValueError, match="read-only"):
+        model.params["weight_hh_l0"][0, 0] = 1.0

@@ -68,7 +68,7 @@ def load_layer(module: nn.Module, params: dict[str, np.ndarray], layer: int) -> 
     """Copy layer ``layer``'s weights (torch names + _l{k}) into a cell module."""
     with torch.no_grad():
         for name, p in module.named_parameters():
-            p.copy_(torch.from_numpy(params[model_name(name, layer)]))
+            p.copy_(torch.tensor(params[model_name(name, layer)]))
 
 
 def model_name(cell_param: str, layer: int) -> str:
@@ -216,8 +216,8 @@ def unrolled_reference(
             inputs = layer_hidden
     head = nn.Linear(h, c.output_size).double()
     with torch.no_grad():
-        head.weight.copy_(torch.from_numpy(model.params["head.weight"]))
-        head.bias.copy_(torch.from_numpy(model.params["head.bias"]))
+        head.weight.copy_(torch.tensor(model.params["head.weight"]))
+        head.bias.copy_(torch.tensor(model.params["head.bias"]))
     outputs = [head(state) for state in hidden[-1]]
     value = mse_loss(outputs, targets, loss)
     value.backward()

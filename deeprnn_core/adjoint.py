@@ -28,23 +28,31 @@ class LayerGrads:
 
 
 def backward_layer(
-    w: LayerWeights, rec: LayerRecord, inp: np.ndarray, ext: np.ndarray, want_params: bool = True
+    w: LayerWeights,
+    rec: LayerRecord,
+    inp: np.ndarray,
+    ext: np.ndarray,
+    want_params: bool = True,
+    out=None,
 ) -> LayerGrads:
-    """Backpropagate ``ext`` (T, S, B, h) through a layer whose forward pass left ``rec``."""
+    """Backpropagate ``ext`` (T, S, B, h) through a layer whose forward pass left ``rec``;
+    ``out``: optional (grad_hidden, grad_preact) arrays (T, S, B, h) to write into."""
     h_prev = np.concatenate([rec.h0[None], rec.hidden[:-1]])  # (T, S, B, h) H_{t-1}^(l)
     w_hh_t = np.ascontiguousarray(w.w_hh.swapaxes(-1, -2))  # (S, G*h, h)
-    grad_hidden = np.empty_like(ext)
+    grad_hidden, grad_preact = out if out is not None else (np.empty_like(ext), None)
+    if grad_preact is None:
+        grad_preact = np.empty_like(ext)
     if w.cell == "rnn":
-        grad_proj, grad_preact, grad_gh, carry, extra = _backward_rnn(
-            w, rec, ext, grad_hidden, w_hh_t
+        grad_proj, grad_gh, carry, extra = _backward_rnn(
+            w, rec, ext, grad_hidden, grad_preact, w_hh_t
         )
     elif w.cell == "gru":
-        grad_proj, grad_preact, grad_gh, carry, extra = _backward_gru(
-            rec, ext, grad_hidden, w_hh_t, h_prev
+        grad_proj, grad_gh, carry, extra = _backward_gru(
+            rec, ext, grad_hidden, grad_preact, w_hh_t, h_prev
         )
     else:
-        grad_proj, grad_preact, grad_gh, carry, extra = _backward_lstm(
-            rec, ext, grad_hidden, w_hh_t
+        grad_proj, grad_gh, carry, extra = _backward_lstm(
+            rec, ext, grad_hidden, grad_preact, w_hh_t
         )
     grad_input = grad_proj @ w.w_ih.swapaxes(-1, -2)  # (T, S, B, n_in)
     if w.residual:
@@ -70,11 +78,10 @@ def _outer_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a2.swapaxes(-1, -2) @ b2
 
 
-def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, w_hh_t):
+def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, grad_preact, w_hh_t):
     act = rec.extra.get("phi", rec.hidden)
     dphi = _dphi(w.activation, rec.preact, act)  # (T, S, B, h) phi'(A_t^(l))
     layer_norm = w.ln_weight is not None
-    grad_preact = np.empty_like(ext)
     grad_z = np.empty_like(ext) if layer_norm else grad_preact  # before LayerNorm
     if layer_norm:
         xhat, rstd = rec.extra["ln_xhat"], rec.extra["ln_rstd"]
@@ -89,10 +96,10 @@ def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, w_hh_t):
             np.multiply(dz, rstd[t], out=grad_z[t])
             da = grad_z[t]
         np.matmul(da, w_hh_t, out=carry)  # (S, B, h) into G_{t-1}^(l)
-    return grad_z, grad_preact, grad_z, carry, None
+    return grad_z, grad_z, carry, None
 
 
-def _backward_gru(rec: LayerRecord, ext, grad_hidden, w_hh_t, h_prev):
+def _backward_gru(rec: LayerRecord, ext, grad_hidden, grad_preact, w_hh_t, h_prev):
     rz, n, ghn = rec.extra["rz"], rec.extra["n"], rec.extra["gh_n"]
     h = ext.shape[-1]
     r, z = rz[..., :h], rz[..., h:]
@@ -101,7 +108,6 @@ def _backward_gru(rec: LayerRecord, ext, grad_hidden, w_hh_t, h_prev):
     n_to_r = ghn * r * (1.0 - r)  # dA_r / dA_n
     grad_proj = np.empty(ext.shape[:-1] + (3 * h,), dtype=ext.dtype)
     grad_gh = np.empty_like(grad_proj)
-    grad_preact = np.empty_like(ext)
     carry = np.zeros_like(ext[0])
     for t in range(ext.shape[0] - 1, -1, -1):
         g = np.add(ext[t], carry, out=grad_hidden[t])
@@ -114,10 +120,10 @@ def _backward_gru(rec: LayerRecord, ext, grad_hidden, w_hh_t, h_prev):
         np.multiply(dan, r[t], out=dgh[..., 2 * h :])
         carry = np.matmul(dgh, w_hh_t)
         carry += g * z[t]
-    return grad_proj, grad_preact, grad_gh, carry, None
+    return grad_proj, grad_gh, carry, None
 
 
-def _backward_lstm(rec: LayerRecord, ext, grad_hidden, w_hh_t):
+def _backward_lstm(rec: LayerRecord, ext, grad_hidden, grad_preact, w_hh_t):
     gates, cell, tc = rec.extra["gates"], rec.extra["cell"], rec.extra["tanh_cell"]
     h = ext.shape[-1]
     i, f, g, o = (gates[..., k * h : (k + 1) * h] for k in range(4))
@@ -141,5 +147,5 @@ def _backward_lstm(rec: LayerRecord, ext, grad_hidden, w_hh_t):
         np.multiply(gh, h_to_o[t], out=blocks[t, ..., 3, :])
         carry_c = dc * f[t]
         carry_h = np.matmul(grad_proj[t], w_hh_t)
-    grad_preact = grad_proj[..., 2 * h : 3 * h]
-    return grad_proj, grad_preact, grad_proj, carry_h, grad_cell
+    grad_preact[...] = grad_proj[..., 2 * h : 3 * h]
+    return grad_proj, grad_proj, carry_h, grad_cell

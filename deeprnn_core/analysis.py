@@ -173,7 +173,13 @@ def depth_sweep(
         for depth in range(1, max_layers + 1):
             top = fwd.records[depth - 1].hidden
             _, _, grad_output = engine.head_loss(top, head_w, head_b, y, loss)
-            part = engine.Forward(fwd.records[:depth], fwd.inputs[:depth], fwd.masks[:depth])
+            part = engine.Forward(
+                fwd.hidden[:depth],
+                fwd.preact[:depth],
+                fwd.records[:depth],
+                fwd.inputs[:depth],
+                fwd.masks[:depth],
+            )
             ext = grad_output @ head_w.swapaxes(-1, -2)
             grads = engine.backward(layers[:depth], part, ext, want_params=False)
             first[:, depth - 1] = stable_norm(grads[0].grad_hidden[0], (1, 2))

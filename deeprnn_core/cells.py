@@ -72,15 +72,18 @@ def _sigmoid(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def forward_layer(
-    w: LayerWeights, inp: np.ndarray, h0: np.ndarray, c0: np.ndarray | None
+    w: LayerWeights, inp: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, out=None
 ) -> LayerRecord:
-    """Run one layer over the sequence ``inp`` (T, S, B, n_in) from state ``h0`` (S, B, h)."""
+    """Run one layer over the sequence ``inp`` (T, S, B, n_in) from state ``h0`` (S, B, h);
+    ``out``: optional (hidden, preact) arrays (T, S, B, h) to write into."""
     proj = inp @ w.w_ih  # (T, S, B, G*h): H_t^(l-1) W_xh^(l) for every t
     if w.b_ih is not None:  # b_hh joins here too, but for GRU, whose r gates part of it
         proj += w.b_ih if w.cell == "gru" else w.b_ih + w.b_hh
     h = h0.shape[-1]
-    hidden = np.empty(proj.shape[:-1] + (h,), dtype=proj.dtype)  # (T, S, B, h)
-    rec = LayerRecord(hidden, np.empty_like(hidden), h0)
+    if out is None:
+        hidden = np.empty(proj.shape[:-1] + (h,), dtype=proj.dtype)  # (T, S, B, h)
+        out = hidden, np.empty_like(hidden)
+    rec = LayerRecord(out[0], out[1], h0)
     res = inp if w.residual else None
     if w.cell == "rnn":
         _forward_rnn(w, proj, rec, res)

@@ -33,6 +33,8 @@ def one_blas_thread():
 class Forward:
     """A forward pass of the stack."""
 
+    hidden: np.ndarray  # (L, T, S, B, h) H_t^(l), what the records' hidden arrays view
+    preact: np.ndarray  # (L, T, S, B, h) A_t^(l)
     records: list[LayerRecord]  # one per layer, bottom first
     inputs: list[np.ndarray]  # (T, S, B, n_in) what each layer read (after dropout)
     masks: list[np.ndarray | None]  # dropout mask on H^(l) fed to layer l+1, or None
@@ -79,10 +81,12 @@ def forward(
     rng: np.random.Generator | None,
 ) -> Forward:
     """Run every layer bottom-up; ``x`` (T, S, B, d), ``h0`` / ``c0`` (L, S, B, h)."""
-    fwd = Forward([], [], [])
+    hidden = np.empty((len(layers),) + x.shape[:-1] + h0.shape[-1:], dtype=x.dtype)
+    fwd = Forward(hidden, np.empty_like(hidden), [], [], [])
     inp = x
     for k, w in enumerate(layers):
-        rec = forward_layer(w, inp, h0[k], None if c0 is None else c0[k])
+        out = fwd.hidden[k], fwd.preact[k]
+        rec = forward_layer(w, inp, h0[k], None if c0 is None else c0[k], out)
         fwd.records.append(rec)
         fwd.inputs.append(inp)
         mask = None
@@ -110,13 +114,19 @@ def head_loss(top: np.ndarray, head_w: np.ndarray, head_b: np.ndarray, y: np.nda
 
 
 def backward(
-    layers: list[LayerWeights], fwd: Forward, ext_top: np.ndarray, want_params: bool = True
+    layers: list[LayerWeights],
+    fwd: Forward,
+    ext_top: np.ndarray,
+    want_params: bool = True,
+    out=None,
 ) -> list[LayerGrads]:
-    """Run the adjoint from the top layer down; ``ext_top`` (T, S, B, h) = dLoss/dO W_hq^T."""
+    """Run the adjoint from the top layer down; ``ext_top`` (T, S, B, h) = dLoss/dO W_hq^T.
+    ``out``: optional (grad_hidden, grad_preact) arrays (L, T, S, B, h) to write into."""
     grads: list[LayerGrads] = [None] * len(layers)
     ext = ext_top
     for k in range(len(layers) - 1, -1, -1):
-        grads[k] = backward_layer(layers[k], fwd.records[k], fwd.inputs[k], ext, want_params)
+        where = None if out is None else (out[0][k], out[1][k])
+        grads[k] = backward_layer(layers[k], fwd.records[k], fwd.inputs[k], ext, want_params, where)
         if k:
             ext = grads[k].grad_input
             if fwd.masks[k - 1] is not None:

@@ -141,7 +141,10 @@ def trace(
         fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
         top = fwd.records[-1].hidden
         output, losses, grad_output = engine.head_loss(top, head_w, head_b, y[:, None], loss)
-        grads = engine.backward(layers, fwd, grad_output @ head_w.swapaxes(-1, -2))
+        grad_hidden = np.empty_like(fwd.hidden)  # (L, T, 1, B, h)
+        grad_preact = np.empty_like(fwd.hidden)
+        ext = grad_output @ head_w.swapaxes(-1, -2)  # (T, 1, B, h) dLoss/dO_t W_hq^T
+        grads = engine.backward(layers, fwd, ext, out=(grad_hidden, grad_preact))
         param_grads = {}
         for k, g in enumerate(grads):
             param_grads.update({f"{n}_l{k}": v[0] for n, v in g.params.items()})
@@ -154,20 +157,19 @@ def trace(
             coef = min(clip_norm / (norm + 1e-6), 1.0)  # exactly torch's clip_grad_norm_
             param_grads = {k: v * v.dtype.type(coef) for k, v in param_grads.items()}
             clipped = norm * coef
-    layer_field = lambda name: np.stack([getattr(r, name)[:, 0] for r in fwd.records])  # noqa: E731
     out = Trace(
         config=c,
         loss_kind=loss,
         dtype=dtype,
         input=x,
         target=y,
-        hidden=layer_field("hidden"),
-        preact=layer_field("preact"),
+        hidden=fwd.hidden[:, :, 0],  # drop S = 1: a view, no copy
+        preact=fwd.preact[:, :, 0],
         output=output[:, 0],
         loss=float(losses[0]),
         grad_output=grad_output[:, 0],
-        grad_hidden=np.stack([g.grad_hidden[:, 0] for g in grads]),
-        grad_preact=np.stack([g.grad_preact[:, 0] for g in grads]),
+        grad_hidden=grad_hidden[:, :, 0],
+        grad_preact=grad_preact[:, :, 0],
         param_grads={k: param_grads[k] for k in model.params},
         grad_norm=norm,
         grad_norm_clipped=clipped,

@@ -86,9 +86,11 @@ def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, grad_prea
     if layer_norm:
         xhat, rstd = rec.extra["ln_xhat"], rec.extra["ln_rstd"]
     carry = np.zeros_like(ext[0])
-    for t in range(ext.shape[0] - 1, -1, -1):
-        g = np.add(ext[t], carry, out=grad_hidden[t])  # G_t^(l)
-        da = np.multiply(dphi[t], g, out=grad_preact[t])
+    steps = zip(ext[::-1], dphi[::-1], grad_hidden[::-1], grad_preact[::-1])
+    for back, (e_t, dphi_t, g, da) in enumerate(steps):
+        t = ext.shape[0] - 1 - back
+        np.add(e_t, carry, out=g)  # G_t^(l)
+        np.multiply(dphi_t, g, out=da)
         if layer_norm:
             dx = da * w.ln_weight
             dz = dx - dx.mean(-1, keepdims=True)

@@ -103,9 +103,11 @@ def _forward_rnn(w: LayerWeights, proj, rec: LayerRecord, res) -> None:
         rstd = rec.extra["ln_rstd"] = np.empty(hidden.shape[:-1] + (1,), dtype=hidden.dtype)
     recurrent = np.empty_like(hidden[0])  # (S, B, h)
     tanh = w.activation == "tanh"
-    for t in range(proj.shape[0]):
+    # zip hands out the per-step views from C: measurably faster than indexing at small h
+    steps = zip(proj, preact, act, hidden, hidden if res is None else res)
+    for t, (p_t, z, f_t, h_t, r_t) in enumerate(steps):
         np.matmul(h_prev, w.w_hh, out=recurrent)
-        z = np.add(proj[t], recurrent, out=preact[t])  # A_t^(l), before LayerNorm if any
+        np.add(p_t, recurrent, out=z)  # A_t^(l), before LayerNorm if any
         if layer_norm:
             z -= z.mean(-1, keepdims=True)
             rstd[t] = 1.0 / np.sqrt((z * z).mean(-1, keepdims=True) + LN_EPS)
@@ -113,12 +115,12 @@ def _forward_rnn(w: LayerWeights, proj, rec: LayerRecord, res) -> None:
             np.multiply(xhat[t], w.ln_weight, out=z)
             z += w.ln_bias
         if tanh:  # the common case, without the dispatch
-            np.tanh(z, out=act[t])
+            np.tanh(z, out=f_t)
         else:
-            _phi(w.activation, z, act[t])
+            _phi(w.activation, z, f_t)
         if res is not None:
-            np.add(act[t], res[t], out=hidden[t])
-        h_prev = hidden[t]
+            np.add(f_t, r_t, out=h_t)
+        h_prev = h_t
 
 
 def _forward_gru(w: LayerWeights, proj, rec: LayerRecord, res, h: int) -> None:

@@ -15,6 +15,7 @@ from torch import nn
 from deeprnn_core import Model, RNNConfig, from_torch, trace
 from tests.torch_reference import (
     GATE_NAMES,
+    assert_matches_unrolled,
     assert_param_grads_close,
     fused_reference,
     random_sequences,
@@ -82,14 +83,10 @@ def test_every_layer_matches_unrolled_graph(kind, layers, batch, bias, loss, bat
     tr = trace(model, x, y, loss)
     want = unrolled_reference(model, x, y, loss)
 
-    np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
+    assert_matches_unrolled(tr, want)
     if kind == "lstm":
         np.testing.assert_allclose(tr.cell_state, want.cell_state, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(tr.grad_cell_state, want.grad_cell_state, rtol=1e-8, atol=1e-12)
-    assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["gru", "lstm"])
@@ -154,10 +151,7 @@ def test_mixed_stack_matches_torch_cells(cells, loss, bias):
     tr = trace(model, x, y, loss, h0=h0, c0=c0)
     want = unrolled_reference(model, x, y, loss, h0=h0, c0=c0)
 
-    np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
+    assert_matches_unrolled(tr, want)
     lstm = np.array([c == "lstm" for c in cells])
     # cell states: equal on LSTM layers, nan (as the reference) on the others
     np.testing.assert_allclose(tr.cell_state, want.cell_state, rtol=1e-10, atol=1e-12)

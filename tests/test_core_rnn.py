@@ -13,6 +13,7 @@ from torch import nn
 
 from deeprnn_core import Model, RNNConfig, from_torch, init_params, trace
 from tests.torch_reference import (
+    assert_matches_unrolled,
     assert_param_grads_close,
     fused_reference,
     make_cell,
@@ -77,11 +78,7 @@ def test_every_layer_matches_unrolled_graph(layers, nonlinearity, batch, bias, l
     tr = trace(model, x, y, loss)
     want = unrolled_reference(model, x, y, loss)
 
-    np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
-    assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)
+    assert_matches_unrolled(tr, want)
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "identity"])
@@ -95,11 +92,7 @@ def test_activations_without_nn_rnn_match_unrolled_graph(activation, layers, bia
     tr = trace(model, x, y, loss)
     want = unrolled_reference(model, x, y, loss)
 
-    np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
-    assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)
+    assert_matches_unrolled(tr, want)
 
 
 def test_per_layer_activations_match_unrolled_graph():

@@ -338,3 +338,13 @@ def assert_param_grads_close(
         np.testing.assert_allclose(
             got[name], want[name], rtol=rtol, atol=atol, err_msg=f"dLoss/d{name}"
         )
+
+
+def assert_matches_unrolled(tr, want: Reference) -> None:
+    """Every state and gradient of a trace equals the unrolled torch graph's: states (H, A)
+    to 1e-10 relative, gradients (G, dLoss/dA, parameters) to 1e-8 relative, atol 1e-12."""
+    np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tr.preact, want.preact, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_preact, want.grad_preact, rtol=1e-8, atol=1e-12)
+    assert_param_grads_close(tr.param_grads, want.param_grads, rtol=1e-8, atol=1e-12)

@@ -39,9 +39,7 @@ def backward_layer(
     ``out``: optional (grad_hidden, grad_preact) arrays (T, S, B, h) to write into."""
     h_prev = np.concatenate([rec.h0[None], rec.hidden[:-1]])  # (T, S, B, h) H_{t-1}^(l)
     w_hh_t = np.ascontiguousarray(w.w_hh.swapaxes(-1, -2))  # (S, G*h, h)
-    grad_hidden, grad_preact = out if out is not None else (np.empty_like(ext), None)
-    if grad_preact is None:
-        grad_preact = np.empty_like(ext)
+    grad_hidden, grad_preact = out if out is not None else (np.empty_like(ext), np.empty_like(ext))
     if w.cell == "rnn":
         grad_proj, grad_gh, carry, extra = _backward_rnn(
             w, rec, ext, grad_hidden, grad_preact, w_hh_t

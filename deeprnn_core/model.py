@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deeprnn_core.config import GATES, RNNConfig
+from deeprnn_core.engine import stack_layers
 from deeprnn_core.init import init_params
 
 _TORCH_CELL = {"RNN": None, "GRU": "gru", "LSTM": "lstm"}
@@ -86,6 +87,13 @@ class Model:
         return cls(
             config, init_params(config, scheme, recurrent_gain, input_gain, bias_scale, seed)
         )
+
+    def engine_layers(self, dtype: str) -> list:
+        """The weights laid out for the engine in ``dtype``, made once per model and dtype
+        (safe to keep: the params are read-only)."""
+        if dtype not in self._layouts:
+            self._layouts[dtype] = stack_layers(self.config, [self.params], dtype)
+        return self._layouts[dtype]
 
     @property
     def num_params(self) -> int:

@@ -131,9 +131,7 @@ def trace(
         raise ValueError(f"y must have shape (T, B, q) = {(T, B, c.output_size)}, got {y.shape}")
     h0 = _state("h0", h0, (L, B, h), dtype)
     c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
-    layers = model._layouts.get(dtype)
-    if layers is None:  # the weights laid out for the engine, once per model and dtype
-        layers = model._layouts[dtype] = engine.stack_layers(c, [model.params], dtype)
+    layers = model.engine_layers(dtype)
     head_w = model.params["head.weight"].T[None].astype(dtype)  # (1, h, q)
     head_b = model.params["head.bias"][None, None].astype(dtype)  # (1, 1, q)
     rng = np.random.default_rng([dropout_seed, 1]) if training and c.dropout else None

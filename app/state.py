@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from deeprnn_core import ACTIVATIONS, CELLS, SCHEMES
+from deeprnn_core.measures import MEASURES
 from deeprnn_core.signals import SIGNALS
 
 PER_LAYER = "per layer"
@@ -121,6 +122,10 @@ CONTROLS: tuple[Control, ...] = (
             low=1, high=32, step=1, help="The sweep runs L = 1..this." + KEYS),
     Control("sweep_seeds", "Seeds", "slider", 8, "S", "page:sweep", low=1, high=16, step=1,
             help="Independent weight draws per depth." + KEYS),
+    Control("sweep_measure", "Measure", "select", "all", "measure", "page:sweep",
+            options=("all", *MEASURES),
+            labels=("all measures (medians)", *(f"{n}: {f}" for n, f in MEASURES.values())),
+            help="Which path's gradient ratio to draw against L, with its band over seeds."),
 )
 # The A/B page runs two sides, A and B, each the sidebar's settings with these fields replaced
 # ("same" keeps the sidebar's value): (Settings field, label, URL suffix, choices). One control

@@ -116,9 +116,9 @@ def regime(value: float, steps: int) -> str:
     return "vanishes" if value < 1 else "explodes" if value > 1 else "passes unchanged"
 
 
-def power(value: float) -> str:
-    """log10 of a positive value as "10^x.x" (0 -> "0")."""
-    return "0" if value == 0 else f"10^{math.log10(value):.1f}"
+def factor_text(factor: float) -> str:
+    """A factor >= 1 as text: "10^x.x" from 10 up, three digits below."""
+    return f"10^{math.log10(factor):.1f}" if factor >= 10 else f"{factor:.3g}"
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,14 @@ class Change:
     direction: str  # "rose", "fell", "did not move", or "" when either is no path / overflow
     log10_change: float  # log10(deep / plain), nan when undefined
     more_severe: bool | None  # |log10 deep| > |log10 plain|: farther from 1; None if undefined
+
+    @property
+    def phrase(self) -> str:
+        """Which way it moved, from the numbers: "rose by a factor of 10^1.6", "fell by a
+        factor of 2.5", "did not move", or "" when undefined."""
+        if self.direction in ("", "did not move"):
+            return self.direction
+        return f"{self.direction} by a factor of {factor_text(10 ** abs(self.log10_change))}"
 
 
 def change(key: str, plain: float, deep: float) -> Change:

@@ -21,8 +21,10 @@ def test_measures_figure_draws_every_median_and_the_line_at_one():
         y = values(by_name(fig, key)["y"])
         np.testing.assert_allclose(y, medians[key], **F32, err_msg=key)
     assert np.isnan(values(by_name(fig, "depth")["y"])[0]), "L = 1: no path, a gap"
-    assert [s.y0 for s in fig.layout.shapes] == [1.0]
-    assert fig.layout.yaxis.type == "log"
+    assert [s.y0 for s in fig.layout.shapes] == [1.0, 1.0], "the line at 1 in both panels"
+    for key in MEASURES:  # rates, which stay near 1, get their own panel
+        assert by_name(fig, key).get("yaxis", "y") == ("y2" if key.endswith("_rate") else "y")
+    assert fig.layout.yaxis.type == fig.layout.yaxis2.type == "log"
 
 
 def test_sweep_figure_of_one_measure_names_it_on_the_axis():

@@ -12,7 +12,15 @@ import math
 
 import numpy as np
 
-from deeprnn_core.measures import MEASURES, change, factor_text, path_count, path_steps, regime
+from deeprnn_core.measures import (
+    MEASURES,
+    SAME,
+    change,
+    factor_text,
+    path_count,
+    path_steps,
+    regime,
+)
 
 RATES = ("corner_rate", "depth_rate", "time_rate")
 
@@ -73,7 +81,7 @@ def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps:
     if c.direction == "":
         return f"{head}. At L = 1: {at_plain}; at L = {L}: {at_deep}. No direction to compare."
     if c.direction == "did not move":
-        return f"{head}: did not move. It {at_deep} at both: equally severe."
+        return f"{head}: {c.phrase}. It {at_deep} at both: equally severe."
     severity = "more" if c.more_severe else "less"
     claim = (
         "the seed's claim holds by this measure"
@@ -123,19 +131,22 @@ def path_sentence(low: int, high: int, steps: int, corner_low: float, corner_hig
 
 def sweep_sentence(key: str, depths: np.ndarray, median: np.ndarray) -> str:
     """How the median of measure ``key`` moves from the first depth with a finite value to the
-    last: rises / falls with L, monotonically or not, and what it does at both ends."""
+    last: rises / falls with L (monotonically or not, ignoring wiggles below SAME), or stays
+    level within SAME, and what it does at both ends."""
     ok = np.flatnonzero(np.isfinite(median) & (median > 0))
     if ok.size < 2:
         return f"{label(key)}: fewer than two depths with a finite value; no direction."
     i, j = ok[0], ok[-1]
     lo, hi, a, b = int(depths[i]), int(depths[j]), float(median[i]), float(median[j])
-    direction = "rises" if b > a else "falls" if b < a else "stays level"
+    c = change(key, a, b)
+    ends = ", ".join(f"at L = {d} it {verdict(key, v, d, 2)}" for d, v in ((lo, a), (hi, b)))
+    head = f"{label(key)}: median {num(a)} at L = {lo} → {num(b)} at L = {hi}"
+    if c.direction == "did not move":
+        return f"{head}: stays level with L ({c.phrase}); {ends}."
     steps_up = np.diff(np.log10(median[ok]))
-    monotone = (steps_up >= 0).all() if b > a else (steps_up <= 0).all()
+    slack = math.log10(1 + SAME)
+    monotone = (steps_up >= -slack).all() if b > a else (steps_up <= slack).all()
+    direction = {"rose": "rises", "fell": "falls"}[c.direction]
     shape = "" if monotone else " (not monotonically)"
-    ends = [f"at L = {d} it {verdict(key, v, d, 2)}" for d, v in ((lo, a), (hi, b))]
     factor = factor_text(max(a, b) / min(a, b))
-    return (
-        f"{label(key)}: median {num(a)} at L = {lo} → {num(b)} at L = {hi}: {direction} with L"
-        f"{shape}, by a factor of {factor}; {', '.join(ends)}."
-    )
+    return f"{head}: {direction} with L{shape}, by a factor of {factor}; {ends}."

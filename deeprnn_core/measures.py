@@ -135,21 +135,29 @@ class Change:
     @property
     def phrase(self) -> str:
         """Which way it moved, from the numbers: "rose by a factor of 10^1.6", "fell by a
-        factor of 2.5", "did not move", or "" when undefined."""
-        if self.direction in ("", "did not move"):
-            return self.direction
+        factor of 2.5", "did not move (within 0.1%)", or "" when undefined."""
+        if self.direction == "did not move":
+            return f"did not move (within {SAME:.1%})"
+        if self.direction == "":
+            return ""
         return f"{self.direction} by a factor of {factor_text(10 ** abs(self.log10_change))}"
 
 
+SAME = 1e-3  # relative change below which a measure "did not move": below what 3 digits show
+
+
 def change(key: str, plain: float, deep: float) -> Change:
-    """Which way measure ``key`` moved between two finite positive values (else undefined)."""
+    """Which way measure ``key`` moved between two finite positive values (else undefined); a
+    relative change below ``SAME`` did not move, and is then not more severe."""
     if key not in MEASURES:
         raise ValueError(f"key must be one of {tuple(MEASURES)}, got {key!r}")
     ok = all(math.isfinite(v) and v > 0 for v in (plain, deep))
     if not ok:
         return Change(key, plain, deep, "", math.nan, None)
     log_change = math.log10(deep) - math.log10(plain)
-    direction = "rose" if deep > plain else "fell" if deep < plain else "did not move"
+    if abs(log_change) < math.log10(1 + SAME):
+        return Change(key, plain, deep, "did not move", log_change, False)
+    direction = "rose" if deep > plain else "fell"
     severe = abs(math.log10(deep)) > abs(math.log10(plain))
     return Change(key, plain, deep, direction, log_change, severe)
 

@@ -150,12 +150,15 @@ def test_path_count_of_a_large_grid_and_of_an_overflow():
         (2.0, 50.0, "rose", True),  # exploding, more so
         (0.1, 20.0, "rose", True),  # |log10 20| > |log10 0.1|
         (0.5, 0.5, "did not move", False),
+        (3.83e5, 3.8303e5, "did not move", False),  # below what three digits show
+        (3.83e5, 3.84e5, "rose", True),
     ],
 )
 def test_change_follows_the_numbers(plain, deep, direction, severe):
     c = change("corner", plain, deep)
     assert (c.direction, c.more_severe) == (direction, severe)
     np.testing.assert_allclose(c.log10_change, math.log10(deep / plain), rtol=1e-12, atol=1e-15)
+    assert c.phrase.startswith(direction)
 
 
 @pytest.mark.parametrize("plain, deep", [(math.nan, 0.1), (0.1, math.inf), (0.0, 0.1)])

@@ -135,7 +135,8 @@ def trace(
     width = c.output_size if objective == "mse" else 1
     y = _sequence("y", y, width, "output_size" if objective == "mse" else "1", dtype)
     if y.shape[:2] != (T, B):
-        raise ValueError(f"y must have shape (T, B, {width}) = {(T, B, width)}, got {y.shape}")
+        shape = "(T, B, q)" if objective == "mse" else "(T, B, 1)"
+        raise ValueError(f"y must have shape {shape} = {(T, B, width)}, got {y.shape}")
     steps = engine.loss_steps(loss, T)
     loss = loss if isinstance(loss, str) else tuple(int(t) for t in steps)
     if objective == "cross_entropy":

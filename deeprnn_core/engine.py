@@ -105,7 +105,7 @@ def loss_steps(loss, steps: int) -> np.ndarray:
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(
-                f"loss must be one of {LOSSES} or a sequence of step indices, got {loss!r}"
+                f"loss must be one of {LOSSES}, got {loss!r} (or a sequence of step indices)"
             )
         return np.array([steps - 1]) if loss == "last" else np.arange(steps)
     try:

@@ -137,7 +137,7 @@ def check_class_targets(y: np.ndarray, classes: int, name: str = "y") -> None:
     if bad.any():
         raise ValueError(
             f"{name} must hold class indices in [0, {classes}) for cross_entropy, got "
-            f"{y[bad].ravel()[0]!r}"
+            f"{float(y[bad].ravel()[0])!r}"
         )
 
 

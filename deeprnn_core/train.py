@@ -211,7 +211,10 @@ def _record_gradients(a, row, grads, views, grad_hidden, layer_names) -> dict:
         if "grad_norm_b" in a:
             b = np.concatenate([grads[f"bias_ih_l{k}"], grads[f"bias_hh_l{k}"]])
             a["grad_norm_b"][row, k] = np.linalg.norm(b)
-        a["top_singular_w_hh"][row, k] = np.linalg.norm(views[f"weight_hh_l{k}"], 2)
+    # sigma_max(W) = sqrt(largest eigenvalue of W^T W): one batched call, 2-4x cheaper than SVD
+    w_hh = [views[f"weight_hh_l{k}"] for k in range(len(layer_names))]
+    top = np.linalg.eigvalsh(np.stack([w.T @ w for w in w_hh]).astype(np.float64))[:, -1]
+    a["top_singular_w_hh"][row] = np.sqrt(np.maximum(top, 0.0))
     a["attenuation"][row] = np.linalg.norm(grad_hidden[0]) / np.linalg.norm(grad_hidden[1])
     return {n: views[n].copy() for names in layer_names for n in names}
 

@@ -289,3 +289,15 @@ def test_a_batch_over_the_memory_budget_is_refused():
     task = dc.make_task("adding", 2000, 1000, 10)
     with pytest.raises(ValueError, match="batch_size=1000 is too large for the memory budget"):
         train(Model.init(RNNConfig(4, 2, 64, 1)), task, steps=1, batch_size=1000)
+
+
+def test_a_diverging_run_stops_before_applying_the_overflowed_update():
+    """SGD at lr=1e6 on an identity-activation stack overflows within a few updates; the run
+    stops, says where, and the returned model holds the last finite weights."""
+    model = Model.init(RNNConfig(2, 2, 4, 1, activation="identity"), seed=0)
+    x, y = np.ones((5, 8, 2)), np.ones((5, 8, 1))
+    hist = train(model, (x, y), steps=50, optimizer="sgd", lr=1e6, batch_size=8)
+    assert hist.stopped_early and hist.steps < 50
+    assert hist.diverged == f"update {hist.steps}: the loss or its gradient overflowed (inf / nan)"
+    assert not np.isfinite(hist.loss[-1]) or not np.isfinite(hist.grad_norm[-1])
+    assert all(np.isfinite(v).all() for v in hist.model.params.values())

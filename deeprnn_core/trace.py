@@ -22,7 +22,7 @@ class Trace:
     """
 
     config: RNNConfig  # the architecture that ran
-    loss_kind: str  # "last": MSE of O_T only; "all": sum over t of the MSE of O_t
+    loss_kind: str | tuple[int, ...]  # "last": O_T only; "all": sum over t; or scored steps
     dtype: str  # "float64" or "float32", the precision of every array here
     input: np.ndarray  # (T, B, d) X_t = H_t^(0)
     target: np.ndarray  # (T, B, q) Y_t
@@ -42,6 +42,7 @@ class Trace:
     gates: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (L, T, B, h), nan where
     # the layer has no such gate: GRU r, z, n; LSTM i, f, g, o
     dropout_masks: np.ndarray | None = None  # (L-1, T, B, h) mask * 1/(1-p) on H^(l) fed up
+    objective: str = "mse"  # "mse" or "cross_entropy" (target = class indices (T, B, 1))
 
     @property
     def nonfinite_hidden(self) -> np.ndarray:
@@ -84,8 +85,9 @@ def trace(
     model: Model,
     x,
     y=None,
-    loss: str = "last",
+    loss="last",
     *,
+    objective: str = "mse",
     dtype: str = "float64",
     training: bool = True,
     dropout_seed: int = 0,
@@ -93,14 +95,18 @@ def trace(
     h0=None,
     c0=None,
 ) -> Trace:
-    """Run ``model`` on ``x`` and backpropagate the MSE loss exactly.
+    """Run ``model`` on ``x`` and backpropagate the loss exactly.
 
     Args:
         model: the network.
         x: (T, B, d) input, numpy or torch, time-major.
-        y: (T, B, q) target; zeros when None.
-        loss: "last" (MSE of O_T against Y_T) or "all" (sum over t of MSE of O_t against Y_t);
-            MSE takes the mean over the batch and output units, as torch's MSELoss.
+        y: (T, B, q) target for mse; (T, B, 1) class indices in [0, q) for cross_entropy;
+            zeros when None.
+        loss: the steps scored, summed over: "last" (O_T only), "all" (every t), or a sequence
+            of distinct 0-based step indices (negative count from the end: range(-10, 0) scores
+            the last 10 steps, as the copy task does).
+        objective: "mse" (mean over batch and output units, torch's MSELoss) or
+            "cross_entropy" (O_t are logits; mean over the batch, torch's F.cross_entropy).
         dtype: "float64" (default, widest range) or "float32".
         training: dropout is on (config.dropout > 0) only in training mode, as torch.
         dropout_seed: seeds the dropout masks, which the trace returns.
@@ -112,8 +118,8 @@ def trace(
     if not isinstance(model, Model):
         raise TypeError(f"model must be a deeprnn_core.Model, got {type(model).__name__}")
     c = model.config
-    if loss not in engine.LOSSES:
-        raise ValueError(f"loss must be one of {engine.LOSSES}, got {loss!r}")
+    if objective not in engine.OBJECTIVES:
+        raise ValueError(f"objective must be one of {engine.OBJECTIVES}, got {objective!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     if clip_norm is not None:
@@ -125,10 +131,16 @@ def trace(
     x = _sequence("x", x, c.input_size, "input_size", dtype)
     T, B = x.shape[:2]
     if y is None:
-        y = np.zeros((T, B, c.output_size), dtype=dtype)
-    y = _sequence("y", y, c.output_size, "output_size", dtype)
+        y = np.zeros((T, B, c.output_size if objective == "mse" else 1), dtype=dtype)
+    width = c.output_size if objective == "mse" else 1
+    y = _sequence("y", y, width, "output_size" if objective == "mse" else "1", dtype)
     if y.shape[:2] != (T, B):
-        raise ValueError(f"y must have shape (T, B, q) = {(T, B, c.output_size)}, got {y.shape}")
+        shape = "(T, B, q)" if objective == "mse" else "(T, B, 1)"
+        raise ValueError(f"y must have shape {shape} = {(T, B, width)}, got {y.shape}")
+    steps = engine.loss_steps(loss, T)
+    loss = loss if isinstance(loss, str) else tuple(int(t) for t in steps)
+    if objective == "cross_entropy":
+        engine.check_class_targets(y[steps], c.output_size)
     h0 = _state("h0", h0, (L, B, h), dtype)
     c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
     layers = model.engine_layers(dtype)
@@ -138,7 +150,9 @@ def trace(
     with np.errstate(all="ignore"), engine.one_blas_thread():
         fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
         top = fwd.records[-1].hidden
-        output, losses, grad_output = engine.head_loss(top, head_w, head_b, y[:, None], loss)
+        output, losses, grad_output = engine.head_loss(
+            top, head_w, head_b, y[:, None], loss, objective
+        )
         grad_hidden = np.empty_like(fwd.hidden)  # (L, T, 1, B, h)
         grad_preact = np.empty_like(fwd.hidden)
         ext = grad_output @ head_w.swapaxes(-1, -2)  # (T, 1, B, h) dLoss/dO_t W_hq^T
@@ -148,13 +162,7 @@ def trace(
             param_grads.update({f"{n}_l{k}": v[0] for n, v in g.params.items()})
         param_grads["head.weight"] = np.einsum("tbq,tbh->qh", grad_output[:, 0], top[:, 0])
         param_grads["head.bias"] = grad_output[:, 0].sum(axis=(0, 1))
-        flat = [g.ravel().astype(np.float64, copy=False) for g in param_grads.values()]
-        norm = float(np.sqrt(sum(float(g @ g) for g in flat)))
-        clipped = norm
-        if clip_norm is not None:
-            coef = min(clip_norm / (norm + 1e-6), 1.0)  # exactly torch's clip_grad_norm_
-            param_grads = {k: v * v.dtype.type(coef) for k, v in param_grads.items()}
-            clipped = norm * coef
+        param_grads, norm, clipped = engine.clip_gradients(param_grads, clip_norm)
     out = Trace(
         config=c,
         loss_kind=loss,
@@ -172,6 +180,7 @@ def trace(
         grad_norm=norm,
         grad_norm_clipped=clipped,
         clip_norm=clip_norm,
+        objective=objective,
     )
     _attach_gated(out, fwd, grads)
     if any(m is not None for m in fwd.masks):

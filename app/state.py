@@ -121,6 +121,11 @@ CONTROLS: tuple[Control, ...] = (
             low=1, high=32, step=1, help="The sweep runs L = 1..this." + KEYS),
     Control("sweep_seeds", "Seeds", "slider", 8, "S", "page:sweep", low=1, high=16, step=1,
             help="Independent weight draws per depth." + KEYS),
+    Control("phase_sweep", "Measure a sweep on the diagram", "check", True, "psweep",
+            "page:phase", help="Run gaussian-init networks at 5 x 5 gains and mark each "
+                               "measured per-step factor on the diagram."),
+    Control("phase_seeds", "Seeds per point", "slider", 3, "pseeds", "page:phase", low=1,
+            high=8, step=1, help="Weight draws averaged at each measured point." + KEYS),
 )
 # The A/B page runs two sides, A and B, each the sidebar's settings with these fields replaced
 # ("same" keeps the sidebar's value): (Settings field, label, URL suffix, choices). One control

@@ -75,8 +75,9 @@ def test_phase_page_words_follow_its_numbers():
         assert len(factors) == 2, text
         for _, value, verb in factors:
             assert verb == ("shrinks" if float(value) < 1 else "grows"), (value, verb)
-        total = float(re.search(r"chi_x\$ = \*\*([0-9.e+-]+)\*\*: the", text).group(1))
+        total = float(re.search(r"chi_x\$ = \*\*([0-9.e+-]+)\*\*: summed", text).group(1))
         assert ("ordered" in text) == (total < 1) and ("chaotic" in text) == (total > 1), text
+        assert ("per step grows: the chaotic" in text) == (total > 1), text
         s = spec_of(TINY | gains)
         model = Model.init(s.config, s.scheme, s.recurrent_gain, s.input_gain, s.bias_scale, s.seed)
         verdicts = re.findall(r"1/γ = 1: ([a-z ]+[a-z])", text)

@@ -51,7 +51,7 @@ def phase_figure(diagram, current: tuple[float, float], points=None) -> go.Figur
     """
     fig = go.Figure()
     titles = ["Through time: χ<sub>h</sub> per step", "Through depth: χ<sub>x</sub> per step"]
-    fig.update_layout(**subplot_grid([titles], hgap=0.16))
+    fig.update_layout(**subplot_grid([titles], hgap=0.2))
     x, y = compact(diagram.sigma_h), compact(diagram.sigma_x)
     with np.errstate(all="ignore"):
         total = np.log10(diagram.chi_total).astype(np.float32)
@@ -64,7 +64,7 @@ def phase_figure(diagram, current: tuple[float, float], points=None) -> go.Figur
             go.Heatmap(
                 z=z, x=x, y=y, name=CHI_NAME[panel], meta=CHI_NAME[panel], colorscale=DIVERGING,
                 zmin=-FACTOR_RANGE, zmax=FACTOR_RANGE,
-                colorbar=_factor_bar(f"{CHI[panel]}: E|G|² factor per step", 0.43 + 0.58 * k),
+                colorbar=_factor_bar(f"{CHI[panel]}: E|G|² factor per step", 0.41 + 0.6 * k),
                 customdata=compact(chi),
                 hovertemplate=f"σ<sub>h</sub> = %{{x:.3g}}, σ<sub>x</sub> = %{{y:.3g}}<br>"
                 f"{CHI[panel]} = %{{customdata:.3g}}<extra></extra>", **axes,
@@ -75,7 +75,7 @@ def phase_figure(diagram, current: tuple[float, float], points=None) -> go.Figur
                 z=z,
                 x=x,
                 y=y,
-                name="this panel's χ = 1",
+                name="χ = 1 (this panel)",
                 meta=f"boundary {panel}",
                 showscale=False,
                 colorscale=[[0, "#555"], [1, "#555"]],
@@ -102,7 +102,7 @@ def phase_figure(diagram, current: tuple[float, float], points=None) -> go.Figur
             fig.add_trace(
                 go.Scatter(
                     x=compact(points.sigma_h), y=compact(points.sigma_x), mode="markers",
-                    name="measured: ▲ grows, ▼ shrinks per step", meta=f"measured {panel}",
+                    name="measured ▲ grows ▼ shrinks", meta=f"measured {panel}",
                     showlegend=k == 0,
                     marker=dict(size=16, color=log10_positive(measured), colorscale=DIVERGING,
                                 symbol=np.where(measured > 1, "triangle-up", "triangle-down"),
@@ -116,7 +116,7 @@ def phase_figure(diagram, current: tuple[float, float], points=None) -> go.Figur
             )  # fmt: skip
         fig.add_trace(
             go.Scatter(
-                x=[current[0]], y=[current[1]], mode="markers", name="current setting",
+                x=[current[0]], y=[current[1]], mode="markers", name="current",
                 meta=f"current {panel}", showlegend=k == 0, hoverinfo="skip",
                 marker=dict(symbol="star", size=20, color="#ffd92f",
                             line=dict(color="black", width=1.5)), **axes,

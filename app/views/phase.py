@@ -39,7 +39,7 @@ def apply_click() -> None:
         return
 
 
-def factor_sentence(name: str, chi: float, where: str) -> str:
+def factor_sentence(name: str, chi: float, where: str, unit: str) -> str:
     """What one stationary factor does, in words that follow its value."""
     if not math.isfinite(chi):
         return f"{name} is not finite here."
@@ -47,7 +47,7 @@ def factor_sentence(name: str, chi: float, where: str) -> str:
         return f"{name} = {chi:.3g}: $E|G|^2$ stays level {where} (critical)."
     verb = "shrinks" if chi < 1 else "grows"
     scale = abs(float(theory.depth_scale(chi)))
-    return f"{name} = **{chi:.3g}**: $E|G|^2$ {verb} {where}, by e every {scale:.3g} steps."
+    return f"{name} = **{chi:.3g}**: $E|G|^2$ {verb} {where}, by e every {scale:.3g} {unit}."
 
 
 @layout.guarded
@@ -76,15 +76,15 @@ def draw_theory(run: layout.Run) -> None:
     _, chi_h, chi_x = theory.stationary(c.activations[0], *current, sigma_b2)
     chi_h, chi_x = float(chi_h), float(chi_x)
     total = chi_h + chi_x
-    side = (
-        "ordered (vanishing)" if total < 1 else "chaotic (exploding)" if total > 1 else "critical"
-    )
-    time_words = factor_sentence("$\\chi_h$", chi_h, "per step back through time")
-    depth_words = factor_sentence("$\\chi_x$", chi_x, "per layer down")
+    side = "shrinks: the ordered side of" if total < 1 else "grows: the chaotic side of"
+    side = side if total != 1 else "stays level: on"
+    time_words = factor_sentence("$\\chi_h$", chi_h, "per step back through time", "steps")
+    depth_words = factor_sentence("$\\chi_x$", chi_x, "per layer down", "layers")
     st.markdown(
         f"At σ_h = {current[0]:g}, σ_x = {current[1]:g}, σ_b² = {sigma_b2:.3g} "
         f"(φ = {c.activations[0]}):\n- {time_words}\n- {depth_words}\n"
-        f"- $\\chi_h + \\chi_x$ = **{total:.3g}**: the {side} side of the critical line."
+        f"- $\\chi_h + \\chi_x$ = **{total:.3g}**: summed over every path (a diagonal of the "
+        f"grid), $E|G|^2$ per step {side} the critical line."
     )
     if points is not None:
         _agreement(points, sigma_b2, c.activations[0])
@@ -130,10 +130,18 @@ def draw_spectra(run: layout.Run, gap: str | None) -> None:
     else:
         st.subheader("Measured Jacobian spectra of this run")
     time, depth, cell = compute_theory.jacobian_spectra(run.spec)
+    c = run.spec.config
+    width_note = (
+        f" At l = 1 the fan-in is d = {c.input_size}, not h = {c.hidden_size}: per input unit "
+        "the gradient changes by h/d times more."
+        if c.input_size != c.hidden_size
+        else ""
+    )
     layout.chart(figures.spectra_figure(time, depth, cell), "phase_spectra")
     st.caption(
         "tr(J Jᵀ)/h through time and tr(J Jᵀ)/fan-in through depth, mean over the batch "
         "(spectra.jacobian_spectra): the measured counterparts of χ_h(t, l) and χ_x(t, l)."
+        + width_note
     )
 
 

@@ -129,3 +129,14 @@ def jacobian_spectra(spec: compute.TraceSpec) -> tuple[np.ndarray, np.ndarray, n
 def pascanu(spec: compute.TraceSpec) -> spectra.PascanuBound:
     """spectra.pascanu_bound of ``spec``'s weights."""
     return spectra.pascanu_bound(compute.get_trace(spec)[0])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def predicted_sweep(sweep: compute.SweepSpec) -> phase.PredictedSweep:
+    """phase.predicted_sweep for the Depth sweep's settings (gains as if gaussian)."""
+    b = sweep.base
+    x = make_signal(b.signal, b.steps, b.batch, b.config.input_size, b.seed)
+    return phase.predicted_sweep(
+        b.config, sweep.max_layers, b.recurrent_gain, b.input_gain, b.bias_scale,
+        theory.input_moment(x), b.loss, batch=b.batch,
+    )  # fmt: skip

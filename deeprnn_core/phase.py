@@ -142,3 +142,53 @@ def _rates(grad: np.ndarray, L: int, T: int) -> tuple[float, float]:
         time = (grad[-1, 0] / grad[-1, -1]) ** (1.0 / (T - 1)) if T > 1 else np.nan
         depth = (grad[0, -1] / grad[-1, -1]) ** (1.0 / (L - 1)) if L > 1 else np.nan
     return float(time), float(depth)
+
+
+@dataclass(frozen=True)
+class PredictedSweep:
+    """Predicted ratios of gradient norms, sqrt of E|G|^2 ratios, for depth L = 1..L_max."""
+
+    depths: np.ndarray  # (L_max,)
+    corner: np.ndarray  # |G_1^(1)| / |G_T^(L)|: time and depth (the Depth sweep's curve)
+    depth_only: np.ndarray  # |G_T^(1)| / |G_T^(L)|
+    time_only: np.ndarray  # |G_1^(L)| / |G_T^(L)|
+
+
+def predicted_sweep(
+    config: RNNConfig,
+    max_layers: int,
+    recurrent_gain: float,
+    input_gain: float,
+    bias_scale: float,
+    input_moment,
+    loss: str = "last",
+    *,
+    steps: int | None = None,
+    batch: int = 1,
+) -> PredictedSweep:
+    """The mean-field counterpart of ``analysis.depth_sweep`` (gaussian init): one forward map
+    of the deepest stack serves every depth (a layer does not see the ones above it), then one
+    backward DP per depth. Per-layer activations extend by their last value."""
+    if isinstance(max_layers, bool) or not isinstance(max_layers, int) or max_layers < 1:
+        raise ValueError(f"max_layers must be an int >= 1, got {max_layers!r}")
+
+    def extend(names: tuple[str, ...]) -> tuple[str, ...]:
+        return (names + names[-1:] * max_layers)[:max_layers]
+
+    deep = replace(
+        config,
+        num_layers=max_layers,
+        activation=extend(config.activations),
+        cell=extend(config.cells),
+    )
+    full = theory.predict(
+        deep, recurrent_gain, input_gain, bias_scale, input_moment, loss, steps=steps, batch=batch
+    )
+    out = np.empty((3, max_layers))
+    with np.errstate(all="ignore"):
+        for depth in range(1, max_layers + 1):
+            m = full.m[:depth]
+            e = theory.loss_injection(m, loss, batch, config.output_size, config.hidden_size)
+            g = theory.backward_dp(full.chi_h[:depth], full.chi_x[:depth], e)
+            out[:, depth - 1] = np.sqrt(np.array([g[0, 0], g[0, -1], g[-1, 0]]) / g[-1, -1])
+    return PredictedSweep(np.arange(1, max_layers + 1), *out)

@@ -249,13 +249,21 @@ def predict(
     chi_h = sigma_h**2 * d
     widths = np.array([config.layer_input_size(k) for k in range(config.num_layers)], float)
     chi_x = sigma_x**2 * d * (h / widths)[:, None]  # per unit of the layer below
+    injection = loss_injection(m, loss, batch, q_out, h)
+    return Prediction(q, m, chi_h, chi_x, injection, backward_dp(chi_h, chi_x, injection))
+
+
+def loss_injection(m: np.ndarray, loss: str, batch: int, output_size: int, hidden: int):
+    """(L, T) e_t^(l) for the variance map's ``m`` (L, T): on the top row only,
+    4 / (3 B^2 q h) (m_t^(L) / 3 + 1 / (3h)) at t = T ("last") or at every t ("all")."""
     injection = np.zeros_like(m)
-    top = 4.0 / (3.0 * batch**2 * q_out * h) * (m[-1] / 3.0 + 1.0 / (3.0 * h))  # (T,)
+    scale = 4.0 / (3.0 * batch**2 * output_size * hidden)
+    top = scale * (m[-1] / 3.0 + 1.0 / (3.0 * hidden))  # (T,)
     if loss == "last":
         injection[-1, -1] = top[-1]
     else:
         injection[-1] = top
-    return Prediction(q, m, chi_h, chi_x, injection, backward_dp(chi_h, chi_x, injection))
+    return injection
 
 
 def _moment_array(input_moment, steps) -> np.ndarray:

@@ -43,3 +43,19 @@ def test_r_squared():
     with_nan = measured.copy()
     with_nan[0, 0] = np.inf
     assert phase.r_squared(with_nan, measured) == pytest.approx(1.0)
+
+
+def test_predicted_sweep_is_the_prediction_at_each_depth_and_tracks_the_measured_sweep():
+    from deeprnn_core.analysis import depth_sweep
+
+    config = RNNConfig(num_layers=2, input_size=8, hidden_size=64)
+    sweep = phase.predicted_sweep(config, 5, 1.0, 1.0, 1.0, 1.0, steps=20)
+    for depth in (1, 3, 5):
+        deep = RNNConfig(num_layers=depth, input_size=8, hidden_size=64)
+        g = theory.predicted_grad_sq(deep, 1.0, 1.0, 1.0, 1.0, steps=20)
+        assert sweep.corner[depth - 1] == pytest.approx(np.sqrt(g[0, 0] / g[-1, -1]), rel=1e-12)
+        assert sweep.depth_only[depth - 1] == pytest.approx(np.sqrt(g[0, -1] / g[-1, -1]))
+        assert sweep.time_only[depth - 1] == pytest.approx(np.sqrt(g[-1, 0] / g[-1, -1]))
+    measured = depth_sweep(config, 5, range(6), 20, scheme="gaussian").quantiles()[1]
+    gap = np.abs(np.log10(measured) - np.log10(sweep.corner))
+    assert gap.max() < 0.5, f"predicted vs measured median differ by up to {gap.max():.2f} decades"

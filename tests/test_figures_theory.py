@@ -89,3 +89,16 @@ def test_spectra_figure_panels_follow_the_cells():
     cell = np.array([[np.nan] * 4, [0.9] * 4])
     fig = ft.spectra_figure(time, depth, cell)
     np.testing.assert_allclose(values(by_name(fig, "cell")["customdata"])[1], 0.9, rtol=1e-6)
+
+
+def test_predicted_sweep_joins_the_sweep_figure():
+    from app.figures import sweep_figure
+
+    config = RNNConfig(num_layers=1, hidden_size=16)
+    predicted = phase.predicted_sweep(config, 4, 1.0, 1.0, 1.0, 1.0, steps=10)
+    quantiles = np.tile(predicted.corner, (3, 1))
+    fig = sweep_figure(predicted.depths, quantiles, np.zeros(4), 3)
+    ft.add_predicted_sweep(fig, predicted.depths, predicted.corner)
+    line = by_name(fig, "predicted")
+    np.testing.assert_allclose(values(line["y"]), predicted.corner, rtol=1e-6)
+    np.testing.assert_allclose(values(line["x"]), [1, 2, 3, 4])

@@ -156,6 +156,18 @@ def add_predicted_lines(fig: go.Figure, predicted_norm: np.ndarray) -> go.Figure
     return fig
 
 
+def add_predicted_sweep(fig: go.Figure, depths: np.ndarray, predicted: np.ndarray) -> go.Figure:
+    """Add the mean-field curve (phase.PredictedSweep.corner, (D,)) to the Depth sweep figure
+    as a dashed line named "mean-field prediction"."""
+    fig.add_trace(
+        go.Scatter(x=np.asarray(depths, dtype=np.float32), y=compact(predicted), mode="lines",
+                   name="mean-field prediction", meta="predicted",
+                   line=dict(color="#e15759", width=2, dash="dash"),
+                   hovertemplate="L = %{x}: predicted %{y:.3g}<extra></extra>")
+    )  # fmt: skip
+    return fig
+
+
 def predicted_vs_measured(predicted_sq: np.ndarray, measured_sq: np.ndarray, r2: float, seeds: int):
     """E|G_t^(l)|^2 / h against t per layer: measured (solid, mean over seeds and batch) and
     predicted (dashed), log y, R^2 of log10 in the title. Traces "l = 1".. then

@@ -16,7 +16,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from deeprnn_core import RNNConfig, phase, theory
+from deeprnn_core import Model, RNNConfig, phase, spectra, theory, trace
+from deeprnn_core.signals import make_signal
 
 BASE = dict(h=256, B=32, seeds=8, T=50, act="tanh", cell="rnn", bias=1.0)
 MAIN = [dict(sh=sh, sx=sx, L=L) for sh, sx in ((0.8, 0.8), (1.0, 1.0), (1.5, 1.0)) for L in (4, 8)]
@@ -87,7 +88,54 @@ def main() -> None:
     table("Target cases (R^2 >= 0.97 wanted):", MAIN)
     if "--quick" not in sys.argv:
         table("Where it fails:", WHERE_IT_FAILS)
+        diagnose()
     print("\nAfter training: not measured here (no training loop in deeprnn_core on this branch).")
+
+
+def diagnose() -> None:
+    """The measurements behind the reasons given for each failure."""
+    print("\nWhy (measured):")
+    for h in (16, 64, 256, 1024):  # finite width: seed-to-seed spread, a tied W_hh's edge
+        config = RNNConfig(num_layers=8, input_size=8, hidden_size=h)
+        pred = theory.predicted_grad_sq(config, 0.8, 0.8, 1.0, 1.0, steps=50, batch=32)  # (L, T)
+        rho, decades = [], []
+        for s in range(8):
+            model = Model.init(config, "gaussian", 0.8, 0.8, seed=s)
+            rho.append(np.abs(np.linalg.eigvals(model.params["weight_hh_l7"])).max())
+            if h <= 256:
+                g = (trace(model, make_signal("noise", 50, 32, 8, s)).grad_hidden[-1] ** 2).sum(-1)
+                g = g.mean(-1)  # (T,) mean over the batch
+                decades.append(np.log10(g[0] / g[-1]))
+        predicted = np.log10(pred[-1, 0] / pred[-1, -1])
+        spread = (
+            f"per seed log10 g_1^(8) / g_50^(8) from {min(decades):.1f} to {max(decades):.1f} "
+            f"(median {np.median(decades):.1f}, predicted {predicted:.1f}); "
+            if decades
+            else ""
+        )
+        print(f"  (0.8, 0.8), L = 8, h = {h:4}: {spread}spectral radius of W_hh^(8) "
+              f"{np.mean(rho):.3f} (mean field 0.800)")  # fmt: skip
+    config = RNNConfig(num_layers=4, input_size=8, hidden_size=256, activation="relu")
+    decades, kept = [], []
+    for s in range(8):
+        model = Model.init(config, "gaussian", 2.0, 1.0, seed=s)
+        tr = trace(model, make_signal("noise", 50, 32, 8, s))
+        g = (tr.grad_hidden[-1] ** 2).sum(-1).mean(-1)
+        decades.append(np.log10(g[0] / g[-1]))
+        on = tr.preact[-1] > 0
+        kept.append((on[1:] == on[:-1]).mean())
+    print(f"  relu (2.0, 1.0), L = 4: log10 g_1^(4) / g_50^(4) per seed "
+          f"{np.round(decades, 1).tolist()} vs predicted {49 * np.log10(2.0):.1f}; "
+          f"units keeping their on/off state step to step: {np.mean(kept):.0%}")  # fmt: skip
+    for cell in ("rnn", "lstm"):
+        config = RNNConfig(num_layers=4, input_size=8, hidden_size=256, cell=cell)
+        model = Model.init(config, "gaussian", 1.0, 1.0, seed=0)
+        time_f, depth_f = spectra.jacobian_spectra(
+            model, trace(model, make_signal("noise", 50, 8, 8, 0))
+        ).mean()
+        print(f"  {cell:4} (1.0, 1.0): measured mean squared singular value per step, layers "
+              f"2-4: through time {time_f[1:].mean():.3f}, "
+              f"through depth {depth_f[1:].mean():.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -103,3 +103,19 @@ def test_gated_cells_show_measured_spectra_instead():
     np.testing.assert_allclose(cell, want.cell_time.mean(-1), rtol=1e-6)
     assert not any(s["data"][0].get("meta") == "chi_h" for s in map(json.loads, (
         c.proto.spec for c in at.get("plotly_chart"))))  # fmt: skip
+
+
+def test_theory_vs_measured_is_the_cores_and_its_sentence_follows_the_settings():
+    spec = spec_of(TINY)
+    predicted, measured, r2 = compute_theory.theory_vs_measured(spec, 2)
+    want, moment = phase.measured_grad_sq(
+        spec.config, 1.3, 0.7, spec.bias_scale, [0, 1], spec.steps, spec.batch
+    )
+    np.testing.assert_allclose(measured, want, rtol=1e-12)
+    pred = theory.predicted_grad_sq(spec.config, 1.3, 0.7, spec.bias_scale, moment, batch=1)
+    np.testing.assert_allclose(predicted, pred, rtol=1e-12)
+    assert r2 == phase.r_squared(pred, want)
+    words = compute_theory.when_to_trust(spec, r2)
+    assert f"{r2:.3f}" in words and "h = 16" in words and "gaussian init" not in words
+    torch_words = compute_theory.when_to_trust(spec_of(TINY | {"init": "torch", "h": "200"}), r2)
+    assert "this run uses torch" in torch_words and "h = " not in torch_words

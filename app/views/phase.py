@@ -101,9 +101,10 @@ def _agreement(points, sigma_b2: float, activation: str) -> None:
         same = away & ((got > 1) == (want > 1))
         rows.append(f"{name}: {int(same.sum())} of {int(away.sum())}")
     st.caption(
-        "Measured per-step factor (▲ grows, ▼ shrinks; mean of |G|² over seeds and batch, loss "
-        "on the last step) against the prediction's sign, at points away from their panel's "
-        f"line (|ln χ| > 0.15): {'; '.join(rows)} agree. Near a line, finite width decides."
+        "Measured per-step factor (▲ grows, ▼ shrinks; mean of |G|² over the seeds and B = "
+        f"{compute_theory.SWEEP_BATCH} sequences each, loss on the last step) against the "
+        "prediction's sign, at points away from their panel's line"
+        f" (|ln χ| > 0.15): {'; '.join(rows)} agree. Near a line, finite width decides."
     )
 
 

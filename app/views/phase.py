@@ -119,8 +119,8 @@ def _pascanu(spec) -> None:
     if lines:
         st.markdown(
             "**Pascanu, Mikolov & Bengio (2013)**: if σ_max(W_hh) < 1/γ (γ = max φ') every step "
-            "back in time shrinks the gradient (sufficient, not necessary).\n- "
-            + "\n- ".join(lines)
+            f"back in time shrinks the gradient (sufficient, not necessary). This run's weights "
+            f"({spec.scheme} init):\n- " + "\n- ".join(lines)
         )
 
 

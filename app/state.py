@@ -126,6 +126,11 @@ CONTROLS: tuple[Control, ...] = (
             options=("all", *MEASURES),
             labels=("all measures (medians)", *(f"{n}: {f}" for n, f in MEASURES.values())),
             help="Which path's gradient ratio to draw against L, with its band over seeds."),
+    Control("phase_sweep", "Measure a sweep on the diagram", "check", True, "psweep",
+            "page:phase", help="Run gaussian-init networks at 5 x 5 gains and mark each "
+                               "measured per-step factor on the diagram."),
+    Control("phase_seeds", "Seeds per point", "slider", 3, "pseeds", "page:phase", low=1,
+            high=8, step=1, help="Weight draws averaged at each measured point." + KEYS),
 )
 # The A/B page runs two sides, A and B, each the sidebar's settings with these fields replaced
 # ("same" keeps the sidebar's value): (Settings field, label, URL suffix, choices). One control

@@ -12,6 +12,7 @@ from deeprnn_core.config import GATES
 
 TRACE_SECONDS = 2.5  # one trace (forward + adjoint), computed once then cached
 SWEEP_SECONDS = 1.0  # one depth sweep (it also has a progress bar): a move stays < 1.5 s
+THEORY_SECONDS = 2.5  # the seed-averaged measurement next to the mean-field prediction
 MAX_TRACE_ELEMENTS = 2**22  # L*T*B*h: 32 MB per float64 array, ~10 arrays for an LSTM
 MAX_SWEEP_ELEMENTS = 2**23  # S*T*h*G*L_max kept by the sweep's forward pass (B = 1)
 _TRACE_STEP_S, _TRACE_ELEMENT_S = 6e-6, 0.15e-6  # per (layer, step); per element of B*G*h
@@ -70,3 +71,10 @@ def fit_sweep(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> tup
     while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds):
         steps = _fewer(steps)
     return steps, seeds
+
+
+def fit_seeds(config: RNNConfig, steps: int, batch: int, seeds: int) -> int:
+    """Seeds (at least 1) whose traces, run one after another for a seed average, take at
+    most THEORY_SECONDS; each trace already fits the trace budgets."""
+    per_seed = trace_seconds(config, steps, batch)
+    return max(1, min(seeds, int(THEORY_SECONDS / per_seed) if per_seed > 0 else seeds))

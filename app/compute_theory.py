@@ -33,6 +33,27 @@ def theory_gap(config: RNNConfig) -> str | None:
     return None
 
 
+def prediction_gap(spec: compute.TraceSpec) -> str | None:
+    """Why no mean-field prediction of E|G_t^(l)|^2 is drawn for ``spec`` (None: it is).
+    Per-layer activations are covered; identity init (W_hh = g I) is not random."""
+    c = spec.config
+    if set(c.cells) != {"rnn"}:
+        return f"gated cells ({', '.join(sorted(set(c.cells) - {'rnn'}))})"
+    if c.residual or c.layer_norm:
+        return "residual connections" if c.residual else "layer norm"
+    if spec.scheme not in theory.GAUSSIAN_LIKE:
+        return f"{spec.scheme} init (W_hh = g·I is not a random matrix)"
+    return None
+
+
+def _gains(spec: compute.TraceSpec, moment) -> tuple[float, float, np.ndarray]:
+    """(sigma_h, sigma_x, R_t) of the gaussian init with the variances of ``spec``'s scheme."""
+    sigma_h, sigma_x, scale = theory.gaussian_equivalent(
+        spec.config, spec.scheme, spec.recurrent_gain, spec.input_gain
+    )
+    return sigma_h, sigma_x, np.asarray(moment, dtype=np.float64) * scale
+
+
 @dataclass(frozen=True)
 class PhaseSweepSpec:
     """Everything the measured sweep on the phase diagram depends on."""
@@ -91,12 +112,13 @@ def phase_points(sweep: PhaseSweepSpec) -> phase.PhasePoints:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def prediction(spec: compute.TraceSpec) -> theory.Prediction:
-    """theory.predict for ``spec``'s gains and input (as if the init were gaussian)."""
+    """theory.predict for ``spec``'s input and the gaussian gains of its scheme's variances
+    (theory.gaussian_equivalent)."""
     x = make_signal(spec.signal, spec.steps, spec.batch, spec.config.input_size, spec.seed)
+    sigma_h, sigma_x, moment = _gains(spec, theory.input_moment(x))
     return theory.predict(
-        spec.config, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
-        theory.input_moment(x), spec.loss, batch=spec.batch,
-    )  # fmt: skip
+        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss, batch=spec.batch
+    )
 
 
 def predicted_norm(spec: compute.TraceSpec) -> np.ndarray:
@@ -134,33 +156,58 @@ def pascanu(spec: compute.TraceSpec) -> spectra.PascanuBound:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def predicted_sweep(sweep: compute.SweepSpec) -> phase.PredictedSweep:
-    """phase.predicted_sweep for the Depth sweep's settings (gains as if gaussian)."""
+    """phase.predicted_sweep for the Depth sweep's settings (the gaussian gains of its scheme's
+    variances), R_t averaged over the sweep's seeds' inputs."""
     b = sweep.base
-    x = make_signal(b.signal, b.steps, b.batch, b.config.input_size, b.seed)
-    return phase.predicted_sweep(
-        b.config, sweep.max_layers, b.recurrent_gain, b.input_gain, b.bias_scale,
-        theory.input_moment(x), b.loss, batch=b.batch,
+    moment = np.mean(
+        [theory.input_moment(make_signal(b.signal, b.steps, b.batch, b.config.input_size, s))
+         for s in sweep.seeds], axis=0,
     )  # fmt: skip
+    sigma_h, sigma_x, moment = _gains(b, moment)
+    return phase.predicted_sweep(
+        b.config, sweep.max_layers, sigma_h, sigma_x, b.bias_scale, moment, b.loss, batch=b.batch
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
 def theory_vs_measured(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, np.ndarray, float]:
     """(predicted (L, T), measured (L, T), R^2): E|G_t^(l)|^2 / h from theory.predict with the
-    seeds' mean input moment, the mean over ``seeds`` seeds and the batch of the measured
+    seeds' mean input moment and the gaussian gains of the scheme's variances
+    (theory.gaussian_equivalent), the mean over ``seeds`` seeds and the batch of the measured
     |G_t^(l)|^2 / h (the spec's own scheme), and phase.r_squared normalized at (T, L)."""
     measured, moment = measured_grad_sq(spec, seeds)
+    sigma_h, sigma_x, moment = _gains(spec, moment)
     predicted = theory.predict(
-        spec.config, spec.recurrent_gain, spec.input_gain, spec.bias_scale, moment, spec.loss,
-        batch=spec.batch,
-    ).grad_sq  # fmt: skip
+        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss, batch=spec.batch
+    ).grad_sq
     return predicted, measured, phase.r_squared(predicted, measured)
 
 
 def when_to_trust(spec: compute.TraceSpec, r2: float) -> str:
-    """One sentence on how far to trust the prediction at these settings (follows them)."""
-    parts = [f"R² of log10 E|G|² over the grid: {r2:.3f}."]
+    """How far to trust the prediction at these settings, in sentences that follow them."""
+    if not np.isfinite(r2):
+        parts = ["R² of log10 E|G|² is undefined: fewer than two cells are finite in both grids."]
+    else:
+        fit = (
+            "the dashed lines follow the measured shape" if r2 >= 0.9
+            else "they follow the measured shape only roughly" if r2 >= 0.5
+            else "the prediction misses the measured shape at these settings"
+        )  # fmt: skip
+        parts = [f"R² of log10 E|G|² over the grid: **{r2:.3f}**: {fit}."]
     if spec.scheme != "gaussian":
-        parts.append(f"The theory assumes gaussian init; this run uses {spec.scheme}.")
+        sigma_h, sigma_x, _ = theory.gaussian_equivalent(
+            spec.config, spec.scheme, spec.recurrent_gain, spec.input_gain
+        )
+        how = (
+            "uniform weights of variance g²/3h" if spec.scheme == "torch"
+            else "orthogonal weights, which keep |W v| = g |v| exactly"
+        )  # fmt: skip
+        parts.append(
+            f"The theory is written for gaussian init; this run uses {spec.scheme} init "
+            f"({how}). Only each weight's variance enters the mean-field recursions, so the "
+            f"prediction uses the gaussian gains with the same variance: σ_h = {sigma_h:.3g}, "
+            f"σ_x = {sigma_x:.3g}."
+        )
     if spec.config.hidden_size < 128:
         parts.append(
             f"At h = {spec.config.hidden_size} the width is finite: |G|² can differ between "

@@ -126,6 +126,12 @@ CONTROLS: tuple[Control, ...] = (
             options=("all", *MEASURES),
             labels=("all measures (medians)", *(f"{n}: {f}" for n, f in MEASURES.values())),
             help="Which path's gradient ratio to draw against L, with its band over seeds."),
+    Control("grad_theory", "Mean-field prediction", "check", True, "theory", "page:gradients",
+            help="Measure E|G_t^(l)|² over several seeds and draw the mean-field prediction "
+                 "next to it (dashed)."),
+    Control("theory_seeds", "Seeds averaged", "slider", 4, "tseeds", "page:gradients",
+            low=1, high=16, step=1,
+            help="Weight draws (each with its own input) averaged for the measured mean." + KEYS),
     Control("phase_sweep", "Measure a sweep on the diagram", "check", True, "psweep",
             "page:phase", help="Run gaussian-init networks at 5 x 5 gains and mark each "
                                "measured per-step factor on the diagram."),

@@ -68,6 +68,36 @@ def bias_variance(config: RNNConfig, bias_scale: float) -> float:
     return 2.0 * bias_scale**2 / (3.0 * config.hidden_size) if config.bias else 0.0
 
 
+GAUSSIAN_LIKE = ("gaussian", "torch", "orthogonal")  # schemes the prediction covers
+
+
+def gaussian_equivalent(
+    config: RNNConfig, scheme: str, recurrent_gain: float, input_gain: float
+) -> tuple[float, float, float]:
+    """(sigma_h, sigma_x, input_scale): the gaussian gains whose weights have the variances of
+    ``Model.init(config, scheme, recurrent_gain, input_gain)``; the mean-field recursions read
+    only the variance of each weight (and orthogonal weights keep |W v| exactly). Predict with
+    those gains and the input moment R_t times ``input_scale`` (what W_xh^(1) does to it).
+
+      gaussian    N(0, g^2 / fan_in):        sigma = g,          input_scale 1
+      torch       g U(+-1/sqrt(h)), g^2 / 3h: sigma = g / sqrt(3), input_scale d / h
+                  (W_xh^(1) too is bounded by 1/sqrt(h), while its fan-in is d)
+      orthogonal  g Q, |Q v| = |v|:         sigma = g,          input_scale min(1, d / h)
+    identity (W_hh = g I is not random) is refused with a ValueError.
+    """
+    if scheme not in GAUSSIAN_LIKE:
+        raise ValueError(
+            f"scheme must be one of {GAUSSIAN_LIKE} for the mean-field prediction (its weights "
+            f"are random with a known variance), got {scheme!r}"
+        )
+    sigma_h = check_real("recurrent_gain", recurrent_gain)
+    sigma_x = check_real("input_gain", input_gain)
+    d, h = config.input_size, config.hidden_size
+    if scheme == "torch":
+        return sigma_h / np.sqrt(3.0), sigma_x / np.sqrt(3.0), d / h
+    return sigma_h, sigma_x, (min(1.0, d / h) if scheme == "orthogonal" else 1.0)
+
+
 def input_moment(x) -> np.ndarray:
     """R_t = mean over batch and units of X_t^2, (T,) from a (T, B, d) input."""
     return np.mean(np.asarray(x, dtype=np.float64) ** 2, axis=(1, 2))

@@ -66,7 +66,13 @@ def test_predicted_vs_measured_title_holds_r2():
     r2 = phase.r_squared(predicted, measured)
     fig = ft.predicted_vs_measured(predicted, measured, r2, 2)
     assert f"R² = {r2:.3f}" in fig.layout.title.text
-    np.testing.assert_allclose(values(by_name(fig, "l = 2")["y"]), measured[1], rtol=1e-6)
+    for l in (1, 2):
+        solid, dashed = by_name(fig, f"measured l = {l}"), by_name(fig, f"predicted l = {l}")
+        np.testing.assert_allclose(values(solid["y"]), measured[l - 1], rtol=1e-6)
+        np.testing.assert_allclose(values(dashed["y"]), predicted[l - 1], rtol=1e-6)
+        assert dashed["line"]["dash"] == "dash" and solid["line"].get("dash") is None
+    assert "predicted (dashed)" in names(fig), "one legend entry names the dashed lines"
+    assert fig.layout.yaxis.type == "log"
 
 
 def test_grid_colouring():

@@ -147,7 +147,8 @@ def add_predicted_lines(fig: go.Figure, predicted_norm: np.ndarray) -> go.Figure
     for l, color in zip(range(1, L + 1), layer_colors(L)):
         fig.add_trace(
             go.Scatter(x=t_axis, y=compact(predicted_norm[l - 1]), mode="lines",
-                       name=f"predicted l = {l}", legendgroup=f"l{l}", showlegend=l == 1,
+                       name=f"predicted l = {l}", meta=f"predicted l = {l}",
+                       legendgroup=f"l{l}", showlegend=l == 1,
                        line=dict(color=color, width=1.6, dash="dash"),
                        hovertemplate=f"l = {l}, t = %{{x}}: predicted %{{y:.4g}}<extra></extra>")
         )  # fmt: skip
@@ -170,8 +171,9 @@ def add_predicted_sweep(fig: go.Figure, depths: np.ndarray, predicted: np.ndarra
 
 def predicted_vs_measured(predicted_sq: np.ndarray, measured_sq: np.ndarray, r2: float, seeds: int):
     """E|G_t^(l)|^2 / h against t per layer: measured (solid, mean over seeds and batch) and
-    predicted (dashed), log y, R^2 of log10 in the title. Traces "l = 1".. then
-    "predicted l = 1".. (the first named "predicted (dashed)")."""
+    predicted (dashed), log y, R^2 of log10 in the title. Traces "measured l = 1".. (meta
+    "measured l = 1"..) then "predicted l = 1".. (the first named "predicted (dashed)"; meta
+    "predicted l = 1"..)."""
     L, T = measured_sq.shape
     fig = go.Figure()
     t_axis = np.arange(1, T + 1, dtype=np.float32)
@@ -179,8 +181,8 @@ def predicted_vs_measured(predicted_sq: np.ndarray, measured_sq: np.ndarray, r2:
         y = compact(measured_sq[l - 1])
         fig.add_trace(
             go.Scatter(x=t_axis, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
-                       mode="lines", name=f"l = {l}", legendgroup=f"l{l}",
-                       line=dict(color=color, width=2),
+                       mode="lines", name=f"measured l = {l}", meta=f"measured l = {l}",
+                       legendgroup=f"l{l}", line=dict(color=color, width=2),
                        hovertemplate=f"l = {l}, t = %{{x}}: measured %{{y:.4g}}<extra></extra>")
         )  # fmt: skip
     add_predicted_lines(fig, predicted_sq)

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from app import figures, layout, lesson
+from app import budget, compute_theory, figures, layout, lesson, state
+from app.figures import theory as theory_figures
 
 EXPLAIN = (
     "$G_t^{(l)} = \\partial \\text{Loss} / \\partial H_t^{(l)}$ is the total derivative: every "
@@ -17,6 +18,14 @@ MEASURES = (
     "per-step rate is the geometric mean factor per Jacobian on that path; the weight ratios "
     "compare the root-mean-square entry of the bottom layer's gradient with the top layer's "
     "(W_xh^(1) is d × h, the others h × h), which says whether the bottom layer learns."
+)
+THEORY = (
+    "Mean-field theory (Poole et al. 2016; Schoenholz et al. 2017; Chen, Pennington & "
+    "Schoenholz 2018) predicts the **mean** of $|G_t^{(l)}|^2 / h$ over weight draws and "
+    "inputs, for random weights of known variance (theory.predict; the Phase diagram page "
+    "shows its per-step factors). Solid: the measured mean over several seeds (each draws its "
+    "own weights and input) and the batch; dashed: the prediction. R² compares log10 of the "
+    "two grids, each divided by its own value at (t = T, l = L): it scores the shape."
 )
 PARAMS = (
     "Per layer, the norm of $\\partial \\text{Loss} / \\partial W_{xh}^{(l)}$ (weights on the "
@@ -42,6 +51,7 @@ def draw(run: layout.Run) -> None:
     clipped = "" if run.spec.clip_norm is None else f" → {s.grad_norm_clipped:.3g} clipped"
     cols[2].metric("Parameter-gradient norm", f"{s.grad_norm_total:.3g}{clipped}")
     layout.chart(figures.grad_lines(s.grad_norm, s.nonfinite_grad), "grad_lines")
+    draw_theory(run)
     st.subheader("Measures along each path")
     st.markdown(MEASURES)
     columns = ["path", "formula", "value", "Jacobians on the path", "the gradient along it"]
@@ -52,6 +62,39 @@ def draw(run: layout.Run) -> None:
     if run.spec.clip_norm is not None:
         st.caption(f"Shown after clipping to a global norm of {run.spec.clip_norm:g}.")
     layout.chart(figures.param_grad_bars(s.param_grad_norms), "param_grads")
+
+
+@layout.guarded
+def draw_theory(run: layout.Run) -> None:
+    """The seed-averaged E|G_t^(l)|^2 / h next to the mean-field prediction, or why none."""
+    st.subheader("Theory next to the measurement")
+    cols = st.columns([1, 2])
+    if not state.widget("grad_theory", cols[0]):
+        return
+    asked = state.widget("theory_seeds", cols[1])
+    st.markdown(THEORY)
+    spec = run.spec
+    gap = compute_theory.prediction_gap(spec)
+    if gap:
+        st.info(
+            "No prediction is drawn: the mean-field theory here covers plain rnn cells with "
+            f"random weights of known variance (gaussian, torch or orthogonal init); this run has "
+            f"{gap}. The Phase diagram page shows the measured Jacobian spectra instead.",
+            icon=":material/info:",
+        )
+        return
+    seeds = budget.fit_seeds(spec.config, spec.steps, spec.batch, asked)
+    if seeds < asked:
+        st.info(
+            f"To stay within about {budget.THEORY_SECONDS:g} s the mean uses {seeds} seeds "
+            f"(of {asked}).",
+            icon=":material/info:",
+        )
+    predicted, measured, r2 = compute_theory.theory_vs_measured(spec, seeds)
+    fig = theory_figures.predicted_vs_measured(predicted, measured, r2, seeds)
+    layout.chart(fig, "grad_theory_chart")
+    dropout = " Dropout is off in this comparison." if spec.config.dropout > 0 else ""
+    st.markdown(compute_theory.when_to_trust(spec, r2) + dropout)
 
 
 run = layout.start("Gradient flow", EXPLAIN)

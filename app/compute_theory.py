@@ -205,8 +205,8 @@ def when_to_trust(spec: compute.TraceSpec, r2: float) -> str:
         parts.append(
             f"The theory is written for gaussian init; this run uses {spec.scheme} init "
             f"({how}). Only each weight's variance enters the mean-field recursions, so the "
-            f"prediction uses the gaussian gains with the same variance: σ_h = {sigma_h:.3g}, "
-            f"σ_x = {sigma_x:.3g}."
+            f"prediction uses the gaussian gains with the same variance: (σ_h, σ_x) = "
+            f"({sigma_h:.3g}, {sigma_x:.3g})."
         )
     if spec.config.hidden_size < 128:
         parts.append(

@@ -220,5 +220,29 @@ def test_gradient_flow_words_follow_its_numbers(setting):
     corner = float(table.loc["corner to corner (time and depth)", "value"])
     assert abs(math.log10(corner) - exponent) <= 0.06
     texts = [m.value for m in at.markdown if m.value not in (gradients_page.EXPLAIN,)]
-    static = {gradients_page.MEASURES, gradients_page.PARAMS}
-    every_word_checked([t for t in texts if t not in static], set(headline))
+    static = {gradients_page.MEASURES, gradients_page.PARAMS, gradients_page.THEORY}
+    trust = [t for t in texts if t.startswith("R² of log10")]
+    assert len(trust) == 1, "the theory's verdict is printed once"
+    check_trust(trust[0], chart_with(at, "predicted l = 1"), at.session_state)
+    every_word_checked([t for t in texts if t not in static], set(headline) | set(trust))
+
+
+def check_trust(text: str, chart: dict, session) -> None:
+    """The sentence under the theory chart: its R² is the chart's, its verdict follows it, and
+    it names the scheme, the finite width and the weights' state where they apply."""
+    if "is undefined" in text:
+        assert "R² = nan" in chart["layout"]["title"]["text"], text
+    else:
+        r2 = float(re.search(r"over the grid: \*\*(-?\d+\.\d{3})\*\*", text)[1])
+        assert f"R² = {r2:.3f}" in chart["layout"]["title"]["text"], text
+        fit = (
+            "the dashed lines follow the measured shape" if r2 >= 0.9
+            else "only roughly" if r2 >= 0.5
+            else "the prediction misses the measured shape"
+        )  # fmt: skip
+        assert fit in text, (r2, text)
+    h = session["setting:hidden_size"]
+    assert (f"At h = {h} the width is finite" in text) == (h < 128), text
+    scheme = session["setting:scheme"]
+    assert (f"this run uses {scheme} init" in text) == (scheme != "gaussian"), text
+    assert text.endswith("not trained ones.") or "Dropout is off" in text, text

@@ -1,0 +1,78 @@
+"""The mean-field prediction next to the measurement, in AppTest: the dashed lines on the
+Gradient flow page and the predicted curve on the Depth sweep are the core's numbers, and
+where the theory does not apply the page says why instead of drawing one."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from app import compute_theory
+from deeprnn_core import phase, theory
+from tests.figure_data import by_name, values
+from tests.test_app import assert_clean, chart_with, open_app
+from tests.test_app_phase import spec_of
+
+TINY = {"L": "3", "T": "12", "h": "16", "B": "2", "tseeds": "2"}
+
+
+def predicted_and_measured(query: dict, scheme: str, gains: tuple[float, float]):
+    """The core's seed mean and prediction for ``query``, computed here without the app."""
+    spec = spec_of(query)
+    c = spec.config
+    measured, moment = phase.measured_grad_sq(
+        c, *gains, spec.bias_scale, [0, 1], spec.steps, spec.batch, scheme=scheme
+    )
+    sigma_h, sigma_x, scale = theory.gaussian_equivalent(c, scheme, *gains)
+    predicted = theory.predicted_grad_sq(
+        c, sigma_h, sigma_x, spec.bias_scale, moment * scale, batch=spec.batch
+    )
+    return predicted, measured, phase.r_squared(predicted, measured)
+
+
+def test_gradient_page_draws_the_cores_prediction_and_seed_mean():
+    for scheme, gains in (("gaussian", (1.3, 0.7)), ("torch", (2.0, 1.0))):
+        query = TINY | {"init": scheme, "grec": str(gains[0]), "gin": str(gains[1])}
+        at = open_app(query, page="views/gradients.py")
+        assert_clean(at)
+        predicted, measured, r2 = predicted_and_measured(query, scheme, gains)
+        chart = chart_with(at, "predicted l = 1")
+        for l in (1, 2, 3):
+            dashed = by_name(chart, f"predicted l = {l}")
+            assert dashed["line"]["dash"] == "dash"
+            np.testing.assert_allclose(values(dashed["y"]), predicted[l - 1], rtol=1e-6)
+            solid = values(by_name(chart, f"measured l = {l}")["y"])
+            np.testing.assert_allclose(solid, measured[l - 1], rtol=1e-6)
+        assert f"R² = {r2:.3f}" in chart["layout"]["title"]["text"]
+        words = [m.value for m in at.markdown if m.value.startswith("R² of log10")]
+        assert words == [compute_theory.when_to_trust(spec_of(query), r2)], words
+        assert (f"this run uses {scheme} init" in words[0]) == (scheme != "gaussian")
+
+
+def test_gradient_page_says_why_no_prediction_is_drawn():
+    for change, reason in (
+        ({"cell": "lstm"}, "gated cells (lstm)"),
+        ({"init": "identity"}, "identity init"),
+        ({"res": "1", "d": "16"}, "residual connections"),
+    ):
+        at = open_app(TINY | change, page="views/gradients.py")
+        assert_clean(at)
+        notes = [i.value for i in at.info if i.value.startswith("No prediction is drawn")]
+        assert len(notes) == 1 and reason in notes[0], [i.value for i in at.info]
+        assert not any("predicted l = 1" in str(c.proto.spec) for c in at.get("plotly_chart")), (
+            "no dashed lines where the theory does not apply"
+        )
+    at = open_app(TINY | {"theory": "0"}, page="views/gradients.py")
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 2, "toggled off: only |G| lines and the bars"
+
+
+def test_gradient_page_seeds_fit_the_budget():
+    at = open_app({"L": "32", "T": "500", "h": "256", "tseeds": "16"}, page="views/gradients.py")
+    assert_clean(at)
+    notes = [i.value for i in at.info if "the mean uses" in i.value]
+    assert len(notes) == 1, [i.value for i in at.info]
+    used = int(re.search(r"the mean uses (\d+) seeds \(of 16\)", notes[0])[1])
+    title = chart_with(at, "predicted l = 1")["layout"]["title"]["text"]
+    assert f"mean of {used} seeds" in title and used < 16

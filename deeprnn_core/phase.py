@@ -14,6 +14,7 @@ import numpy as np
 
 from deeprnn_core import theory
 from deeprnn_core.config import RNNConfig, check_real
+from deeprnn_core.measures import path_steps
 from deeprnn_core.model import Model
 from deeprnn_core.signals import make_signal
 from deeprnn_core.trace import trace
@@ -152,6 +153,21 @@ class PredictedSweep:
     corner: np.ndarray  # |G_1^(1)| / |G_T^(L)|: time and depth (the Depth sweep's curve)
     depth_only: np.ndarray  # |G_T^(1)| / |G_T^(L)|
     time_only: np.ndarray  # |G_1^(L)| / |G_T^(L)|
+
+    PREDICTED = ("corner", "depth", "time", "corner_rate", "depth_rate", "time_rate")
+
+    def measure(self, key: str, steps: int) -> np.ndarray:
+        """(L_max,) the prediction of ``measures.MEASURES[key]`` for T = ``steps``: a ratio, or
+        its per-step rate (ratio ** (1 / path_steps)); nan where the path has no step, as the
+        measured sweep. Only the paths through H (not the weight ratios) are predicted."""
+        if key not in self.PREDICTED:
+            raise ValueError(f"key must be one of {self.PREDICTED}, got {key!r}")
+        base = key.removesuffix("_rate")
+        ratio = {"corner": self.corner, "depth": self.depth_only, "time": self.time_only}[base]
+        n = np.asarray(path_steps(key, self.depths, steps), dtype=np.float64)
+        with np.errstate(all="ignore"):
+            value = ratio ** (1.0 / n) if key.endswith("_rate") else ratio
+        return np.where(n > 0, value, np.nan)
 
 
 def predicted_sweep(

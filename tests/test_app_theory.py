@@ -8,8 +8,9 @@ import re
 
 import numpy as np
 
-from app import compute_theory
+from app import compute, compute_theory
 from deeprnn_core import phase, theory
+from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, values
 from tests.test_app import assert_clean, chart_with, open_app
 from tests.test_app_phase import spec_of
@@ -76,3 +77,32 @@ def test_gradient_page_seeds_fit_the_budget():
     used = int(re.search(r"the mean uses (\d+) seeds \(of 16\)", notes[0])[1])
     title = chart_with(at, "predicted l = 1")["layout"]["title"]["text"]
     assert f"mean of {used} seeds" in title and used < 16
+
+
+def test_depth_sweep_draws_the_cores_predicted_curves():
+    query = {"Lmax": "5", "S": "3", "T": "20", "init": "torch"}
+    at = open_app(query, page="views/sweep.py")
+    assert_clean(at)
+    spec = spec_of({"T": "20"})
+    sweep_spec, _ = compute.sweep_plan(spec, 5, 3)
+    moment = np.mean(
+        [theory.input_moment(make_signal("noise", 20, 1, 8, s)) for s in sweep_spec.seeds], 0
+    )
+    sigma_h, sigma_x, scale = theory.gaussian_equivalent(spec.config, "torch", 1.0, 1.0)
+    want = phase.predicted_sweep(spec.config, 5, sigma_h, sigma_x, 1.0, moment * scale, "last")
+    chart = chart_with(at, "corner")
+    for key in ("corner", "depth", "time"):
+        line = by_name(chart, f"predicted {key}")
+        assert line["line"]["dash"] == "dash"
+        np.testing.assert_allclose(values(line["y"]), want.measure(key, 20), rtol=1e-6)
+    assert any(c.value.startswith("Dashed: the mean-field prediction") for c in at.caption)
+    at.selectbox(key="sweep_measure").set_value("time_rate").run()
+    assert_clean(at)
+    line = by_name(chart_with(at, "median"), "predicted time_rate")
+    np.testing.assert_allclose(values(line["y"]), want.measure("time_rate", 20), rtol=1e-6)
+    at.selectbox(key="sweep_measure").set_value("w_hh").run()
+    assert any("No mean-field curve for the weight ratios" in c.value for c in at.caption)
+    at = open_app(query | {"cell": "gru"}, page="views/sweep.py")
+    assert_clean(at)
+    assert any("this sweep has gated cells (gru)" in c.value for c in at.caption)
+    assert not any("predicted" in str(t.get("meta")) for t in chart_with(at, "corner")["data"])

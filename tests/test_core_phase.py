@@ -59,3 +59,22 @@ def test_predicted_sweep_is_the_prediction_at_each_depth_and_tracks_the_measured
     measured = depth_sweep(config, 5, range(6), 20, scheme="gaussian").quantiles()[1]
     gap = np.abs(np.log10(measured) - np.log10(sweep.corner))
     assert gap.max() < 0.5, f"predicted vs measured median differ by up to {gap.max():.2f} decades"
+
+
+def test_predicted_sweep_measure_follows_the_measured_paths():
+    """measure(key, T): the ratio, or ratio ** (1 / path_steps) for a rate; nan without a path
+    (depth measures at L = 1, time measures at T = 1); the weight ratios are not predicted."""
+    config = RNNConfig(num_layers=1, hidden_size=16)
+    p = phase.predicted_sweep(config, 4, 1.2, 0.9, 1.0, 1.0, steps=6)
+    np.testing.assert_array_equal(p.measure("corner", 6), p.corner)
+    depth = p.measure("depth", 6)
+    assert np.isnan(depth[0]) and np.allclose(depth[1:], p.depth_only[1:], rtol=0)
+    np.testing.assert_allclose(
+        p.measure("depth_rate", 6)[1:], p.depth_only[1:] ** (1 / np.arange(1, 4))
+    )
+    np.testing.assert_allclose(p.measure("time_rate", 6), p.time_only ** (1 / 5))
+    np.testing.assert_allclose(p.measure("corner_rate", 6), p.corner ** (1 / (5 + np.arange(4))))
+    one_step = phase.predicted_sweep(config, 2, 1.0, 1.0, 1.0, 1.0, steps=1)
+    assert np.isnan(one_step.measure("time", 1)).all()
+    with pytest.raises(ValueError, match="key must be one of"):
+        p.measure("w_hh", 6)

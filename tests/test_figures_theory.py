@@ -108,3 +108,21 @@ def test_predicted_sweep_joins_the_sweep_figure():
     line = by_name(fig, "predicted")
     np.testing.assert_allclose(values(line["y"]), predicted.corner, rtol=1e-6)
     np.testing.assert_allclose(values(line["x"]), [1, 2, 3, 4])
+
+
+def test_predicted_sweep_curves_join_the_measures_figure():
+    from app.figures import measures_figure
+
+    config = RNNConfig(num_layers=1, hidden_size=16)
+    p = phase.predicted_sweep(config, 3, 1.0, 1.0, 1.0, 1.0, steps=5)
+    fig = measures_figure(p.depths, {"corner": p.corner, "depth": p.depth_only}, {
+        "corner": "corner", "depth": "depth"})  # fmt: skip
+    for key, color in (("corner", "#4e79a7"), ("depth", "#e15759")):
+        ft.add_predicted_sweep(fig, p.depths, p.measure(key, 5), f"predicted: {key}",
+                               f"predicted {key}", color)  # fmt: skip
+    line = by_name(fig, "predicted depth")
+    assert line["name"] == "predicted: depth" and line["line"]["color"] == "#e15759"
+    y = values(line["y"])
+    assert np.isnan(y[0]), "no path at L = 1: a gap, as the measured median"
+    np.testing.assert_allclose(y[1:], p.depth_only[1:], rtol=1e-6)
+    assert line.get("xaxis", "x") == "x", "in the ratio panel"

@@ -157,14 +157,21 @@ def add_predicted_lines(fig: go.Figure, predicted_norm: np.ndarray) -> go.Figure
     return fig
 
 
-def add_predicted_sweep(fig: go.Figure, depths: np.ndarray, predicted: np.ndarray) -> go.Figure:
-    """Add the mean-field curve (phase.PredictedSweep.corner, (D,)) to the Depth sweep figure
-    as a dashed line named "mean-field prediction"."""
+def add_predicted_sweep(
+    fig: go.Figure,
+    depths: np.ndarray,
+    predicted: np.ndarray,
+    name: str = "mean-field prediction",
+    meta: str = "predicted",
+    color: str = "#e15759",
+    **axes,
+) -> go.Figure:
+    """Add a mean-field curve (e.g. phase.PredictedSweep.corner, (D,); nan: no path) to a Depth
+    sweep figure as a dashed line named ``name`` with ``meta``, on subplot ``axes``."""
     fig.add_trace(
         go.Scatter(x=np.asarray(depths, dtype=np.float32), y=compact(predicted), mode="lines",
-                   name="mean-field prediction", meta="predicted",
-                   line=dict(color="#e15759", width=2, dash="dash"),
-                   hovertemplate="L = %{x}: predicted %{y:.3g}<extra></extra>")
+                   name=name, meta=meta, line=dict(color=color, width=2, dash="dash"),
+                   hovertemplate=f"{name}<br>L = %{{x}}: %{{y:.3g}}<extra></extra>", **axes)
     )  # fmt: skip
     return fig
 

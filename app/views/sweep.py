@@ -4,8 +4,11 @@ several seeds, and sentences whose direction words follow the medians drawn."""
 import numpy as np
 import streamlit as st
 
-from app import compute, figures, layout, lesson, state
+from app import compute, compute_theory, figures, layout, lesson, state
+from app.figures import theory as theory_figures
+from app.figures.sweep import MEASURE_STYLE
 from deeprnn_core.measures import MEASURES, path_steps
+from deeprnn_core.phase import PredictedSweep
 
 EXPLAIN = (
     'The same settings at every depth L = 1..L_max, each with several weight seeds. "How much '
@@ -35,7 +38,9 @@ def draw(run: layout.Run) -> None:
     medians = {k: sweep.measure_quantiles(k, (0.5,))[0] for k in MEASURES}
     if chosen == "all":
         names = {k: f"{n}: {f}" for k, (n, f) in MEASURES.items()}
-        layout.chart(figures.measures_figure(sweep.depths, medians, names), "sweep")
+        figure = figures.measures_figure(sweep.depths, medians, names)
+        predicted = add_prediction(figure, sweep_spec, ("corner", "depth", "time"), T)
+        layout.chart(figure, "sweep")
         keys = list(MEASURES)
     else:
         quantiles = sweep.measure_quantiles(chosen)  # (3, L_max): 25%, 50%, 75% over seeds
@@ -43,6 +48,7 @@ def draw(run: layout.Run) -> None:
         exploded[path_steps(chosen, sweep.depths, T) == 0] = 0  # no path is not an overflow
         ylabel = MEASURES[chosen][1]
         figure = figures.sweep_figure(sweep.depths, quantiles, exploded, len(sweep.seeds), ylabel)
+        predicted = add_prediction(figure, sweep_spec, (chosen,), T)
         layout.chart(figure, "sweep")
         keys = [chosen]
     st.markdown(
@@ -51,6 +57,7 @@ def draw(run: layout.Run) -> None:
         "B = 1 (analysis.depth_sweep). Paths with no steps (L = 1 for the depth and weight "
         "measures) are left out."
     )
+    st.caption(predicted)
     st.markdown("\n".join(f"- {lesson.sweep_sentence(k, sweep.depths, medians[k])}" for k in keys))
     corner = medians["corner"]
     if "corner" in keys or chosen == "corner_rate":
@@ -64,6 +71,35 @@ def draw(run: layout.Run) -> None:
             "and left out of the median and band.",
             icon=":material/local_fire_department:",
         )
+
+
+def add_prediction(fig, sweep_spec: compute.SweepSpec, keys: tuple[str, ...], T: int) -> str:
+    """Draw the mean-field curves of ``keys`` (those it predicts) on ``fig``; say what they
+    are, or why none is drawn."""
+    gap = compute_theory.prediction_gap(sweep_spec.base)
+    if gap:
+        return (
+            "No mean-field curve: the theory covers plain rnn cells with random weights of "
+            f"known variance; this sweep has {gap}."
+        )
+    shown = [k for k in keys if k in PredictedSweep.PREDICTED]
+    if not shown:
+        return (
+            "No mean-field curve for the weight ratios: the theory predicts |G| along the "
+            "paths through the hidden states."
+        )
+    ps = compute_theory.predicted_sweep(sweep_spec)
+    for key in shown:
+        color = MEASURE_STYLE[key][0] if len(keys) > 1 else "#e15759"
+        name = f"predicted: {MEASURES[key][0]}" if len(keys) > 1 else "mean-field prediction"
+        curve = ps.measure(key, T)
+        theory_figures.add_predicted_sweep(fig, ps.depths, curve, name, f"predicted {key}", color)
+    return (
+        "Dashed: the mean-field prediction (theory.predict with the gaussian gains of this "
+        "scheme's weight variances), the square root of a ratio of mean E|G|² over weight "
+        "draws; the median and band are of single draws (B = 1), which at small h can sit far "
+        "from the mean (see Gradient flow for the seed-averaged comparison and its R²)."
+    )
 
 
 run = layout.start("Depth sweep", EXPLAIN)

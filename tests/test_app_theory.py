@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from app import compute, compute_theory
 from deeprnn_core import phase, theory
@@ -106,3 +107,13 @@ def test_depth_sweep_draws_the_cores_predicted_curves():
     assert_clean(at)
     assert any("this sweep has gated cells (gru)" in c.value for c in at.caption)
     assert not any("predicted" in str(t.get("meta")) for t in chart_with(at, "corner")["data"])
+
+
+def test_phase_star_sits_at_the_gaussian_gains_of_the_schemes_variance():
+    at = open_app({"L": "2", "T": "10", "h": "16", "psweep": "0", "grec": "1.5"}, "views/phase.py")
+    assert_clean(at)
+    star = by_name(chart_with(at, "current time"), "current time")
+    want = (round(1.5 / np.sqrt(3), 3), round(1 / np.sqrt(3), 3))
+    assert (values(star["x"])[0], values(star["y"])[0]) == pytest.approx(want, rel=1e-6)
+    assert any(f"({want[0]:g}, {want[1]:g})" in i.value for i in at.info), "the note says where"
+    assert any(f"At σ_h = {want[0]:g}, σ_x = {want[1]:g}" in m.value for m in at.markdown)

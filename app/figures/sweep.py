@@ -100,5 +100,5 @@ def measures_figure(depths: np.ndarray, medians: dict[str, np.ndarray], names: d
     fig.update_yaxes(title="median over seeds (log)", row=1, col=1)
     fig.update_yaxes(title="per step (log)", row=2, col=1)
     fig.update_xaxes(title="depth L (layers)", dtick=1 if len(x) <= 16 else 4, row=2, col=1)
-    legend = dict(orientation="h", x=0, y=-0.12, yanchor="top", title="measure")
+    legend = dict(orientation="h", x=0, y=-0.16, yanchor="top", title="measure")
     return base_layout(fig, 700, legend=legend)

@@ -198,7 +198,8 @@ def predicted_vs_measured(predicted_sq: np.ndarray, measured_sq: np.ndarray, r2:
     title = f"Measured (solid, mean of {seeds} seeds × batch) vs mean-field (dashed): R² = {r2:.3f}"
     return base_layout(fig, 430, title=dict(text=title, x=0, font=dict(size=14)),
                        margin=dict(l=60, r=20, t=90, b=50),
-                       legend=dict(orientation="v", x=1.02, y=1, title="layer"))  # fmt: skip
+                       legend=dict(orientation="v", x=1.02, y=1, title="layer",
+                                   traceorder="normal"))  # fmt: skip
 
 
 def grid_colouring(measured_sq: np.ndarray, predicted_sq: np.ndarray, mode: str):

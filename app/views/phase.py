@@ -56,6 +56,10 @@ def draw_theory(run: layout.Run) -> None:
     sigma_b2 = theory.bias_variance(c, spec.bias_scale)
     diagram = compute_theory.phase_diagram(c.activations[0], sigma_b2)
     current = (spec.recurrent_gain, spec.input_gain)
+    if spec.scheme in theory.GAUSSIAN_LIKE:  # the gaussian gains of the same weight variance
+        current = tuple(
+            round(float(g), 3) for g in theory.gaussian_equivalent(c, spec.scheme, *current)[:2]
+        )
     cols = st.columns([2, 1])
     measure = state.widget("phase_sweep", cols[0])
     points = None
@@ -67,10 +71,19 @@ def draw_theory(run: layout.Run) -> None:
         points = compute_theory.phase_points(sweep)
     fig = figures.phase_figure(diagram, current, points)
     layout.chart(fig, "phase_chart", on_select=apply_click, selection_mode="points")
-    if spec.scheme != "gaussian":
+    if spec.scheme in ("torch", "orthogonal"):
         st.info(
-            f"The diagram is for gaussian init; the sidebar uses **{spec.scheme}**, so the star "
-            "marks its gains as if they were σ. A click switches to gaussian.",
+            f"The diagram is for gaussian init; the sidebar uses **{spec.scheme}**, whose weights "
+            "have the variance of gaussian gains (σ_h, σ_x) = "
+            f"({current[0]:g}, {current[1]:g}) (theory.gaussian_equivalent): the star sits "
+            "there. A click switches to gaussian.",
+            icon=":material/info:",
+        )
+    elif spec.scheme != "gaussian":
+        st.info(
+            f"The diagram is for random gaussian weights; the sidebar uses **{spec.scheme}** "
+            "(W_hh = g·I is not random), so the star marks its gains as if they were σ. A click "
+            "switches to gaussian.",
             icon=":material/info:",
         )
     _, chi_h, chi_x = theory.stationary(c.activations[0], *current, sigma_b2)

@@ -32,6 +32,15 @@ WHERE_IT_FAILS = [
     dict(sh=1.0, sx=1.0, L=4, cell="lstm", why="LSTM vs the tanh-rnn theory"),
     dict(sh=1.0, sx=1.0, L=8, cell="lstm", why="LSTM vs the tanh-rnn theory"),
 ]
+# other schemes, predicted with the gaussian gains of the same weight variance
+# (theory.gaussian_equivalent: torch g U(+-1/sqrt h) -> sigma = g / sqrt 3)
+OTHER_SCHEMES = [
+    dict(sh=sh, sx=sx, L=L, scheme=scheme, why=f"{scheme} init, gains (g_h, g_x) = ({sh}, {sx})")
+    for scheme, gains in (("torch", ((1.0, 1.0), (2.0, 2.0), (3.0, 1.5))),
+                          ("orthogonal", ((1.0, 1.0), (1.5, 1.0))))
+    for sh, sx in gains
+    for L in (4, 8)
+]  # fmt: skip
 
 
 def run(case: dict) -> dict:
@@ -39,13 +48,14 @@ def run(case: dict) -> dict:
     config = RNNConfig(
         num_layers=c["L"], input_size=8, hidden_size=c["h"], activation=c["act"], cell=c["cell"]
     )
-    seeds = range(c["seeds"])
+    seeds, scheme = range(c["seeds"]), c.get("scheme", "gaussian")
     measured, moment = phase.measured_grad_sq(
-        config, c["sh"], c["sx"], c["bias"], seeds, c["T"], c["B"]
+        config, c["sh"], c["sx"], c["bias"], seeds, c["T"], c["B"], scheme=scheme
     )
     theory_config = replace(config, cell="rnn")  # the gated cells are compared with the rnn's
+    sigma_h, sigma_x, scale = theory.gaussian_equivalent(config, scheme, c["sh"], c["sx"])
     pred = theory.predicted_grad_sq(
-        theory_config, c["sh"], c["sx"], c["bias"], moment, "last", batch=c["B"]
+        theory_config, sigma_h, sigma_x, c["bias"], moment * scale, "last", batch=c["B"]
     )
     with np.errstate(all="ignore"):
         gap = np.log10(measured) - np.log10(pred)
@@ -86,6 +96,8 @@ def main() -> None:
         f"last step, T = {BASE['T']}, B = {BASE['B']}, {BASE['seeds']} seeds, bias_scale 1"
     )
     table("Target cases (R^2 >= 0.97 wanted):", MAIN)
+    table("Other schemes (sigma columns: the gains g; predicted at gaussian_equivalent):",
+          OTHER_SCHEMES)  # fmt: skip
     if "--quick" not in sys.argv:
         table("Where it fails:", WHERE_IT_FAILS)
         diagnose()

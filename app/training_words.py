@@ -41,7 +41,7 @@ def loss_words(h) -> str:
     if len(h.val_loss):
         v0, v = float(h.val_loss[0]), float(h.val_loss[-1])
         verb = _compare(v, v0, "fell", "rose", "stayed")
-        text += f"; the validation loss {verb} from {v0:.3g} to {v:.3g}"
+        text += f"; the validation loss {verb} from {v0:.4g} to {v:.4g}"
         last = v
     else:
         text += "."
@@ -50,7 +50,7 @@ def loss_words(h) -> str:
         return text + ("." if len(h.val_loss) else "")
     where = _compare(last, h.baseline, "below", "above", "at")
     factor = last / h.baseline if h.baseline > 0 else float("nan")
-    text += f", {where} the baseline {h.baseline:.3g} ({factor:.2f} of it)."
+    text += f", {where} the baseline {h.baseline:.4g} ({factor:.3f} of it)."
     if where == "below" and factor > 0.9:
         text += " That is within 10 % of the baseline: barely better than the trivial predictor."
     if h.metric == "accuracy" and len(h.val_metric):
@@ -139,10 +139,10 @@ def grid_words(h) -> str:
     first, last = float(g[0, 0, 0]), float(g[-1, 0, 0])
     top0, top1 = float(g[0, -1, -1]), float(g[-1, -1, -1])
     return (
-        f"On the probe sequence, |G_1^(1)| (bottom left) was {first:.3g} before training and "
+        f"On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first:.3g} before training and "
         f"{last:.3g} after {int(h.snapshot_steps[-1])} updates "
         f"({_compare(last, first, 'smaller', 'larger', 'unchanged')}); "
-        f"|G_T^(L)| (top right) went from {top0:.3g} to {top1:.3g}."
+        f"$|G_T^{{(L)}}|$ (top right) went from {top0:.3g} to {top1:.3g}."
     )
 
 

@@ -27,7 +27,17 @@ from app.figures.gradients import layer_colors, top
 # s1 > 1 / gamma is necessary for it to explode. tanh: gamma = 1; sigmoid: 1/4.
 DERIVATIVE_BOUND = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "identity": 1.0}
 UPDATE = "update k"
-LOG = dict(type="log", exponentformat="power")
+
+
+def log_axis(*arrays) -> dict:
+    """A log y axis: plain values on every tick when the data span under 3 decades, else
+    labels at powers of ten only (plotly would label minor ticks with a bare digit)."""
+    data = np.concatenate([np.ravel(np.asarray(a, dtype=np.float64)) for a in arrays])
+    ok = data[np.isfinite(data) & (data > 0)]
+    decades = float(np.log10(ok.max() / ok.min())) if ok.size else 0.0
+    if decades < 3:
+        return dict(type="log", tickformat=".2g")
+    return dict(type="log", exponentformat="power", dtick=max(1, int(np.ceil(decades / 8))))
 
 
 def _grid(titles: list[list[str]], **gaps) -> dict:
@@ -99,7 +109,7 @@ def loss_figure(h, baseline_rule: str = "") -> go.Figure:
         )  # fmt: skip
     _overflow(fig, x, np.asarray(h.loss), "the training loss")
     fig.update_xaxes(title=UPDATE)
-    fig.update_yaxes(title="loss  (log scale)", **LOG)
+    fig.update_yaxes(title="loss  (log scale)", **log_axis(h.loss, h.val_loss))
     return base_layout(fig, 380)
 
 
@@ -117,7 +127,7 @@ def grad_norm_figure(h) -> go.Figure:
     _layer_lines(fig, x, h.grad_norm_w_xh, "W_xh", "|∂Loss/∂W_xh|")
     _layer_lines(fig, x, h.grad_norm_w_hh, "W_hh", "|∂Loss/∂W_hh|", xaxis="x2", yaxis="y2")
     fig.update_xaxes(title=UPDATE)
-    fig.update_yaxes(**LOG)
+    fig.update_yaxes(**log_axis(h.grad_norm_w_xh, h.grad_norm_w_hh))
     fig.update_layout(yaxis_title="gradient norm  (log scale)")
     return base_layout(fig, 400, margin=dict(l=70, r=20, t=70, b=55),
                        legend=dict(orientation="v", x=1.01, y=1, title="layer"))  # fmt: skip
@@ -131,7 +141,7 @@ def update_ratio_figure(h) -> go.Figure:
     fig = go.Figure()
     _layer_lines(fig, _updates(h), h.update_ratio, "ratio", "|ΔW| / |W|")
     fig.update_xaxes(title=UPDATE)
-    fig.update_yaxes(title="|ΔW| / |W| per update  (log scale)", **LOG)
+    fig.update_yaxes(title="|ΔW| / |W| per update  (log scale)", **log_axis(h.update_ratio))
     return base_layout(fig, 360, legend=dict(orientation="v", x=1.01, y=1, title="layer"))
 
 
@@ -159,18 +169,20 @@ def lr_clip_figure(h, clip_norm: float | None) -> go.Figure:
     axes2 = dict(xaxis="x2", yaxis="y2")
     fig.add_trace(_line(x, h.grad_norm, "gradient norm (before clipping)", "#f28e2b", "norm",
                         1.2, **axes2))  # fmt: skip
-    fig.add_trace(_line(x, h.grad_norm_clipped, "after clipping", "#59a14f", "norm clipped",
-                        1.2, **axes2))  # fmt: skip
     if clip_norm is not None:
+        fig.add_trace(_line(x, h.grad_norm_clipped, "after clipping", "#59a14f",
+                            "norm clipped", 1.2, **axes2))  # fmt: skip
         fig.add_trace(
             go.Scatter(x=np.array([0, h.steps], np.float32), y=np.full(2, clip_norm, np.float32),
                        mode="lines", name=f"clip norm {clip_norm:g}", meta="clip norm",
                        line=dict(color="#555", dash="dash"), **axes2)
         )  # fmt: skip
     _overflow(fig, x, np.asarray(h.grad_norm), "the gradient norm", **axes2)
-    fig.update_layout(xaxis2_title=UPDATE, yaxis_title="lr", yaxis2=dict(title="norm", **LOG))
-    fig.update_layout(yaxis_exponentformat="power")
-    return base_layout(fig, 480, margin=dict(l=70, r=20, t=70, b=55))
+    fig.layout.yaxis2.matches = None  # the two rows have their own y axes
+    fig.update_layout(xaxis2_title=UPDATE, yaxis=dict(title="lr", **log_axis(h.lr)),
+                      yaxis2=dict(title="norm", **log_axis(h.grad_norm)))  # fmt: skip
+    legend = dict(orientation="v", x=1.01, y=1)
+    return base_layout(fig, 480, margin=dict(l=70, r=20, t=40, b=55), legend=legend)
 
 
 def singular_figure(h, activations: tuple[str, ...], cells: tuple[str, ...]) -> go.Figure:
@@ -213,7 +225,10 @@ def attenuation_figure(h) -> go.Figure:
     )  # fmt: skip
     _overflow(fig, x, np.asarray(h.attenuation), "the attenuation")
     fig.update_xaxes(title=UPDATE)
-    fig.update_yaxes(title=f"|{sym('G', 1, 1)}| / |{sym('G', 'T', 'L')}|  (log scale)", **LOG)
+    fig.update_yaxes(
+        title=f"|{sym('G', 1, 1)}| / |{sym('G', 'T', 'L')}|  (log scale)",
+        **log_axis(h.attenuation, 1),
+    )
     return base_layout(fig, 340)
 
 
@@ -245,15 +260,15 @@ def grad_grid_scrub(h) -> go.Figure:
     play = dict(frame=dict(duration=400, redraw=True), transition=dict(duration=0))
     play["fromcurrent"] = True
     slider = dict(
-        active=len(steps) - 1, x=0.08, len=0.92, y=-0.12, yanchor="top",
-        currentvalue=dict(prefix="after updates: ", font=dict(size=14)),
+        active=len(steps) - 1, x=0.1, len=0.9, y=0, yanchor="top", pad=dict(t=60, b=10),
+        currentvalue=dict(prefix="after updates: ", xanchor="right", font=dict(size=14)),
         steps=[dict(label=str(s), method="animate",
                     args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
                for s in steps],
     )  # fmt: skip
     buttons = dict(
-        type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", yanchor="top",
-        showactive=False, buttons=[
+        type="buttons", direction="left", x=0.1, y=0, xanchor="right", yanchor="top",
+        pad=dict(t=75, r=10), showactive=False, buttons=[
             dict(label="▶", method="animate", args=[None, play]),
             dict(label="❚❚", method="animate",
                  args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))]),
@@ -267,7 +282,7 @@ def grad_grid_scrub(h) -> go.Figure:
     fig.update_yaxes(title="layer l", dtick=1 if L <= 16 else 4, showgrid=False, zeroline=False,
                      range=[0.5, L + 0.5])  # fmt: skip
     height = int(np.clip(260 + 22 * L, 380, 760))
-    return base_layout(fig, height, margin=dict(l=60, r=20, t=30, b=130), showlegend=False)
+    return base_layout(fig, height, margin=dict(l=60, r=20, t=30, b=150), showlegend=False)
 
 
 def loss_pair(histories: tuple, labels: tuple[str, str]) -> go.Figure:
@@ -294,5 +309,5 @@ def loss_pair(histories: tuple, labels: tuple[str, str]) -> go.Figure:
                        line=dict(color="#555", dash="dash"))
         )  # fmt: skip
     fig.update_xaxes(title=UPDATE)
-    fig.update_yaxes(title="loss  (log scale)", **LOG)
+    fig.update_yaxes(title="loss  (log scale)", **log_axis(*(x.loss for x in histories)))
     return base_layout(fig, 400)

@@ -102,3 +102,22 @@ def test_over_budget_run_is_shortened_with_a_notice():
     assert_clean(at)
     notice = [i.value for i in at.info if "To stay within" in i.value]
     assert notice and "updates = " in notice[0] and "(of 3000)" in notice[0]
+
+
+def test_plain_vs_deep_training_rows_are_the_cores_and_verdicts_follow_them():
+    at = open_app(TINY, page="views/compare.py")
+    assert_clean(at)
+    assert any("Press the button" in i.value for i in at.info), "nothing trains before a click"
+    at.button(key="train_compare").click().run()
+    assert_clean(at)
+    _, deep = core_history(TINY)
+    _, plain = core_history(TINY | {"L": "1"})
+    name = "Validation loss (after the last update)"
+    val = next(t.value for t in at.table if name in t.value.index).loc[name]
+    assert val["deep RNN (L = 2)"] == f"{deep.val_loss[-1]:.4g}"
+    assert val["plain RNN (L = 1)"] == f"{plain.val_loss[-1]:.4g}"
+    claims = next(t.value for t in at.table if "verdict" in t.value.columns)
+    better = deep.val_loss[-1] < plain.val_loss[-1]
+    assert claims.loc["Better on complex tasks", "verdict"] == ("agrees" if better else "disagrees")
+    harder = np.median(deep.loss[-2:]) > np.median(plain.loss[-2:])  # last tenth of 20 updates
+    assert claims.loc["Training is harder", "verdict"] == ("agrees" if harder else "disagrees")

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import compute, layout
+from app import compute, layout, training_rows
 
 EXPLAIN = (
     "The seed's table compares a plain (one-layer) RNN with a deep one. Here the numeric rows "
@@ -66,3 +66,4 @@ def draw(run: layout.Run) -> None:
 
 run = layout.start("Plain vs deep", EXPLAIN)
 draw(run)
+training_rows.draw(run.settings)

@@ -121,3 +121,26 @@ def test_plain_vs_deep_training_rows_are_the_cores_and_verdicts_follow_them():
     assert claims.loc["Better on complex tasks", "verdict"] == ("agrees" if better else "disagrees")
     harder = np.median(deep.loss[-2:]) > np.median(plain.loss[-2:])  # last tenth of 20 updates
     assert claims.loc["Training is harder", "verdict"] == ("agrees" if harder else "disagrees")
+
+
+def test_ab_trains_both_sides_on_the_same_batches_and_presets_set_them():
+    from app import ab_training
+
+    at = open_app(TINY, page="views/ab.py")
+    assert_clean(at)
+    at.button(key="train_preset_cosine_vs_constant_schedule").click().run()
+    assert at.query_params["Asched"] == "cosine" and at.query_params["Bsched"] == "constant"
+    at.button(key="train_ab").click().run()
+    assert_clean(at)
+    a, b = (core_history(TINY | {"sched": s}) for s in ("cosine", "constant"))
+    pair = chart_with(at, "A train")
+    np.testing.assert_allclose(values(by_name(pair, "A train")["y"]), a[1].loss, **F32)
+    np.testing.assert_allclose(values(by_name(pair, "B train")["y"]), b[1].loss, **F32)
+    assert a[1].loss[0] == b[1].loss[0], "same weights and first minibatch on both sides"
+    assert any("ends lower" in m.value for m in at.markdown)
+    for name in ab_training.PRESETS:
+        at.button(key="train_preset_" + name.replace(" ", "_").lower()).click().run()
+        assert_clean(at)
+        if name.startswith("clipping"):
+            assert at.query_params["opt"] == "sgd" and at.query_params["Aclip"] == "1"
+            assert at.query_params["Bclip"] == "off" and at.query_params["Asched"] == "same"

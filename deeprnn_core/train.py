@@ -169,7 +169,7 @@ def train(
             a["loss"][row], a["grad_norm"][row], a["grad_norm_clipped"][row] = value, norm, clipped
             a["lr"][row] = opt.param_groups[0]["lr"]
             if record:
-                before = _record_gradients(a, row, raw, views, grad_hidden, layer_names)
+                before, sizes = _record_gradients(a, row, raw, views, grad_hidden, layer_names)
             if not (np.isfinite(value) and np.isfinite(norm)):
                 a["wall_time"][row] = time.perf_counter() - start
                 diverged = f"update {done}: the loss or its gradient overflowed (inf / nan)"
@@ -180,10 +180,7 @@ def train(
             if sched is not None:
                 sched.step(value) if schedule == "plateau" else sched.step()
             if record:
-                for k, names in enumerate(layer_names):
-                    moved = sum(float(((views[n] - before[n]) ** 2).sum()) for n in names)
-                    size = sum(float((before[n] ** 2).sum()) for n in names)
-                    a["update_ratio"][row, k] = np.sqrt(moved / size) if size else np.nan
+                _update_ratio(a, row, views, before, sizes, layer_names)
             a["wall_time"][row] = time.perf_counter() - start
             checkpoint(done)
             if callback is not None:
@@ -203,17 +200,36 @@ def train(
     return out
 
 
-def _record_gradients(a, row, grads, views, grad_hidden, layer_names) -> dict:
-    """Fill the per-layer norms of row ``row``; return a copy of the weights before the update."""
+def _record_gradients(a, row, grads, views, grad_hidden, layer_names):
+    """Fill the per-layer norms of row ``row``; return the weights before the update (copies)
+    and each layer's squared weight norm, for the update ratio."""
     for k in range(len(layer_names)):
-        a["grad_norm_w_xh"][row, k] = np.linalg.norm(grads[f"weight_ih_l{k}"])
-        a["grad_norm_w_hh"][row, k] = np.linalg.norm(grads[f"weight_hh_l{k}"])
+        a["grad_norm_w_xh"][row, k] = np.sqrt(_sq(grads[f"weight_ih_l{k}"]))
+        a["grad_norm_w_hh"][row, k] = np.sqrt(_sq(grads[f"weight_hh_l{k}"]))
         if "grad_norm_b" in a:
-            b = np.concatenate([grads[f"bias_ih_l{k}"], grads[f"bias_hh_l{k}"]])
-            a["grad_norm_b"][row, k] = np.linalg.norm(b)
-        a["top_singular_w_hh"][row, k] = np.linalg.norm(views[f"weight_hh_l{k}"], 2)
-    a["attenuation"][row] = np.linalg.norm(grad_hidden[0]) / np.linalg.norm(grad_hidden[1])
-    return {n: views[n].copy() for names in layer_names for n in names}
+            b = _sq(grads[f"bias_ih_l{k}"]) + _sq(grads[f"bias_hh_l{k}"])
+            a["grad_norm_b"][row, k] = np.sqrt(b)
+    # sigma_max(W) = sqrt(largest eigenvalue of W^T W): one batched call, 2-4x cheaper than SVD
+    w_hh = [views[f"weight_hh_l{k}"] for k in range(len(layer_names))]
+    top = np.linalg.eigvalsh(np.stack([w.T @ w for w in w_hh]).astype(np.float64))[:, -1]
+    a["top_singular_w_hh"][row] = np.sqrt(np.maximum(top, 0.0))
+    a["attenuation"][row] = np.sqrt(_sq(grad_hidden[0]) / _sq(grad_hidden[1]))
+    before = {n: views[n].copy() for names in layer_names for n in names}
+    sizes = [sum(_sq(before[n]) for n in names) for names in layer_names]
+    return before, sizes
+
+
+def _update_ratio(a, row, views, before, sizes, layer_names) -> None:
+    """|W_after - W_before| / |W_before| over each layer's parameters."""
+    for k, names in enumerate(layer_names):
+        moved = sum(_sq(views[n] - before[n]) for n in names)
+        a["update_ratio"][row, k] = np.sqrt(moved / sizes[k]) if sizes[k] else np.nan
+
+
+def _sq(x: np.ndarray) -> float:
+    """Squared Euclidean norm, accumulated in float64."""
+    flat = x.ravel().astype(np.float64, copy=False)
+    return float(flat @ flat)
 
 
 def _count(name: str, value, low: int) -> int:

@@ -192,8 +192,35 @@ def test_history_shapes_snapshots_and_evaluations():
     assert hist.snapshot_hidden.shape == hist.snapshot_grad.shape == (len(steps), 3, 50)
     assert np.all(np.diff(hist.wall_time) >= 0) and hist.metric == "mse"
     assert hist.baseline == dc.make_task("adding").baseline
-    # the update ratio is what the weights moved: recompute it for the last update's start
     np.testing.assert_allclose(hist.grad_norm_clipped, hist.grad_norm)
+    model = Model.init(config)  # the weights of update 1: torch's spectral norm, rtol=1e-10
+    for k in range(3):
+        want = torch.linalg.matrix_norm(torch.tensor(model.params[f"weight_hh_l{k}"]), ord=2)
+        np.testing.assert_allclose(hist.top_singular_w_hh[0, k], float(want), rtol=1e-10)
+
+
+def test_recorded_norms_and_update_ratio_follow_their_definitions():
+    """Per-layer gradient norms equal a trace's on the same batch; the update ratio of update 1
+    is |W_1 - W_0| / |W_0| over the layer's parameters; attenuation is |G_1^(1)| / |G_T^(L)|."""
+    config = RNNConfig(2, D, H, Q)
+    model = Model.init(config, seed=3)
+    x, y = random_sequences(T, N, D, Q, seed=3)
+    hist = train(model, (x, y), steps=1, batch_size=BATCH, shuffle=False, lr=0.1)
+    tr = dc.trace(model, x[:, :BATCH], y[:, :BATCH])
+    for k in range(2):
+        for name, field in (("weight_ih", "grad_norm_w_xh"), ("weight_hh", "grad_norm_w_hh")):
+            want = np.linalg.norm(tr.param_grads[f"{name}_l{k}"])
+            np.testing.assert_allclose(getattr(hist, field)[0, k], want, rtol=1e-12)
+        bias = np.concatenate([tr.param_grads[f"bias_ih_l{k}"], tr.param_grads[f"bias_hh_l{k}"]])
+        np.testing.assert_allclose(hist.grad_norm_b[0, k], np.linalg.norm(bias), rtol=1e-12)
+        names = [n for n in model.params if n.endswith(f"_l{k}")]
+        moved = sum(((hist.model.params[n] - model.params[n]) ** 2).sum() for n in names)
+        size = sum((model.params[n] ** 2).sum() for n in names)
+        np.testing.assert_allclose(hist.update_ratio[0, k], np.sqrt(moved / size), rtol=1e-12)
+    g = tr.grad_hidden
+    want = np.linalg.norm(g[0, 0]) / np.linalg.norm(g[-1, -1])
+    np.testing.assert_allclose(hist.attenuation[0], want, rtol=1e-10)
+    np.testing.assert_allclose(hist.loss[0], tr.loss, rtol=1e-12)
 
 
 def test_the_trained_model_is_a_new_model_that_trace_accepts():
@@ -262,3 +289,15 @@ def test_a_batch_over_the_memory_budget_is_refused():
     task = dc.make_task("adding", 2000, 1000, 10)
     with pytest.raises(ValueError, match="batch_size=1000 is too large for the memory budget"):
         train(Model.init(RNNConfig(4, 2, 64, 1)), task, steps=1, batch_size=1000)
+
+
+def test_a_diverging_run_stops_before_applying_the_overflowed_update():
+    """SGD at lr=1e6 on an identity-activation stack overflows within a few updates; the run
+    stops, says where, and the returned model holds the last finite weights."""
+    model = Model.init(RNNConfig(2, 2, 4, 1, activation="identity"), seed=0)
+    x, y = np.ones((5, 8, 2)), np.ones((5, 8, 1))
+    hist = train(model, (x, y), steps=50, optimizer="sgd", lr=1e6, batch_size=8)
+    assert hist.stopped_early and hist.steps < 50
+    assert hist.diverged == f"update {hist.steps}: the loss or its gradient overflowed (inf / nan)"
+    assert not np.isfinite(hist.loss[-1]) or not np.isfinite(hist.grad_norm[-1])
+    assert all(np.isfinite(v).all() for v in hist.model.params.values())

@@ -73,20 +73,25 @@ def fit_sweep(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> tup
 
 
 # --- training (app/training.py): one update is a trace of the minibatch plus an optimizer step.
-# Fitted to train() updates (CPU time, deeprnn_core.train of branch i7) at (L, h, B) from
-# (4, 32, 32) to (8, 64, 32) rnn and (4, 64, 64) lstm, rounded up: the cost of a layer-step
-# grows with the matrix products, B * h^2 per gate block, not with B * h.
+# Fitted to the CPU time of train() updates (deeprnn_core.train of branch i7, recording on) at
+# (L, h, T, B) = (4, 32, 25..50, 32) rnn / lstm, (4, 64, 50, 32) gru, (8, 64, 100, 32) rnn and
+# rounded up: a fixed cost per layer-step that is ~20x larger for gated cells (their many small
+# array operations), plus the matrix products, B * h^2 per gate block. On a loaded machine the
+# wall time is up to ~3x the CPU time; the estimate does not chase that.
 TRAIN_SECONDS = 20.0  # one click of Train (all runs of that click together), with progress bar
 MAX_TRAIN_BYTES = 256 << 20  # what one update keeps (forward + adjoint), as the core counts it
-_TRAIN_STEP_S, _TRAIN_FLOP_S = 6e-6, 1.5e-9  # per (layer, step); per B * h^2 * gates of it
+_TRAIN_STEP_S = {"rnn": 2.5e-5, "gru": 2.5e-4, "lstm": 5e-4}  # per (layer, step), by cell
+_TRAIN_FLOP_S = 1e-9  # per B * h^2 * gates of a layer-step
 _EVAL_FRACTION = 0.4  # a validation pass is forward only
 
 
 def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
     """Estimated wall time of one training update on ``batch`` sequences of ``steps``."""
-    gates = sum(GATES[c] for c in config.cells) / config.num_layers
-    per_layer_step = _TRAIN_STEP_S + _TRAIN_FLOP_S * batch * config.hidden_size**2 * gates
-    return config.num_layers * steps * per_layer_step
+    layer_steps = sum(
+        _TRAIN_STEP_S[c] + _TRAIN_FLOP_S * batch * config.hidden_size**2 * GATES[c]
+        for c in config.cells
+    )  # summed over the layers
+    return steps * layer_steps
 
 
 def train_seconds(

@@ -132,7 +132,8 @@ def test_ab_trains_both_sides_on_the_same_batches_and_presets_set_them():
     assert at.query_params["Asched"] == "cosine" and at.query_params["Bsched"] == "constant"
     at.button(key="train_ab").click().run()
     assert_clean(at)
-    a, b = (core_history(TINY | {"sched": s}) for s in ("cosine", "constant"))
+    assert at.query_params["n"] == "300", "a preset sets every training setting it relies on"
+    a, b = (core_history(TINY | {"sched": s, "n": "300"}) for s in ("cosine", "constant"))
     pair = chart_with(at, "A train")
     np.testing.assert_allclose(values(by_name(pair, "A train")["y"]), a[1].loss, **F32)
     np.testing.assert_allclose(values(by_name(pair, "B train")["y"]), b[1].loss, **F32)

@@ -37,32 +37,45 @@ def measured(h, peak: int) -> dict[str, float]:
     }
 
 
-def verdicts(p: dict, d: dict, L: int) -> list[tuple[str, str, str]]:
-    """(the seed's claim, what was measured, agrees / disagrees) for each claim."""
+CLOSE = 0.02  # losses (and gaps) within 2 % of the loss scale count as no clear difference
 
-    def says(ok: bool) -> str:
-        return "agrees" if ok else "disagrees"
 
-    def word(a: float, b: float, less: str, more: str) -> str:
-        return less if a < b else more if a > b else "the same as"
+def verdicts(p: dict, d: dict, L: int, baseline: float | None) -> list[tuple[str, str, str]]:
+    """(the seed's claim, what was measured, verdict) for each claim: "agrees", "disagrees",
+    or "no clear difference" when the two runs are within CLOSE of each other."""
+    scale = max(abs(p["val"]), abs(d["val"]), abs(p["train"]), abs(d["train"]))
 
-    harder = d["train"] > p["train"]
-    overfit = d["gap"] > p["gap"]
-    cost = d["per_update"] > p["per_update"] and d["peak"] > p["peak"]
-    better = d["val"] < p["val"]
+    def order(a: float, b: float) -> int:
+        """-1 if a is clearly below b, 1 if clearly above, 0 within CLOSE."""
+        return 0 if abs(a - b) <= CLOSE * scale else (1 if a > b else -1)
+
+    def says(sign: int, agrees: int) -> str:
+        return "no clear difference" if sign == 0 else "agrees" if sign == agrees else "disagrees"
+
+    def word(sign: int, less: str, more: str) -> str:
+        return {-1: less, 0: "within 2 % of", 1: more}[sign]
+
+    harder, overfit = order(d["train"], p["train"]), order(d["gap"], p["gap"])
+    better = order(d["val"], p["val"])
+    costlier = d["per_update"] > p["per_update"] and d["peak"] > p["peak"]
+    learned = ""
+    if baseline and all(v >= 0.9 * baseline for v in (p["val"], d["val"])):
+        learned = f"; neither beat the baseline {baseline:.4g} by 10 %: neither learned the task"
     return [
         ("Training is harder",
-         f"L = {L} ended at a training loss {word(d['train'], p['train'], 'below', 'above')} "
-         f"L = 1's ({d['train']:.4g} vs {p['train']:.4g})", says(harder)),
+         f"L = {L} ended at a training loss {word(harder, 'below', 'above')} L = 1's "
+         f"({d['train']:.4g} vs {p['train']:.4g})", says(harder, 1)),
         ("More parameters overfit more",
-         f"the train-validation gap is {d['gap']:.3g} at L = {L} vs {p['gap']:.3g} at L = 1 "
-         f"({word(d['gap'], p['gap'], 'smaller', 'larger')})", says(overfit)),
+         f"the train-validation gap is {d['gap']:.3g} at L = {L}, "
+         f"{word(overfit, 'smaller than', 'larger than')} {p['gap']:.3g} at L = 1",
+         says(overfit, 1)),
         ("Training time and memory grow with L",
          f"{d['per_update'] / p['per_update']:.2f}x the time per update and "
-         f"{d['peak'] / p['peak']:.2f}x the peak memory of L = 1", says(cost)),
+         f"{d['peak'] / p['peak']:.2f}x the peak memory of L = 1",
+         "agrees" if costlier else "disagrees"),
         ("Better on complex tasks",
-         f"validation loss {d['val']:.4g} at L = {L} vs {p['val']:.4g} at L = 1 "
-         f"({word(d['val'], p['val'], 'lower', 'higher')}) on this task", says(better)),
+         f"validation loss {d['val']:.4g} at L = {L}, {word(better, 'below', 'above')} "
+         f"{p['val']:.4g} at L = 1 on this task{learned}", says(better, -1)),
     ]  # fmt: skip
 
 
@@ -122,21 +135,22 @@ def draw(settings) -> None:
         ("Validation loss (after the last update)", "val", "{:.4g}"),
         ("Train-validation gap (validation − training)", "gap", "{:+.3g}"),
         ("Time per update (History.wall_time, validation included)", "per_update", "{:.4f} s"),
-        ("Peak memory of numpy arrays (tracemalloc, 2 updates + validation)", "peak", "{:.3g}"),
+        ("Peak memory, MB: numpy arrays (tracemalloc, 2 updates + validation)", "peak", "{:.3g}"),
     ]
     table = pd.DataFrame(
         [[fmt.format(p[k] / 2**20 if k == "peak" else p[k]),
           fmt.format(d[k] / 2**20 if k == "peak" else d[k])] for _, k, fmt in rows],
-        index=[name + (" MB" if k == "peak" else "") for name, k, _ in rows],
+        index=[name for name, _, _ in rows],
         columns=["plain RNN (L = 1)", f"deep RNN (L = {L})"],
     )  # fmt: skip
     st.table(table)
     baseline = histories[0].baseline
     if baseline is not None:
         st.caption(f"The task's baseline (trivial predictor): {baseline:.4g}.")
-    claims = pd.DataFrame(verdicts(p, d, L), columns=["the seed", "measured here", "verdict"])
+    judged = verdicts(p, d, L, baseline)
+    claims = pd.DataFrame(judged, columns=["the seed", "measured here", "verdict"])
     st.table(claims.set_index("the seed"))
-    disagree = [c for c, _, v in verdicts(p, d, L) if "disagrees" in v]
+    disagree = [c for c, _, v in judged if v == "disagrees"]
     if disagree:
         st.markdown(
             "**Where this measurement disagrees with the seed:** "

@@ -130,6 +130,9 @@ def draw(settings) -> None:
     va, vb = (float(h.val_loss[-1]) if len(h.val_loss) else float("nan") for h in histories)
     if va == va and vb == vb:
         which = "A" if va < vb else "B" if vb < va else "neither side"
-        st.markdown(
-            f"Validation loss after training: A {va:.4g}, B {vb:.4g}: **{which}** ends lower."
-        )
+        text = f"Validation loss after training: A {va:.4g}, B {vb:.4g}: **{which}** ends lower"
+        base = histories[0].baseline
+        if base is not None:
+            where = ["below" if v < base else "above" if v > base else "at" for v in (va, vb)]
+            text += f"; A is {where[0]} and B {where[1]} the baseline {base:.4g}"
+        st.markdown(text + ".")

@@ -163,8 +163,9 @@ CONTROLS += tuple(
     for side in "ab" for field, label, suffix, choices in AB_FIELDS
 )
 CONTROLS += tuple(
-    Control(f"{side}_schedule", f"{side.upper()}: schedule (training)", "select", SAME, f"{side.upper()}sched",
-            "page:ab", options=(SAME, *SCHEDULES), labels=("as Training page", *SCHEDULES),
+    Control(f"{side}_schedule", f"{side.upper()}: schedule (training)", "select", SAME,
+            f"{side.upper()}sched", "page:ab", options=(SAME, *SCHEDULES),
+            labels=("as Training page", *SCHEDULES),
             help=f"Side {side.upper()} trains with this learning-rate schedule.")
     for side in "ab"
 )

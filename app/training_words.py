@@ -25,10 +25,10 @@ def _compare(a: float, b: float, less: str, more: str, same: str = "the same as"
 
 
 def _times(a: float, b: float) -> str:
-    """How many times a is b, in words: "3.2 times" or "1/40 of"."""
+    """How a compares with b as a factor: "3.2 times the top's" or "1/40 of the top's"."""
     if not (np.isfinite(a) and np.isfinite(b)) or a <= 0 or b <= 0:
-        return f"{a:.3g} against {b:.3g}"
-    return f"{a / b:.3g} times" if a >= b else f"1/{b / a:.3g} of"
+        return "no finite ratio"
+    return f"{a / b:.3g} times the top's" if a >= b else f"1/{b / a:.3g} of the top's"
 
 
 def loss_words(h) -> str:
@@ -50,7 +50,7 @@ def loss_words(h) -> str:
         return text + ("." if len(h.val_loss) else "")
     where = _compare(last, h.baseline, "below", "above", "at")
     factor = last / h.baseline if h.baseline > 0 else float("nan")
-    text += f", {where} the baseline {h.baseline:.4g} ({factor:.3f} of it)."
+    text += f", {where} the baseline {h.baseline:.4g} ({factor:.3g} times it)."
     if where == "below" and factor > 0.9:
         text += " That is within 10 % of the baseline: barely better than the trivial predictor."
     if h.metric == "accuracy" and len(h.val_metric):
@@ -66,18 +66,30 @@ def gap_words(train_loss: float, val_loss: float) -> str:
     return f"validation {abs(gap):.3g} {side} training"
 
 
+def _than_top(bottom: float, top: float, path: str) -> str:
+    """ "less gradient through time than the top", or more, or as much."""
+    if bottom < top:
+        return f"less gradient {path} than the top"
+    if bottom > top:
+        return f"more gradient {path} than the top"
+    return (
+        f"as much gradient {path} as the top" if bottom == top else f"no comparable gradient {path}"
+    )
+
+
 def grad_words(h) -> str:
     """Bottom against top layer, W_xh and W_hh, over the last tenth of updates."""
     xh, hh = window(h.grad_norm_w_xh, True), window(h.grad_norm_w_hh, True)
     L = len(hh)
     if L == 1:
-        return (f"One layer: at the end |∂Loss/∂W_hh| is {_times(hh[0], xh[0])} "
-                "|∂Loss/∂W_xh| (medians of the last tenth).")  # fmt: skip
+        return (f"One layer: at the end |∂Loss/∂W_hh| is {hh[0]:.3g} and |∂Loss/∂W_xh| "
+                f"{xh[0]:.3g} (medians of the last tenth).")  # fmt: skip
     return (
-        f"Over the last tenth of updates, layer 1's |∂Loss/∂W_hh| is {_times(hh[0], hh[-1])} "
-        f"layer {L}'s, and its |∂Loss/∂W_xh| {_times(xh[0], xh[-1])} layer {L}'s: the bottom "
-        f"layer gets {_compare(hh[0], hh[-1], 'less', 'more')} gradient through time and "
-        f"{_compare(xh[0], xh[-1], 'less', 'more')} through depth than the top."
+        f"Over the last tenth of updates (medians), |∂Loss/∂W_hh| is {hh[0]:.3g} in layer 1 "
+        f"and {hh[-1]:.3g} in layer {L} ({_times(hh[0], hh[-1])}); |∂Loss/∂W_xh| is "
+        f"{xh[0]:.3g} and {xh[-1]:.3g} ({_times(xh[0], xh[-1])}): the bottom layer gets "
+        f"{_than_top(hh[0], hh[-1], 'through time')}, and "
+        f"{_than_top(xh[0], xh[-1], 'through depth')}."
     )
 
 

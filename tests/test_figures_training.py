@@ -130,3 +130,19 @@ def test_sentences_follow_the_numbers(history):
     assert "more gradient through time" in words.grad_words(
         replace(history, grad_norm_w_hh=bottom_small[:, ::-1], grad_norm_w_xh=bottom_small)
     )
+
+
+def test_overflowed_values_are_marked_not_dropped(history):
+    loss = history.loss.copy()
+    loss[-1] = np.inf
+    grid = history.snapshot_grad.copy()
+    grid[-1, 0, 0] = np.nan
+    bad = replace(history, loss=loss, snapshot_grad=grid, diverged="update 12: overflow")
+    f = fig.loss_figure(bad)
+    marks = [t for t in f.data if t.name and "inf / nan" in t.name]
+    assert len(marks) == 1 and list(marks[0].x) == [12.0]
+    assert np.isnan(values(by_name(f, "train")["y"])[-1])
+    spec = json.loads(fig.grad_grid_scrub(bad).to_json())
+    overflow = values(spec["frames"][-1]["data"][1]["z"])
+    assert overflow[0, 0] == 1 and np.isnan(overflow[1:, :]).all()
+    assert words.loss_words(bad).startswith("**The run diverged**")

@@ -23,11 +23,11 @@ def controls() -> None:
 
 
 def live_callback(bar, chart, baseline_rule: str):
-    """Update the bar and the growing loss chart every few updates (at most ~3 times a second)."""
+    """Update the bar and the growing loss chart every few updates (at most twice a second)."""
     shown = [-1.0]
 
     def callback(p) -> None:
-        if p.step == p.steps or p.elapsed - shown[0] >= 0.3:
+        if p.step == p.steps or p.elapsed - shown[0] >= 0.5:
             shown[0] = p.elapsed
             bar.progress(p.step / p.steps, text=f"Update {p.step} of {p.steps}: loss {p.loss:.4g}")
             chart.plotly_chart(fig.loss_figure(p.history, baseline_rule), theme=None)

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from deeprnn_core import ACTIVATIONS, CELLS, SCHEMES
+from deeprnn_core import ACTIVATIONS, CELLS, OPTIMIZERS, SCHEDULES, SCHEMES, TASKS
 from deeprnn_core.measures import MEASURES
 from deeprnn_core.signals import SIGNALS
 
@@ -131,6 +131,24 @@ CONTROLS: tuple[Control, ...] = (
                                "measured per-step factor on the diagram."),
     Control("phase_seeds", "Seeds per point", "slider", 3, "pseeds", "page:phase", low=1,
             high=8, step=1, help="Weight draws averaged at each measured point." + KEYS),
+    # the Training page (app/training.py); depth, cells, init, T, dropout and clipping: sidebar
+    Control("task", "Task", "select", "adding", "task", "page:training", options=TASKS,
+            help="adding: sum the two marked values. copy: repeat 10 symbols after T blanks. "
+                 "sine: next step of noisy sines. sunspots / co2: next value of a real series."),
+    Control("optimizer", "Optimizer", "select", "adam", "opt", "page:training",
+            options=tuple(OPTIMIZERS), labels=("SGD (momentum 0.9)", "Adam", "AdamW", "RMSprop"),
+            help="torch.optim's, driven by the core's exact gradients."),
+    Control("learning_rate", "Learning rate", "select", "0.01", "lr", "page:training",
+            options=("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"),
+            help="The initial learning rate of the optimizer (a schedule changes it)."),
+    Control("schedule", "Schedule", "select", "constant", "sched", "page:training",
+            options=SCHEDULES, help="torch.optim.lr_scheduler, stepped once per update: "
+            "StepLR, ExponentialLR, CosineAnnealingLR, OneCycleLR, LinearLR warm-up, "
+            "ReduceLROnPlateau."),
+    Control("train_steps", "Updates", "slider", 300, "n", "page:training", low=10, high=3000,
+            step=10, help="Optimizer steps, one minibatch each." + KEYS),
+    Control("train_batch", "Batch size", "slider", 32, "bs", "page:training", low=1, high=256,
+            step=1, help="Training sequences per update." + KEYS),
 )
 # The A/B page runs two sides, A and B, each the sidebar's settings with these fields replaced
 # ("same" keeps the sidebar's value): (Settings field, label, URL suffix, choices). One control
@@ -153,6 +171,13 @@ CONTROLS += tuple(
             labels=("as sidebar", *choices),
             help=f"Side {side.upper()} runs the sidebar's settings with this replaced.")
     for side in "ab" for field, label, suffix, choices in AB_FIELDS
+)
+CONTROLS += tuple(
+    Control(f"{side}_schedule", f"{side.upper()}: schedule (training)", "select", SAME,
+            f"{side.upper()}sched", "page:ab", options=(SAME, *SCHEDULES),
+            labels=("as Training page", *SCHEDULES),
+            help=f"Side {side.upper()} trains with this learning-rate schedule.")
+    for side in "ab"
 )
 # fmt: on
 

@@ -4,7 +4,7 @@ their gradient norms per (t, l)."""
 import numpy as np
 import streamlit as st
 
-from app import ab, compute, figures, layout, state
+from app import ab, ab_training, compute, figures, layout, state
 from app.state import AB_FIELDS
 
 EXPLAIN = (
@@ -139,3 +139,4 @@ settings = state.current()  # widget callbacks (presets, overrides) ran before t
 presets(settings)
 overrides()
 draw(settings)
+ab_training.draw(settings)

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import compute, layout, lesson
+from app import compute, layout, lesson, training_rows
 from deeprnn_core.measures import MEASURES
 
 EXPLAIN = (
@@ -81,3 +81,4 @@ def draw(run: layout.Run) -> None:
 
 run = layout.start("Plain vs deep", EXPLAIN)
 draw(run)
+training_rows.draw(run.settings)

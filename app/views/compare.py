@@ -23,8 +23,8 @@ QUALITATIVE = [
 ]  # fmt: skip
 REMEDIES = (
     "The seed's remedies are in the sidebar under *Remedies*: gradient clipping, dropout, "
-    "residual connections and layer normalisation (learning-rate schedules need training, "
-    "which this app does not do)."
+    "residual connections and layer normalisation; the fifth, learning-rate schedules, acts "
+    "only while training: the Training page runs torch's schedulers."
 )
 
 

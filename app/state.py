@@ -106,6 +106,8 @@ CONTROLS: tuple[Control, ...] = (
             help="|H_t^(l)| (forward pass) or |G_t^(l)| = |dLoss/dH_t^(l)| (backward pass)."),
     Control("walk", "Step through the computation", "check", False, "walk", "page:flow",
             help="Light the cells in the order the core computes them."),
+    Control("scrub", "Scrub depth 1..L", "check", False, "scrub", "page:flow",
+            help="Every depth's grid at once: drag the plot's depth slider, no rerun."),
     Control("walk_step", "Computation step", "slider", 0, "step", "page:flow",
             low=0, high=32000, step=1,
             help="0..2LT: the forward pass, then the backward pass." + KEYS),

@@ -65,6 +65,29 @@ def lit_mask(num_layers: int, steps: int, step: int) -> tuple[np.ndarray, str, t
     return lit.reshape(num_layers, steps), phase, (last % steps + 1, last // steps + 1)
 
 
+def time_axis(steps: int) -> dict:
+    """The time axis of a grid: one tick per step while few (plotly would put ticks at
+    0.6 .. 1.4 for T = 1), plotly's own integer ticks beyond."""
+    ticks = dict(tick0=1, dtick=1) if steps <= 12 else {}
+    return dict(title="time step t", range=[0.5, steps + 0.5], showgrid=False, zeroline=False,
+                **ticks)  # fmt: skip
+
+
+def layer_axis(cells: tuple[str, ...], output_row: bool = True) -> dict:
+    """The layer axis: X_t below layer 1, O_t above layer L (``output_row``), the layer
+    numbers between; in a stack of mixed cells every layer named with its cell type."""
+    L = len(cells)
+    mixed = len(set(cells)) > 1
+    stride = 1 if L <= 16 or mixed else 2 if L <= 32 else 4
+    rows = list(range(1, L + 1, stride))
+    labels = [f"{l} {cells[l - 1]}" if mixed else str(l) for l in rows]
+    ticks, text = [0, *rows], [sym("X", "t", None), *labels]
+    if output_row:
+        ticks, text = ticks + [L + 1], text + [sym("O", "t", None)]
+    return dict(title="layer l", tickvals=ticks, ticktext=text, range=[-0.7, L + 1.7],
+                showgrid=False, zeroline=False)  # fmt: skip
+
+
 def arrow_path(num_layers: int, steps: int, height: int) -> str:
     """Every arrow, memory (t-1 -> t) and depth (l-1 -> l), as one SVG path in data units: a
     shaft and a V-shaped head each. One layout shape is far cheaper for the browser than a
@@ -101,6 +124,7 @@ def flow_grid(
     lit: np.ndarray | None = None,
     current: tuple[int, int] | None = None,
     selected: tuple[int, int] | None = None,
+    cells: tuple[str, ...] | None = None,
 ) -> go.Figure:
     """The (t, l) grid coloured by log10 |H_t^(l)| or log10 |G_t^(l)|.
 
@@ -111,6 +135,7 @@ def flow_grid(
         color_by: "hidden" or "grad".
         lit: (L, T) bool of cells computed so far (step-through); the rest are dimmed.
         current: (t, l) of the cell just computed; selected: (t, l) of the inspected cell.
+        cells: each layer's cell type; a mixed stack names it on the layer axis.
     Arrows: the layout shape named "arrows" (small grids only, see arrows_drawn).
     Traces (by name): "cells" (z = log10 of the colour quantity, customdata = (L, T, 2) both
     norms), "inf / nan (overflow)", "exactly 0", "not yet computed", "X_t", "O_t", "cell picker"
@@ -183,12 +208,8 @@ def flow_grid(
         fig.add_trace(overflow_legend(int(bad.sum())))
     if zero.any():
         fig.add_trace(overflow_legend(int(zero.sum()), ZERO_COLOR, ZERO_NAME))
-    tick_stride = 1 if L <= 16 else 2 if L <= 32 else 4
-    ticks = [0, *range(1, L + 1, tick_stride), L + 1]
-    labels = [sym("X", "t", None), *[str(v) for v in ticks[1:-1]], sym("O", "t", None)]
-    fig.update_xaxes(title="time step t", range=[0.5, T + 0.5], showgrid=False, zeroline=False)
-    fig.update_yaxes(title="layer l", tickvals=ticks, ticktext=labels, range=[-0.7, L + 1.7],
-                     showgrid=False, zeroline=False)  # fmt: skip
+    fig.update_xaxes(time_axis(T))
+    fig.update_yaxes(layer_axis(cells or ("rnn",) * L))
     return base_layout(fig, height, plot_bgcolor="#d9d9d9", clickmode="event+select",
                        showlegend=bool(bad.any() or zero.any()))  # fmt: skip
 

@@ -1,10 +1,12 @@
 """Information flow: the seed's time x layer diagram, live, with a step-through and a cell
 inspector."""
 
+import numpy as np
 import streamlit as st
 
-from app import figures, layout, state
+from app import depth_frames, figures, layout, state
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
+from app.figures.scrub import scrub_figure, time_stride
 
 EXPLAIN = (
     "Each square is one hidden state $H_t^{(l)}$: time $t$ runs left to right, layers from "
@@ -17,6 +19,12 @@ ORDER = (
     "Order of computation in the core: layer 1 for t = 1..T, then layer 2, … (each layer "
     "reads the whole sequence of the layer below). Backward: layer L from t = T down to 1, "
     "then layer L−1, …  Either order gives the same numbers; this is the one that ran."
+)
+SCRUB = (
+    "Depth scrub: drag the plot's depth slider (or press play) to see the grid of the network "
+    "of depth 1, 2, …, L: the lower layers of this one, with the output head on the top layer "
+    "shown. Every frame is in the page already, so dragging redraws in the browser with no "
+    "rerun. One colour scale serves every depth. Orange: $X_t$; green: $O_t$."
 )
 
 
@@ -39,30 +47,71 @@ def walk_caption(phase: str, step: int, L: int, T: int, current) -> str:
     return f"**{phase.capitalize()} pass**: {done} of {L * T} cells {what}{cell}."
 
 
+def scrub(run: layout.Run, color_by: str) -> bool:
+    """Every depth's grid as frames of one figure: the browser scrubs, the server is idle.
+    False (and a notice) when it would take too long: the page then draws depth L only."""
+    spec = run.spec
+    if (seconds := depth_frames.scrub_seconds(spec)) > depth_frames.SCRUB_SECONDS:
+        st.info(
+            f"Scrubbing depth would run the backward pass of every depth 1..L, about "
+            f"{seconds:.0f} s here (the limit is {depth_frames.SCRUB_SECONDS:g} s): lower L, "
+            "T, h or B to scrub. The grid below is depth L only.",
+            icon=":material/info:",
+        )
+        return False
+    grids = depth_frames.grids(spec)
+    L, T = grids.hidden_norm.shape
+    if color_by == "grad":
+        norms, bad = grids.grad_norm, grids.nonfinite_grad
+    else:  # |H| of layer l is the same at every depth that has it
+        below = np.tril(np.ones((L, L), dtype=bool))[:, :, None]  # [D-1, l-1]: l <= D
+        norms = np.where(below, grids.hidden_norm[None], np.nan)
+        bad = below & grids.nonfinite_hidden[None]
+    stride = time_stride(L, T, bool(bad.any()))
+    fig = scrub_figure(norms, bad, grids.attenuation, spec.config.cells, color_by, stride)
+    layout.chart(fig, "scrub_chart")
+    notes = [SCRUB]
+    if stride > 1:
+        notes.append(
+            f"To keep the {L} frames under 2 MB, each shows one step in {stride} (and t = T)."
+        )
+    if bad.any():
+        notes.append("Magenta cells hold inf / nan (overflow).")
+    st.caption(" ".join(notes))
+    return True
+
+
 @st.fragment
 @layout.guarded
 def explorer(run: layout.Run) -> None:
     """The grid and the inspector; a fragment, so stepping or clicking does not re-run the
     page (the trace is cached anyway: only figures are redrawn)."""
-    s, tr = run.summary, run.trace
+    s = run.summary
     L, T = s.hidden_norm.shape
-    cols = st.columns([3, 3, 1, 1, 1])
-    color_by = state.widget("color_by", cols[0])
-    walk = state.widget("walk", cols[1])
-    t = state.widget("cell_t", cols[2], high=T)
-    l = state.widget("cell_l", cols[3], high=L)
-    b = state.widget("sample", cols[4], high=run.spec.batch)
+    cols = st.columns([3, 2, 2, 1, 1, 1])
+    scrubbing = state.widget("scrub", cols[1]) if L > 1 else False
+    walk = state.widget("walk", cols[2], disabled=scrubbing) and not scrubbing
+    t = state.widget("cell_t", cols[3], high=T)
+    l = state.widget("cell_l", cols[4], high=L)
+    b = state.widget("sample", cols[5], high=run.spec.batch)
     lit = current = None
-    if walk:
+    if walk:  # the pass decides the colour: H in the forward pass, G in the backward
         step = state.widget("walk_step", high=2 * L * T)
         lit, phase, current = figures.lit_mask(L, T, step)
         color_by = "hidden" if phase == "forward" else "grad"
+        cols[0].markdown(f"Colour: {'state |H|' if color_by == 'hidden' else 'gradient |G|'} "
+                         f"({phase} pass)")  # fmt: skip
         st.markdown(walk_caption(phase, step, L, T, current))
+    else:
+        color_by = state.widget("color_by", cols[0])
+    if scrubbing and scrub(run, color_by):
+        inspector(run, t, l, b)
+        return
     st.caption(ORDER)
     fig = figures.flow_grid(
         s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad,
         s.input_norm, s.output_norm, color_by=color_by, lit=lit, current=current,
-        selected=(t, l),
+        selected=(t, l), cells=run.spec.config.cells,
     )  # fmt: skip
     layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")
     notes = []
@@ -76,6 +125,12 @@ def explorer(run: layout.Run) -> None:
         notes.append(f"At this size a click picks one step in {stride}; set t for any other.")
     if notes:
         st.caption(" ".join(notes))
+    inspector(run, t, l, b)
+
+
+def inspector(run: layout.Run, t: int, l: int, b: int) -> None:
+    """The vectors of one cell of the page's trace (depth L)."""
+    tr = run.trace
     st.subheader(f"Inside cell t = {t}, l = {l}")
     st.markdown(
         "Click a cell above (or set t and l) to see its vectors for one sample: the state "

@@ -6,8 +6,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import browser  # noqa: E402
+import browser_scrub  # noqa: E402
 import core  # noqa: E402
 
 if __name__ == "__main__":
     core.main()
     browser.main()
+    browser_scrub.main()

@@ -1,4 +1,4 @@
-"""Information flow: the seed's time x layer diagram, live, with a step-through and a cell
+"""Information flow: the tutorial's (d2l) time x layer diagram, live, with a step-through and a cell
 inspector."""
 
 import numpy as np
@@ -8,8 +8,11 @@ from app import depth_frames, figures, layout, state
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
 from app.figures.scrub import scrub_figure, time_stride
 
+TUTORIAL = "https://d2l.ai/chapter_recurrent-modern/deep-rnn.html"
 EXPLAIN = (
-    "Each square is one hidden state $H_t^{(l)}$: time $t$ runs left to right, layers from "
+    "The time × layer diagram of a deep RNN from *Dive into Deep Learning* (section [Deep "
+    f"Recurrent Neural Networks]({TUTORIAL})), computed live. Each square is one hidden "
+    "state $H_t^{(l)}$: time $t$ runs left to right, layers from "
     "the input $X_t$ (bottom) to the output $O_t$ (top). Arrows pass $H_{t-1}^{(l)}$ along "
     "the layer (memory) and $H_t^{(l-1)}$ up to the next layer (depth). Colour by $|G|$ = "
     "$|\\partial \\text{Loss} / \\partial H_t^{(l)}|$: when the bottom-left cells are many "

@@ -126,7 +126,7 @@ CONTROLS: tuple[Control, ...] = (
 )
 # The A/B page runs two sides, A and B, each the sidebar's settings with these fields replaced
 # ("same" keeps the sidebar's value): (Settings field, label, URL suffix, choices). One control
-# per side and field below, URL names "A" / "B" + suffix. At the defaults: LSTM vs tanh RNN.
+# per side and field below, URL names "A" / "B" + suffix. At the defaults: LSTM vs the sidebar.
 AB_FIELDS = (
     ("cell", "Cell type", "cell", CELLS),
     ("activation", "Activation φ", "act", ACTIVATIONS),
@@ -138,7 +138,7 @@ AB_FIELDS = (
     ("recurrent_gain", "Recurrent gain g", "grec",
      ("0.5", "0.8", "0.9", "1", "1.1", "1.25", "1.5", "2", "3")),
 )
-AB_DEFAULTS = {"a_cell": "lstm", "b_cell": "rnn", "b_activation": "tanh"}
+AB_DEFAULTS = {"a_cell": "lstm"}  # B: the sidebar as it is; A: B with LSTM cells
 CONTROLS += tuple(
     Control(f"{side}_{field}", label, "select", AB_DEFAULTS.get(f"{side}_{field}", SAME),
             f"{side.upper()}{suffix}", "page:ab", options=(SAME, *choices),

@@ -2,9 +2,10 @@
 inspector."""
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
-from app import depth_frames, figures, layout, state
+from app import compute, depth_frames, figures, layout, state
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
 from app.figures.scrub import scrub_figure, time_stride
 
@@ -48,6 +49,30 @@ def walk_caption(phase: str, step: int, L: int, T: int, current) -> str:
     what = "$H_t^{(l)}$ computed" if phase == "forward" else "$G_t^{(l)}$ computed"
     cell = f"; last: t = {current[0]}, l = {current[1]}" if current[0] else ""
     return f"**{phase.capitalize()} pass**: {done} of {L * T} cells {what}{cell}."
+
+
+# Figures are built once per trace and view (cached): a fragment rerun that changes nothing
+# in them (a click elsewhere, the inspector's controls) only unpickles a copy.
+@st.cache_data(max_entries=16, show_spinner=False)
+def grid_figure(spec: compute.TraceSpec, color_by: str, step: int | None, selected) -> go.Figure:
+    """The time x layer grid of ``spec``'s trace; ``step``: the step-through's position."""
+    s = compute.summarize(spec)
+    L, T = s.hidden_norm.shape
+    lit, _, current = figures.lit_mask(L, T, step) if step is not None else (None, "", None)
+    return figures.flow_grid(
+        s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad,
+        s.input_norm, s.output_norm, color_by=color_by, lit=lit, current=current,
+        selected=selected, cells=spec.config.cells,
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def vectors_figure(spec: compute.TraceSpec, t: int, l: int, b: int) -> go.Figure:
+    """H_t^(l) and G_t^(l) of sample b, unit by unit."""
+    tr = compute.get_trace(spec)[1]
+    hidden_vec = tr.hidden[l - 1, t - 1, b - 1]  # (h,)
+    grad_vec = tr.grad_hidden[l - 1, t - 1, b - 1]  # (h,)
+    return figures.cell_vectors(hidden_vec, grad_vec, t, l, b)
 
 
 def scrub(run: layout.Run, color_by: str) -> bool:
@@ -97,10 +122,9 @@ def explorer(run: layout.Run) -> None:
     t = state.widget("cell_t", cols[3], high=T)
     l = state.widget("cell_l", cols[4], high=L)
     b = state.widget("sample", cols[5], high=run.spec.batch)
-    lit = current = None
     if walk:  # the pass decides the colour: H in the forward pass, G in the backward
         step = state.widget("walk_step", high=2 * L * T)
-        lit, phase, current = figures.lit_mask(L, T, step)
+        _, phase, current = figures.lit_mask(L, T, step)
         color_by = "hidden" if phase == "forward" else "grad"
         cols[0].markdown(f"Colour: {'state |H|' if color_by == 'hidden' else 'gradient |G|'} "
                          f"({phase} pass)")  # fmt: skip
@@ -111,11 +135,7 @@ def explorer(run: layout.Run) -> None:
         inspector(run, t, l, b)
         return
     st.caption(ORDER)
-    fig = figures.flow_grid(
-        s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad,
-        s.input_norm, s.output_norm, color_by=color_by, lit=lit, current=current,
-        selected=(t, l), cells=run.spec.config.cells,
-    )  # fmt: skip
+    fig = grid_figure(run.spec, color_by, step if walk else None, (t, l))
     layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")
     notes = []
     if not arrows_drawn(L, T):
@@ -133,15 +153,12 @@ def explorer(run: layout.Run) -> None:
 
 def inspector(run: layout.Run, t: int, l: int, b: int) -> None:
     """The vectors of one cell of the page's trace (depth L)."""
-    tr = run.trace
     st.subheader(f"Inside cell t = {t}, l = {l}")
     st.markdown(
         "Click a cell above (or set t and l) to see its vectors for one sample: the state "
         "$H_t^{(l)}$ unit by unit, and $G_t^{(l)}$, how the loss changes with each unit."
     )
-    hidden_vec = tr.hidden[l - 1, t - 1, b - 1]  # (h,)
-    grad_vec = tr.grad_hidden[l - 1, t - 1, b - 1]  # (h,)
-    layout.chart(figures.cell_vectors(hidden_vec, grad_vec, t, l, b), "cell_vectors")
+    layout.chart(vectors_figure(run.spec, t, l, b), "cell_vectors")
     state.write_url()  # a fragment rerun skips the router, which writes the URL otherwise
 
 

@@ -1,13 +1,11 @@
 """Information flow: the tutorial's (d2l) time x layer diagram, live, with a step-through and a cell
 inspector."""
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from app import compute, depth_frames, figures, layout, state
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
-from app.figures.scrub import scrub_figure, time_stride
 
 TUTORIAL = "https://d2l.ai/chapter_recurrent-modern/deep-rnn.html"
 EXPLAIN = (
@@ -23,12 +21,6 @@ ORDER = (
     "Order of computation in the core: layer 1 for t = 1..T, then layer 2, … (each layer "
     "reads the whole sequence of the layer below). Backward: layer L from t = T down to 1, "
     "then layer L−1, …  Either order gives the same numbers; this is the one that ran."
-)
-SCRUB = (
-    "Depth scrub: drag the plot's depth slider (or press play) to see the grid of the network "
-    "of depth 1, 2, …, L: the lower layers of this one, with the output head on the top layer "
-    "shown. Every frame is in the page already, so dragging redraws in the browser with no "
-    "rerun. One colour scale serves every depth. Orange: $X_t$; green: $O_t$."
 )
 
 
@@ -75,40 +67,6 @@ def vectors_figure(spec: compute.TraceSpec, t: int, l: int, b: int) -> go.Figure
     return figures.cell_vectors(hidden_vec, grad_vec, t, l, b)
 
 
-def scrub(run: layout.Run, color_by: str) -> bool:
-    """Every depth's grid as frames of one figure: the browser scrubs, the server is idle.
-    False (and a notice) when it would take too long: the page then draws depth L only."""
-    spec = run.spec
-    if (seconds := depth_frames.scrub_seconds(spec)) > depth_frames.SCRUB_SECONDS:
-        st.info(
-            f"Scrubbing depth would run the backward pass of every depth 1..L, about "
-            f"{seconds:.0f} s here (the limit is {depth_frames.SCRUB_SECONDS:g} s): lower L, "
-            "T, h or B to scrub. The grid below is depth L only.",
-            icon=":material/info:",
-        )
-        return False
-    grids = depth_frames.grids(spec)
-    L, T = grids.hidden_norm.shape
-    if color_by == "grad":
-        norms, bad = grids.grad_norm, grids.nonfinite_grad
-    else:  # |H| of layer l is the same at every depth that has it
-        below = np.tril(np.ones((L, L), dtype=bool))[:, :, None]  # [D-1, l-1]: l <= D
-        norms = np.where(below, grids.hidden_norm[None], np.nan)
-        bad = below & grids.nonfinite_hidden[None]
-    stride = time_stride(L, T, bool(bad.any()))
-    fig = scrub_figure(norms, bad, grids.attenuation, spec.config.cells, color_by, stride)
-    layout.chart(fig, "scrub_chart")
-    notes = [SCRUB]
-    if stride > 1:
-        notes.append(
-            f"To keep the {L} frames under 2 MB, each shows one step in {stride} (and t = T)."
-        )
-    if bad.any():
-        notes.append("Magenta cells hold inf / nan (overflow).")
-    st.caption(" ".join(notes))
-    return True
-
-
 @st.fragment
 @layout.guarded
 def explorer(run: layout.Run) -> None:
@@ -131,7 +89,7 @@ def explorer(run: layout.Run) -> None:
         st.markdown(walk_caption(phase, step, L, T, current))
     else:
         color_by = state.widget("color_by", cols[0])
-    if scrubbing and scrub(run, color_by):
+    if scrubbing and depth_frames.draw(run, color_by):
         inspector(run, t, l, b)
         return
     st.caption(ORDER)

@@ -74,7 +74,7 @@ def explorer(run: layout.Run) -> None:
     page (the trace is cached anyway: only figures are redrawn)."""
     s = run.summary
     L, T = s.hidden_norm.shape
-    cols = st.columns([3, 2, 2, 1, 1, 1])
+    cols = st.columns([3, 2, 3, 1, 1, 1])
     scrubbing = state.widget("scrub", cols[1]) if L > 1 else False
     walk = state.widget("walk", cols[2], disabled=scrubbing) and not scrubbing
     t = state.widget("cell_t", cols[3], high=T)

@@ -82,3 +82,11 @@ def test_one_step_has_integer_time_ticks_and_mixed_layers_are_named():
     assert xaxis.get("dtick") == 1 and xaxis.get("tick0") == 1, "ticks at whole steps only"
     ticks = chart_with(at, "cell picker")["layout"]["yaxis"]["ticktext"]
     assert ticks[1:5] == ["1 rnn", "2 lstm", "3 lstm", "4 lstm"]
+
+
+def test_scrub_over_its_time_budget_says_so_and_draws_depth_L():
+    at = open_app({"scrub": "1", "L": "32", "T": "500", "h": "256", "cell": "lstm"})
+    assert_clean(at)
+    assert any("Scrubbing depth would run the backward pass of every depth" in i.value
+               for i in at.info), "the scrub's cost is said"  # fmt: skip
+    chart_with(at, "cell picker")  # the page's own grid instead

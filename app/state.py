@@ -107,6 +107,8 @@ CONTROLS: tuple[Control, ...] = (
             help="|H_t^(l)| (forward pass) or |G_t^(l)| = |dLoss/dH_t^(l)| (backward pass)."),
     Control("walk", "Step through the computation", "check", False, "walk", "page:flow",
             help="Light the cells in the order the core computes them."),
+    Control("scrub", "Scrub depth 1..L", "check", False, "scrub", "page:flow",
+            help="Every depth's grid at once: drag the plot's depth slider, no rerun."),
     Control("walk_step", "Computation step", "slider", 0, "step", "page:flow",
             low=0, high=32000, step=1,
             help="0..2LT: the forward pass, then the backward pass." + KEYS),
@@ -152,7 +154,7 @@ CONTROLS: tuple[Control, ...] = (
 )
 # The A/B page runs two sides, A and B, each the sidebar's settings with these fields replaced
 # ("same" keeps the sidebar's value): (Settings field, label, URL suffix, choices). One control
-# per side and field below, URL names "A" / "B" + suffix. At the defaults: LSTM vs tanh RNN.
+# per side and field below, URL names "A" / "B" + suffix. At the defaults: LSTM vs the sidebar.
 AB_FIELDS = (
     ("cell", "Cell type", "cell", CELLS),
     ("activation", "Activation φ", "act", ACTIVATIONS),
@@ -164,7 +166,7 @@ AB_FIELDS = (
     ("recurrent_gain", "Recurrent gain g", "grec",
      ("0.5", "0.8", "0.9", "1", "1.1", "1.25", "1.5", "2", "3")),
 )
-AB_DEFAULTS = {"a_cell": "lstm", "b_cell": "rnn", "b_activation": "tanh"}
+AB_DEFAULTS = {"a_cell": "lstm"}  # B: the sidebar as it is; A: B with LSTM cells
 CONTROLS += tuple(
     Control(f"{side}_{field}", label, "select", AB_DEFAULTS.get(f"{side}_{field}", SAME),
             f"{side.upper()}{suffix}", "page:ab", options=(SAME, *choices),

@@ -211,7 +211,11 @@ def _record_gradients(a, row, grads, views, grad_hidden, layer_names):
             a["grad_norm_b"][row, k] = np.sqrt(b)
     # sigma_max(W) = sqrt(largest eigenvalue of W^T W): one batched call, 2-4x cheaper than SVD
     w_hh = [views[f"weight_hh_l{k}"] for k in range(len(layer_names))]
-    top = np.linalg.eigvalsh(np.stack([w.T @ w for w in w_hh]).astype(np.float64))[:, -1]
+    gram = np.stack([w.T @ w for w in w_hh]).astype(np.float64)  # (L, h, h)
+    finite = np.isfinite(gram).all(axis=(1, 2))  # an overflowed W_hh has no spectrum: nan
+    top = np.full(len(w_hh), np.nan)
+    if finite.any():
+        top[finite] = np.linalg.eigvalsh(gram[finite])[:, -1]
     a["top_singular_w_hh"][row] = np.sqrt(np.maximum(top, 0.0))
     a["attenuation"][row] = np.sqrt(_sq(grad_hidden[0]) / _sq(grad_hidden[1]))
     before = {n: views[n].copy() for names in layer_names for n in names}

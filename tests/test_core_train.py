@@ -301,3 +301,17 @@ def test_a_diverging_run_stops_before_applying_the_overflowed_update():
     assert hist.diverged == f"update {hist.steps}: the loss or its gradient overflowed (inf / nan)"
     assert not np.isfinite(hist.loss[-1]) or not np.isfinite(hist.grad_norm[-1])
     assert all(np.isfinite(v).all() for v in hist.model.params.values())
+
+
+def test_weights_that_overflow_in_float32_end_the_run_as_diverged_not_as_an_error():
+    # SGD at lr 1 on a relu stack at gain 3: an update leaves W_hh non-finite; its spectrum is
+    # then undefined (nan), and the next update's loss overflows (it raised LinAlgError before).
+    cfg = RNNConfig(num_layers=2, input_size=2, hidden_size=8, activation="relu")
+    model = Model.init(cfg, scheme="torch", recurrent_gain=3.0, input_gain=3.0, seed=3)
+    task = dc.make_task("adding", length=12, seed=3)
+    history = train(model, task, steps=20, optimizer="sgd", lr=1.0, batch_size=8,
+                    dtype="float32", seed=3)  # fmt: skip
+    assert history.diverged is not None and history.stopped_early
+    assert history.steps < 20
+    assert np.isnan(history.top_singular_w_hh[-1]).all()
+    assert np.isfinite(history.top_singular_w_hh[0]).all()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import compute, layout, lesson
+from app import compute, layout, lesson, training_rows
 from deeprnn_core.measures import MEASURES
 
 EXPLAIN = (
@@ -23,8 +23,8 @@ QUALITATIVE = [
 ]  # fmt: skip
 REMEDIES = (
     "The seed's remedies are in the sidebar under *Remedies*: gradient clipping, dropout, "
-    "residual connections and layer normalisation (learning-rate schedules need training, "
-    "which this app does not do)."
+    "residual connections and layer normalisation; the fifth, learning-rate schedules, acts "
+    "only while training: the Training page runs torch's schedulers."
 )
 
 
@@ -81,3 +81,4 @@ def draw(run: layout.Run) -> None:
 
 run = layout.start("Plain vs deep", EXPLAIN)
 draw(run)
+training_rows.draw(run.settings)

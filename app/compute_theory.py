@@ -190,7 +190,7 @@ def when_to_trust(spec: compute.TraceSpec, r2: float) -> str:
     else:
         fit = (
             "the dashed lines follow the measured shape" if r2 >= 0.9
-            else "they follow the measured shape only roughly" if r2 >= 0.5
+            else "the dashed lines follow the measured shape only roughly" if r2 >= 0.5
             else "the prediction misses the measured shape at these settings"
         )  # fmt: skip
         parts = [f"R² of log10 E|G|² over the grid: **{r2:.3f}**: {fit}."]

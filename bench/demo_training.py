@@ -1,5 +1,5 @@
 """A measured demonstration of training a deep RNN: `python bench/demo_training.py` (about
-three minutes of CPU time on one core). Prints the numbers and whether each claim held; claims
+1.5 minutes of CPU time on one core). Prints the numbers and whether each claim held; claims
 are judged by the numbers, never assumed.
 
 1. The adding problem: a 4-layer tanh RNN against a 4-layer LSTM, same task, batches, optimizer

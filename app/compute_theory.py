@@ -128,6 +128,16 @@ def predicted_norm(spec: compute.TraceSpec) -> np.ndarray:
     return np.sqrt(spec.batch * spec.config.hidden_size * g)
 
 
+def grid_theory(spec: compute.TraceSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(measured, predicted), each (L, T) in units of E|G_t^(l)|^2 / h per sample: this run's
+    |G_t^(l)|^2 / (B h) (compute.summarize's Frobenius norm over batch and units) and
+    prediction(spec).grad_sq."""
+    grad_norm = compute.summarize(spec).grad_norm
+    with np.errstate(over="ignore", invalid="ignore"):
+        measured = grad_norm.astype(np.float64) ** 2 / (spec.batch * spec.config.hidden_size)
+    return measured, prediction(spec).grad_sq
+
+
 @st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
 def measured_grad_sq(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, np.ndarray]:
     """phase.measured_grad_sq for ``spec`` over seeds spec.seed..spec.seed + seeds - 1:

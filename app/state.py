@@ -105,6 +105,11 @@ CONTROLS: tuple[Control, ...] = (
     Control("color_by", "Colour cells by", "radio", "grad", "color", "page:flow",
             options=("hidden", "grad"), labels=("state |H|", "gradient |G|"),
             help="|H_t^(l)| (forward pass) or |G_t^(l)| = |dLoss/dH_t^(l)| (backward pass)."),
+    Control("flow_theory", "Colour by the mean-field theory", "radio", "off", "ftheory",
+            "page:flow", options=("off", "prediction", "ratio"),
+            labels=("off", "predicted E|G|²/h", "measured / predicted"),
+            help="The grid coloured by the predicted E|G_t^(l)|²/h (theory.predict), or by this "
+                 "run's |G_t^(l)|²/(B·h) over it: 1 where the run follows the mean field."),
     Control("walk", "Step through the computation", "check", False, "walk", "page:flow",
             help="Light the cells in the order the core computes them."),
     Control("scrub", "Scrub depth 1..L", "check", False, "scrub", "page:flow",

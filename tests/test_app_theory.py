@@ -13,7 +13,7 @@ from app import compute, compute_theory
 from deeprnn_core import phase, theory
 from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, values
-from tests.test_app import assert_clean, chart_with, open_app
+from tests.test_app import assert_clean, chart_with, core_trace, open_app
 from tests.test_app_phase import spec_of
 
 TINY = {"L": "3", "T": "12", "h": "16", "B": "2", "tseeds": "2"}
@@ -117,3 +117,27 @@ def test_phase_star_sits_at_the_gaussian_gains_of_the_schemes_variance():
     assert (values(star["x"])[0], values(star["y"])[0]) == pytest.approx(want, rel=1e-6)
     assert any(f"({want[0]:g}, {want[1]:g})" in i.value for i in at.info), "the note says where"
     assert any(f"At σ_h = {want[0]:g}, σ_x = {want[1]:g}" in m.value for m in at.markdown)
+
+
+def test_flow_grid_coloured_by_the_prediction_and_by_the_ratio():
+    query = {"L": "3", "T": "12", "h": "16", "B": "2", "init": "gaussian", "grec": "1.3"}
+    spec = spec_of(query)
+    x = make_signal("noise", 12, 2, 8, 0)
+    predicted = theory.predicted_grad_sq(
+        spec.config, 1.3, 1.0, 1.0, theory.input_moment(x), batch=2
+    )
+    tr = core_trace(num_layers=3, steps=12, hidden_size=16, batch=2, scheme="gaussian",
+                    recurrent_gain=1.3)[1]  # fmt: skip
+    measured = (tr.grad_hidden**2).sum(axis=(2, 3)) / (2 * 16)  # (L, T) per sample
+    for mode, want in (("prediction", predicted), ("ratio", measured / predicted)):
+        at = open_app(query | {"ftheory": mode})
+        assert_clean(at)
+        cells = by_name(chart_with(at, "cell picker"), "cells")
+        assert cells["meta"] == f"theory {mode}"
+        np.testing.assert_allclose(values(cells["z"]), np.log10(want), atol=1e-5)
+        np.testing.assert_allclose(values(cells["customdata"])[..., 2], want, rtol=1e-5)
+        assert any(c.value.startswith("Colour: ") for c in at.caption)
+    at = open_app(query | {"ftheory": "ratio", "cell": "gru"})
+    assert_clean(at)
+    assert any(i.value.startswith("No prediction to colour by") for i in at.info)
+    assert by_name(chart_with(at, "cell picker"), "cells").get("meta") is None

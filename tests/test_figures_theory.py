@@ -126,3 +126,23 @@ def test_predicted_sweep_curves_join_the_measures_figure():
     assert np.isnan(y[0]), "no path at L = 1: a gap, as the measured median"
     np.testing.assert_allclose(y[1:], p.depth_only[1:], rtol=1e-6)
     assert line.get("xaxis", "x") == "x", "in the ratio panel"
+
+
+def test_colour_grid_recolours_the_flow_cells():
+    from app.figures import flow_grid
+
+    rng = np.random.default_rng(1)
+    hidden, grad = rng.uniform(0.1, 2, (3, 5)), rng.uniform(1e-6, 1, (3, 5))
+    predicted = grad**2 * 100.0  # the run sits two decades below the prediction everywhere
+    bad = np.zeros((3, 5), bool)
+    for mode, want in (("prediction", predicted), ("ratio", np.full((3, 5), 0.01))):
+        fig = flow_grid(hidden, grad, bad, bad, np.ones(5), np.ones(5), color_by="grad")
+        ft.colour_grid(fig, (hidden, grad), grad**2, predicted, mode)
+        cells = by_name(fig, "cells")
+        np.testing.assert_allclose(values(cells["z"]), np.log10(want), atol=1e-5)
+        custom = values(cells["customdata"])
+        np.testing.assert_allclose(custom[..., 0], hidden, rtol=1e-6)
+        np.testing.assert_allclose(custom[..., 2], want, rtol=1e-5)
+        assert ft.THEORY_HOVER[mode] in cells["hovertemplate"]
+        if mode == "ratio":
+            assert cells["zmin"] == -cells["zmax"] == -2, "symmetric around 1, covering the data"

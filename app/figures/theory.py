@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.figures.encoding import base_layout, compact, log10_positive, subplot_grid, sym
+from app.figures.encoding import (
+    base_layout,
+    compact,
+    log10_positive,
+    log_ticks,
+    subplot_grid,
+    sym,
+)
 from app.figures.gradients import layer_colors
 
 # blue below 1 (the gradient shrinks), white at 1, red above (it grows)
@@ -213,6 +220,41 @@ def grid_colouring(measured_sq: np.ndarray, predicted_sq: np.ndarray, mode: str)
             ratio = np.asarray(measured_sq, np.float64) / np.asarray(predicted_sq, np.float64)
         return log10_positive(ratio), "measured / predicted<br>(log scale)", True
     raise ValueError(f"mode must be 'prediction' or 'ratio', got {mode!r}")
+
+
+THEORY_HOVER = {"prediction": "predicted E|G|²/h", "ratio": "measured / predicted"}
+
+
+def colour_grid(
+    fig: go.Figure,
+    norms: tuple[np.ndarray, np.ndarray],
+    measured_sq: np.ndarray,
+    predicted_sq: np.ndarray,
+    mode: str,
+) -> go.Figure:
+    """Recolour the flow grid's "cells" heatmap (figures.flow_grid) by ``grid_colouring``: the
+    prediction on a log scale, or measured / predicted diverging around 1 (symmetric, at least
+    one decade each way). ``norms``: the grid's (|H|, |G|), each (L, T), which stay in the
+    hover as customdata[..., 0:2]; the colour's value joins them as customdata[..., 2]."""
+    z, title, diverging = grid_colouring(measured_sq, predicted_sq, mode)
+    cells = next(t for t in fig.data if t.name == "cells")
+    if diverging:
+        finite = np.abs(z[np.isfinite(z)])
+        decades = float(np.clip(np.ceil(finite.max()) if finite.size else 1, 1, 12))
+        cells.update(colorscale=DIVERGING, zmin=-decades, zmax=decades,
+                     colorbar=_factor_bar(title, 1.02, decades))  # fmt: skip
+    else:
+        ticks = log_ticks(z)
+        cells.update(colorscale="Viridis", zmin=None, zmax=None,
+                     colorbar=dict(title=dict(text=title), **ticks))  # fmt: skip
+    with np.errstate(over="ignore"):
+        value = np.power(10.0, z, dtype=np.float64).astype(np.float32)  # nan stays nan
+    custom = np.stack([compact(norms[0]), compact(norms[1]), value], axis=-1)  # (L, T, 3)
+    hover = cells.hovertemplate.replace(
+        "<extra></extra>", f"<br>{THEORY_HOVER[mode]} = %{{customdata[2]:.4g}}<extra></extra>"
+    )
+    cells.update(z=z, customdata=custom, hovertemplate=hover, meta=f"theory {mode}")
+    return fig
 
 
 def spectra_figure(time: np.ndarray, depth: np.ndarray, cell_time=None) -> go.Figure:

@@ -4,7 +4,8 @@ inspector."""
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import compute, depth_frames, figures, layout, state
+from app import compute, compute_theory, depth_frames, figures, layout, state
+from app.figures import theory as theory_figures
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
 
 TUTORIAL = "https://d2l.ai/chapter_recurrent-modern/deep-rnn.html"
@@ -17,6 +18,18 @@ EXPLAIN = (
     "$|\\partial \\text{Loss} / \\partial H_t^{(l)}|$: when the bottom-left cells are many "
     "powers of ten darker than the top-right one, the gradient **vanishes** on its way back."
 )
+THEORY = {
+    "prediction": (
+        "Colour: the mean-field prediction of E|G_t^(l)|²/h per sample (theory.predict, for "
+        "this run's gains and input; Gradient flow compares it with a seed average). Hover a "
+        "cell for this run's |H| and |G| next to it."
+    ),
+    "ratio": (
+        "Colour: this run's |G_t^(l)|²/(B·h) over the predicted E|G_t^(l)|²/h. White: the run "
+        "follows the mean field; blue: its gradient is below the prediction; red: above it. "
+        "One weight draw: at small h expect whole rows or columns off by powers of ten."
+    ),
+}
 ORDER = (
     "Order of computation in the core: layer 1 for t = 1..T, then layer 2, … (each layer "
     "reads the whole sequence of the layer below). Backward: layer L from t = T down to 1, "
@@ -92,8 +105,13 @@ def explorer(run: layout.Run) -> None:
     if scrubbing and depth_frames.draw(run, color_by):
         inspector(run, t, l, b)
         return
+    mode = "off" if walk else state.widget("flow_theory")
     st.caption(ORDER)
-    fig = grid_figure(run.spec, color_by, step if walk else None, (t, l))
+    fig = grid_figure(
+        run.spec, "grad" if mode != "off" else color_by, step if walk else None, (t, l)
+    )
+    if mode != "off":
+        theory_colours(run.spec, fig, mode)
     layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")
     notes = []
     if not arrows_drawn(L, T):
@@ -107,6 +125,23 @@ def explorer(run: layout.Run) -> None:
     if notes:
         st.caption(" ".join(notes))
     inspector(run, t, l, b)
+
+
+def theory_colours(spec: compute.TraceSpec, fig, mode: str) -> None:
+    """Colour ``fig``'s cells by the mean-field prediction or by measured / predicted; or say
+    why there is no prediction for this run."""
+    gap = compute_theory.prediction_gap(spec)
+    if gap:
+        st.info(
+            f"No prediction to colour by: the mean-field theory covers plain rnn cells with "
+            f"random weights of known variance; this run has {gap}. The grid shows |G|.",
+            icon=":material/info:",
+        )
+        return
+    measured, predicted = compute_theory.grid_theory(spec)
+    s = compute.summarize(spec)
+    theory_figures.colour_grid(fig, (s.hidden_norm, s.grad_norm), measured, predicted, mode)
+    st.caption(THEORY[mode])
 
 
 def inspector(run: layout.Run, t: int, l: int, b: int) -> None:

@@ -27,7 +27,9 @@ THEORY = {
     "ratio": (
         "Colour: this run's |G_t^(l)|²/(B·h) over the predicted E|G_t^(l)|²/h. White: the run "
         "follows the mean field; blue: its gradient is below the prediction; red: above it. "
-        "One weight draw: at small h expect whole rows or columns off by powers of ten."
+        "This is one weight draw: the level of the whole grid moves with the draw of the head "
+        "W_hq, through which the loss enters, and at small h whole rows can be off by powers of "
+        "ten. Gradient flow compares the shape with a seed average."
     ),
 }
 ORDER = (

@@ -49,7 +49,7 @@ def stack_layers(config: RNNConfig, params: list[dict[str, np.ndarray]], dtype) 
         if len(params) == 1:
             a = params[0][name][None].astype(dtype)  # (1, ...): a copy, as stack makes
         else:
-            a = np.stack([p[name] for p in params]).astype(dtype)
+            a = np.stack([p[name] for p in params]).astype(dtype, copy=False)
         if transpose:
             a = np.ascontiguousarray(a.swapaxes(-1, -2))
         return a[:, None, :] if row else a
@@ -63,6 +63,7 @@ def stack_layers(config: RNNConfig, params: list[dict[str, np.ndarray]], dtype) 
                 residual=config.has_residual(k),
                 w_ih=stacked(f"weight_ih_l{k}", transpose=True),
                 w_hh=stacked(f"weight_hh_l{k}", transpose=True),
+                w_hh_t=stacked(f"weight_hh_l{k}"),
                 b_ih=stacked(f"bias_ih_l{k}", row=True),
                 b_hh=stacked(f"bias_hh_l{k}", row=True),
                 ln_weight=stacked(f"ln_weight_l{k}", row=True),

@@ -14,7 +14,7 @@ from threadpoolctl import ThreadpoolController
 
 from deeprnn_core.adjoint import LayerGrads, backward_layer
 from deeprnn_core.cells import LayerRecord, LayerWeights, forward_layer
-from deeprnn_core.config import RNNConfig
+from deeprnn_core.config import RNNConfig, dropout_applies
 
 LOSSES = ("last", "all")
 
@@ -91,7 +91,7 @@ def forward(
         fwd.records.append(rec)
         fwd.inputs.append(inp)
         mask = None
-        if rng is not None and dropout > 0 and k < len(layers) - 1:
+        if rng is not None and dropout > 0 and dropout_applies(k + 1, len(layers)):
             keep = rng.random(rec.hidden.shape) >= dropout  # as torch: zero with prob p
             mask = keep.astype(x.dtype) / (1.0 - dropout)
         fwd.masks.append(mask)

@@ -11,6 +11,41 @@ from deeprnn_core.config import RNNConfig, check_real, check_seed
 from deeprnn_core.model import Model
 
 DTYPES = ("float64", "float32")
+QUANTITIES = {  # what can overflow, in the order the engine computes it
+    "hidden": "H_t^(l)",
+    "output": "the output O_t or the loss",
+    "grad_hidden": "G_t^(l)",
+    "param_grad": "a parameter gradient",
+    "param_grad_norm": "the global parameter-gradient norm",
+}
+
+
+@dataclass(frozen=True)
+class Overflow:
+    """Where inf / nan first appeared, in the engine's order of computation."""
+
+    phase: str  # "forward" or "backward"
+    quantity: str  # a key of QUANTITIES
+    l: int | None  # layer, 1-based (None for the output, the loss and the global norm)
+    t: int | None  # step, 1-based (None where the quantity has no step)
+    order: str  # that phase's order of computation in words (engine.order_text)
+    param: str | None = None  # the parameter's torch name, for "param_grad"
+
+    def __str__(self) -> str:
+        """One line for a notice, e.g. "forward pass: H_3^(2) overflowed (layer 2, step 3)"."""
+        if self.quantity in ("hidden", "grad_hidden"):
+            symbol = "H" if self.quantity == "hidden" else "G"
+            where = f"{symbol}_{self.t}^({self.l}) overflowed (layer {self.l}, step {self.t})"
+        elif self.quantity == "param_grad":
+            where = f"the gradient of {self.param} overflowed"
+        elif self.quantity == "param_grad_norm":
+            where = (
+                "the global parameter-gradient norm overflowed (every gradient entry is "
+                "finite; their norm exceeds the float64 range)"
+            )
+        else:
+            where = f"{QUANTITIES[self.quantity]} overflowed"
+        return f"{self.phase} pass: {where}"
 
 
 @dataclass(eq=False)
@@ -18,7 +53,8 @@ class Trace:
     """Everything one forward and backward pass computed. L layers, T steps, batch B, width h.
 
     Per-layer arrays are indexed [l - 1, t - 1]. A cell that overflowed holds inf or nan; the
-    ``nonfinite_*`` masks say where, and ``overflow`` says where it began.
+    ``nonfinite_*`` masks say where, and ``overflow_record`` (``overflow`` in words) says where
+    it began.
     """
 
     config: RNNConfig  # the architecture that ran
@@ -34,8 +70,8 @@ class Trace:
     grad_hidden: np.ndarray  # (L, T, B, h) G_t^(l) = dLoss/dH_t^(l), total: through time and depth
     grad_preact: np.ndarray  # (L, T, B, h) dLoss/dA_t^(l)
     param_grads: dict[str, np.ndarray]  # dLoss/dparam (after clipping), torch names and shapes
-    grad_norm: float  # global norm of all parameter gradients, before clipping
-    grad_norm_clipped: float  # the same after clipping (equal when clip_norm is None)
+    param_grad_norm: float  # global norm of all parameter gradients, before clipping
+    param_grad_norm_clipped: float  # the same after clipping (equal when clip_norm is None)
     clip_norm: float | None  # max_norm of clip_grad_norm_, or None
     cell_state: np.ndarray | None = None  # (L, T, B, h) C_t^(l) of LSTM layers (nan elsewhere)
     grad_cell_state: np.ndarray | None = None  # (L, T, B, h) dLoss/dC_t^(l), total (LSTM)
@@ -54,30 +90,73 @@ class Trace:
         return ~np.isfinite(self.grad_hidden).all(axis=(2, 3))
 
     @property
-    def overflow(self) -> str | None:
-        """Where inf / nan first appeared, in computation order, or None if nowhere."""
+    def grad_norm(self) -> float:
+        """Deprecated name of ``param_grad_norm``."""
+        return self.param_grad_norm
+
+    @property
+    def grad_norm_clipped(self) -> float:
+        """Deprecated name of ``param_grad_norm_clipped``."""
+        return self.param_grad_norm_clipped
+
+    @property
+    def overflow_record(self) -> Overflow | None:
+        """Where inf / nan first appeared, in the engine's order of computation, or None."""
+        L, T = self.hidden.shape[:2]
         bad = self.nonfinite_hidden
         if bad.any():
-            l, t = _first(bad, forward=True)
-            return f"forward pass: H_{t}^({l}) overflowed (layer {l}, step {t})"
+            l, t = _first(bad, "forward")
+            return Overflow("forward", "hidden", l, t, engine.order_text("forward", L, T))
         if not np.isfinite(self.output).all() or not np.isfinite(self.loss):
-            return "forward pass: the output O_t or the loss overflowed"
+            return Overflow("forward", "output", None, None, engine.order_text("forward", L, T))
+        order = engine.order_text("backward", L, T)
         bad = self.nonfinite_grad
         if bad.any():
-            l, t = _first(bad, forward=False)
-            return f"backward pass: G_{t}^({l}) overflowed (layer {l}, step {t})"
+            return Overflow("backward", "grad_hidden", *_first(bad, "backward"), order)
+        for name in _backward_param_order(self.param_grads):
+            if not np.isfinite(self.param_grads[name]).all():
+                layer = None if name.startswith("head") else int(name.rsplit("_l", 1)[1]) + 1
+                return Overflow("backward", "param_grad", layer, None, order, name)
+        if not np.isfinite(self.param_grad_norm):
+            return Overflow("backward", "param_grad_norm", None, None, order)
         return None
 
+    @property
+    def overflow(self) -> str | None:
+        """``overflow_record`` in words, or None if nothing overflowed."""
+        record = self.overflow_record
+        return None if record is None else str(record)
 
-def _first(bad: np.ndarray, forward: bool) -> tuple[int, int]:
-    """(l, t), 1-based, of the first bad cell: forward runs layer by layer upward, t ascending;
-    backward runs layer by layer downward, t descending."""
-    layers = range(bad.shape[0]) if forward else range(bad.shape[0] - 1, -1, -1)
-    for k in layers:
-        steps = np.flatnonzero(bad[k])
-        if steps.size:
-            return k + 1, int(steps[0] if forward else steps[-1]) + 1
-    raise ValueError("no bad cell")
+
+def _first(bad: np.ndarray, phase: str) -> tuple[int, int]:
+    """(l, t), 1-based, of the first cell of ``phase`` that ``bad`` (L, T) marks, in
+    engine.computation_order."""
+    for cell_phase, l, t in engine.computation_order(*bad.shape):
+        if cell_phase == phase and bad[l - 1, t - 1]:
+            return l, t
+    raise ValueError("bad must mark at least one cell, got none")
+
+
+def _backward_param_order(param_grads: dict) -> list[str]:
+    """Parameter names in the order the backward pass makes them: head, then layer L down."""
+
+    def layer(name: str) -> int:
+        return -1 if name.startswith("head") else -int(name.rsplit("_l", 1)[1])
+
+    return sorted(param_grads, key=layer)
+
+
+def global_norm(arrays) -> float:
+    """sqrt of the sum of squares of every entry of ``arrays``, as m * sqrt(sum((a / m)^2))
+    with m the largest |entry|: finite entries never overflow the sum (1e200 squared would),
+    so the result is inf only when the norm itself exceeds float64's range or an entry is inf,
+    and nan when an entry is nan."""
+    flat = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
+    m = float(np.max([np.max(np.abs(a)) for a in flat if a.size] or [0.0]))  # nan wins
+    if not np.isfinite(m) or m == 0.0:
+        return m  # nan, inf or 0: nothing to scale
+    with np.errstate(over="ignore"):  # past float64's range the norm is inf: a real overflow
+        return float(m * np.sqrt(sum(float((a / m) @ (a / m)) for a in flat)))
 
 
 def trace(
@@ -148,8 +227,7 @@ def trace(
             param_grads.update({f"{n}_l{k}": v[0] for n, v in g.params.items()})
         param_grads["head.weight"] = np.einsum("tbq,tbh->qh", grad_output[:, 0], top[:, 0])
         param_grads["head.bias"] = grad_output[:, 0].sum(axis=(0, 1))
-        flat = [g.ravel().astype(np.float64, copy=False) for g in param_grads.values()]
-        norm = float(np.sqrt(sum(float(g @ g) for g in flat)))
+        norm = global_norm(param_grads.values())
         clipped = norm
         if clip_norm is not None:
             coef = min(clip_norm / (norm + 1e-6), 1.0)  # exactly torch's clip_grad_norm_
@@ -169,8 +247,8 @@ def trace(
         grad_hidden=grad_hidden[:, :, 0],
         grad_preact=grad_preact[:, :, 0],
         param_grads={k: param_grads[k] for k in model.params},
-        grad_norm=norm,
-        grad_norm_clipped=clipped,
+        param_grad_norm=norm,
+        param_grad_norm_clipped=clipped,
         clip_norm=clip_norm,
     )
     _attach_gated(out, fwd, grads)

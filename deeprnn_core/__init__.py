@@ -5,7 +5,8 @@ from deeprnn_core.config import ACTIVATIONS, CELLS, Applicability, RNNConfig, ap
 from deeprnn_core.engine import computation_order
 from deeprnn_core.init import SCHEMES, init_params
 from deeprnn_core.model import Model, from_torch
-from deeprnn_core.trace import Overflow, Trace, trace
+from deeprnn_core.overflow import Overflow
+from deeprnn_core.trace import Trace, trace
 
 __all__ = [
     "ACTIVATIONS",

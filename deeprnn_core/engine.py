@@ -106,7 +106,11 @@ def forward(
     dropout: float,
     rng: np.random.Generator | None,
 ) -> Forward:
-    """Run every layer bottom-up; ``x`` (T, S, B, d), ``h0`` / ``c0`` (L, S, B, h)."""
+    """Run every layer bottom-up (computation_order); ``x`` (T, S, B, d), ``h0`` / ``c0``
+    (L, S, B, h). Dropout (as torch, training only) on what layer l+1 reads, for l < L:
+
+        input of layer l+1 = H^(l) * m^(l),   m^(l) = keep / (1 - p),   keep ~ Bernoulli(1 - p)
+    """
     hidden = np.empty((len(layers),) + x.shape[:-1] + h0.shape[-1:], dtype=x.dtype)
     fwd = Forward(hidden, np.empty_like(hidden), [], [], [])
     inp = x
@@ -146,7 +150,11 @@ def backward(
     want_params: bool = True,
     out=None,
 ) -> list[LayerGrads]:
-    """Run the adjoint from the top layer down; ``ext_top`` (T, S, B, h) = dLoss/dO W_hq^T.
+    """Run the adjoint from the top layer down (computation_order), each layer's E_t being
+
+        E_t^(L) = dLoss/dO_t W_hq^T   (``ext_top``, (T, S, B, h))
+        E_t^(l) = dLoss/d(input of layer l+1)_t * m^(l)   (m^(l) = 1 without dropout)
+
     ``out``: optional (grad_hidden, grad_preact) arrays (L, T, S, B, h) to write into."""
     grads: list[LayerGrads] = [None] * len(layers)
     ext = ext_top

@@ -9,43 +9,9 @@ import numpy as np
 from deeprnn_core import engine
 from deeprnn_core.config import RNNConfig, check_real, check_seed
 from deeprnn_core.model import Model
+from deeprnn_core.overflow import Overflow, first_overflow, global_norm
 
 DTYPES = ("float64", "float32")
-QUANTITIES = {  # what can overflow, in the order the engine computes it
-    "hidden": "H_t^(l)",
-    "output": "the output O_t or the loss",
-    "grad_hidden": "G_t^(l)",
-    "param_grad": "a parameter gradient",
-    "param_grad_norm": "the global parameter-gradient norm",
-}
-
-
-@dataclass(frozen=True)
-class Overflow:
-    """Where inf / nan first appeared, in the engine's order of computation."""
-
-    phase: str  # "forward" or "backward"
-    quantity: str  # a key of QUANTITIES
-    l: int | None  # layer, 1-based (None for the output, the loss and the global norm)
-    t: int | None  # step, 1-based (None where the quantity has no step)
-    order: str  # that phase's order of computation in words (engine.order_text)
-    param: str | None = None  # the parameter's torch name, for "param_grad"
-
-    def __str__(self) -> str:
-        """One line for a notice, e.g. "forward pass: H_3^(2) overflowed (layer 2, step 3)"."""
-        if self.quantity in ("hidden", "grad_hidden"):
-            symbol = "H" if self.quantity == "hidden" else "G"
-            where = f"{symbol}_{self.t}^({self.l}) overflowed (layer {self.l}, step {self.t})"
-        elif self.quantity == "param_grad":
-            where = f"the gradient of {self.param} overflowed"
-        elif self.quantity == "param_grad_norm":
-            where = (
-                "the global parameter-gradient norm overflowed (every gradient entry is "
-                "finite; their norm exceeds the float64 range)"
-            )
-        else:
-            where = f"{QUANTITIES[self.quantity]} overflowed"
-        return f"{self.phase} pass: {where}"
 
 
 @dataclass(eq=False)
@@ -102,61 +68,13 @@ class Trace:
     @property
     def overflow_record(self) -> Overflow | None:
         """Where inf / nan first appeared, in the engine's order of computation, or None."""
-        L, T = self.hidden.shape[:2]
-        bad = self.nonfinite_hidden
-        if bad.any():
-            l, t = _first(bad, "forward")
-            return Overflow("forward", "hidden", l, t, engine.order_text("forward", L, T))
-        if not np.isfinite(self.output).all() or not np.isfinite(self.loss):
-            return Overflow("forward", "output", None, None, engine.order_text("forward", L, T))
-        order = engine.order_text("backward", L, T)
-        bad = self.nonfinite_grad
-        if bad.any():
-            return Overflow("backward", "grad_hidden", *_first(bad, "backward"), order)
-        for name in _backward_param_order(self.param_grads):
-            if not np.isfinite(self.param_grads[name]).all():
-                layer = None if name.startswith("head") else int(name.rsplit("_l", 1)[1]) + 1
-                return Overflow("backward", "param_grad", layer, None, order, name)
-        if not np.isfinite(self.param_grad_norm):
-            return Overflow("backward", "param_grad_norm", None, None, order)
-        return None
+        return first_overflow(self)
 
     @property
     def overflow(self) -> str | None:
         """``overflow_record`` in words, or None if nothing overflowed."""
         record = self.overflow_record
         return None if record is None else str(record)
-
-
-def _first(bad: np.ndarray, phase: str) -> tuple[int, int]:
-    """(l, t), 1-based, of the first cell of ``phase`` that ``bad`` (L, T) marks, in
-    engine.computation_order."""
-    for cell_phase, l, t in engine.computation_order(*bad.shape):
-        if cell_phase == phase and bad[l - 1, t - 1]:
-            return l, t
-    raise ValueError("bad must mark at least one cell, got none")
-
-
-def _backward_param_order(param_grads: dict) -> list[str]:
-    """Parameter names in the order the backward pass makes them: head, then layer L down."""
-
-    def layer(name: str) -> int:
-        return -1 if name.startswith("head") else -int(name.rsplit("_l", 1)[1])
-
-    return sorted(param_grads, key=layer)
-
-
-def global_norm(arrays) -> float:
-    """sqrt of the sum of squares of every entry of ``arrays``, as m * sqrt(sum((a / m)^2))
-    with m the largest |entry|: finite entries never overflow the sum (1e200 squared would),
-    so the result is inf only when the norm itself exceeds float64's range or an entry is inf,
-    and nan when an entry is nan."""
-    flat = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
-    m = float(np.max([np.max(np.abs(a)) for a in flat if a.size] or [0.0]))  # nan wins
-    if not np.isfinite(m) or m == 0.0:
-        return m  # nan, inf or 0: nothing to scale
-    with np.errstate(over="ignore"):  # past float64's range the norm is inf: a real overflow
-        return float(m * np.sqrt(sum(float((a / m) @ (a / m)) for a in flat)))
 
 
 def trace(

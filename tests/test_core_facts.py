@@ -14,8 +14,8 @@ import torch
 from deeprnn_core import Model, RNNConfig, engine, trace
 from deeprnn_core.analysis import param_grad_norms, stable_norm
 from deeprnn_core.config import applicability
+from deeprnn_core.overflow import first_bad_cell, global_norm
 from deeprnn_core.signals import make_signal
-from deeprnn_core.trace import _first, global_norm
 
 
 def test_computation_order_runs_layer_by_layer():
@@ -63,7 +63,7 @@ def test_first_bad_cell_is_the_first_in_computation_order():
                 for p, l, t in engine.computation_order(4, 7)
                 if p == phase and bad[l - 1, t - 1]
             )
-            assert _first(bad, phase) == want
+            assert first_bad_cell(bad, phase) == want
 
 
 def test_backward_overflow_record_carries_the_backward_order():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deeprnn_core.cells import LayerRecord, LayerWeights, _dphi
+from deeprnn_core.cells import LayerRecord, LayerWeights, _dphi, project
 
 
 @dataclass
@@ -68,7 +68,7 @@ def backward_layer(
         grad_proj, grad_recurrent, carry, extra = _backward_lstm(
             rec, ext, grad_hidden, grad_preact, w_hh_t
         )
-    grad_input = grad_proj @ w.w_ih.swapaxes(-1, -2)  # (T, S, B, n_in) dP_t W_xh^T
+    grad_input = project(grad_proj, w.w_ih.swapaxes(-1, -2))  # (T, S, B, n_in) dP_t W_xh^T
     if w.residual:
         grad_input += grad_hidden
     params = {}

@@ -91,14 +91,23 @@ def _backward_param_order(param_grads: dict) -> list[str]:
     return sorted(param_grads, key=layer)
 
 
+def stable_norm(a: np.ndarray, axis) -> np.ndarray:
+    """Euclidean norm over ``axis`` (None: all) as m * sqrt(sum((a / m)^2)), m = max |a|: huge
+    finite entries never overflow the sum of squares (1e200 squared would); inf when the norm
+    itself passes float64's range or an entry is inf, nan when an entry is nan."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(a), axis=axis, keepdims=True)
+        safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+        norm = np.sqrt(np.sum((a / safe) ** 2, axis=axis, keepdims=True)) * safe
+        norm = np.where(np.isinf(scale), np.inf, norm)
+        norm = np.where(np.isnan(a).any(axis=axis, keepdims=True), np.nan, norm)
+    return np.squeeze(norm, axis=axis)
+
+
 def global_norm(arrays) -> float:
-    """sqrt of the sum of squares of every entry of ``arrays``, as m * sqrt(sum((a / m)^2))
-    with m the largest |entry|: finite entries never overflow the sum (1e200 squared would),
-    so the result is inf only when the norm itself exceeds float64's range or an entry is inf,
-    and nan when an entry is nan."""
-    flat = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
-    m = float(np.max([np.max(np.abs(a)) for a in flat if a.size] or [0.0]))  # nan wins
-    if not np.isfinite(m) or m == 0.0:
-        return m  # nan, inf or 0: nothing to scale
-    with np.errstate(over="ignore"):  # past float64's range the norm is inf: a real overflow
-        return float(m * np.sqrt(sum(float((a / m) @ (a / m)) for a in flat)))
+    """The norm of all entries of ``arrays`` together (clip_grad_norm_'s total norm: the norm
+    of the per-array norms), each a ``stable_norm``: finite unless the norm itself passes
+    float64's range or an entry is inf or nan (nan)."""
+    norms = [stable_norm(a, None) for a in arrays if np.size(a)]
+    return float(stable_norm(np.array(norms), None)) if norms else 0.0

@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from deeprnn_core import Model, RNNConfig, engine, trace
-from deeprnn_core.analysis import param_grad_norms, stable_norm
+from deeprnn_core.analysis import param_grad_norms
+from deeprnn_core.analysis import stable_norm as core_stable_norm
 from deeprnn_core.config import applicability
-from deeprnn_core.overflow import first_bad_cell, global_norm
+from deeprnn_core.overflow import first_bad_cell, global_norm, stable_norm
 from deeprnn_core.signals import make_signal
 
 
@@ -106,7 +107,7 @@ def test_parameter_gradient_norm_does_not_overflow_for_finite_gradients():
     tr = huge_relu_trace()
     grads = list(tr.param_grads.values())
     assert all(np.isfinite(g).all() for g in grads) and max(np.abs(g).max() for g in grads) > 1e200
-    total = stable_norm(np.concatenate([g.ravel() for g in grads]), None)
+    total = core_stable_norm(np.concatenate([g.ravel() for g in grads]), None)
     assert tr.param_grad_norm == pytest.approx(float(total), rel=1e-12)
     assert np.isfinite(tr.param_grad_norm) and tr.overflow_record is None
     bars = param_grad_norms(tr)  # every per-layer bar is at most the global norm
@@ -138,6 +139,9 @@ def test_global_norm():
     assert np.isnan(global_norm([np.array([np.inf]), a, np.array([np.nan, 1.0])]))
     assert np.isnan(global_norm([np.array([1.0, np.nan]), np.array([np.inf])]))
     assert global_norm([np.zeros(3), np.empty(0)]) == 0.0
+    x = np.array([[3e200, 4e200], [0.0, -1e-300]])
+    np.testing.assert_allclose(stable_norm(x, 1), [5e200, 1e-300], rtol=1e-15)
+    assert core_stable_norm(x, None) == stable_norm(x, None), "one scaled norm, two homes"
 
 
 def test_a_norm_overflow_alone_is_recorded():

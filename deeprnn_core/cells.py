@@ -22,7 +22,7 @@ class LayerWeights:
     cell: str  # rnn, gru or lstm
     activation: str  # phi_l of an rnn cell
     residual: bool  # add the layer's input to its state
-    w_ih: np.ndarray  # (S, n_in, G*h) = W_xh^(l)
+    w_ih: np.ndarray  # (S, n_in, G*h) = W_xh^(l), possibly a transposed view
     w_hh: np.ndarray  # (S, h, G*h)    = W_hh^(l)
     b_ih: np.ndarray | None  # (S, 1, G*h)
     b_hh: np.ndarray | None  # (S, 1, G*h)

@@ -86,7 +86,8 @@ def stack_layers(config: RNNConfig, params: list[dict[str, np.ndarray]], dtype) 
                 cell=cell,
                 activation=act,
                 residual=config.has_residual(k),
-                w_ih=stacked(f"weight_ih_l{k}", transpose=True),
+                # a transposed view: one large product per layer reads it as fast as a copy
+                w_ih=stacked(f"weight_ih_l{k}").swapaxes(-1, -2),
                 w_hh=stacked(f"weight_hh_l{k}", transpose=True),
                 w_hh_t=stacked(f"weight_hh_l{k}"),
                 b_ih=stacked(f"bias_ih_l{k}", row=True),

@@ -106,8 +106,12 @@ def stable_norm(a: np.ndarray, axis) -> np.ndarray:
 
 
 def global_norm(arrays) -> float:
-    """The norm of all entries of ``arrays`` together (clip_grad_norm_'s total norm: the norm
-    of the per-array norms), each a ``stable_norm``: finite unless the norm itself passes
-    float64's range or an entry is inf or nan (nan)."""
-    norms = [stable_norm(a, None) for a in arrays if np.size(a)]
+    """The norm of all entries of ``arrays`` together (clip_grad_norm_'s total norm), finite
+    unless the norm itself passes float64's range or an entry is inf (inf) or nan (nan)."""
+    flat = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
+    with np.errstate(all="ignore"):
+        total = sum(float(a @ a) for a in flat)  # exact enough unless a square over/underflows
+    if np.isfinite(total) and total > 1e-280:
+        return float(np.sqrt(total))
+    norms = [stable_norm(a, None) for a in flat if a.size]  # the scaled way, array by array
     return float(stable_norm(np.array(norms), None)) if norms else 0.0

@@ -11,6 +11,7 @@ from deeprnn_core.config import RNNConfig, check_real, check_seed
 from deeprnn_core.model import Model
 
 DTYPES = ("float64", "float32")
+LOSSES = (*engine.LOSSES, "probe")  # probe: dLoss/dH_T^(L) = 1, for a model with no trained head
 
 
 @dataclass(eq=False)
@@ -22,7 +23,8 @@ class Trace:
     """
 
     config: RNNConfig  # the architecture that ran
-    loss_kind: str  # "last": MSE of O_T only; "all": sum over t of the MSE of O_t
+    loss_kind: str  # "last": MSE of O_T only; "all": sum over t of the MSE of O_t; "probe":
+    # the sum of H_T^(L) over batch and units, so G_T^(L) = 1 (no head: its gradient is 0)
     dtype: str  # "float64" or "float32", the precision of every array here
     input: np.ndarray  # (T, B, d) X_t = H_t^(0)
     target: np.ndarray  # (T, B, q) Y_t
@@ -100,7 +102,9 @@ def trace(
         x: (T, B, d) input, numpy or torch, time-major.
         y: (T, B, q) target; zeros when None.
         loss: "last" (MSE of O_T against Y_T) or "all" (sum over t of MSE of O_t against Y_t);
-            MSE takes the mean over the batch and output units, as torch's MSELoss.
+            MSE takes the mean over the batch and output units, as torch's MSELoss. "probe":
+            the sum of H_T^(L) over batch and units, so that G_T^(L) = 1 and G_t^(l) is the
+            sum of the Jacobian's rows dH_T^(L)/dH_t^(l) (a model whose head is random).
         dtype: "float64" (default, widest range) or "float32".
         training: dropout is on (config.dropout > 0) only in training mode, as torch.
         dropout_seed: seeds the dropout masks, which the trace returns.
@@ -112,8 +116,8 @@ def trace(
     if not isinstance(model, Model):
         raise TypeError(f"model must be a deeprnn_core.Model, got {type(model).__name__}")
     c = model.config
-    if loss not in engine.LOSSES:
-        raise ValueError(f"loss must be one of {engine.LOSSES}, got {loss!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     if clip_norm is not None:
@@ -138,10 +142,19 @@ def trace(
     with np.errstate(all="ignore"), engine.one_blas_thread():
         fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
         top = fwd.records[-1].hidden
-        output, losses, grad_output = engine.head_loss(top, head_w, head_b, y[:, None], loss)
+        probe = loss == "probe"
+        output, losses, grad_output = engine.head_loss(
+            top, head_w, head_b, y[:, None], "last" if probe else loss
+        )
         grad_hidden = np.empty_like(fwd.hidden)  # (L, T, 1, B, h)
         grad_preact = np.empty_like(fwd.hidden)
-        ext = grad_output @ head_w.swapaxes(-1, -2)  # (T, 1, B, h) dLoss/dO_t W_hq^T
+        if probe:  # Loss = sum of H_T^(L): dLoss/dH_T^(L) = 1, nothing reaches the head
+            grad_output = np.zeros_like(grad_output)
+            losses = top[-1].sum(axis=(-2, -1))  # (1,)
+            ext = np.zeros_like(top)  # (T, 1, B, h)
+            ext[-1] = 1.0
+        else:
+            ext = grad_output @ head_w.swapaxes(-1, -2)  # (T, 1, B, h) dLoss/dO_t W_hq^T
         grads = engine.backward(layers, fwd, ext, out=(grad_hidden, grad_preact))
         param_grads = {}
         for k, g in enumerate(grads):

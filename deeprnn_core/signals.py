@@ -47,7 +47,7 @@ MAX_COLUMNS = 4096  # widest CSV row read (d plus targets); a wider one is refus
 def load_sequence(
     source,
     *,
-    input_size: int,
+    input_size: int | None,
     max_bytes: int,
     max_steps: int,
     max_batch: int,
@@ -60,7 +60,8 @@ def load_sequence(
       it); B = 1.
     - .npy: (T, d) or (T, B, d), read with ``allow_pickle=False``.
     - safetensors: tensor ``x`` (T, d) or (T, B, d), optional ``y`` likewise.
-    In CSV and .npy the first d = ``input_size`` columns are X_t, any further ones the targets.
+    In CSV and .npy the first d = ``input_size`` columns are X_t, any further ones the targets
+    (``input_size=None``: every column is an input, d is the file's width).
     ``standardize`` rescales each input unit to mean 0, std 1 over T and B (targets unchanged).
     Refusals are ``ValueError``s naming the rule: text, inf / nan, ragged rows, too many
     columns, over ``max_bytes``, T over ``max_steps``, B over ``max_batch``, the wrong width.
@@ -87,6 +88,8 @@ def load_sequence(
     else:
         raise ValueError("sequence file must be CSV, .npy or safetensors, got a zip archive")
     x = _as_sequence("sequence", values)
+    if input_size is None:
+        input_size = x.shape[2]
     if targets is None and x.shape[2] > input_size:
         x, targets = x[..., :input_size], x[..., input_size:]
     if x.shape[2] != input_size:
@@ -102,10 +105,14 @@ def load_sequence(
         raise ValueError(f"sequence has T = {T} steps, over max_steps = {max_steps}")
     if B > max_batch:
         raise ValueError(f"sequence has B = {B} samples, over max_batch = {max_batch}")
-    if standardize:
-        std = x.std(axis=(0, 1))
-        x = (x - x.mean(axis=(0, 1))) / np.where(std > 0, std, 1.0)
-    return x, y
+    return (standardized(x) if standardize else x), y
+
+
+def standardized(x: np.ndarray) -> np.ndarray:
+    """(T, B, d) -> the same with each unit at mean 0 and std 1 over T and B (a constant unit
+    is only centred)."""
+    std = x.std(axis=(0, 1))
+    return (x - x.mean(axis=(0, 1))) / np.where(std > 0, std, 1.0)
 
 
 def _as_sequence(name: str, values) -> np.ndarray:

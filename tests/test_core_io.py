@@ -202,3 +202,17 @@ def test_probe_loss_is_the_gradient_of_the_sum_of_the_top_state_at_T(cell):
     for name, p in rnn.named_parameters():
         np.testing.assert_allclose(tr.param_grads[name], p.grad.numpy(), rtol=1e-8, atol=1e-12)
     assert not tr.param_grads["head.weight"].any()
+
+
+def test_depth_sweep_takes_the_probe_loss_as_trace_does():
+    from deeprnn_core.analysis import depth_sweep, stable_norm
+
+    config = dc.RNNConfig(2, 3, 4, cell="gru")
+    sweep = depth_sweep(config, 3, [7], 5, loss="probe")
+    np.testing.assert_allclose(sweep.grad_last, 2.0, rtol=1e-12)  # |G_T^(L)| = |ones(1, 4)| = 2
+    for depth in (1, 3):
+        deep = dc.RNNConfig(depth, 3, 4, cell="gru")
+        tr = dc.trace(dc.Model.init(deep, seed=7), make_signal("noise", 5, 1, 3, 7), loss="probe")
+        assert sweep.grad_first[0, depth - 1] == pytest.approx(
+            stable_norm(tr.grad_hidden[0, 0], (0, 1)), rel=1e-10
+        )

@@ -136,6 +136,8 @@ def model(spec) -> Model:
     if up is None or up.sha256 != spec.model_key:
         raise ValueError("the uploaded model is no longer in this session: upload it again")
     config = replace(spec.config, output_size=up.model.config.output_size)  # q of its head
+    if config == up.model.config:
+        return up.model  # as loaded (its engine layout is kept with it)
     names = expected_shapes(config)
     return Model(config, {k: v for k, v in up.model.params.items() if k in names},
                  random_head=up.model.random_head)  # fmt: skip

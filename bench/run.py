@@ -7,7 +7,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import browser  # noqa: E402
 import core  # noqa: E402
+import uploads  # noqa: E402
 
 if __name__ == "__main__":
     core.main()
     browser.main()
+    uploads.main()

@@ -199,7 +199,9 @@ def read_torch(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
                     f"tensor {name!r} has dtype {tensor.dtype}: weights must be floating point "
                     "(not integer, boolean or complex)"
                 )
-            flat[name] = tensor.detach().to(torch.float64).numpy()
+            if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16
+                tensor = tensor.float()
+            flat[name] = tensor.detach().cpu().numpy().astype(np.float64)
     return flat
 
 

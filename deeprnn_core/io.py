@@ -85,9 +85,10 @@ def load_model(
             f"unexpected keys {(under_rnn or unexpected)[:5]}: not part of the RNN "
             f"{prefix!r} or its head; pass prefix= and head_prefix= to pick them out"
         )
-    if head is None:
+    if head is None:  # torch's default head from seed 0, as from_torch(rnn) draws it
         config = RNNConfig(**{**_fields(config), "output_size": 1})
-        params.update({k: v for k, v in init_params(config).items() if k.startswith("head.")})
+        one = RNNConfig(1, 1, config.hidden_size)  # the head's own stream: only h and q matter
+        params.update({k: v for k, v in init_params(one).items() if k.startswith("head.")})
         return Model(config, params, random_head=True)
     config = RNNConfig(**{**_fields(config), "output_size": head["head.weight"].shape[0]})
     return Model(config, {**params, **head})

@@ -113,7 +113,8 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
             notices.append(
                 f"Input X_t: your data {plain(data.name)} (T = {x.shape[0]}, B = {x.shape[1]}, "
                 f"d = {x.shape[2]}{', standardized' if std else ''}"
-                f"{', with targets' if y is not None else ''})."
+                f"{', with targets' if y is not None else ''}). The depth sweep draws its own "
+                "noise input."
             )
     return replace(s, **changes), notices, keys
 

@@ -163,26 +163,26 @@ def kept(key: str, default):
 
 def _kept(key: str, default, then=None) -> dict:
     """Widget arguments for option ``key``: its kept value copied in before it is drawn, and
-    copied back (then ``then("model", False)``) when the user changes it."""
+    copied back (then ``then("model")``) when the user changes it."""
     if st.session_state.get(key) != kept(key, default):
         st.session_state[key] = kept(key, default)
 
     def changed() -> None:
         st.session_state["kept:" + key] = st.session_state[key]
         if then is not None:
-            then("model", False)
+            then("model")
 
     return dict(key=key, on_change=changed)
 
 
-def _read(kind: str, cleared_removes: bool = True) -> None:
+def _read(kind: str) -> None:
     """Callback of an uploader (or of the prefixes): load its file, keeping what was there if
-    the file is refused. Clearing the uploader removes the upload (a prefix edit does not)."""
+    the file is refused. An emptied uploader keeps the upload in use: the browser empties it
+    on its way to the next file too, and a refused next file must leave the model as it was.
+    The Remove button removes it."""
     file = st.session_state.get(f"upload_{kind}")
     st.session_state.pop(ERROR + kind, None)
     if file is None:
-        if cleared_removes:
-            _remove(kind)
         return
     cap = (MODEL_CAP_MB if kind == "model" else DATA_CAP_MB) << 20
     try:

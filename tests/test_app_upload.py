@@ -114,7 +114,10 @@ def test_a_headless_model_offers_the_probe_and_uploaded_data_sets_the_input():
     grid = values(by_name(chart_with(at, "cell picker"), "cells")["z"])
     np.testing.assert_allclose(grid, np.log10(cell_norms(tr)[1]), rtol=0, atol=1e-6)
     uploader = next(u for u in at.get("file_uploader") if u.key == "upload_data")
-    uploader.set_value(None).run()  # the user clears the file: back to the sidebar's signal
+    uploader.set_value(None).run()  # as the browser does between two files: the data stays
+    assert "d = 3, standardized" in infos(at)
+    at.button(key="upload_remove_data").click().run()  # back to the sidebar's signal
+    assert_clean(at)
     assert "your data" not in infos(at)
 
 

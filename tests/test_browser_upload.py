@@ -48,7 +48,8 @@ def test_upload_a_safetensors_model_through_the_file_input(app_url, tmp_path):
         before, _ = bs.wait_redrawn(page, "")
         assert page.evaluate(GRID_ROWS_JS) == 4, "the sidebar's default L = 4"
         page.get_by_text("Your model and data").click()
-        page.locator('.st-key-upload_model input[type="file"]').set_input_files(str(path))
+        uploader = page.locator('.st-key-upload_model input[type="file"]')
+        uploader.set_input_files(str(path))
         after, _ = bs.wait_redrawn(page, before)
         assert page.evaluate(GRID_ROWS_JS) == 2, "the grid now has the upload's two layers"
         body = page.inner_text("body")
@@ -56,6 +57,13 @@ def test_upload_a_safetensors_model_through_the_file_input(app_url, tmp_path):
         assert "Model in use" in body and "sha256" in body
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(ARTIFACTS / "flow_uploaded.png"), full_page=True)
+        torch.save(torch.nn.GRU(3, 4), tmp_path / "whole_module.pt")  # refused: a pickled module
+        uploader.set_input_files(str(tmp_path / "whole_module.pt"))
+        page.locator('[data-testid="stSidebar"] [data-testid="stAlert"]').wait_for()
+        bs.wait_idle(page)
+        assert "torch.nn.modules.rnn.GRU" in page.inner_text('[data-testid="stSidebar"]')
+        assert page.evaluate(GRID_ROWS_JS) == 2, "the refused file left the uploaded model"
+        assert "tiny_lstm.safetensors runs on every page" in page.inner_text("body")
         page.locator(".st-key-upload_remove_model button").click()
         bs.wait_redrawn(page, after)
         assert page.evaluate(GRID_ROWS_JS) == 4, "removed: the sidebar's model again"

@@ -1,8 +1,9 @@
-"""The A/B page's logic: two sides, each the sidebar's settings with a few fields replaced.
+"""The A/B page's logic: B is the sidebar's settings, A is B with a few fields replaced.
 
 The overrides are controls of the one table (state.AB_FIELDS, in the URL); a preset is one
-click that sets every override of both sides. Both sides run on the same seed and input, with
-the same (T, B): their traces share the budgets of one rerun (budget.fit_trace).
+click that sets A's overrides and clears B's (B's can still be set by hand). Both sides run
+on the same seed and input, with the same (T, B): their traces share the budgets of one rerun
+(budget.fit_trace).
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from app.state import AB_FIELDS, PER_LAYER, SAME
 
 SIDES = ("a", "b")
 FIELDS = tuple(field for field, *_ in AB_FIELDS)
-# name -> (overrides of A, overrides of B); every field not named is "same" (the sidebar's).
+# name -> (overrides of A, overrides of B): B stays the sidebar's settings, A changes the
+# preset's fields only (a per-layer mix or relu in the sidebar stays on both sides).
 PRESETS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "LSTM vs tanh RNN": ({"cell": "lstm"}, {"cell": "rnn", "activation": "tanh"}),
-    "GRU vs tanh RNN": ({"cell": "gru"}, {"cell": "rnn", "activation": "tanh"}),
-    "residual on vs off": ({"residual": "on"}, {"residual": "off"}),
-    "layer norm on vs off": ({"layer_norm": "on"}, {"layer_norm": "off"}),
-    "orthogonal vs torch init": ({"scheme": "orthogonal"}, {"scheme": "torch"}),
-    "clipping on vs off": ({"clip_norm": "0.1"}, {"clip_norm": "off"}),
-    "dropout on vs off": ({"dropout": "0.5"}, {"dropout": "0"}),
+    "LSTM": ({"cell": "lstm"}, {}),
+    "GRU": ({"cell": "gru"}, {}),
+    "residual on": ({"residual": "on"}, {}),
+    "layer norm on": ({"layer_norm": "on"}, {}),
+    "orthogonal init": ({"scheme": "orthogonal"}, {}),
+    "clipping at 0.1": ({"clip_norm": "0.1"}, {}),
+    "dropout 0.5": ({"dropout": "0.5"}, {}),
 }
 CELL_NAMES = {"gru": "GRU", "lstm": "LSTM", PER_LAYER: "per-layer cells"}
 
@@ -68,13 +70,19 @@ def side_settings(settings, side: str):
     return replace(settings, **changes)
 
 
+def cell_name(settings) -> str:
+    """The cells ``settings`` run, e.g. "LSTM", "tanh RNN", "per-layer cells"."""
+    phi = "per-layer φ" if settings.activation == PER_LAYER else settings.activation
+    return CELL_NAMES.get(settings.cell, f"{phi} RNN")
+
+
 def label(settings, side: str) -> str:
-    """A short name of what ``side`` runs, e.g. "LSTM", "tanh RNN", "residual on"."""
+    """A short name of what ``side`` runs, e.g. "LSTM", "residual on", or "your settings
+    (tanh RNN)" for a side without overrides."""
     o, s = overrides(settings, side), side_settings(settings, side)
     parts = []
     if "cell" in o or "activation" in o:
-        phi = "per-layer φ" if s.activation == PER_LAYER else s.activation
-        parts.append(CELL_NAMES.get(s.cell, f"{phi} RNN"))
+        parts.append(cell_name(s))
     for field, on, off in (("residual", "residual on", "residual off"),
                            ("layer_norm", "layer norm on", "layer norm off")):  # fmt: skip
         if field in o:
@@ -87,7 +95,7 @@ def label(settings, side: str) -> str:
         parts.append(f"{s.scheme} init")
     if "recurrent_gain" in o:
         parts.append(f"g = {s.recurrent_gain:g}")
-    return ", ".join(parts) or "your settings"
+    return ", ".join(parts) or f"your settings ({cell_name(s)})"
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,68 @@ def fit_sweep(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> tup
     while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds):
         steps = _fewer(steps)
     return steps, seeds
+
+
+# --- training (app/training.py): one update is a trace of the minibatch plus an optimizer step.
+# Fitted to the CPU time of train() updates (deeprnn_core.train of branch i7, recording on) at
+# (L, h, T, B) = (4, 32, 25..50, 32) rnn / lstm, (4, 64, 50, 32) gru, (8, 64, 100, 32) rnn and
+# rounded up: a fixed cost per layer-step that is ~20x larger for gated cells (their many small
+# array operations), plus the matrix products, B * h^2 per gate block. On a loaded machine the
+# wall time is up to ~3x the CPU time; the estimate does not chase that.
+TRAIN_SECONDS = 20.0  # one click of Train (all runs of that click together), with progress bar
+MAX_TRAIN_BYTES = 256 << 20  # what one update keeps (forward + adjoint), as the core counts it
+_TRAIN_STEP_S = {"rnn": 2.5e-5, "gru": 2.5e-4, "lstm": 5e-4}  # per (layer, step), by cell
+_TRAIN_FLOP_S = 1e-9  # per B * h^2 * gates of a layer-step
+_EVAL_FRACTION = 0.4  # a validation pass is forward only
+
+
+def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+    """Estimated wall time of one training update on ``batch`` sequences of ``steps``."""
+    layer_steps = sum(
+        _TRAIN_STEP_S[c] + _TRAIN_FLOP_S * batch * config.hidden_size**2 * GATES[c]
+        for c in config.cells
+    )  # summed over the layers
+    return steps * layer_steps
+
+
+def train_seconds(
+    config: RNNConfig, steps: int, batch: int, updates: int, evals: int, num_val: int
+) -> float:
+    """Estimated wall time of a training run: updates, validation passes and 20 snapshots."""
+    val = _EVAL_FRACTION * update_seconds(config, steps, num_val) * evals
+    snapshots = 20 * update_seconds(config, steps, 1)
+    return updates * update_seconds(config, steps, batch) + val + snapshots
+
+
+def update_bytes(config: RNNConfig, steps: int, batch: int, itemsize: int = 8) -> int:
+    """About what one update keeps (the core's count in train: states, gates and adjoint)."""
+    gates = max(GATES[c] for c in config.cells)
+    return config.num_layers * steps * batch * config.hidden_size * (6 + 3 * gates) * itemsize
+
+
+def fit_train(
+    configs: tuple[RNNConfig, ...], steps: int, batch: int, updates: int, evals: int, num_val: int
+) -> tuple[int, int, int]:
+    """(sequence steps, batch, updates) within the training budgets, for the runs of
+    ``configs`` that one click starts (Plain vs deep and A/B train two): the memory of one
+    update first (fewer sequences per batch, then shorter ones), then the time (fewer updates
+    down to 50, then a smaller batch, then fewer updates down to 10)."""
+
+    def small() -> bool:
+        return max(update_bytes(c, steps, batch) for c in configs) <= MAX_TRAIN_BYTES
+
+    def quick() -> bool:
+        costs = (train_seconds(c, steps, batch, updates, evals, num_val) for c in configs)
+        return sum(costs) <= TRAIN_SECONDS
+
+    while batch > 1 and not small():
+        batch = _fewer(batch)
+    while steps > 1 and not small():
+        steps = _fewer(steps)
+    while updates > 50 and not quick():
+        updates = max(50, _fewer(updates))
+    while batch > 1 and not quick():
+        batch = _fewer(batch)
+    while updates > 10 and not quick():
+        updates = max(10, _fewer(updates))
+    return steps, batch, updates

@@ -80,6 +80,7 @@ class Summary:
     overflow: str | None  # where inf / nan began, or None
     param_grad_norms: dict[str, np.ndarray]  # "W_xh", "W_hh" -> (L,)
     attenuation: float  # |G_1^(1)| / |G_T^(L)|
+    measures: dict[str, float]  # deeprnn_core.measures.MEASURES key -> value (nan: no path)
     autocorrelation: np.ndarray  # (L,) lag-1 autocorrelation of H_t^(l)
     timescale: np.ndarray  # (L,) -1 / ln(rho) in steps
     loss: float
@@ -250,6 +251,7 @@ def summarize(spec: TraceSpec) -> Summary:
         overflow=tr.overflow,
         param_grad_norms=analysis.param_grad_norms(tr),
         attenuation=analysis.attenuation(tr),
+        measures=analysis.measures(tr),
         autocorrelation=rho,
         timescale=tau,
         loss=tr.loss,

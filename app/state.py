@@ -14,7 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from deeprnn_core import ACTIVATIONS, CELLS, SCHEMES
+from deeprnn_core import ACTIVATIONS, CELLS, OPTIMIZERS, SCHEDULES, SCHEMES, TASKS
+from deeprnn_core.measures import MEASURES
 from deeprnn_core.signals import SIGNALS
 
 PER_LAYER = "per layer"
@@ -106,6 +107,8 @@ CONTROLS: tuple[Control, ...] = (
             help="|H_t^(l)| (forward pass) or |G_t^(l)| = |dLoss/dH_t^(l)| (backward pass)."),
     Control("walk", "Step through the computation", "check", False, "walk", "page:flow",
             help="Light the cells in the order the core computes them."),
+    Control("scrub", "Scrub depth 1..L", "check", False, "scrub", "page:flow",
+            help="Every depth's grid at once: drag the plot's depth slider, no rerun."),
     Control("walk_step", "Computation step", "slider", 0, "step", "page:flow",
             low=0, high=32000, step=1,
             help="0..2LT: the forward pass, then the backward pass." + KEYS),
@@ -121,10 +124,37 @@ CONTROLS: tuple[Control, ...] = (
             low=1, high=32, step=1, help="The sweep runs L = 1..this." + KEYS),
     Control("sweep_seeds", "Seeds", "slider", 8, "S", "page:sweep", low=1, high=16, step=1,
             help="Independent weight draws per depth." + KEYS),
+    Control("sweep_measure", "Measure", "select", "all", "measure", "page:sweep",
+            options=("all", *MEASURES),
+            labels=("all measures (medians)", *(f"{n}: {f}" for n, f in MEASURES.values())),
+            help="Which path's gradient ratio to draw against L, with its band over seeds."),
+    Control("phase_sweep", "Measure a sweep on the diagram", "check", True, "psweep",
+            "page:phase", help="Run gaussian-init networks at 5 x 5 gains and mark each "
+                               "measured per-step factor on the diagram."),
+    Control("phase_seeds", "Seeds per point", "slider", 3, "pseeds", "page:phase", low=1,
+            high=8, step=1, help="Weight draws averaged at each measured point." + KEYS),
+    # the Training page (app/training.py); depth, cells, init, T, dropout and clipping: sidebar
+    Control("task", "Task", "select", "adding", "task", "page:training", options=TASKS,
+            help="adding: sum the two marked values. copy: repeat 10 symbols after T blanks. "
+                 "sine: next step of noisy sines. sunspots / co2: next value of a real series."),
+    Control("optimizer", "Optimizer", "select", "adam", "opt", "page:training",
+            options=tuple(OPTIMIZERS), labels=("SGD (momentum 0.9)", "Adam", "AdamW", "RMSprop"),
+            help="torch.optim's, driven by the core's exact gradients."),
+    Control("learning_rate", "Learning rate", "select", "0.01", "lr", "page:training",
+            options=("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"),
+            help="The initial learning rate of the optimizer (a schedule changes it)."),
+    Control("schedule", "Schedule", "select", "constant", "sched", "page:training",
+            options=SCHEDULES, help="torch.optim.lr_scheduler, stepped once per update: "
+            "StepLR, ExponentialLR, CosineAnnealingLR, OneCycleLR, LinearLR warm-up, "
+            "ReduceLROnPlateau."),
+    Control("train_steps", "Updates", "slider", 300, "n", "page:training", low=10, high=3000,
+            step=10, help="Optimizer steps, one minibatch each." + KEYS),
+    Control("train_batch", "Batch size", "slider", 32, "bs", "page:training", low=1, high=256,
+            step=1, help="Training sequences per update." + KEYS),
 )
 # The A/B page runs two sides, A and B, each the sidebar's settings with these fields replaced
 # ("same" keeps the sidebar's value): (Settings field, label, URL suffix, choices). One control
-# per side and field below, URL names "A" / "B" + suffix. At the defaults: LSTM vs tanh RNN.
+# per side and field below, URL names "A" / "B" + suffix. At the defaults: LSTM vs the sidebar.
 AB_FIELDS = (
     ("cell", "Cell type", "cell", CELLS),
     ("activation", "Activation φ", "act", ACTIVATIONS),
@@ -136,13 +166,20 @@ AB_FIELDS = (
     ("recurrent_gain", "Recurrent gain g", "grec",
      ("0.5", "0.8", "0.9", "1", "1.1", "1.25", "1.5", "2", "3")),
 )
-AB_DEFAULTS = {"a_cell": "lstm", "b_cell": "rnn", "b_activation": "tanh"}
+AB_DEFAULTS = {"a_cell": "lstm"}  # B: the sidebar as it is; A: B with LSTM cells
 CONTROLS += tuple(
     Control(f"{side}_{field}", label, "select", AB_DEFAULTS.get(f"{side}_{field}", SAME),
             f"{side.upper()}{suffix}", "page:ab", options=(SAME, *choices),
             labels=("as sidebar", *choices),
             help=f"Side {side.upper()} runs the sidebar's settings with this replaced.")
     for side in "ab" for field, label, suffix, choices in AB_FIELDS
+)
+CONTROLS += tuple(
+    Control(f"{side}_schedule", f"{side.upper()}: schedule (training)", "select", SAME,
+            f"{side.upper()}sched", "page:ab", options=(SAME, *SCHEDULES),
+            labels=("as Training page", *SCHEDULES),
+            help=f"Side {side.upper()} trains with this learning-rate schedule.")
+    for side in "ab"
 )
 # fmt: on
 

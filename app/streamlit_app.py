@@ -23,6 +23,8 @@ page = st.navigation(
         st.Page("views/sweep.py", title="Depth sweep", icon=":material/stacked_line_chart:"),
         st.Page("views/compare.py", title="Plain vs deep", icon=":material/compare_arrows:"),
         st.Page("views/ab.py", title="A/B compare", icon=":material/splitscreen:"),
+        st.Page("views/phase.py", title="Phase diagram", icon=":material/blur_on:"),
+        st.Page("views/training.py", title="Training", icon=":material/model_training:"),
     ]
 )
 state.begin_run(page.url_path)

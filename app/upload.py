@@ -90,11 +90,11 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
             changes["loss"] = "probe" if probe else s.loss
         phi = f", φ = {s.activation} (weights cannot tell: the sidebar's Activation)"
         notices.append(
-            f"Your model {plain(up.name)} runs on every page: L = {c.num_layers}, "
-            f"{c.cell} cells, h = {c.hidden_size}, d = {c.input_size}, {plain(head)}"
-            f"{phi if c.cells[0] == 'rnn' else ''}. The sidebar's architecture and "
-            "initialization controls do not apply (the depth sweep draws fresh weights of "
-            "this architecture)."
+            f"Your model {plain(up.name)} is the network of every page that runs one: "
+            f"L = {c.num_layers}, {c.cell} cells, h = {c.hidden_size}, d = {c.input_size}, "
+            f"{plain(head)}{phi if c.cells[0] == 'rnn' else ''}. The sidebar's architecture "
+            "and initialization controls do not apply. The Depth sweep, Phase diagram and "
+            "Training pages draw fresh weights with its depth, cells and width."
             + (
                 " Layer norm is off: the file has no LayerNorm weights." if s.layer_norm else ""
             )  # fmt: skip

@@ -2,24 +2,38 @@
 and the exact gradient G_t^(l) = dLoss/dH_t^(l). Numbers only: numpy + torch, no UI."""
 
 from deeprnn_core.config import ACTIVATIONS, CELLS, RNNConfig
+from deeprnn_core.history import History, Progress, StopTraining
 from deeprnn_core.init import SCHEMES, init_params
 from deeprnn_core.io import load_model, save_model, torch_code
 from deeprnn_core.model import Model, from_torch
+from deeprnn_core.optimizers import OPTIMIZERS, SCHEDULES
 from deeprnn_core.signals import load_sequence
+from deeprnn_core.tasks import TASKS, Task, make_task
 from deeprnn_core.trace import Trace, trace
+from deeprnn_core.train import DEFAULTS, train
 
 __all__ = [
     "ACTIVATIONS",
     "CELLS",
+    "DEFAULTS",
+    "OPTIMIZERS",
+    "SCHEDULES",
     "SCHEMES",
+    "TASKS",
+    "History",
     "Model",
+    "Progress",
     "RNNConfig",
+    "StopTraining",
+    "Task",
     "Trace",
     "from_torch",
     "init_params",
     "load_model",
     "load_sequence",
+    "make_task",
     "save_model",
     "torch_code",
     "trace",
+    "train",
 ]

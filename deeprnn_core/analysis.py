@@ -9,8 +9,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from deeprnn_core import engine
+from deeprnn_core.adjoint import backward_layer
 from deeprnn_core.config import GATES, RNNConfig
 from deeprnn_core.init import init_params
+from deeprnn_core.measures import PathEnds, measure_values, rms
 from deeprnn_core.model import Model
 from deeprnn_core.signals import make_signal
 from deeprnn_core.trace import DTYPES, LOSSES, Trace, trace
@@ -50,6 +52,24 @@ def attenuation(tr: Trace) -> float:
     grad = cell_norms(tr)[1]
     with np.errstate(all="ignore"):
         return float(grad[0, 0] / grad[-1, -1])
+
+
+def path_ends(tr: Trace) -> PathEnds:
+    """The norms at the ends of every measured path of ``tr`` (see deeprnn_core.measures)."""
+    grad = cell_norms(tr)[1]  # (L, T)
+    L = tr.config.num_layers
+    ends = {}
+    for name, torch_name in (("w_xh", "weight_ih"), ("w_hh", "weight_hh")):
+        for end, k in (("bottom", 0), ("top", L - 1)):
+            g = tr.param_grads[f"{torch_name}_l{k}"]
+            ends[f"{name}_{end}"] = rms(g, stable_norm(g, None))
+    return PathEnds(grad[0, 0], grad[0, -1], grad[-1, 0], grad[-1, -1], **ends,
+                    num_layers=L, steps=grad.shape[1])  # fmt: skip
+
+
+def measures(tr: Trace) -> dict[str, float]:
+    """Every measure of deeprnn_core.measures.MEASURES for ``tr``: nan where no path."""
+    return {k: float(v) for k, v in measure_values(path_ends(tr)).items()}
 
 
 def layer_timescales(tr: Trace) -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +118,24 @@ class DepthSweep:
     seeds: np.ndarray  # (S,)
     grad_first: np.ndarray  # (S, L_max) |G_1^(1)| of the depth-L network
     grad_last: np.ndarray  # (S, L_max) |G_T^(L)| of the depth-L network
+    steps: int = 0  # T
+    grad_last_bottom: np.ndarray | None = None  # (S, L_max) |G_T^(1)| of the depth-L network
+    grad_first_top: np.ndarray | None = None  # (S, L_max) |G_1^(L)|
+    param_rms: dict[str, np.ndarray] | None = None  # "w_xh_bottom", ... -> (S, L_max) rms of
+    # dLoss/dW at layer 1 ("bottom") and layer L ("top") of the depth-L network
+
+    def measure(self, key: str) -> np.ndarray:
+        """(S, L_max) measure ``key`` of deeprnn_core.measures.MEASURES; nan where a run
+        overflowed or the path has no steps."""
+        ends = PathEnds(self.grad_first, self.grad_last_bottom, self.grad_first_top,
+                        self.grad_last, **self.param_rms, num_layers=self.depths,
+                        steps=self.steps)  # fmt: skip
+        value = measure_values(ends)[key]
+        return np.where(np.isfinite(value), value, np.nan)
+
+    def measure_quantiles(self, key: str, q=(0.25, 0.5, 0.75)) -> np.ndarray:
+        """(len(q), L_max) quantiles of measure ``key`` over the seeds where it is finite."""
+        return _quantiles(self.measure(key), q)
 
     @property
     def ratio(self) -> np.ndarray:
@@ -108,17 +146,21 @@ class DepthSweep:
 
     def quantiles(self, q=(0.25, 0.5, 0.75)) -> np.ndarray:
         """(len(q), L_max) quantiles of the ratio over the seeds that did not overflow."""
-        r = self.ratio
-        out = np.full((len(q), r.shape[1]), np.nan)
-        ok = np.isfinite(r).any(axis=0)
-        if ok.any():
-            out[:, ok] = np.nanquantile(r[:, ok], q, axis=0)
-        return out
+        return _quantiles(self.ratio, q)
 
     @property
     def exploded(self) -> np.ndarray:
         """(L_max,) number of seeds whose run at that depth overflowed."""
         return (~np.isfinite(self.ratio)).sum(axis=0)
+
+
+def _quantiles(values: np.ndarray, q) -> np.ndarray:
+    """(len(q), D) quantiles over axis 0 of (S, D) ``values``, skipping nan (nan if all are)."""
+    out = np.full((len(q), values.shape[1]), np.nan)
+    ok = np.isfinite(values).any(axis=0)
+    if ok.any():
+        out[:, ok] = np.nanquantile(values[:, ok], q, axis=0)
+    return out
 
 
 def depth_sweep(
@@ -137,7 +179,9 @@ def depth_sweep(
     dtype: str = "float64",
     progress: Callable[[float], None] | None = None,
 ) -> DepthSweep:
-    """Gradient reaching (t=1, l=1) relative to the one at (T, L), for L = 1..max_layers.
+    """The path ends of every measure (deeprnn_core.measures) for L = 1..max_layers: the
+    gradient at (t=1, l=1), (T, 1), (1, L) and (T, L) and the parameter gradients of the
+    bottom and top layers.
 
     Every seed's networks share their layers across depths (see ``init``), so one forward pass
     of the deepest stack serves every depth, and the seeds run side by side. Per-layer settings
@@ -164,8 +208,8 @@ def depth_sweep(
     x = x.astype(dtype)  # (T, S, B, d)
     y = np.zeros(x.shape[:3] + (deep.output_size,), dtype=dtype)
     h0 = np.zeros((max_layers, seeds.size, batch, deep.hidden_size), dtype=dtype)
-    first = np.empty((seeds.size, max_layers))
-    last = np.empty((seeds.size, max_layers))
+    ends = {k: np.empty((seeds.size, max_layers)) for k in ("first", "last", "last_bottom",
+            "first_top", "w_xh_bottom", "w_xh_top", "w_hh_bottom", "w_hh_top")}  # fmt: skip
     total_work = max_layers * (max_layers + 3) / 2  # forward L_max + backward 1 + ... + L_max
     with np.errstate(all="ignore"), engine.one_blas_thread():
         fwd = engine.forward(layers, x, h0, None, 0.0, None)
@@ -185,13 +229,33 @@ def depth_sweep(
             else:
                 _, _, grad_output = engine.head_loss(top, head_w, head_b, y, loss)
                 ext = grad_output @ head_w.swapaxes(-1, -2)
-            grads = engine.backward(layers[:depth], part, ext, want_params=False)
-            first[:, depth - 1] = stable_norm(grads[0].grad_hidden[0], (1, 2))
-            last[:, depth - 1] = stable_norm(grads[-1].grad_hidden[-1], (1, 2))
+            grads = _backward_with_end_params(layers[:depth], part, ext)
+            for key, g in (("first", grads[0].grad_hidden[0]), ("last", grads[-1].grad_hidden[-1]),
+                           ("last_bottom", grads[0].grad_hidden[-1]),
+                           ("first_top", grads[-1].grad_hidden[0])):  # fmt: skip
+                ends[key][:, depth - 1] = stable_norm(g, (1, 2))
+            for name, torch_name in (("w_xh", "weight_ih"), ("w_hh", "weight_hh")):
+                for end, k in (("bottom", 0), ("top", depth - 1)):
+                    g = grads[k].params[torch_name]  # (S, G*h, n_in)
+                    ends[f"{name}_{end}"][:, depth - 1] = rms(g, stable_norm(g, (1, 2)))
             done += depth
             if progress is not None:
                 progress(done / total_work)
-    return DepthSweep(np.arange(1, max_layers + 1), seeds, first, last)
+    params = {k: ends[k] for k in ("w_xh_bottom", "w_xh_top", "w_hh_bottom", "w_hh_top")}
+    return DepthSweep(np.arange(1, max_layers + 1), seeds, ends["first"], ends["last"], steps,
+                      ends["last_bottom"], ends["first_top"], params)  # fmt: skip
+
+
+def _backward_with_end_params(layers, fwd: engine.Forward, ext_top: np.ndarray) -> list:
+    """engine.backward without dropout masks, parameter gradients of the bottom and top layers
+    only (the sweep needs no others; computing all costs ~25% more at h = 32)."""
+    grads = [None] * len(layers)
+    ext = ext_top
+    for k in range(len(layers) - 1, -1, -1):
+        want = k in (0, len(layers) - 1)
+        grads[k] = backward_layer(layers[k], fwd.records[k], fwd.inputs[k], ext, want)
+        ext = grads[k].grad_input
+    return grads
 
 
 def _deepened(config: RNNConfig, layers: int) -> RNNConfig:

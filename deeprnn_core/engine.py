@@ -16,7 +16,8 @@ from deeprnn_core.adjoint import LayerGrads, backward_layer
 from deeprnn_core.cells import LayerRecord, LayerWeights, forward_layer
 from deeprnn_core.config import RNNConfig
 
-LOSSES = ("last", "all")
+LOSSES = ("last", "all")  # or a sequence of step indices
+OBJECTIVES = ("mse", "cross_entropy")
 
 
 @cache
@@ -98,19 +99,99 @@ def forward(
     return fwd
 
 
-def head_loss(top: np.ndarray, head_w: np.ndarray, head_b: np.ndarray, y: np.ndarray, loss: str):
-    """O_t = H_t^(L) W_hq + b_q and the MSE loss; returns (output, loss (S,), dLoss/dO)."""
+def loss_steps(loss, steps: int) -> np.ndarray:
+    """The 0-based steps a loss scores: "last" -> [T-1], "all" -> 0..T-1, or a sequence of
+    distinct step indices (negative ones count from the end, as in Python: -10..-1 = last 10)."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(
+                f"loss must be one of {LOSSES}, got {loss!r} (or a sequence of step indices)"
+            )
+        return np.array([steps - 1]) if loss == "last" else np.arange(steps)
+    try:
+        idx = [int(i) for i in loss if not isinstance(i, bool) and int(i) == i]
+    except TypeError:
+        raise TypeError(
+            f"loss must be one of {LOSSES} or a sequence of ints, got {loss!r}"
+        ) from None
+    if len(idx) != len(loss) or not idx:
+        raise TypeError(f"loss must be a non-empty sequence of int step indices, got {loss!r}")
+    if any(not -steps <= i < steps for i in idx):
+        raise ValueError(
+            f"loss step indices must be in [-{steps}, {steps}) for T={steps}, got {idx}"
+        )
+    idx = sorted(i % steps for i in idx)
+    if len(set(idx)) != len(idx):
+        raise ValueError(f"loss step indices must be distinct, got {list(loss)}")
+    return np.array(idx)
+
+
+def check_class_targets(y: np.ndarray, classes: int, name: str = "y") -> None:
+    """Cross-entropy targets: (T, ..., 1) integer class indices in [0, classes)."""
+    if y.shape[-1] != 1:
+        raise ValueError(
+            f"{name} must hold one class index per step for cross_entropy, shape (T, B, 1); "
+            f"got shape {y.shape}"
+        )
+    bad = (y != np.round(y)) | (y < 0) | (y >= classes)
+    if bad.any():
+        raise ValueError(
+            f"{name} must hold class indices in [0, {classes}) for cross_entropy, got "
+            f"{float(y[bad].ravel()[0])!r}"
+        )
+
+
+def head_loss(
+    top: np.ndarray,
+    head_w: np.ndarray,
+    head_b: np.ndarray,
+    y: np.ndarray,
+    loss="last",
+    objective: str = "mse",
+):
+    """O_t = H_t^(L) W_hq + b_q and the loss over the steps ``loss`` selects (``loss_steps``),
+    summed over those steps; returns (output (T, S, B, q), loss (S,), dLoss/dO (T, S, B, q)).
+
+    mse: per step the mean over batch and q of (O_t - Y_t)^2, as torch's MSELoss.
+    cross_entropy: per step the mean over the batch of -log softmax(O_t)[Y_t], Y_t a class index
+    stored in y (T, S, B, 1), as torch's F.cross_entropy; dLoss/dO_t = (softmax(O_t) - onehot) / B.
+    """
     output = top @ head_w + head_b  # (T, S, B, q); head_w (S, h, q), head_b (S, 1, q)
-    diff = output - y
+    steps = loss_steps(loss, output.shape[0])
     grad_output = np.zeros_like(output)
-    scale = 2.0 / (y.shape[2] * y.shape[3])  # MSE takes the mean over the batch and q
-    if loss == "last":
-        values = (diff[-1] ** 2).sum(axis=(1, 2)) * (scale / 2)
-        grad_output[-1] = scale * diff[-1]
-    else:
+    o = output[steps]  # (K, S, B, q)
+    batch = y.shape[2]
+    if objective == "mse":
+        scale = 2.0 / (batch * y.shape[3])  # MSE takes the mean over the batch and q
+        diff = o - y[steps]
         values = (diff**2).sum(axis=(0, 2, 3)) * (scale / 2)
-        grad_output[:] = scale * diff
+        grad_output[steps] = scale * diff
+    elif objective == "cross_entropy":
+        target = y[steps][..., 0].astype(np.intp)  # (K, S, B)
+        shifted = o - o.max(axis=-1, keepdims=True)
+        log_z = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        log_p = shifted - log_z  # (K, S, B, q) log softmax
+        picked = np.take_along_axis(log_p, target[..., None], axis=-1)[..., 0]
+        values = -picked.sum(axis=(0, 2)) / batch
+        grad = np.exp(log_p)
+        np.put_along_axis(
+            grad, target[..., None], np.take_along_axis(grad, target[..., None], -1) - 1, -1
+        )
+        grad_output[steps] = grad / batch
+    else:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     return output, values, grad_output
+
+
+def clip_gradients(grads: dict[str, np.ndarray], clip_norm: float | None):
+    """torch's clip_grad_norm_: scale every gradient by min(clip_norm / (norm + 1e-6), 1).
+    Returns (grads, norm before, norm after); the global norm is taken in float64."""
+    flat = [g.ravel().astype(np.float64, copy=False) for g in grads.values()]
+    norm = float(np.sqrt(sum(float(g @ g) for g in flat)))
+    if clip_norm is None:
+        return grads, norm, norm
+    coef = min(clip_norm / (norm + 1e-6), 1.0)
+    return {k: v * v.dtype.type(coef) for k, v in grads.items()}, norm, norm * coef
 
 
 def backward(

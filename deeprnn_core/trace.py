@@ -23,8 +23,8 @@ class Trace:
     """
 
     config: RNNConfig  # the architecture that ran
-    loss_kind: str  # "last": MSE of O_T only; "all": sum over t of the MSE of O_t; "probe":
-    # the sum of H_T^(L) over batch and units, so G_T^(L) = 1 (no head: its gradient is 0)
+    loss_kind: str | tuple[int, ...]  # "last": O_T only; "all": sum over t; or scored steps;
+    # "probe": the sum of H_T^(L) over batch and units, so G_T^(L) = 1 (the head gets no gradient)
     dtype: str  # "float64" or "float32", the precision of every array here
     input: np.ndarray  # (T, B, d) X_t = H_t^(0)
     target: np.ndarray  # (T, B, q) Y_t
@@ -44,6 +44,7 @@ class Trace:
     gates: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (L, T, B, h), nan where
     # the layer has no such gate: GRU r, z, n; LSTM i, f, g, o
     dropout_masks: np.ndarray | None = None  # (L-1, T, B, h) mask * 1/(1-p) on H^(l) fed up
+    objective: str = "mse"  # "mse" or "cross_entropy" (target = class indices (T, B, 1))
 
     @property
     def nonfinite_hidden(self) -> np.ndarray:
@@ -86,8 +87,9 @@ def trace(
     model: Model,
     x,
     y=None,
-    loss: str = "last",
+    loss="last",
     *,
+    objective: str = "mse",
     dtype: str = "float64",
     training: bool = True,
     dropout_seed: int = 0,
@@ -95,16 +97,20 @@ def trace(
     h0=None,
     c0=None,
 ) -> Trace:
-    """Run ``model`` on ``x`` and backpropagate the MSE loss exactly.
+    """Run ``model`` on ``x`` and backpropagate the loss exactly.
 
     Args:
         model: the network.
         x: (T, B, d) input, numpy or torch, time-major.
-        y: (T, B, q) target; zeros when None.
-        loss: "last" (MSE of O_T against Y_T) or "all" (sum over t of MSE of O_t against Y_t);
-            MSE takes the mean over the batch and output units, as torch's MSELoss. "probe":
-            the sum of H_T^(L) over batch and units, so that G_T^(L) = 1 and G_t^(l) is the
-            sum of the Jacobian's rows dH_T^(L)/dH_t^(l) (a model whose head is random).
+        y: (T, B, q) target for mse; (T, B, 1) class indices in [0, q) for cross_entropy;
+            zeros when None.
+        loss: the steps scored, summed over: "last" (O_T only), "all" (every t), or a sequence
+            of distinct 0-based step indices (negative count from the end: range(-10, 0) scores
+            the last 10 steps, as the copy task does). "probe": the sum of H_T^(L) over batch
+            and units instead of the objective, so that G_T^(L) = 1 and G_t^(l) is the sum of
+            the Jacobian's rows dH_T^(L)/dH_t^(l) (for a model whose head is random).
+        objective: "mse" (mean over batch and output units, torch's MSELoss) or
+            "cross_entropy" (O_t are logits; mean over the batch, torch's F.cross_entropy).
         dtype: "float64" (default, widest range) or "float32".
         training: dropout is on (config.dropout > 0) only in training mode, as torch.
         dropout_seed: seeds the dropout masks, which the trace returns.
@@ -116,8 +122,13 @@ def trace(
     if not isinstance(model, Model):
         raise TypeError(f"model must be a deeprnn_core.Model, got {type(model).__name__}")
     c = model.config
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if isinstance(loss, str) and loss not in LOSSES:
+        raise ValueError(
+            f"loss must be one of {LOSSES}, got {loss!r} (or a sequence of step indices)"
+        )
+    probe = isinstance(loss, str) and loss == "probe"
+    if objective not in engine.OBJECTIVES:
+        raise ValueError(f"objective must be one of {engine.OBJECTIVES}, got {objective!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     if clip_norm is not None:
@@ -129,10 +140,16 @@ def trace(
     x = _sequence("x", x, c.input_size, "input_size", dtype)
     T, B = x.shape[:2]
     if y is None:
-        y = np.zeros((T, B, c.output_size), dtype=dtype)
-    y = _sequence("y", y, c.output_size, "output_size", dtype)
+        y = np.zeros((T, B, c.output_size if objective == "mse" else 1), dtype=dtype)
+    width = c.output_size if objective == "mse" else 1
+    y = _sequence("y", y, width, "output_size" if objective == "mse" else "1", dtype)
     if y.shape[:2] != (T, B):
-        raise ValueError(f"y must have shape (T, B, q) = {(T, B, c.output_size)}, got {y.shape}")
+        shape = "(T, B, q)" if objective == "mse" else "(T, B, 1)"
+        raise ValueError(f"y must have shape {shape} = {(T, B, width)}, got {y.shape}")
+    steps = engine.loss_steps("last" if probe else loss, T)
+    loss = loss if isinstance(loss, str) else tuple(int(t) for t in steps)
+    if objective == "cross_entropy":
+        engine.check_class_targets(y[steps], c.output_size)
     h0 = _state("h0", h0, (L, B, h), dtype)
     c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
     layers = model.engine_layers(dtype)
@@ -142,9 +159,8 @@ def trace(
     with np.errstate(all="ignore"), engine.one_blas_thread():
         fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
         top = fwd.records[-1].hidden
-        probe = loss == "probe"
         output, losses, grad_output = engine.head_loss(
-            top, head_w, head_b, y[:, None], "last" if probe else loss
+            top, head_w, head_b, y[:, None], "last" if probe else loss, objective
         )
         grad_hidden = np.empty_like(fwd.hidden)  # (L, T, 1, B, h)
         grad_preact = np.empty_like(fwd.hidden)
@@ -161,13 +177,7 @@ def trace(
             param_grads.update({f"{n}_l{k}": v[0] for n, v in g.params.items()})
         param_grads["head.weight"] = np.einsum("tbq,tbh->qh", grad_output[:, 0], top[:, 0])
         param_grads["head.bias"] = grad_output[:, 0].sum(axis=(0, 1))
-        flat = [g.ravel().astype(np.float64, copy=False) for g in param_grads.values()]
-        norm = float(np.sqrt(sum(float(g @ g) for g in flat)))
-        clipped = norm
-        if clip_norm is not None:
-            coef = min(clip_norm / (norm + 1e-6), 1.0)  # exactly torch's clip_grad_norm_
-            param_grads = {k: v * v.dtype.type(coef) for k, v in param_grads.items()}
-            clipped = norm * coef
+        param_grads, norm, clipped = engine.clip_gradients(param_grads, clip_norm)
     out = Trace(
         config=c,
         loss_kind=loss,
@@ -185,6 +195,7 @@ def trace(
         grad_norm=norm,
         grad_norm_clipped=clipped,
         clip_norm=clip_norm,
+        objective=objective,
     )
     _attach_gated(out, fwd, grads)
     if any(m is not None for m in fwd.masks):

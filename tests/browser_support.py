@@ -63,11 +63,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(port: int | None = None, timeout: float = 60.0):
-    """Run ``app/streamlit_app.py`` on localhost; yield (base url, seconds until healthy)."""
+def streamlit_server(port: int | None = None, timeout: float = 60.0, script: Path | None = None):
+    """Run ``script`` (default ``app/streamlit_app.py``) on localhost; yield (base url, seconds
+    until healthy)."""
     port = port or free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py")]
+    script = script or ROOT / "app" / "streamlit_app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script)]
     cmd += ["--server.port", str(port), "--server.headless", "true"]
     cmd += ["--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     start = time.perf_counter()

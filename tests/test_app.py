@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from app import compute, state
 from deeprnn_core import Model, trace
-from deeprnn_core.analysis import attenuation, cell_norms, depth_sweep
+from deeprnn_core.analysis import attenuation, cell_norms, depth_sweep, measures
+from deeprnn_core.measures import MEASURES
 from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, names, values
 
@@ -25,7 +26,7 @@ PAGES = {
     "views/flow.py": ["cell picker", "H"],
     "views/hidden.py": ["H^(1)", "rho"],
     "views/gradients.py": ["l = 1", "W_xh"],
-    "views/sweep.py": ["median"],
+    "views/sweep.py": ["corner", "w_hh"],
     "views/compare.py": [],
     "views/ab.py": ["A |G|", "ratio"],
 }
@@ -196,10 +197,14 @@ def test_gradient_page_headline_is_the_cores_attenuation():
     assert_clean(at)
     _, tr = core_trace(num_layers=3, steps=30)
     assert at.metric[0].value == f"{attenuation(tr):.2e}"
+    table, want = at.table[0].value, measures(tr)
+    for (path, row), key in zip(table.iterrows(), MEASURES):
+        assert path == MEASURES[key][0]
+        assert row["value"].removesuffix(" per step") == f"{want[key]:.2e}", key
 
 
 def test_sweep_page_is_the_cores_depth_sweep():
-    at = open_app({"Lmax": "5", "S": "3", "T": "20"}, page="views/sweep.py")
+    at = open_app({"Lmax": "5", "S": "3", "T": "20", "measure": "corner"}, page="views/sweep.py")
     assert_clean(at)
     spec, _ = core_trace(steps=20)
     sweep_spec, _ = compute.sweep_plan(spec, 5, 3)
@@ -208,12 +213,19 @@ def test_sweep_page_is_the_cores_depth_sweep():
         base.config, 5, sweep_spec.seeds, base.steps, scheme=base.scheme,
         recurrent_gain=base.recurrent_gain, input_gain=base.input_gain,
         bias_scale=base.bias_scale, signal=base.signal, batch=1, loss=base.loss,
-    ).quantiles()  # fmt: skip
+    )  # fmt: skip
     median = values(by_name(chart_with(at, "median"), "median")["y"])
-    np.testing.assert_allclose(median, expected[1], **F32)
+    np.testing.assert_allclose(median, expected.measure_quantiles("corner")[1], **F32)
+    np.testing.assert_allclose(median, expected.quantiles()[1], **F32)
+    at.selectbox(key="sweep_measure").set_value("all").run()
+    assert_clean(at)
+    lines = chart_with(at, "w_xh")
+    for key in MEASURES:
+        want = expected.measure_quantiles(key, (0.5,))[0]
+        np.testing.assert_allclose(values(by_name(lines, key)["y"]), want, **F32, err_msg=key)
     at.slider(key="sweep_layers").set_value(7).run()
     assert_clean(at)
-    assert len(values(by_name(chart_with(at, "median"), "median")["y"])) == 7
+    assert len(values(by_name(chart_with(at, "corner"), "corner")["y"])) == 7
 
 
 def test_compare_page_counts_are_the_cores():
@@ -224,6 +236,12 @@ def test_compare_page_counts_are_the_cores():
     deep = Model.init(spec.config).num_params
     plain = Model.init(compute.plain(spec).config).num_params
     assert table.iloc[1, 0] == f"{plain:,}" and table.iloc[1, 1] == f"{deep:,}"
+    _, tr_deep = core_trace(num_layers=5)
+    _, tr_plain = core_trace(num_layers=1)
+    for key, (name, formula) in MEASURES.items():
+        row = table.loc[f"{name}: {formula}"].str.removesuffix(" per step")
+        for shown, value in zip(row.iloc[:2], (measures(tr_plain)[key], measures(tr_deep)[key])):
+            assert shown == ("—" if np.isnan(value) else f"{value:.2e}"), key
     assert replace(spec, config=compute.plain(spec).config).config.num_layers == 1
 
 
@@ -264,7 +282,8 @@ def test_reset_puts_every_setting_back_and_page_views_survive_navigation():
     at = open_app({"L": "9", "grec": "2", "color": "hidden", "walk": "1"})
     at.switch_page("views/hidden.py").run()
     at.switch_page("views/flow.py").run()
-    assert at.radio(key="color_by").value == "hidden" and at.checkbox(key="walk").value
+    # while stepping, the pass decides the colour and the radio is not drawn: the setting stays
+    assert at.query_params["color"] == "hidden" and at.checkbox(key="walk").value
     at.button(key="reset_all").click().run()
     assert_clean(at)
     assert at.slider(key="num_layers").value == 4 and at.slider(key="recurrent_gain").value == 1

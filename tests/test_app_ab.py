@@ -4,6 +4,7 @@ the ratio shown is the core's grad_norm_ratio of the two runs (run here again, u
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 
@@ -52,14 +53,14 @@ def side_data(at, chart: str, side: str) -> list:
             or str(t.get("meta", "")).startswith(side)]  # fmt: skip
 
 
-def test_ab_page_at_defaults_is_lstm_vs_tanh_rnn():
+def test_ab_page_at_defaults_is_lstm_vs_the_sidebar():
     at = open_app(page=AB)
     assert_clean(at)
-    assert [h.value for h in at.subheader][:2] == ["A: LSTM", "B: tanh RNN"]
+    assert [h.value for h in at.subheader][:2] == ["A: LSTM", "B: your settings (tanh RNN)"]
     assert side_data(at, "A |G|", "A") != side_data(at, "A |G|", "B")
-    assert_ratio_is_the_cores(at, preset_settings("LSTM vs tanh RNN"))
+    assert_ratio_is_the_cores(at, preset_settings("LSTM"))
     chart_with(at, "i")  # the LSTM side's gate saturation
-    assert at.query_params["Acell"] == "lstm" and at.query_params["Bcell"] == "rnn"
+    assert at.query_params["Acell"] == "lstm" and at.query_params["Bcell"] == "same"
 
 
 def test_every_preset_is_one_click_and_shows_the_cores_ratio():
@@ -73,17 +74,17 @@ def test_every_preset_is_one_click_and_shows_the_cores_ratio():
         bars = side_data(at, "A W_xh", "A"), side_data(at, "A W_xh", "B")
         assert grids[0] != grids[1] or bars[0] != bars[1], f"{name}: A and B differ"
         ratio = assert_ratio_is_the_cores(at, settings)
-        if name == "clipping on vs off":
+        if name == "clipping at 0.1":
             assert (ratio == 1).all() and any("Clipping" in i.value for i in at.info)
             assert bars[0] != bars[1], "the clipped parameter gradients differ"
         else:
             assert not (ratio == 1).all(), name
-    assert at.query_params["Ap"] == "0.5" and at.query_params["Bp"] == "0"
+    assert at.query_params["Ap"] == "0.5" and at.query_params["Bp"] == "same"
 
 
 def test_overrides_are_controls_and_meaningless_presets_say_so():
     at = open_app({"cell": "gru"}, page=AB)
-    at.button(key="preset_layer_norm_on_vs_off").click().run()
+    at.button(key="preset_layer_norm_on").click().run()
     assert_clean(at)
     assert any("plain rnn cells only" in i.value for i in at.info), "said, not failed"
     at.selectbox(key="a_residual").set_value("on")
@@ -144,11 +145,9 @@ def test_each_remedy_toggle_changes_the_gradient_figures():
 
 
 def test_both_sides_share_the_budget_and_the_input():
-    from dataclasses import replace
-
     from app import budget
 
-    big = replace(preset_settings("LSTM vs tanh RNN"), num_layers=32, steps=500, hidden_size=256)
+    big = replace(preset_settings("LSTM"), num_layers=32, steps=500, hidden_size=256)
     pair = ab.plan_pair(replace(big, batch=8))
     a, b = pair.spec_a, pair.spec_b
     assert (a.steps, a.batch) == (b.steps, b.batch) and a.batch == 1 and a.steps < 500
@@ -159,19 +158,37 @@ def test_both_sides_share_the_budget_and_the_input():
 
 
 def test_overrides_become_settings():
-    s = preset_settings("dropout on vs off", dropout_mode="eval")
+    s = preset_settings("dropout 0.5", dropout_mode="eval")
     a, b = ab.side_settings(s, "a"), ab.side_settings(s, "b")
     assert (a.dropout, a.dropout_mode) == (0.5, "train"), "an overridden p runs in training mode"
     assert b.dropout == 0.0 and ab.label(s, "a") == "dropout p = 0.5"
-    s = preset_settings("clipping on vs off")
+    s = preset_settings("clipping at 0.1")
     assert ab.side_settings(s, "a").clip_norm == 0.1 and ab.side_settings(s, "b").clip_norm == 0
-    assert ab.label(s, "b") == "no clipping"
-    assert (
-        ab.label(
-            state.Settings(**DEFAULTS | {"a_cell": SAME, "b_cell": SAME, "b_activation": SAME}), "b"
-        )
-        == "your settings"
-    )
+    assert ab.label(s, "b") == "your settings (tanh RNN)"
+    s = replace(preset_settings("clipping at 0.1"), b_clip_norm="1")
+    assert ab.label(s, "b") == "clip norm 1", "an override of B names itself"
+
+
+def test_b_is_the_sidebar_and_a_changes_only_the_presets_fields():
+    for name, sidebar, field, value in (
+        ("LSTM", dict(activation="relu"), "cell", "lstm"),
+        ("residual on", dict(cell="per layer", cell_layers="rnn,gru"), "residual", True),
+        ("orthogonal init", dict(activation="per layer", activation_layers="relu,tanh"),
+         "scheme", "orthogonal"),
+    ):  # fmt: skip
+        settings = preset_settings(name, **sidebar)
+        pair = ab.plan_pair(settings)
+        a, b = pair.spec_a, pair.spec_b
+        mine = compute.plan(state.Settings(**(DEFAULTS | sidebar)), (a.config,)).spec
+        assert b == mine, f"{name}: B runs exactly the sidebar's settings"
+        if field == "scheme":
+            assert a == replace(b, scheme=value), f"{name}: A is B with the scheme changed"
+        else:
+            assert a == replace(b, config=replace(b.config, **{field: value})), name
+    at = open_app({"act": "relu", "cell": "per layer", "cells": "rnn,gru"}, page=AB)
+    assert_clean(at)
+    assert [h.value for h in at.subheader][:2] == ["A: LSTM", "B: your settings (per-layer cells)"]
+    assert any("**B** is your sidebar settings as they are" in m.value for m in at.markdown)
 
 
 def test_hidden_page_shows_the_cores_gate_saturation_for_gated_layers():

@@ -1,6 +1,7 @@
 """Uploads in AppTest, through the real st.file_uploader (AppTest's ``set_value`` feeds it the
-bytes as a browser would): the uploaded model runs on every page, with the core's numbers; a
-refused upload leaves the previous model and shows the refusal as text; data and export."""
+bytes as a browser would): the uploaded model is the network of every page, with the core's
+numbers; a refused upload leaves the previous model and shows the refusal as text; data and
+export."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_an_uploaded_model_runs_on_every_page_with_the_cores_numbers():
     data, model = lstm_file()
     at = send(open_app(), "upload_model", "my_lstm.safetensors", data)
     assert_clean(at)
-    assert "my_lstm.safetensors runs on every page" in infos(at)
+    assert "my_lstm.safetensors is the network of every page" in infos(at)
     assert any("Model in use" in c.value for c in at.sidebar.caption)
     grid = chart_with(at, "cell picker")
     z = values(by_name(grid, "cells")["z"])
@@ -59,11 +60,11 @@ def test_an_uploaded_model_runs_on_every_page_with_the_cores_numbers():
     expected = np.log10(cell_norms(trace(model, x))[1])
     np.testing.assert_allclose(z, expected, rtol=0, atol=1e-6)
     assert at.slider(key="num_layers").disabled and at.slider(key="hidden_size").disabled
-    for page in PAGES:
+    for page in [*PAGES, "views/phase.py", "views/training.py"]:
         at.switch_page(page).run()
         assert_clean(at)
-        assert "my_lstm.safetensors runs on every page" in infos(at), page
-        if page != "views/ab.py":
+        assert "my_lstm.safetensors is the network of every page" in infos(at), page
+        if page != "views/ab.py":  # the A/B page states L in its own caption
             assert any("L = 3" in c.value and "h = 6" in c.value for c in at.caption), page
 
 
@@ -78,11 +79,11 @@ def test_a_refused_upload_keeps_the_previous_model_and_says_why_as_text():
     assert refusal and "(torch.nn.modules.rnn.GRU)" in shown(refusal[0])
     assert shown(refusal[0]).startswith("**bold** [x](http://e).pt was refused")
     assert "\\*\\*bold\\*\\* \\[x\\]\\(http" in refusal[0], "markdown escaped"
-    assert "good.safetensors runs on every page" in infos(at), "the previous model stays"
+    assert "good.safetensors is the network of every page" in infos(at), "the previous model stays"
     assert values(by_name(chart_with(at, "cell picker"), "cells")["z"]).shape[0] == 3
     at.button(key="upload_remove_model").click().run()
     assert_clean(at)
-    assert "runs on every page" not in infos(at)
+    assert "is the network of every page" not in infos(at)
     assert values(by_name(chart_with(at, "cell picker"), "cells")["z"]).shape[0] == 4
 
 

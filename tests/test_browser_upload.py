@@ -53,7 +53,7 @@ def test_upload_a_safetensors_model_through_the_file_input(app_url, tmp_path):
         after, _ = bs.wait_redrawn(page, before)
         assert page.evaluate(GRID_ROWS_JS) == 2, "the grid now has the upload's two layers"
         body = page.inner_text("body")
-        assert "tiny_lstm.safetensors runs on every page" in body
+        assert "tiny_lstm.safetensors is the network of every page" in body
         assert "Model in use" in body and "sha256" in body
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(ARTIFACTS / "flow_uploaded.png"), full_page=True)
@@ -63,7 +63,7 @@ def test_upload_a_safetensors_model_through_the_file_input(app_url, tmp_path):
         bs.wait_idle(page)
         assert "torch.nn.modules.rnn.GRU" in page.inner_text('[data-testid="stSidebar"]')
         assert page.evaluate(GRID_ROWS_JS) == 2, "the refused file left the uploaded model"
-        assert "tiny_lstm.safetensors runs on every page" in page.inner_text("body")
+        assert "tiny_lstm.safetensors is the network of every page" in page.inner_text("body")
         page.locator(".st-key-upload_remove_model button").click()
         bs.wait_redrawn(page, after)
         assert page.evaluate(GRID_ROWS_JS) == 4, "removed: the sidebar's model again"

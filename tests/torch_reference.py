@@ -127,11 +127,15 @@ def grad_preact(
     return grad
 
 
-def mse_loss(outputs: list[torch.Tensor], targets: torch.Tensor, loss: str) -> torch.Tensor:
-    """The engine's loss: MSE (mean over batch and q) of O_T ("last") or summed over t ("all")."""
-    if loss == "last":
-        return F.mse_loss(outputs[-1], targets[-1])
-    return sum(F.mse_loss(o, y) for o, y in zip(outputs, targets))
+def mse_loss(outputs: list[torch.Tensor], targets: torch.Tensor, loss, objective="mse"):
+    """The engine's loss summed over the scored steps: "last" (O_T), "all" (every t) or a list
+    of step indices; per step F.mse_loss (mean over batch and q) or, for "cross_entropy",
+    F.cross_entropy of the logits O_t against the class indices targets[t, :, 0]."""
+    T = len(outputs)
+    steps = [T - 1] if loss == "last" else range(T) if loss == "all" else loss
+    if objective == "mse":
+        return sum(F.mse_loss(outputs[t], targets[t]) for t in steps)
+    return sum(F.cross_entropy(outputs[t], targets[t, :, 0].long()) for t in steps)
 
 
 @dataclass
@@ -159,6 +163,7 @@ def unrolled_reference(
     c0: np.ndarray | None = None,
     dropout_masks: np.ndarray | None = None,
     formula_rnn: bool = False,
+    objective: str = "mse",
 ) -> Reference:
     """Run ``model`` as an unrolled per-step torch graph and backpropagate with autograd.
 
@@ -172,7 +177,7 @@ def unrolled_reference(
     c = model.config
     L, h = c.num_layers, c.hidden_size
     T, B = x.shape[:2]
-    y = np.zeros((T, B, c.output_size)) if y is None else y
+    y = np.zeros((T, B, c.output_size if objective == "mse" else 1)) if y is None else y
     h0 = np.zeros((L, B, h)) if h0 is None else np.asarray(h0, dtype=np.float64)
     c0 = np.zeros((L, B, h)) if c0 is None else np.asarray(c0, dtype=np.float64)
     targets = torch.from_numpy(np.asarray(y, dtype=np.float64))
@@ -219,7 +224,7 @@ def unrolled_reference(
         head.weight.copy_(torch.tensor(model.params["head.weight"]))
         head.bias.copy_(torch.tensor(model.params["head.bias"]))
     outputs = [head(state) for state in hidden[-1]]
-    value = mse_loss(outputs, targets, loss)
+    value = mse_loss(outputs, targets, loss, objective)
     value.backward()
 
     def per_layer(get) -> np.ndarray:

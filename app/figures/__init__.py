@@ -6,7 +6,7 @@ from app.figures.flow import cell_vectors, flow_grid, lit_mask, picker_stride
 from app.figures.gates import cell_grad_lines, gate_saturation, gated_layers
 from app.figures.gradients import attenuation_words, grad_lines, param_grad_bars
 from app.figures.hidden import hidden_heatmaps, layers_that_fit, spread_layers, timescale_bars
-from app.figures.sweep import sweep_figure
+from app.figures.sweep import measures_figure, sweep_figure
 
 __all__ = [
     "attenuation_words",
@@ -21,6 +21,7 @@ __all__ = [
     "layers_that_fit",
     "lines_pair",
     "lit_mask",
+    "measures_figure",
     "param_grad_bars",
     "param_pair",
     "picker_stride",

@@ -33,6 +33,17 @@ def gated_layers(cells: tuple[str, ...]) -> bool:
     return any(c in GATES_OF for c in cells)
 
 
+def gate_title(gate: str, fraction: np.ndarray) -> str:
+    """A panel's title; it says so when the panel is blank because nothing saturated (0 % is
+    the colour scale's white) or everything did."""
+    seen = fraction[np.isfinite(fraction)]
+    if seen.size and (seen == 0).all():
+        return f"{GATE_TITLES[gate]}: 0 % saturated"
+    if seen.size and (seen == 1).all():
+        return f"{GATE_TITLES[gate]}: 100 % saturated"
+    return GATE_TITLES[gate]
+
+
 def gate_saturation(saturation: dict[str, np.ndarray], cells: tuple[str, ...]) -> go.Figure:
     """Small multiples, one per gate: the fraction of units near 0 or 1 (tanh: -1 or 1) per
     (t, l). A row per cell type present (GRU: r, z, n; LSTM: i, f, g, o), one colour scale 0..1.
@@ -41,12 +52,13 @@ def gate_saturation(saturation: dict[str, np.ndarray], cells: tuple[str, ...]) -
         saturation: analysis.gate_saturation(trace): gate -> (L, T), nan for layers without it.
         cells: the cell type of each layer (config.cells), to tell a layer without the gate
             from an overflowed cell (both are nan in ``saturation``).
+    A panel whose gate is 0 % (blank) or 100 % saturated everywhere says so in its title.
     Traces: per gate a heatmap named "<gate>" (z = saturation[gate]), "layer without this gate"
     marks, "inf / nan (overflow)" marks where a gated layer's fraction is nan, legend entries.
     """
     kinds = [kind for kind in GATES_OF if kind in cells]
     cols = max(len(GATES_OF[k]) for k in kinds)
-    titles = [[GATE_TITLES[g] for g in GATES_OF[k]] + [""] * (cols - len(GATES_OF[k]))
+    titles = [[gate_title(g, saturation[g]) for g in GATES_OF[k]] + [""] * (cols - len(GATES_OF[k]))
               for k in kinds]  # fmt: skip
     L, T = next(iter(saturation.values())).shape
     layout = subplot_grid(titles, hgap=0.03, vgap=0.22)
@@ -110,7 +122,8 @@ def cell_grad_lines(cell_grad_norm: np.ndarray, cells: tuple[str, ...]) -> go.Fi
         y = compact(cell_grad_norm[l - 1])
         fig.add_trace(
             go.Scatter(x=t_axis, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
-                       mode="lines", name=f"l = {l}", line=dict(color=color, width=1.6),
+                       mode="lines" if T > 1 else "markers", name=f"l = {l}",
+                       line=dict(color=color, width=1.6), marker_color=color,
                        hovertemplate=f"l = {l}, t = %{{x}}: %{{y:.4g}}<extra>|∂Loss/∂C|</extra>")
         )  # fmt: skip
     rows = np.array([l - 1 for l in lstm], dtype=int)

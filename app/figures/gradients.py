@@ -39,7 +39,8 @@ def add_grad_lines(
         y = compact(grad_norm[l - 1])
         fig.add_trace(
             go.Scatter(x=t_axis, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
-                       mode="lines", name=f"l = {l}", line=dict(color=color, width=1.6),
+                       mode="lines" if T > 1 else "markers",  # one point draws no line
+                       name=f"l = {l}", line=dict(color=color, width=1.6), marker_color=color,
                        legendgroup=f"l{l}", showlegend=side in ("", "A"),
                        meta=f"{side} l = {l}" if side else None,
                        hovertemplate=f"{tag}l = {l}, t = %{{x}}: %{{y:.4g}}<extra>|G|</extra>",

@@ -10,6 +10,7 @@ from app.figures.encoding import (
     base_layout,
     compact,
     finite_or_nan,
+    legend_strip,
     overflow_heatmap,
     overflow_legend,
     overflow_markers,
@@ -68,6 +69,8 @@ def hidden_heatmaps(hidden: np.ndarray, layers: tuple[int, ...], sample: int) ->
     if bad_total:
         fig.add_trace(overflow_legend(bad_total))
     fig.update_xaxes(title_text="time step t", row=n, col=1)
+    if T <= 12:  # whole steps only (plotly would tick 0.6 .. 1.4 at T = 1)
+        fig.update_xaxes(tick0=1, dtick=1)
     fig.update_layout(
         coloraxis=dict(colorscale="RdBu_r", cmin=-bound, cmax=bound,
                        colorbar=dict(title=dict(text=f"{sym('H')}<br>sample {sample}"))),
@@ -78,8 +81,9 @@ def hidden_heatmaps(hidden: np.ndarray, layers: tuple[int, ...], sample: int) ->
 def timescale_bars(autocorrelation: np.ndarray, timescale: np.ndarray) -> go.Figure:
     """Per layer: lag-1 autocorrelation rho of H_t^(l) and its timescale -1/ln(rho) in steps.
 
-    Traces: "rho" bars, "timescale" bars, and markers for an infinite timescale
-    (rho >= 1) or an undefined one (nan: overflow, constant layer or T < 3).
+    Traces: "rho" bars, "timescale" bars, markers for an infinite timescale (rho >= 1) or an
+    undefined one (nan: overflow, constant layer or T < 3), and diamonds at 0 for rho <= 0 (a
+    bar of height 0 would show nothing). Any legend sits in a strip above the subplot titles.
     """
     L = autocorrelation.shape[0]
     layers = np.arange(1, L + 1, dtype=np.float32)
@@ -100,15 +104,28 @@ def timescale_bars(autocorrelation: np.ndarray, timescale: np.ndarray) -> go.Fig
         row=1, col=2,
     )  # fmt: skip
     odd = ~np.isfinite(tau)
+    top = float(np.nanmax(shown)) * 1.1 if np.isfinite(shown).any() else 1.0
     if odd.any():
-        top = float(np.nanmax(shown)) * 1.1 if np.isfinite(shown).any() else 1.0
         text = ["∞ (ρ ≥ 1)" if v == np.inf else "undefined (nan)" for v in tau[odd]]
         name = "∞ or undefined: overflow, a constant layer, or T < 3"
         marks = overflow_markers(layers[odd], np.full(odd.sum(), top), text, name=name)
         fig.add_trace(marks, row=1, col=2)
+    flat = np.isfinite(autocorrelation) & (autocorrelation <= 0)  # tau = 0: a bar of height 0
+    if flat.any():
+        fig.add_trace(
+            go.Scatter(x=layers[flat], y=np.zeros(int(flat.sum()), dtype=np.float32),
+                       mode="markers", name="0 steps: ρ ≤ 0, no lag-1 memory",
+                       marker=dict(symbol="diamond", size=11, color="#59a14f",
+                                   line=dict(width=1, color="#333")),
+                       text=[f"{r:.3f}" for r in autocorrelation[flat]],
+                       hovertemplate="l = %{x}: ρ = %{text} ≤ 0, timescale 0 steps"
+                                     "<extra></extra>"),
+            row=1, col=2,
+        )  # fmt: skip
     fig.update_xaxes(title_text="layer l", dtick=1 if L <= 16 else 4)
     rho = autocorrelation[np.isfinite(autocorrelation)]
     low = min(0.0, float(rho.min())) if rho.size else 0.0
     fig.update_yaxes(range=[low - 0.05, 1.05], row=1, col=1)
-    fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    return base_layout(fig, 300, showlegend=bool(odd.any()))
+    fig.update_yaxes(range=[-0.06 * top, top * 1.08], row=1, col=2)  # room for the 0 marks
+    margin = dict(l=60, r=20, t=40, b=50)
+    return base_layout(fig, 300, **legend_strip(bool(odd.any() or flat.any()), margin))

@@ -4,13 +4,14 @@ their gradient norms per (t, l)."""
 import numpy as np
 import streamlit as st
 
-from app import ab, compute, figures, layout, state
+from app import ab, ab_training, compute, figures, layout, state
 from app.state import AB_FIELDS
 
 EXPLAIN = (
-    "Two runs on the **same seed and input**, each your sidebar settings with a few fields "
-    "replaced: **A** gets the change, **B** is the baseline (at the defaults, B is exactly "
-    "your settings). A preset sets both in one click; *Overrides* shows every field. Both "
+    "Two runs on the **same seed and input**. **B** is your sidebar settings as they are; "
+    "**A** is B with the preset's fields changed (a preset changes A only and clears any "
+    "override of B). *Overrides* shows every field of both sides and says when B is not "
+    "your sidebar any more. Both "
     "sides are drawn on shared colour and axis ranges, and the ratio "
     "$|G_t^{(l)A}| / |G_t^{(l)B}|$ shows per cell where A keeps more gradient (blue) or less "
     "(red) than B."
@@ -36,8 +37,12 @@ def presets(settings) -> None:
                    args=(name,), type="primary" if name == active else "secondary")  # fmt: skip
 
 
-def overrides() -> None:
+def overrides(settings) -> None:
     """Every override of both sides (controls of the table, in the URL)."""
+    if changed := ab.overrides(settings, "b"):
+        fields = ", ".join(f"{field} = {value}" for field, value in changed.items())
+        st.info(f"B is not exactly your sidebar settings: its overrides set {fields}.",
+                icon=":material/info:")  # fmt: skip
     with st.expander("Overrides: what A and B change from your sidebar settings"):
         for side in ab.SIDES:
             st.markdown(f"**Side {side.upper()}**")
@@ -137,5 +142,6 @@ def draw(settings) -> None:
 layout.header("A/B compare", EXPLAIN)
 settings = state.current()  # widget callbacks (presets, overrides) ran before this line
 presets(settings)
-overrides()
+overrides(settings)
 draw(settings)
+ab_training.draw(settings)

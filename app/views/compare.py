@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from app import compute, layout
+from app import compute, layout, lesson, training_rows
+from deeprnn_core.measures import MEASURES
 
 EXPLAIN = (
     "The seed's table compares a plain (one-layer) RNN with a deep one. Here the numeric rows "
@@ -17,21 +18,23 @@ QUALITATIVE = [
     ("Training difficulty", "moderate", "higher",
      "More parameters and longer gradient paths (T + L − 1 cells from (1, 1) to (T, L)) make "
      "optimisation more sensitive to initialisation and learning rate."),
-    ("Gradient problems", "present", "more severe",
-     "Every extra layer multiplies the backward signal by one more Jacobian: compare the "
-     "attenuation rows above."),
     ("Typical use", "simple sequences", "complex sequences",
      "Speech, translation and other tasks with structure at several timescales."),
 ]  # fmt: skip
 REMEDIES = (
     "The seed's remedies are in the sidebar under *Remedies*: gradient clipping, dropout, "
-    "residual connections and layer normalisation (learning-rate schedules need training, "
-    "which this app does not do)."
+    "residual connections and layer normalisation; the fifth, learning-rate schedules, acts "
+    "only while training: the Training page runs torch's schedulers."
 )
 
 
-def fmt_ratio(value: float) -> str:
-    return f"{value:.3g}" if value == value else "nan (overflow)"
+def path_rows(plain: dict, deep: dict, L: int, T: int) -> list[tuple]:
+    """One table row per measure: its value for L = 1 and L, and the Jacobians on its path."""
+    plain_rows, deep_rows = lesson.table_rows(plain, 1, T), lesson.table_rows(deep, L, T)
+    return [
+        (f"{name}: {formula}", p[2], d[2], f"{p[3]} → {d[3]} Jacobians on the path")
+        for (name, formula, *_), p, d in zip(MEASURES.values(), plain_rows, deep_rows)
+    ]
 
 
 @layout.guarded
@@ -49,20 +52,33 @@ def draw(run: layout.Run) -> None:
         ("Measured trace time, forward + backward (analysis.time_trace)",
          f"{t_plain * 1e3:.1f} ms", f"{t_deep * 1e3:.1f} ms",
          f"T = {run.spec.steps}, B = {run.spec.batch}, measured once on this server."),
-        ("Gradient attenuation |G_1^(1)| / |G_T^(L)| (analysis.attenuation)",
-         fmt_ratio(plain.attenuation), fmt_ratio(deep.attenuation),
-         "Below 1: vanishing; above 1: exploding."),
     ]  # fmt: skip
+    T = run.spec.steps
+    rows += path_rows(plain.measures, deep.measures, L, T)
+    sentences = {
+        key: lesson.change_sentence(key, plain.measures[key], deep.measures[key], L, T)
+        for key in MEASURES
+    }
+    claim = [("Gradient problems (the seed's words)", "present", "more severe",
+              lesson.claim_summary(sentences))]  # fmt: skip
+    body = rows + QUALITATIVE[:2] + claim + QUALITATIVE[2:]
     columns = ["plain RNN (L = 1)", f"deep RNN (L = {L})", "why"]
-    table = pd.DataFrame([row[1:] for row in rows + QUALITATIVE], columns=columns,
-                         index=[row[0] for row in rows + QUALITATIVE])  # fmt: skip
+    table = pd.DataFrame([row[1:] for row in body], columns=columns,
+                         index=[row[0] for row in body])  # fmt: skip
     st.table(table)
     st.caption(
-        "Top five rows: measured by deeprnn_core for these settings. Bottom four: the seed's "
-        "qualitative rows, with the reason for each."
+        f"Top {len(rows)} rows: measured by deeprnn_core for these settings (analysis.measures; "
+        "nan or — where a path has no steps). The others: the seed's qualitative rows, with "
+        "the reason for each; the gradient row is checked against the measures below."
     )
+    st.subheader("The seed's claim, measure by measure")
+    st.markdown("\n".join(f"- {s}" for s in sentences.values()))
+    corner_plain, corner_deep = plain.measures["corner"], deep.measures["corner"]
+    if L > 1 and T > 1 and corner_deep > corner_plain:
+        st.markdown(lesson.path_sentence(1, L, T, corner_plain, corner_deep))
     st.markdown(REMEDIES)
 
 
 run = layout.start("Plain vs deep", EXPLAIN)
 draw(run)
+training_rows.draw(run.settings)

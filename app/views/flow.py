@@ -1,13 +1,17 @@
-"""Information flow: the seed's time x layer diagram, live, with a step-through and a cell
+"""Information flow: the tutorial's (d2l) time x layer diagram, live, with a step-through and a cell
 inspector."""
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from app import figures, layout, state
+from app import compute, depth_frames, figures, layout, state
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
 
+TUTORIAL = "https://d2l.ai/chapter_recurrent-modern/deep-rnn.html"
 EXPLAIN = (
-    "Each square is one hidden state $H_t^{(l)}$: time $t$ runs left to right, layers from "
+    "The time × layer diagram of a deep RNN from *Dive into Deep Learning* (section [Deep "
+    f"Recurrent Neural Networks]({TUTORIAL})), computed live. Each square is one hidden "
+    "state $H_t^{(l)}$: time $t$ runs left to right, layers from "
     "the input $X_t$ (bottom) to the output $O_t$ (top). Arrows pass $H_{t-1}^{(l)}$ along "
     "the layer (memory) and $H_t^{(l-1)}$ up to the next layer (depth). Colour by $|G|$ = "
     "$|\\partial \\text{Loss} / \\partial H_t^{(l)}|$: when the bottom-left cells are many "
@@ -39,31 +43,57 @@ def walk_caption(phase: str, step: int, L: int, T: int, current) -> str:
     return f"**{phase.capitalize()} pass**: {done} of {L * T} cells {what}{cell}."
 
 
+# Figures are built once per trace and view (cached): a fragment rerun that changes nothing
+# in them (a click elsewhere, the inspector's controls) only unpickles a copy.
+@st.cache_data(max_entries=16, show_spinner=False)
+def grid_figure(spec: compute.TraceSpec, color_by: str, step: int | None, selected) -> go.Figure:
+    """The time x layer grid of ``spec``'s trace; ``step``: the step-through's position."""
+    s = compute.summarize(spec)
+    L, T = s.hidden_norm.shape
+    lit, _, current = figures.lit_mask(L, T, step) if step is not None else (None, "", None)
+    return figures.flow_grid(
+        s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad,
+        s.input_norm, s.output_norm, color_by=color_by, lit=lit, current=current,
+        selected=selected, cells=spec.config.cells,
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def vectors_figure(spec: compute.TraceSpec, t: int, l: int, b: int) -> go.Figure:
+    """H_t^(l) and G_t^(l) of sample b, unit by unit."""
+    tr = compute.get_trace(spec)[1]
+    hidden_vec = tr.hidden[l - 1, t - 1, b - 1]  # (h,)
+    grad_vec = tr.grad_hidden[l - 1, t - 1, b - 1]  # (h,)
+    return figures.cell_vectors(hidden_vec, grad_vec, t, l, b)
+
+
 @st.fragment
 @layout.guarded
 def explorer(run: layout.Run) -> None:
     """The grid and the inspector; a fragment, so stepping or clicking does not re-run the
     page (the trace is cached anyway: only figures are redrawn)."""
-    s, tr = run.summary, run.trace
+    s = run.summary
     L, T = s.hidden_norm.shape
-    cols = st.columns([3, 3, 1, 1, 1])
-    color_by = state.widget("color_by", cols[0])
-    walk = state.widget("walk", cols[1])
-    t = state.widget("cell_t", cols[2], high=T)
-    l = state.widget("cell_l", cols[3], high=L)
-    b = state.widget("sample", cols[4], high=run.spec.batch)
-    lit = current = None
-    if walk:
+    cols = st.columns([3, 2, 3, 1, 1, 1])
+    scrubbing = state.widget("scrub", cols[1]) if L > 1 else False
+    walk = state.widget("walk", cols[2], disabled=scrubbing) and not scrubbing
+    t = state.widget("cell_t", cols[3], high=T)
+    l = state.widget("cell_l", cols[4], high=L)
+    b = state.widget("sample", cols[5], high=run.spec.batch)
+    if walk:  # the pass decides the colour: H in the forward pass, G in the backward
         step = state.widget("walk_step", high=2 * L * T)
-        lit, phase, current = figures.lit_mask(L, T, step)
+        _, phase, current = figures.lit_mask(L, T, step)
         color_by = "hidden" if phase == "forward" else "grad"
+        cols[0].markdown(f"Colour: {'state |H|' if color_by == 'hidden' else 'gradient |G|'} "
+                         f"({phase} pass)")  # fmt: skip
         st.markdown(walk_caption(phase, step, L, T, current))
+    else:
+        color_by = state.widget("color_by", cols[0])
+    if scrubbing and depth_frames.draw(run, color_by):
+        inspector(run, t, l, b)
+        return
     st.caption(ORDER)
-    fig = figures.flow_grid(
-        s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad,
-        s.input_norm, s.output_norm, color_by=color_by, lit=lit, current=current,
-        selected=(t, l),
-    )  # fmt: skip
+    fig = grid_figure(run.spec, color_by, step if walk else None, (t, l))
     layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")
     notes = []
     if not arrows_drawn(L, T):
@@ -76,14 +106,17 @@ def explorer(run: layout.Run) -> None:
         notes.append(f"At this size a click picks one step in {stride}; set t for any other.")
     if notes:
         st.caption(" ".join(notes))
+    inspector(run, t, l, b)
+
+
+def inspector(run: layout.Run, t: int, l: int, b: int) -> None:
+    """The vectors of one cell of the page's trace (depth L)."""
     st.subheader(f"Inside cell t = {t}, l = {l}")
     st.markdown(
         "Click a cell above (or set t and l) to see its vectors for one sample: the state "
         "$H_t^{(l)}$ unit by unit, and $G_t^{(l)}$, how the loss changes with each unit."
     )
-    hidden_vec = tr.hidden[l - 1, t - 1, b - 1]  # (h,)
-    grad_vec = tr.grad_hidden[l - 1, t - 1, b - 1]  # (h,)
-    layout.chart(figures.cell_vectors(hidden_vec, grad_vec, t, l, b), "cell_vectors")
+    layout.chart(vectors_figure(run.spec, t, l, b), "cell_vectors")
     state.write_url()  # a fragment rerun skips the router, which writes the URL otherwise
 
 

@@ -5,14 +5,16 @@ import streamlit as st
 
 from app import compute, figures, layout, state
 
+TUTORIAL = "https://d2l.ai/chapter_recurrent-modern/deep-rnn.html"
 EXPLAIN = (
     "Each heatmap is one layer's state $H_t^{(l)}$ for one sample: a row per hidden unit, a "
     "column per time step, one shared colour scale (red positive, blue negative). Look for how "
-    "the texture changes with depth: lower layers follow the input step by step, higher "
-    "layers often change more slowly."
+    "the texture changes with depth; the timescales below measure it."
 )
 TIMESCALE = (
-    "The seed says *different layers capture different levels of abstraction*. One measurable "
+    "The tutorial this app follows, the section *Deep Recurrent Neural Networks* of *Dive into "
+    f"Deep Learning* ([d2l.ai]({TUTORIAL})), says *different layers capture different levels "
+    "of abstraction*. One measurable "
     "sign: the **lag-1 autocorrelation** ρ of $H_t^{(l)}$ over time (mean over units and "
     "samples) and the **timescale** −1/ln ρ it implies, in steps. A larger timescale means "
     "the layer keeps information longer and varies more slowly."
@@ -38,6 +40,23 @@ def chosen_layers(run: layout.Run, container) -> tuple[tuple[int, ...], int]:
     return layers, fit
 
 
+def timescale_words(timescale: np.ndarray) -> str:
+    """What the measured timescales say about depth here: top layer against layer 1."""
+    L = len(timescale)
+    first, last = timescale[0], timescale[-1]
+    if L == 1:
+        return "With one layer there is no depth to compare."
+    if np.isnan(first) or np.isnan(last):
+        return (
+            "The timescale of layer 1 or layer L is undefined here (overflow, a constant "
+            "layer or T < 3): no comparison across depth."
+        )
+    shown = {0: "0 steps", np.inf: "∞"}
+    a, b = (shown.get(v, f"{v:.3g} steps") for v in (first, last))
+    how = "the same as" if last == first else "longer than" if last > first else "shorter than"
+    return f"Here the top layer's timescale ({b}) is **{how}** layer 1's ({a})."
+
+
 @layout.guarded
 def draw(run: layout.Run) -> None:
     s, tr = run.summary, run.trace
@@ -51,6 +70,7 @@ def draw(run: layout.Run) -> None:
     st.subheader("Timescale per layer")
     st.markdown(TIMESCALE)
     layout.chart(figures.timescale_bars(s.autocorrelation, s.timescale), "timescales")
+    st.markdown(timescale_words(s.timescale))
     with st.expander("Table: ρ and timescale per layer (analysis.layer_timescales)"):
         st.dataframe(
             {

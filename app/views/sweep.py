@@ -1,22 +1,28 @@
-"""Depth sweep: the attenuation |G_1^(1)| / |G_T^(L)| for L = 1..L_max over several seeds."""
+"""Depth sweep: every measure of the gradient (deeprnn_core.measures) for L = 1..L_max over
+several seeds, and sentences whose direction words follow the medians drawn."""
 
+import numpy as np
 import streamlit as st
 
-from app import compute, figures, layout, state
+from app import compute, figures, layout, lesson, state
+from deeprnn_core.measures import MEASURES, path_steps
 
 EXPLAIN = (
-    "The same settings at every depth L = 1..L_max, each with several weight seeds: how much "
-    "of the gradient at the last cell (t = T, l = L) reaches the first one (t = 1, l = 1). "
-    "Below the dotted line the gradient **vanishes**, above it **explodes**. Move the gains "
-    "in the sidebar and watch the curve cross the line as the network passes the edge."
+    'The same settings at every depth L = 1..L_max, each with several weight seeds. "How much '
+    'gradient is left" depends on which path you follow back from the last cell (t = T, '
+    "l = L): to the first cell (time and depth), down to the bottom layer at the same step "
+    "(depth only), back to t = 1 in the top layer (time only), or to the bottom layer's "
+    "weights. Below the dotted line 1 the gradient **vanishes** along that path, above it it "
+    "**explodes**. Move the gains in the sidebar and watch the curves cross the line."
 )
 
 
 @layout.guarded
 def draw(run: layout.Run) -> None:
-    cols = st.columns(2)
+    cols = st.columns([1, 1, 2])
     max_layers = state.widget("sweep_layers", cols[0])
     seeds = state.widget("sweep_seeds", cols[1])
+    chosen = state.widget("sweep_measure", cols[2])
     sweep_spec, notices = compute.sweep_plan(run.spec, max_layers, seeds)
     for notice in notices:
         st.info(notice, icon=":material/info:")
@@ -25,16 +31,33 @@ def draw(run: layout.Run) -> None:
     except compute.CORE_ERRORS as err:
         st.error(f"The core could not run the sweep: {err}")
         return
-    quantiles = sweep.quantiles()  # (3, L_max): 25%, 50%, 75% over seeds
-    figure = figures.sweep_figure(sweep.depths, quantiles, sweep.exploded, len(sweep.seeds))
-    layout.chart(figure, "sweep")
-    first, last = quantiles[1, 0], quantiles[1, -1]
+    T = sweep_spec.base.steps
+    medians = {k: sweep.measure_quantiles(k, (0.5,))[0] for k in MEASURES}
+    if chosen == "all":
+        names = {k: f"{n}: {f}" for k, (n, f) in MEASURES.items()}
+        layout.chart(figures.measures_figure(sweep.depths, medians, names), "sweep")
+        keys = list(MEASURES)
+    else:
+        quantiles = sweep.measure_quantiles(chosen)  # (3, L_max): 25%, 50%, 75% over seeds
+        exploded = (~np.isfinite(sweep.measure(chosen))).sum(axis=0)
+        exploded[path_steps(chosen, sweep.depths, T) == 0] = 0  # no path is not an overflow
+        ylabel = MEASURES[chosen][1]
+        figure = figures.sweep_figure(sweep.depths, quantiles, exploded, len(sweep.seeds), ylabel)
+        layout.chart(figure, "sweep")
+        keys = [chosen]
     st.markdown(
-        f"Median over {len(sweep.seeds)} seeds (seeds {sweep.seeds[0]}–{sweep.seeds[-1]}): "
-        f"**{first:.3g}** at L = 1, **{last:.3g}** at L = {max_layers}, "
-        f"T = {sweep_spec.base.steps}. Same gains, scheme, activation and cell as the sidebar; "
-        "dropout is off and B = 1 (analysis.depth_sweep)."
+        f"Median over {len(sweep.seeds)} seeds (seeds {sweep.seeds[0]}–{sweep.seeds[-1]}), "
+        f"T = {T}. Same gains, scheme, activation and cell as the sidebar; dropout is off and "
+        "B = 1 (analysis.depth_sweep). Paths with no steps (L = 1 for the depth and weight "
+        "measures) are left out."
     )
+    st.markdown("\n".join(f"- {lesson.sweep_sentence(k, sweep.depths, medians[k])}" for k in keys))
+    corner = medians["corner"]
+    if "corner" in keys or chosen == "corner_rate":
+        ok = np.flatnonzero(np.isfinite(corner) & (corner > 0))
+        if ok.size >= 2 and corner[ok[-1]] > corner[ok[0]] and T > 1:
+            lo, hi = int(sweep.depths[ok[0]]), int(sweep.depths[ok[-1]])
+            st.markdown(lesson.path_sentence(lo, hi, T, corner[ok[0]], corner[ok[-1]]))
     if sweep.exploded.any():
         st.warning(
             f"{int(sweep.exploded.sum())} runs overflowed (inf / nan); they are marked in magenta "

@@ -1,0 +1,172 @@
+"""Cached mean-field theory for the pages: the prediction for a run, the phase diagram and a
+small measured sweep on it, the Jacobian spectra and Pascanu's bound of a run.
+
+Every number comes from ``deeprnn_core.theory``, ``phase`` or ``spectra``; caches are keyed on
+small frozen dataclasses, as in ``app.compute``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
+
+from app import compute
+from deeprnn_core import RNNConfig, phase, spectra, theory
+from deeprnn_core.signals import make_signal
+
+PHASE_GAINS = np.round(np.arange(0.05, 3.0001, 0.05), 2)  # the gain sliders' range and step
+SWEEP_GAINS = (0.5, 1.0, 1.5, 2.0, 2.5)  # 5 x 5 measured points
+SWEEP_LIMITS = dict(hidden_size=64, num_layers=8, steps=100)  # keeps it ~1-3 s
+SWEEP_BATCH = 4  # sequences per seed at every point, whatever the sidebar's B: a steadier mean
+
+
+def theory_gap(config: RNNConfig) -> str | None:
+    """Why the closed form does not describe ``config`` (None when it does)."""
+    if set(config.cells) != {"rnn"}:
+        return f"gated cells ({', '.join(sorted(set(config.cells) - {'rnn'}))})"
+    if config.residual or config.layer_norm:
+        return "residual connections" if config.residual else "layer norm"
+    if len(set(config.activations)) > 1:
+        return "a different activation per layer (the diagram needs one φ)"
+    return None
+
+
+@dataclass(frozen=True)
+class PhaseSweepSpec:
+    """Everything the measured sweep on the phase diagram depends on."""
+
+    config: RNNConfig  # plain rnn, within SWEEP_LIMITS
+    steps: int
+    seeds: tuple[int, ...]
+    batch: int
+    bias_scale: float
+    signal: str
+
+
+def phase_sweep_plan(spec: compute.TraceSpec, seeds: int) -> tuple[PhaseSweepSpec, list[str]]:
+    """The sweep for the sidebar's architecture, within SWEEP_LIMITS; and what was reduced."""
+    c, limits, notices = spec.config, SWEEP_LIMITS, []
+    config = replace(
+        c,
+        num_layers=min(c.num_layers, limits["num_layers"]),
+        hidden_size=min(c.hidden_size, limits["hidden_size"]),
+        activation=c.activations[0],
+        dropout=0.0,
+    )
+    steps, batch = min(spec.steps, limits["steps"]), SWEEP_BATCH
+    used = [
+        f"{name} = {now} (of {asked})"
+        for name, now, asked in (
+            ("L", config.num_layers, c.num_layers),
+            ("h", config.hidden_size, c.hidden_size),
+            ("T", steps, spec.steps),
+        )
+        if now != asked
+    ]
+    if used:
+        notices.append(f"To stay within a few seconds the sweep uses {', '.join(used)}.")
+    sweep = PhaseSweepSpec(
+        config, steps, tuple(range(spec.seed, spec.seed + seeds)), batch, spec.bias_scale,
+        spec.signal,
+    )  # fmt: skip
+    return sweep, notices
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def phase_diagram(activation: str, sigma_b2: float) -> phase.PhaseDiagram:
+    """phase.phase_diagram over PHASE_GAINS x PHASE_GAINS."""
+    return phase.phase_diagram(activation, PHASE_GAINS, PHASE_GAINS, sigma_b2)
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring the sweep over the gain plane…")
+def phase_points(sweep: PhaseSweepSpec) -> phase.PhasePoints:
+    """phase.measured_phase_points on the SWEEP_GAINS grid."""
+    points = [(a, b) for a in SWEEP_GAINS for b in SWEEP_GAINS]
+    return phase.measured_phase_points(
+        sweep.config, points, sweep.steps, sweep.seeds, sweep.batch, sweep.bias_scale, sweep.signal
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def prediction(spec: compute.TraceSpec) -> theory.Prediction:
+    """theory.predict for ``spec``'s gains and input (as if the init were gaussian)."""
+    x = make_signal(spec.signal, spec.steps, spec.batch, spec.config.input_size, spec.seed)
+    return theory.predict(
+        spec.config, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
+        theory.input_moment(x), spec.loss, batch=spec.batch,
+    )  # fmt: skip
+
+
+def predicted_norm(spec: compute.TraceSpec) -> np.ndarray:
+    """(L, T) the prediction in the units of the Gradient flow lines, |G_t^(l)| over batch and
+    units: sqrt(B h g_t^(l))."""
+    g = prediction(spec).grad_sq
+    return np.sqrt(spec.batch * spec.config.hidden_size * g)
+
+
+@st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
+def measured_grad_sq(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, np.ndarray]:
+    """phase.measured_grad_sq for ``spec`` over seeds spec.seed..spec.seed + seeds - 1:
+    ((L, T) mean of |G_t^(l)|^2 / h, (T,) input moment)."""
+    return phase.measured_grad_sq(
+        spec.config, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
+        range(spec.seed, spec.seed + seeds), spec.steps, spec.batch, scheme=spec.scheme,
+        signal=spec.signal, loss=spec.loss,
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the Jacobian spectra…")
+def jacobian_spectra(spec: compute.TraceSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """spectra.jacobian_spectra of ``spec``'s trace, averaged over the batch: (time, depth,
+    cell_time), each (L, T)."""
+    model, tr = compute.get_trace(spec)
+    result = spectra.jacobian_spectra(model, tr)
+    return (*result.mean(), result.cell_time.mean(axis=2))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def pascanu(spec: compute.TraceSpec) -> spectra.PascanuBound:
+    """spectra.pascanu_bound of ``spec``'s weights."""
+    return spectra.pascanu_bound(compute.get_trace(spec)[0])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def predicted_sweep(sweep: compute.SweepSpec) -> phase.PredictedSweep:
+    """phase.predicted_sweep for the Depth sweep's settings (gains as if gaussian)."""
+    b = sweep.base
+    x = make_signal(b.signal, b.steps, b.batch, b.config.input_size, b.seed)
+    return phase.predicted_sweep(
+        b.config, sweep.max_layers, b.recurrent_gain, b.input_gain, b.bias_scale,
+        theory.input_moment(x), b.loss, batch=b.batch,
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
+def theory_vs_measured(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(predicted (L, T), measured (L, T), R^2): E|G_t^(l)|^2 / h from theory.predict with the
+    seeds' mean input moment, the mean over ``seeds`` seeds and the batch of the measured
+    |G_t^(l)|^2 / h (the spec's own scheme), and phase.r_squared normalized at (T, L)."""
+    measured, moment = measured_grad_sq(spec, seeds)
+    predicted = theory.predict(
+        spec.config, spec.recurrent_gain, spec.input_gain, spec.bias_scale, moment, spec.loss,
+        batch=spec.batch,
+    ).grad_sq  # fmt: skip
+    return predicted, measured, phase.r_squared(predicted, measured)
+
+
+def when_to_trust(spec: compute.TraceSpec, r2: float) -> str:
+    """One sentence on how far to trust the prediction at these settings (follows them)."""
+    parts = [f"R² of log10 E|G|² over the grid: {r2:.3f}."]
+    if spec.scheme != "gaussian":
+        parts.append(f"The theory assumes gaussian init; this run uses {spec.scheme}.")
+    if spec.config.hidden_size < 128:
+        parts.append(
+            f"At h = {spec.config.hidden_size} the width is finite: |G|² can differ between "
+            "weight draws by many powers of ten, so a mean over few seeds follows the largest, "
+            "and the tied W_hh's largest eigenvalue sits above the mean-field value (measured "
+            "in bench/theory_agreement.py; the gap closes as h grows)."
+        )
+    parts.append("It describes freshly drawn weights, not trained ones.")
+    return " ".join(parts)

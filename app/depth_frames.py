@@ -1,0 +1,72 @@
+"""The depth scrub of the Information flow page: the core's grids of every depth 1..L, cached,
+drawn as one figure whose frames the browser scrubs through.
+
+Every grid comes from ``deeprnn_core.scrub.depth_scrub`` on the same model, input and loss as
+the page's trace, so the frame of depth L is the page's own grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app import budget, compute, layout
+from app.figures.scrub import scrub_figure, time_stride
+from deeprnn_core.scrub import DepthScrub, depth_scrub
+
+SCRUB = (
+    "Depth scrub: drag the plot's depth slider (or press play) to see the grid of the network "
+    "of depth 1, 2, …, L: the lower layers of this one, with the output head on the top layer "
+    "shown. Every frame is in the page already, so dragging redraws in the browser with no "
+    "rerun. One colour scale serves every depth. Orange: $X_t$; green: $O_t$."
+)
+SCRUB_SECONDS = 4.0  # one scrub, computed once per setting then cached
+
+
+def scrub_seconds(spec: compute.TraceSpec) -> float:
+    """Estimated wall time: one forward, and the backward of every depth (L(L+1)/2 layers)."""
+    L = spec.config.num_layers
+    return budget.trace_seconds(spec.config, spec.steps, spec.batch) * (L + 2) / 2
+
+
+@st.cache_data(max_entries=4, show_spinner="Running the backward pass of every depth 1..L…")
+def grids(spec: compute.TraceSpec) -> DepthScrub:
+    """The depth scrub of ``spec``'s model and input (its dropout masks too)."""
+    model, tr = compute.get_trace(spec)
+    return depth_scrub(
+        model, tr.input, spec.loss, dtype=spec.dtype, training=spec.training, dropout_seed=spec.seed
+    )
+
+
+def draw(run: layout.Run, color_by: str) -> bool:
+    """Every depth's grid as frames of one figure: the browser scrubs, the server is idle.
+    False (and a notice) when it would take too long: the page then draws depth L only."""
+    spec = run.spec
+    if (seconds := scrub_seconds(spec)) > SCRUB_SECONDS:
+        st.info(
+            f"Scrubbing depth would run the backward pass of every depth 1..L, about "
+            f"{seconds:.0f} s here (the limit is {SCRUB_SECONDS:g} s): lower L, "
+            "T, h or B to scrub. The grid below is depth L only.",
+            icon=":material/info:",
+        )
+        return False
+    scrub = grids(spec)
+    L, T = scrub.hidden_norm.shape
+    if color_by == "grad":
+        norms, bad = scrub.grad_norm, scrub.nonfinite_grad
+    else:  # |H| of layer l is the same at every depth that has it
+        below = np.tril(np.ones((L, L), dtype=bool))[:, :, None]  # [D-1, l-1]: l <= D
+        norms = np.where(below, scrub.hidden_norm[None], np.nan)
+        bad = below & scrub.nonfinite_hidden[None]
+    stride = time_stride(L, T, bool(bad.any()))
+    fig = scrub_figure(norms, bad, scrub.attenuation, spec.config.cells, color_by, stride)
+    layout.chart(fig, "scrub_chart")
+    notes = [SCRUB]
+    if stride > 1:
+        notes.append(
+            f"To keep the {L} frames under 2 MB, each shows one step in {stride} (and t = T)."
+        )
+    if bad.any():
+        notes.append("Magenta cells hold inf / nan (overflow).")
+    st.caption(" ".join(notes))
+    return True

@@ -1,0 +1,234 @@
+"""The Training page's glue: Settings -> TrainSpec -> ``deeprnn_core.train`` -> History.
+
+The architecture (depth, cells, activations, init, remedies) comes from the shared sidebar
+through ``compute.plan``, exactly as the trace pages get theirs; the task fixes d and q. Every
+finished run is kept in ONE place, ``runs()``: a small LRU of Histories keyed by the frozen
+TrainSpec, shared by all sessions (read only), so coming back to a setting is instant.
+"""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+import streamlit as st
+
+from app import budget, compute
+from deeprnn_core import History, Model, RNNConfig, Task, make_task, train
+
+EVALS = 15  # validation passes per run (plus one before training): the validation curve
+SNAPSHOTS = 20  # (L, T) grids of |H| and |G| on the probe sequence, log-spaced over the run
+MIN_WINDOWS = 16  # a real series keeps at least this many training windows when T is capped
+MAX_RUNS = 12  # finished runs and peak measurements kept (a History is at most ~10 MB)
+OPTIMIZER_KWARGS = {"sgd": {"momentum": 0.9}}  # passed to torch.optim as they are
+REAL_SERIES = ("sunspots", "co2")
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Everything one training run depends on: the cache key."""
+
+    config: RNNConfig  # input_size and output_size are the task's
+    scheme: str
+    recurrent_gain: float
+    input_gain: float
+    bias_scale: float
+    task: str
+    length: int  # the task's T (copy: the delay; its sequences are T + 20 long)
+    optimizer: str
+    lr: float
+    schedule: str
+    updates: int
+    batch_size: int
+    clip_norm: float | None
+    dtype: str
+    seed: int  # weights, task, minibatch order and dropout masks
+
+    @property
+    def eval_every(self) -> int:
+        return max(1, self.updates // EVALS)
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """What will train for the current settings, and what the user should be told."""
+
+    spec: TrainSpec | None  # None when the settings are rejected
+    notices: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class RunCache:
+    """Finished runs by key, the least recently used dropped first. The one place training
+    results are cached: a byte budget plugs in at ``put``."""
+
+    def __init__(self, max_entries: int = MAX_RUNS) -> None:
+        self.max_entries = max_entries
+        self._runs: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._runs:
+                self._runs.move_to_end(key)
+            return self._runs.get(key)
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._runs[key] = value
+            self._runs.move_to_end(key)
+            while len(self._runs) > self.max_entries:
+                self._runs.popitem(last=False)
+
+
+@st.cache_resource
+def runs() -> RunCache:
+    """The cache of finished runs, shared by every session (never mutate what it holds)."""
+    return RunCache()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def get_task(name: str, length: int, seed: int) -> Task:
+    """deeprnn_core's task, shared by every session: read only."""
+    return make_task(name, length, seed=seed)
+
+
+def plan(s, alongside: tuple = ()) -> TrainPlan:
+    """The TrainSpec of Settings ``s``, fitted into the budgets together with the runs of the
+    Settings ``alongside`` (trained in the same click, on the same T, batch and updates)."""
+    notices: list[str] = []
+    try:
+        probe = get_task(s.task, 2, int(s.seed))  # d, q, validation size, the split of a series
+    except compute.CORE_ERRORS as err:
+        return TrainPlan(None, (), str(err))
+    extra = probe.steps - 2  # copy: 20 more steps than its delay T
+    length = s.steps
+    if s.task in REAL_SERIES:  # training windows = points in the training part - T
+        longest = probe.x_train.shape[1] + 2 - MIN_WINDOWS
+        if length > longest:
+            notices.append(f"The {s.task} series is short: T = {longest} (of {length}), so "
+                           f"that at least {MIN_WINDOWS} training windows remain.")  # fmt: skip
+            length = longest
+    configs = []
+    for settings in (s, *alongside):
+        # T = B = 1: the config does not depend on them, and no trace budget notice applies
+        arch = compute.plan(replace(settings, input_size=probe.input_size, steps=1, batch=1))
+        if arch.error:
+            return TrainPlan(None, tuple(notices + list(arch.notices)), arch.error)
+        configs.append(replace(arch.spec.config, output_size=probe.output_size))
+        if settings is s:
+            notices += arch.notices
+            spec = arch.spec
+    windows = probe.x_train.shape[1] + 2 - length if s.task in REAL_SERIES else None
+    batch = min(s.train_batch, windows or s.train_batch)
+    if batch < s.train_batch:
+        notices.append(f"Batch size {batch} (of {s.train_batch}): the {s.task} series has "
+                       f"{windows} training windows at T = {length}.")  # fmt: skip
+    steps, fit_batch, updates = budget.fit_train(
+        tuple(configs), length + extra, batch, s.train_steps, EVALS + 1, probe.x_val.shape[1]
+    )
+    lowered = [f"{name} = {now} (of {asked})" for name, now, asked in (
+        ("updates", updates, s.train_steps), ("batch size", fit_batch, batch),
+        ("T", steps - extra, length)) if now != asked]  # fmt: skip
+    if lowered:
+        runs_word = "these runs use" if alongside else "this run uses"
+        notices.append(
+            f"To stay within about {budget.TRAIN_SECONDS:g} s and "
+            f"{budget.MAX_TRAIN_BYTES >> 20} MB per update, {runs_word} {', '.join(lowered)}. "
+            "Lower L, h or T for the full run."
+        )
+    return TrainPlan(
+        TrainSpec(
+            config=configs[0],
+            scheme=spec.scheme,
+            recurrent_gain=spec.recurrent_gain,
+            input_gain=spec.input_gain,
+            bias_scale=spec.bias_scale,
+            task=s.task,
+            length=max(2, steps - extra),
+            optimizer=s.optimizer,
+            lr=float(s.learning_rate),
+            schedule=s.schedule,
+            updates=updates,
+            batch_size=fit_batch,
+            clip_norm=float(s.clip_norm) if s.clip_norm > 0 else None,
+            dtype=s.dtype,
+            seed=int(s.seed),
+        ),
+        tuple(notices),
+    )
+
+
+def plain(spec: TrainSpec) -> TrainSpec:
+    """The same run with one layer (the first layer's cell and activation, no dropout)."""
+    c = spec.config
+    one = replace(c, num_layers=1, activation=c.activations[0], cell=c.cells[0], dropout=0.0)
+    return replace(spec, config=one)
+
+
+def estimate_seconds(spec: TrainSpec) -> float:
+    """The budget's estimate of the run's wall time."""
+    task = get_task(spec.task, spec.length, spec.seed)
+    return budget.train_seconds(
+        spec.config, task.steps, spec.batch_size, spec.updates, EVALS + 1, task.x_val.shape[1]
+    )
+
+
+def _train(spec: TrainSpec, updates: int, callback=None, **kwargs) -> History:
+    c = spec.config
+    model = Model.init(
+        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
+    )
+    compute._limit_torch_threads()  # the core imported torch: one thread, as for traces
+    return train(
+        model,
+        get_task(spec.task, spec.length, spec.seed),
+        steps=updates,
+        optimizer=spec.optimizer,
+        lr=spec.lr,
+        optimizer_kwargs=OPTIMIZER_KWARGS.get(spec.optimizer),
+        schedule=spec.schedule,
+        batch_size=spec.batch_size,
+        clip_norm=spec.clip_norm,
+        dtype=spec.dtype,
+        seed=spec.seed,
+        callback=callback,
+        **kwargs,
+    )
+
+
+def cached(spec: TrainSpec) -> History | None:
+    """The finished run of ``spec``, if it was trained before (by any session)."""
+    return runs().get(spec)
+
+
+def run(spec: TrainSpec, callback=None) -> History:
+    """Train ``spec`` (or return its cached run). ``callback`` gets the core's Progress after
+    every update. A run that finished or diverged is cached; one stopped early is not."""
+    history = cached(spec)
+    if history is None:
+        history = _train(
+            spec, spec.updates, callback, eval_every=spec.eval_every, snapshots=SNAPSHOTS
+        )
+        if not history.stopped_early or history.diverged:
+            runs().put(spec, history)
+    return history
+
+
+def peak_bytes(spec: TrainSpec) -> int:
+    """Peak memory of numpy allocations while training ``spec`` for two updates with a
+    validation pass after each, traced by tracemalloc (torch's own buffers, the optimizer's
+    state, are not traced; other sessions' allocations at the same moment would be)."""
+    key = ("peak_bytes", spec)
+    peak = runs().get(key)
+    if peak is None:
+        tracemalloc.start()
+        try:
+            _train(spec, 2, eval_every=1, snapshots=1, record=True)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        runs().put(key, peak)
+    return peak

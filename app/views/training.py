@@ -1,0 +1,127 @@
+"""Training: watch a deep RNN learn, or fail to, layer by layer (deeprnn_core.train)."""
+
+import streamlit as st
+
+from app import compute, layout, state, training
+from app import training_words as words
+from app.figures import training as fig
+
+EXPLAIN = (
+    "Train the network of the sidebar (depth, cells, init, remedies; clipping and dropout "
+    "included) on a task, with a torch.optim optimizer and learning-rate schedule driven by "
+    "the core's exact gradients. Training starts on **Train**, not on every slider move: a "
+    "run takes seconds, and a drag would restart it at every step. A finished run is kept, so "
+    "coming back to the same settings shows it at once."
+)
+CONTROLS = (("task", "optimizer", "learning_rate", "schedule"), ("train_steps", "train_batch"))
+
+
+def controls() -> None:
+    for row in CONTROLS:
+        for key, column in zip(row, st.columns(len(row))):
+            state.widget(key, column)
+
+
+def live_callback(bar, chart, baseline_rule: str):
+    """Update the bar and the growing loss chart every few updates (at most twice a second)."""
+    shown = [-1.0]
+
+    def callback(p) -> None:
+        if p.step == p.steps or p.elapsed - shown[0] >= 0.5:
+            shown[0] = p.elapsed
+            bar.progress(p.step / p.steps, text=f"Update {p.step} of {p.steps}: loss {p.loss:.4g}")
+            chart.plotly_chart(fig.loss_figure(p.history, baseline_rule), theme=None)
+
+    return callback
+
+
+def headline(h, spec) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Training loss, last tenth", f"{float(words.window(h.loss, True)):.4g}")
+    if len(h.val_loss):
+        cols[1].metric("Validation loss", f"{h.val_loss[-1]:.4g}")
+    if h.baseline is not None:
+        cols[2].metric("Baseline", f"{h.baseline:.4g}", help="The task's trivial predictor.")
+    per_step = h.wall_time[-1] / max(1, h.steps) if h.steps else float("nan")
+    cols[3].metric("Time per update", f"{per_step * 1e3:.1f} ms", help="History.wall_time")
+
+
+def results(h, spec, task) -> None:
+    c = spec.config
+    headline(h, spec)
+    if h.stopped_early:
+        st.warning(f"Stopped after {h.steps} of {spec.updates} updates. {h.diverged or ''}")
+    st.subheader("Loss")
+    st.markdown(words.loss_words(h))
+    layout.chart(fig.loss_figure(h, task.baseline_rule), "train_loss")
+    st.subheader("Gradient norm per layer")
+    st.markdown(
+        "Before clipping, per layer: the weights on the path through depth (left) and through "
+        "time (right). " + words.grad_words(h)
+    )
+    layout.chart(fig.grad_norm_figure(h), "train_grads")
+    st.subheader("Update-to-weight ratio")
+    st.markdown("$|\\Delta W^{(l)}| / |W^{(l)}|$ of each update. " + words.ratio_words(h))
+    layout.chart(fig.update_ratio_figure(h), "train_ratio")
+    st.subheader("Learning rate and clipping")
+    st.markdown(words.lr_words(h, spec.schedule, spec.clip_norm))
+    layout.chart(fig.lr_clip_figure(h, spec.clip_norm), "train_lr")
+    st.subheader("Largest singular value of $W_{hh}^{(l)}$ against $1/\\gamma$")
+    st.markdown(words.singular_words(h, c.activations, c.cells))
+    layout.chart(fig.singular_figure(h, c.activations, c.cells), "train_sigma")
+    st.subheader("$|G_t^{(l)}|$ over training")
+    st.markdown(
+        "The time x layer grid of the gradient on one fixed validation sequence, at "
+        f"{len(h.snapshot_steps)} points of the run: drag the slider or press ▶ (it plays in "
+        "your browser). " + words.grid_words(h)
+    )
+    layout.chart(fig.grad_grid_scrub(h), "train_scrub")
+    st.subheader("Attenuation over training")
+    st.markdown(words.attenuation_words(h))
+    layout.chart(fig.attenuation_figure(h), "train_attenuation")
+
+
+@layout.guarded
+def draw(settings) -> None:
+    plan = training.plan(settings)
+    for notice in plan.notices:
+        st.info(notice, icon=":material/info:")
+    if plan.error:
+        st.error(f"The core refused these settings: {plan.error}")
+        return
+    spec = plan.spec
+    c, task = spec.config, training.get_task(spec.task, spec.length, spec.seed)
+    st.caption(
+        f"Training L = {c.num_layers} ({', '.join(sorted(set(c.cells)))}), h = {c.hidden_size}, "
+        f"T = {task.steps}, d = {task.input_size} and q = {task.output_size} (the task's), "
+        f"batch {spec.batch_size}, {spec.updates} updates, {spec.dtype}, seed {spec.seed}, "
+        f"dropout {c.dropout:g} (training only), clip norm "
+        f"{'off' if spec.clip_norm is None else f'{spec.clip_norm:g}'} · data: {task.source} · "
+        f"baseline: {task.baseline_rule}"
+    )
+    history = training.cached(spec)
+    clicked = st.button("Train", type="primary", key="train", icon=":material/play_arrow:")
+    if history is None and clicked:
+        bar = st.progress(0.0, text=f"Training: about {training.estimate_seconds(spec):.0f} s")
+        chart = st.empty()
+        try:
+            history = training.run(spec, live_callback(bar, chart, task.baseline_rule))
+        except compute.CORE_ERRORS as err:
+            st.error(f"The core could not train these settings: {err}")
+            return
+        bar.empty()
+        chart.empty()
+    if history is None:
+        st.info(
+            f"Press **Train** to run these settings (about "
+            f"{training.estimate_seconds(spec):.0f} s estimated).",
+            icon=":material/play_arrow:",
+        )
+        return
+    st.caption("Every number below was recorded by deeprnn_core.train during this run.")
+    results(history, spec, task)
+
+
+layout.header("Training", EXPLAIN)
+controls()
+draw(state.current())

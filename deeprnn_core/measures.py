@@ -1,0 +1,185 @@
+"""Several honest measures of "the gradient as L grows", each named for the path it follows.
+
+The gradient G_t^(l) = dLoss/dH_t^(l) enters the grid at the top-right cell (t = T, l = L) when
+the loss is on the last step. How much of it reaches another cell depends on which cell:
+
+    corner   |G_1^(1)| / |G_T^(L)|   time and depth: (T - 1) + (L - 1) steps back
+    depth    |G_T^(1)| / |G_T^(L)|   through depth only: L - 1 steps down
+    time     |G_1^(L)| / |G_T^(L)|   through time only: T - 1 steps back
+    *_rate   ratio ** (1 / steps)    the per-Jacobian rate: geometric mean factor per step
+    w_xh     rms(dLoss/dW_xh^(1)) / rms(dLoss/dW_xh^(L))   does the bottom layer learn?
+    w_hh     rms(dLoss/dW_hh^(1)) / rms(dLoss/dW_hh^(L))
+
+The parameter measures compare root-mean-square entries (Frobenius norm / sqrt(entries)), not
+Frobenius norms: W_xh^(1) is d x h (torch's weight_ih_l0 is (h, d)) while W_xh^(l > 1) is h x h,
+so a plain norm ratio would shift by sqrt(d / h) from the shapes alone. For W_hh (h x h at every
+layer) both give the same ratio. A global clip of the gradients scales both ends alike and
+leaves every parameter ratio unchanged.
+
+A path with zero steps (L = 1 for depth and the parameter ratios, T = 1 for time, both for the
+corner) is "no path": its value is nan, and the words say so. Numbers only; the words below are
+built from the numbers, never fixed in advance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# key -> (name of the path, formula in the seed's notation)
+MEASURES: dict[str, tuple[str, str]] = {
+    "corner": ("corner to corner (time and depth)", "|G_1^(1)| / |G_T^(L)|"),
+    "depth": ("through depth only", "|G_T^(1)| / |G_T^(L)|"),
+    "time": ("through time only", "|G_1^(L)| / |G_T^(L)|"),
+    "corner_rate": ("per step, corner to corner", "(|G_1^(1)| / |G_T^(L)|)^(1/(T+L-2))"),
+    "depth_rate": ("per step, through depth", "(|G_T^(1)| / |G_T^(L)|)^(1/(L-1))"),
+    "time_rate": ("per step, through time", "(|G_1^(L)| / |G_T^(L)|)^(1/(T-1))"),
+    "w_xh": ("bottom vs top layer, W_xh", "rms ∂Loss/∂W_xh^(1) / rms ∂Loss/∂W_xh^(L)"),
+    "w_hh": ("bottom vs top layer, W_hh", "rms ∂Loss/∂W_hh^(1) / rms ∂Loss/∂W_hh^(L)"),
+}
+RATIO_OF = {"corner_rate": "corner", "depth_rate": "depth", "time_rate": "time"}
+
+
+@dataclass(frozen=True)
+class PathEnds:
+    """The norms at the ends of every measured path. Arrays broadcast together, e.g. (S, L_max)
+    for a depth sweep or () for one trace; ``num_layers`` broadcasts with them."""
+
+    grad_first_bottom: np.ndarray  # |G_1^(1)|
+    grad_last_bottom: np.ndarray  # |G_T^(1)|
+    grad_first_top: np.ndarray  # |G_1^(L)|
+    grad_last_top: np.ndarray  # |G_T^(L)|
+    w_xh_bottom: np.ndarray  # rms of dLoss/dW_xh^(1)
+    w_xh_top: np.ndarray  # rms of dLoss/dW_xh^(L)
+    w_hh_bottom: np.ndarray  # rms of dLoss/dW_hh^(1)
+    w_hh_top: np.ndarray  # rms of dLoss/dW_hh^(L)
+    num_layers: np.ndarray | int  # L
+    steps: int  # T
+
+
+def path_steps(key: str, num_layers, steps: int):
+    """Number of Jacobians on the path of measure ``key`` (the corner path has (T-1)+(L-1)),
+    broadcast over ``num_layers``."""
+    if key not in MEASURES:
+        raise ValueError(f"key must be one of {tuple(MEASURES)}, got {key!r}")
+    base = RATIO_OF.get(key, key)
+    L = np.asarray(num_layers)
+    if base == "corner":
+        return (steps - 1) + (L - 1)
+    if base == "time":
+        return np.full_like(L, steps - 1)
+    return L - 1  # depth, w_xh, w_hh
+
+
+def _ratio(a, b) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        r = np.asarray(a, dtype=np.float64) / np.asarray(b, dtype=np.float64)
+    return np.where(np.isnan(r), np.nan, r)
+
+
+def measure_values(ends: PathEnds) -> dict[str, np.ndarray]:
+    """Every measure of ``MEASURES`` from the path ends: arrays of the broadcast shape, nan where
+    the path has no steps ("no path") or an end is not finite or zero over zero."""
+    ratios = {
+        "corner": _ratio(ends.grad_first_bottom, ends.grad_last_top),
+        "depth": _ratio(ends.grad_last_bottom, ends.grad_last_top),
+        "time": _ratio(ends.grad_first_top, ends.grad_last_top),
+        "w_xh": _ratio(ends.w_xh_bottom, ends.w_xh_top),
+        "w_hh": _ratio(ends.w_hh_bottom, ends.w_hh_top),
+    }
+    out = {}
+    for key in MEASURES:
+        n = path_steps(key, ends.num_layers, ends.steps)
+        base = ratios[RATIO_OF.get(key, key)]
+        with np.errstate(all="ignore"):
+            value = base ** (1.0 / np.where(n > 0, n, 1)) if key in RATIO_OF else base
+        out[key] = np.where(n > 0, value, np.nan) * np.ones_like(base)
+    return out
+
+
+def rms(a: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    """Root-mean-square entry from a Frobenius ``norm`` over the last two axes of ``a``."""
+    return np.asarray(norm) / math.sqrt(a.shape[-1] * a.shape[-2])
+
+
+# ------------------------------------------------------------------------------- words
+def regime(value: float, steps: int) -> str:
+    """What the gradient does along a path: "vanishes" (value < 1), "explodes" (> 1),
+    "passes unchanged" (= 1), "no path" (zero steps) or "undefined" (inf or nan: an end
+    overflowed, or is zero as dLoss/dW_hh is when T = 1 and H_0 = 0)."""
+    if steps <= 0:
+        return "no path"
+    if not math.isfinite(value):
+        return "undefined"
+    return "vanishes" if value < 1 else "explodes" if value > 1 else "passes unchanged"
+
+
+def factor_text(factor: float) -> str:
+    """A factor >= 1 as text: "10^x.x" from 10 up, three digits below."""
+    return f"10^{math.log10(factor):.1f}" if factor >= 10 else f"{factor:.3g}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """How one measure moved from the plain network (L = 1) to the deep one."""
+
+    key: str
+    plain: float
+    deep: float
+    direction: str  # "rose", "fell", "did not move", or "" when either is no path / overflow
+    log10_change: float  # log10(deep / plain), nan when undefined
+    more_severe: bool | None  # |log10 deep| > |log10 plain|: farther from 1; None if undefined
+
+    @property
+    def phrase(self) -> str:
+        """Which way it moved, from the numbers: "rose by a factor of 10^1.6", "fell by a
+        factor of 2.5", "did not move (within 0.1%)", or "" when undefined."""
+        if self.direction == "did not move":
+            return f"did not move (within {SAME:.1%})"
+        if self.direction == "":
+            return ""
+        return f"{self.direction} by a factor of {factor_text(10 ** abs(self.log10_change))}"
+
+
+SAME = 1e-3  # relative change below which a measure "did not move": below what 3 digits show
+
+
+def change(key: str, plain: float, deep: float) -> Change:
+    """Which way measure ``key`` moved between two finite positive values (else undefined); a
+    relative change below ``SAME`` did not move, and is then not more severe."""
+    if key not in MEASURES:
+        raise ValueError(f"key must be one of {tuple(MEASURES)}, got {key!r}")
+    ok = all(math.isfinite(v) and v > 0 for v in (plain, deep))
+    if not ok:
+        return Change(key, plain, deep, "", math.nan, None)
+    log_change = math.log10(deep) - math.log10(plain)
+    if abs(log_change) < math.log10(1 + SAME):
+        return Change(key, plain, deep, "did not move", log_change, False)
+    direction = "rose" if deep > plain else "fell"
+    severe = abs(math.log10(deep)) > abs(math.log10(plain))
+    return Change(key, plain, deep, direction, log_change, severe)
+
+
+@dataclass(frozen=True)
+class PathCount:
+    """The corner path counted: G_1^(1) sums the products of Jacobians along every monotone
+    lattice path from (T, L) to (1, 1); there are C((T-1)+(L-1), L-1) of them."""
+
+    paths: int  # number of lattice paths
+    steps: int  # Jacobians on each path, (T-1)+(L-1)
+    log10_paths: float
+    log10_per_path: float  # log10(corner ratio / paths): the average path's factor (a definition)
+
+
+def path_count(num_layers: int, steps: int, corner: float) -> PathCount:
+    """Count the lattice paths of the corner measure and split ``corner`` (the measured
+    |G_1^(1)| / |G_T^(L)|) into their number times the average factor per path. If every path
+    contributed the same vector, the ratio would be exactly paths x per-path factor; with signs
+    and directions that cancel it is a definition, which is how the app words it."""
+    paths = math.comb((steps - 1) + (num_layers - 1), num_layers - 1)
+    log_paths = math.log10(paths)
+    with np.errstate(all="ignore"):
+        per = math.log10(corner) - log_paths if corner > 0 and math.isfinite(corner) else math.nan
+    return PathCount(paths, (steps - 1) + (num_layers - 1), log_paths, per)

@@ -1,0 +1,154 @@
+"""The Training page in AppTest at a tiny setting: Train runs deeprnn_core.train, the figures
+carry the History's numbers (trained here again without Streamlit's cache), a rerun shows the
+cached run, and a changed setting asks for Train again."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app import state, training
+from deeprnn_core import Model, make_task, train
+from tests.figure_data import by_name, values
+from tests.test_app import DEFAULTS, assert_clean, chart_with, charts, open_app
+
+PAGE = "views/training.py"
+TINY = {"L": "2", "h": "8", "T": "12", "n": "20", "bs": "8", "seed": "3"}
+F32 = dict(rtol=1e-6, atol=0)  # figures carry float32
+
+
+def core_history(query: dict):
+    """The History the page should show for ``query``, trained by the core directly."""
+    settings = state.Settings(**(DEFAULTS | state.from_query(query)[0]))
+    spec = training.plan(settings).spec
+    c = spec.config
+    model = Model.init(
+        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
+    )
+    task = make_task(spec.task, spec.length, seed=spec.seed)
+    return spec, train(
+        model, task, steps=spec.updates, optimizer=spec.optimizer, lr=spec.lr,
+        optimizer_kwargs=training.OPTIMIZER_KWARGS.get(spec.optimizer), schedule=spec.schedule,
+        batch_size=spec.batch_size, clip_norm=spec.clip_norm, dtype=spec.dtype, seed=spec.seed,
+        eval_every=spec.eval_every, snapshots=training.SNAPSHOTS,
+    )  # fmt: skip
+
+
+def test_train_button_runs_and_the_figures_carry_the_history():
+    at = open_app(TINY, page=PAGE)
+    assert_clean(at)
+    assert any("Press **Train**" in i.value for i in at.info), "nothing trains before Train"
+    assert not at.get("plotly_chart")
+    at.button(key="train").click().run()
+    assert_clean(at)
+    spec, h = core_history(TINY)
+    assert (spec.updates, spec.batch_size, spec.config.num_layers) == (20, 8, 2)
+    loss = chart_with(at, "train")
+    np.testing.assert_allclose(values(by_name(loss, "train")["y"]), h.loss, **F32)
+    np.testing.assert_allclose(values(by_name(loss, "validation")["y"]), h.val_loss, **F32)
+    np.testing.assert_allclose(values(by_name(loss, "baseline")["y"]), h.baseline, **F32)
+    grads = chart_with(at, "W_hh l = 2")
+    np.testing.assert_allclose(values(by_name(grads, "W_hh l = 2")["y"]), h.grad_norm_w_hh[:, 1])
+    ratio = chart_with(at, "ratio l = 1")
+    np.testing.assert_allclose(values(by_name(ratio, "ratio l = 1")["y"]), h.update_ratio[:, 0])
+    sigma = chart_with(at, "sigma l = 1")
+    np.testing.assert_allclose(
+        values(by_name(sigma, "sigma l = 1")["y"]), h.top_singular_w_hh[:, 0]
+    )
+    assert values(by_name(sigma, "threshold tanh")["y"])[0] == 1.0
+    np.testing.assert_allclose(values(by_name(chart_with(at, "lr"), "lr")["y"]), h.lr, **F32)
+    scrub = chart_with(at, "|G|")
+    assert [f["name"] for f in scrub["frames"]] == [str(s) for s in h.snapshot_steps]
+    last = values(scrub["frames"][-1]["data"][0]["customdata"])
+    np.testing.assert_allclose(last, h.snapshot_grad[-1], **F32)
+    att = chart_with(at, "attenuation")
+    np.testing.assert_allclose(values(by_name(att, "attenuation")["y"]), h.attenuation, **F32)
+    assert at.query_params["n"] == "20" and at.query_params["task"] == "adding"
+
+
+def test_cached_run_shows_without_train_and_a_change_asks_again():
+    at = open_app(TINY, page=PAGE)
+    at.button(key="train").click().run()
+    before = len(charts(at))
+    at.run()  # a rerun without a click: the cached run
+    assert_clean(at)
+    assert len(charts(at)) == before == 7
+    at.selectbox(key="learning_rate").set_value("0.1").run()
+    assert_clean(at)
+    assert any("Press **Train**" in i.value for i in at.info) and not at.get("plotly_chart")
+    assert at.query_params["lr"] == "0.1"
+
+
+def test_other_tasks_optimizers_and_schedules_train_without_error():
+    query = TINY | {"task": "copy", "opt": "sgd", "sched": "cosine", "clip": "0.5", "p": "0.25"}
+    at = open_app(query, page=PAGE)
+    at.button(key="train").click().run()
+    assert_clean(at)
+    spec, h = core_history(query)
+    loss = chart_with(at, "train")
+    np.testing.assert_allclose(values(by_name(loss, "train")["y"]), h.loss, **F32)
+    assert any("accuracy" in m.value for m in at.markdown), "copy reports its accuracy"
+    clipped = by_name(chart_with(at, "clipped"), "clipped")
+    assert len(values(clipped["x"])) == int((h.grad_norm_clipped < h.grad_norm).sum())
+    query = TINY | {"task": "sunspots", "T": "300", "bs": "256", "cell": "lstm"}
+    at = open_app(query, page=PAGE)
+    assert any("sunspots series is short" in i.value for i in at.info)
+    at.button(key="train").click().run()
+    assert_clean(at)
+    assert not any("threshold" in str(t.get("meta")) for t in chart_with(at, "sigma l = 1")["data"])
+
+
+def test_over_budget_run_is_shortened_with_a_notice():
+    at = open_app({"L": "32", "h": "256", "T": "500", "n": "3000", "cell": "lstm"}, page=PAGE)
+    assert_clean(at)
+    notice = [i.value for i in at.info if "To stay within" in i.value]
+    assert notice and "updates = " in notice[0] and "(of 3000)" in notice[0]
+
+
+def test_plain_vs_deep_training_rows_are_the_cores_and_verdicts_follow_them():
+    at = open_app(TINY, page="views/compare.py")
+    assert_clean(at)
+    assert any("Press the button" in i.value for i in at.info), "nothing trains before a click"
+    at.button(key="train_compare").click().run()
+    assert_clean(at)
+    _, deep = core_history(TINY)
+    _, plain = core_history(TINY | {"L": "1"})
+    name = "Validation loss (after the last update)"
+    val = next(t.value for t in at.table if name in t.value.index).loc[name]
+    assert val["deep RNN (L = 2)"] == f"{deep.val_loss[-1]:.4g}"
+    assert val["plain RNN (L = 1)"] == f"{plain.val_loss[-1]:.4g}"
+    claims = next(t.value for t in at.table if "verdict" in t.value.columns)
+    train = [np.median(h.loss[-2:]) for h in (plain, deep)]  # the last tenth of 20 updates
+    val = [h.val_loss[-1] for h in (plain, deep)]
+    close = 0.02 * max(np.abs(train + val))
+
+    def verdict(deep_minus_plain: float, agrees_when_above: bool) -> str:
+        if abs(deep_minus_plain) <= close:
+            return "no clear difference"
+        return "agrees" if (deep_minus_plain > 0) == agrees_when_above else "disagrees"
+
+    assert claims.loc["Better on complex tasks", "verdict"] == verdict(val[1] - val[0], False)
+    assert claims.loc["Training is harder", "verdict"] == verdict(train[1] - train[0], True)
+
+
+def test_ab_trains_both_sides_on_the_same_batches_and_presets_set_them():
+    from app import ab_training
+
+    at = open_app(TINY, page="views/ab.py")
+    assert_clean(at)
+    at.button(key="train_preset_cosine_vs_constant_schedule").click().run()
+    assert at.query_params["Asched"] == "cosine" and at.query_params["Bsched"] == "constant"
+    at.button(key="train_ab").click().run()
+    assert_clean(at)
+    assert at.query_params["n"] == "300", "a preset sets every training setting it relies on"
+    a, b = (core_history(TINY | {"sched": s, "n": "300"}) for s in ("cosine", "constant"))
+    pair = chart_with(at, "A train")
+    np.testing.assert_allclose(values(by_name(pair, "A train")["y"]), a[1].loss, **F32)
+    np.testing.assert_allclose(values(by_name(pair, "B train")["y"]), b[1].loss, **F32)
+    assert a[1].loss[0] == b[1].loss[0], "same weights and first minibatch on both sides"
+    assert any("ends lower" in m.value for m in at.markdown)
+    for name in ab_training.PRESETS:
+        at.button(key="train_preset_" + name.replace(" ", "_").lower()).click().run()
+        assert_clean(at)
+        if name.startswith("clipping"):
+            assert at.query_params["opt"] == "sgd" and at.query_params["Aclip"] == "1"
+            assert at.query_params["Bclip"] == "off" and at.query_params["Asched"] == "same"

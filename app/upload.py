@@ -180,7 +180,7 @@ def _read(kind: str) -> None:
     the file is refused. An emptied uploader keeps the upload in use: the browser empties it
     on its way to the next file too, and a refused next file must leave the model as it was.
     The Remove button removes it."""
-    file = st.session_state.get(f"upload_{kind}")
+    file = st.session_state.get(uploader_key(kind))
     st.session_state.pop(ERROR + kind, None)
     if file is None:
         return
@@ -208,9 +208,18 @@ def _read(kind: str) -> None:
     st.session_state[MODEL if kind == "model" else DATA] = new
 
 
+def uploader_key(kind: str) -> str:
+    """The key of the ``kind`` uploader: a new one (empty) after each Remove."""
+    generation = st.session_state.get(f"upload:generation:{kind}", 0)
+    return f"upload_{kind}" + (f"_{generation}" if generation else "")
+
+
 def _remove(kind: str) -> None:
+    """Remove button: back to the sidebar's own model / signal, with an empty uploader."""
     st.session_state.pop(MODEL if kind == "model" else DATA, None)
     st.session_state.pop(ERROR + kind, None)
+    generation = f"upload:generation:{kind}"
+    st.session_state[generation] = st.session_state.get(generation, 0) + 1
 
 
 def sidebar_section() -> None:
@@ -222,8 +231,8 @@ def sidebar_section() -> None:
         "Kept in this browser tab's session only: never on disk, never shared with other "
         "users. A shared link cannot carry an upload: it opens the sidebar's own model."
     )
-    box.file_uploader(
-        "Model: .safetensors, or a .pt / .pth state dict", key="upload_model",
+    box.container(key="upload_model_box").file_uploader(
+        "Model: .safetensors, or a .pt / .pth state dict", key=uploader_key("model"),
         max_upload_size=MODEL_CAP_MB, on_change=_read, args=("model",),
         help="An nn.RNN / GRU / LSTM state dict (any prefix), optionally with an nn.Linear "
         "head. Read with safetensors or torch.load(weights_only=True); nothing in it runs.",
@@ -242,9 +251,9 @@ def sidebar_section() -> None:
                       **_kept("upload_head", "probe"))  # fmt: skip
         box.button("Remove the model", key="upload_remove_model", on_click=_remove,
                    args=("model",))  # fmt: skip
-    box.file_uploader(
+    box.container(key="upload_data_box").file_uploader(
         "Data: .csv (T rows x d columns), .npy (T, d) / (T, B, d), .safetensors (x, y)",
-        key="upload_data", max_upload_size=DATA_CAP_MB, on_change=_read, args=("data",),
+        key=uploader_key("data"), max_upload_size=DATA_CAP_MB, on_change=_read, args=("data",),
         help="Columns beyond the uploaded model's d are the targets Y_t; without an uploaded "
         "model every column is an input and sets d.",
     )  # fmt: skip

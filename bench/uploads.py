@@ -1,8 +1,8 @@
 """Upload benchmark in the browser: a 3-layer h = 256 LSTM state dict (torch.save, float32)
 uploaded through the sidebar's file input until the landing page's charts are redrawn, against
 the same page for a drawn model of that size (L = 3, h = 256, lstm, d = 8, T = 50) after a
-recurrent-gain move (a new trace, no cache hit). Rounds are interleaved (remove the upload,
-move the slider, upload a new file: new weights, so no cache hit either); medians and their
+recurrent-gain move (a new trace, no cache hit). Rounds are interleaved (Remove, which also
+empties the file box; move the slider; upload a new file: new weights, no cache hit); medians, their
 ratio. The first upload of a server also imports torch (torch.load); it is reported apart.
 """
 
@@ -61,7 +61,7 @@ def main() -> None:
         bs.wait_redrawn(page, "")
         page.get_by_text("Your model and data").click()
         bs.wait_idle(page)
-        uploader = page.locator('.st-key-upload_model input[type="file"]')
+        uploader = page.locator('.st-key-upload_model_box input[type="file"]')
         remove = page.locator(".st-key-upload_remove_model button")
         first = timed(page, lambda: uploader.set_input_files(str(files[0])))
         drawn, uploaded = [], []

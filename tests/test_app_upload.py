@@ -32,7 +32,7 @@ def lstm_file(layers: int = 3, hidden: int = 6, d: int = 5, seed: int = 0):
 
 
 def send(at, key: str, name: str, data: bytes):
-    uploader = next(u for u in at.get("file_uploader") if u.key == key)
+    uploader = next(u for u in at.get("file_uploader") if u.key.startswith(key))
     return uploader.set_value((name, data, OCTET)).run()
 
 
@@ -85,6 +85,10 @@ def test_a_refused_upload_keeps_the_previous_model_and_says_why_as_text():
     assert_clean(at)
     assert "is the network of every page" not in infos(at)
     assert values(by_name(chart_with(at, "cell picker"), "cells")["z"]).shape[0] == 4
+    keys = [u.key for u in at.get("file_uploader")]
+    assert "upload_model_1" in keys, "Remove also empties the file box (a new uploader)"
+    at = send(at, "upload_model", "again.safetensors", data)
+    assert "again.safetensors is the network of every page" in infos(at)
 
 
 def test_a_headless_model_offers_the_probe_and_uploaded_data_sets_the_input():
@@ -114,7 +118,7 @@ def test_a_headless_model_offers_the_probe_and_uploaded_data_sets_the_input():
     tr = trace(from_torch(rnn), standardized(x), loss="last")  # the sidebar's loss, random head
     grid = values(by_name(chart_with(at, "cell picker"), "cells")["z"])
     np.testing.assert_allclose(grid, np.log10(cell_norms(tr)[1]), rtol=0, atol=1e-6)
-    uploader = next(u for u in at.get("file_uploader") if u.key == "upload_data")
+    uploader = next(u for u in at.get("file_uploader") if u.key.startswith("upload_data"))
     uploader.set_value(None).run()  # as the browser does between two files: the data stays
     assert "d = 3, standardized" in infos(at)
     at.button(key="upload_remove_data").click().run()  # back to the sidebar's signal

@@ -48,7 +48,7 @@ def test_upload_a_safetensors_model_through_the_file_input(app_url, tmp_path):
         before, _ = bs.wait_redrawn(page, "")
         assert page.evaluate(GRID_ROWS_JS) == 4, "the sidebar's default L = 4"
         page.get_by_text("Your model and data").click()
-        uploader = page.locator('.st-key-upload_model input[type="file"]')
+        uploader = page.locator('.st-key-upload_model_box input[type="file"]')
         uploader.set_input_files(str(path))
         after, _ = bs.wait_redrawn(page, before)
         assert page.evaluate(GRID_ROWS_JS) == 2, "the grid now has the upload's two layers"

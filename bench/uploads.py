@@ -3,7 +3,7 @@ uploaded through the sidebar's file input until the landing page's charts are re
 the same page for a drawn model of that size (L = 3, h = 256, lstm, d = 8, T = 50) after a
 recurrent-gain move (a new trace, no cache hit). Rounds are interleaved (Remove, which also
 empties the file box; move the slider; upload a new file: new weights, no cache hit); medians, their
-ratio. The first upload of a server also imports torch (torch.load); it is reported apart.
+ratio. The first upload of a server pays first-use costs (torch.load); it is reported apart.
 """
 
 from __future__ import annotations
@@ -71,7 +71,10 @@ def main() -> None:
             uploaded.append(timed(page, lambda f=str(path): uploader.set_input_files(f)))
         size = files[0].stat().st_size / 2**20
         ratio = np.median(uploaded) / np.median(drawn)
-        print(f"   file {size:.1f} MB; first upload of the server (imports torch) {first:.2f} s")
+        print(
+            f"   file {size:.1f} MB; first upload of this server {first:.2f} s (it pays "
+            "first-use costs, e.g. importing torch if nothing has yet)"
+        )
         print(
             f"   upload -> charts: median {np.median(uploaded):.3f} s; drawn model, gain move "
             f"-> charts: median {np.median(drawn):.3f} s ({ROUNDS} interleaved rounds)"

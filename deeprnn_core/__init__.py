@@ -1,12 +1,14 @@
 """deeprnn_core: run a deep (stacked) RNN step by step and expose every hidden state H_t^(l)
 and the exact gradient G_t^(l) = dLoss/dH_t^(l). Numbers only: numpy + torch, no UI."""
 
-from deeprnn_core.config import ACTIVATIONS, CELLS, RNNConfig
+from deeprnn_core.config import ACTIVATIONS, CELLS, Applicability, RNNConfig, applicability
+from deeprnn_core.engine import computation_order
 from deeprnn_core.history import History, Progress, StopTraining
 from deeprnn_core.init import SCHEMES, init_params
 from deeprnn_core.io import load_model, save_model, torch_code
 from deeprnn_core.model import Model, from_torch
 from deeprnn_core.optimizers import OPTIMIZERS, SCHEDULES
+from deeprnn_core.overflow import Overflow
 from deeprnn_core.signals import load_sequence
 from deeprnn_core.tasks import TASKS, Task, make_task
 from deeprnn_core.trace import Trace, trace
@@ -14,6 +16,7 @@ from deeprnn_core.train import DEFAULTS, train
 
 __all__ = [
     "ACTIVATIONS",
+    "Applicability",
     "CELLS",
     "DEFAULTS",
     "OPTIMIZERS",
@@ -23,10 +26,13 @@ __all__ = [
     "History",
     "Model",
     "Progress",
+    "Overflow",
     "RNNConfig",
     "StopTraining",
     "Task",
     "Trace",
+    "applicability",
+    "computation_order",
     "from_torch",
     "init_params",
     "load_model",

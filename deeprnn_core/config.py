@@ -9,6 +9,87 @@ import numpy as np
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
 CELLS = ("rnn", "gru", "lstm")
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # pre-activation blocks per cell, in torch's gate order
+# LayerNorm of A_t^(l) is a remedy for the seed's plain cell; gated cells bound their state
+# with their own gates, and torch's GRU / LSTM have no such option to compare against
+LAYER_NORM_CELLS = ("rnn",)
+
+
+def layer_norm_applies(cell: str) -> bool:
+    """The rule: layer norm acts on a layer of this cell type."""
+    return cell in LAYER_NORM_CELLS
+
+
+def residual_applies(layer_input_size: int, hidden_size: int) -> bool:
+    """The rule: H_t^(l) += H_t^(l-1) needs equal widths (so layer 1 only when d = h)."""
+    return layer_input_size == hidden_size
+
+
+def dropout_applies(layer: int, num_layers: int) -> bool:
+    """The rule: dropout acts on H^(l) fed to layer l+1 (1-based ``layer``), never on the top
+    layer's output (as nn.RNN): none at all when L = 1."""
+    return layer < num_layers
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """A remedy asked for that does not act on some layers, and the sentence that says so."""
+
+    rule: str  # "layer_norm_cells", "residual_width" or "dropout_between_layers"
+    layers: tuple[int, ...]  # the layers (1-based) the remedy does not act on
+    notice: str  # one plain sentence for the user
+
+
+def applicability(
+    cell,
+    num_layers: int,
+    input_size: int,
+    hidden_size: int,
+    residual: bool = False,
+    layer_norm: bool = False,
+    dropout: float = 0.0,
+) -> list[Applicability]:
+    """Which asked-for remedies skip which layers, from raw settings (``cell``: one name or
+    one per layer), so the app can say so before or instead of building an RNNConfig.
+
+    A config refuses layer norm with any gated layer, so that rule means "layer norm is off".
+    """
+    cells = (cell,) * num_layers if isinstance(cell, str) else tuple(cell)
+    out = []
+    gated = tuple(k + 1 for k, c in enumerate(cells) if not layer_norm_applies(c))
+    if layer_norm and gated:
+        out.append(
+            Applicability(
+                "layer_norm_cells",
+                gated,
+                "Layer norm applies to plain rnn cells only; "
+                f"{_layers(gated)} gated ({', '.join(sorted({cells[k - 1] for k in gated}))}), "
+                "so layer norm is off for this run.",
+            )
+        )
+    if residual and not residual_applies(input_size, hidden_size):
+        out.append(
+            Applicability(
+                "residual_width",
+                (1,),
+                f"Residual connections skip layer 1: its input X_t has d = {input_size} units, "
+                f"not h = {hidden_size}.",
+            )
+        )
+    if dropout > 0 and not any(dropout_applies(k, num_layers) for k in range(1, num_layers + 1)):
+        out.append(
+            Applicability(
+                "dropout_between_layers",
+                (num_layers,),
+                "Dropout acts only between layers (on H^(l) fed to layer l+1), so with one "
+                "layer it changes nothing.",
+            )
+        )
+    return out
+
+
+def _layers(layers: tuple[int, ...]) -> str:
+    """ "layer 2 is" or "layers 2, 3 are"."""
+    return f"layer {layers[0]} is" if len(layers) == 1 else f"layers {str(layers)[1:-1]} are"
 
 
 @dataclass(frozen=True)
@@ -46,7 +127,7 @@ class RNNConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         self._check_per_layer("activation", ACTIVATIONS)
         self._check_per_layer("cell", CELLS)
-        if self.layer_norm and any(c != "rnn" for c in self.cells):
+        if self.layer_norm and not all(layer_norm_applies(c) for c in self.cells):
             raise ValueError(
                 f"layer_norm applies to rnn cells only; cell is {self.cell!r} "
                 "(gated cells have their own normalisation of the state)"
@@ -84,7 +165,32 @@ class RNNConfig:
 
     def has_residual(self, layer: int) -> bool:
         """Whether layer ``layer`` (0-based) adds its input to its state."""
-        return self.residual and self.layer_input_size(layer) == self.hidden_size
+        return self.residual and residual_applies(self.layer_input_size(layer), self.hidden_size)
+
+    def residual_layers(self) -> tuple[bool, ...]:
+        """Per layer l = 1..L: H_t^(l) += H_t^(l-1) (the effective residual setting)."""
+        return tuple(self.has_residual(k) for k in range(self.num_layers))
+
+    def layer_norm_layers(self) -> tuple[bool, ...]:
+        """Per layer l = 1..L: A_t^(l) is layer-normalised."""
+        return tuple(self.layer_norm and layer_norm_applies(c) for c in self.cells)
+
+    def dropout_layers(self) -> tuple[bool, ...]:
+        """Per layer l = 1..L: H^(l) is dropped out before layer l+1 reads it (training only)."""
+        L = self.num_layers
+        return tuple(self.dropout > 0 and dropout_applies(k, L) for k in range(1, L + 1))
+
+    def applicability(self) -> list[Applicability]:
+        """The rules that switch a remedy of this config off on some layers (see applicability)."""
+        return applicability(
+            self.cell,
+            self.num_layers,
+            self.input_size,
+            self.hidden_size,
+            self.residual,
+            self.layer_norm,
+            self.dropout,
+        )
 
 
 def check_real(

@@ -7,17 +7,42 @@ Arrays are (T, S, B, width) here; the public ``Trace`` drops S.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from deeprnn_core.adjoint import LayerGrads, backward_layer
 from deeprnn_core.cells import LayerRecord, LayerWeights, forward_layer
-from deeprnn_core.config import RNNConfig
+from deeprnn_core.config import RNNConfig, dropout_applies
 
 LOSSES = ("last", "all")  # or a sequence of step indices
 OBJECTIVES = ("mse", "cross_entropy")
+PHASES = ("forward", "backward")
+
+
+@lru_cache(maxsize=4)
+def computation_order(num_layers: int, steps: int) -> tuple[tuple[str, int, int], ...]:
+    """(phase, l, t), 1-based, of every cell update in the order ``forward`` and ``backward``
+    make them: forward, layer 1 for t = 1..T, then layer 2, ... (a layer reads the whole
+    sequence of the layer below); backward, layer L for t = T..1, then layer L-1, ... (2 L T
+    entries; a cached tuple, so cheap to ask for again)."""
+    L, T = num_layers, steps
+    forward_cells = tuple(("forward", l, t) for l in range(1, L + 1) for t in range(1, T + 1))
+    backward_cells = tuple(("backward", l, t) for l in range(L, 0, -1) for t in range(T, 0, -1))
+    return forward_cells + backward_cells
+
+
+def order_text(phase: str, num_layers: int, steps: int) -> str:
+    """``computation_order`` of one phase in words, e.g. for an overflow notice."""
+    L, T = num_layers, steps
+    if phase == "forward":
+        layers = "" if L == 1 else f", then layer 2{', …' if L > 2 else ''} up to layer {L}"
+        return f"forward pass: layer 1 for t = 1..{T}{layers}; then the output O_t and the loss"
+    if phase == "backward":
+        layers = "" if L == 1 else f", then layer {L - 1}{', …' if L > 2 else ''} down to layer 1"
+        return f"backward pass: layer {L} for t = {T}..1{layers}; then the parameter gradients"
+    raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
 
 
 @cache
@@ -50,7 +75,7 @@ def stack_layers(config: RNNConfig, params: list[dict[str, np.ndarray]], dtype) 
         if len(params) == 1:
             a = params[0][name][None].astype(dtype)  # (1, ...): a copy, as stack makes
         else:
-            a = np.stack([p[name] for p in params]).astype(dtype)
+            a = np.stack([p[name] for p in params]).astype(dtype, copy=False)
         if transpose:
             a = np.ascontiguousarray(a.swapaxes(-1, -2))
         return a[:, None, :] if row else a
@@ -62,8 +87,10 @@ def stack_layers(config: RNNConfig, params: list[dict[str, np.ndarray]], dtype) 
                 cell=cell,
                 activation=act,
                 residual=config.has_residual(k),
-                w_ih=stacked(f"weight_ih_l{k}", transpose=True),
+                # a transposed view: one large product per layer reads it as fast as a copy
+                w_ih=stacked(f"weight_ih_l{k}").swapaxes(-1, -2),
                 w_hh=stacked(f"weight_hh_l{k}", transpose=True),
+                w_hh_t=stacked(f"weight_hh_l{k}"),
                 b_ih=stacked(f"bias_ih_l{k}", row=True),
                 b_hh=stacked(f"bias_hh_l{k}", row=True),
                 ln_weight=stacked(f"ln_weight_l{k}", row=True),
@@ -81,7 +108,11 @@ def forward(
     dropout: float,
     rng: np.random.Generator | None,
 ) -> Forward:
-    """Run every layer bottom-up; ``x`` (T, S, B, d), ``h0`` / ``c0`` (L, S, B, h)."""
+    """Run every layer bottom-up (computation_order); ``x`` (T, S, B, d), ``h0`` / ``c0``
+    (L, S, B, h). Dropout (as torch, training only) on what layer l+1 reads, for l < L:
+
+        input of layer l+1 = H^(l) * m^(l),   m^(l) = keep / (1 - p),   keep ~ Bernoulli(1 - p)
+    """
     hidden = np.empty((len(layers),) + x.shape[:-1] + h0.shape[-1:], dtype=x.dtype)
     fwd = Forward(hidden, np.empty_like(hidden), [], [], [])
     inp = x
@@ -91,7 +122,7 @@ def forward(
         fwd.records.append(rec)
         fwd.inputs.append(inp)
         mask = None
-        if rng is not None and dropout > 0 and k < len(layers) - 1:
+        if rng is not None and dropout > 0 and dropout_applies(k + 1, len(layers)):
             keep = rng.random(rec.hidden.shape) >= dropout  # as torch: zero with prob p
             mask = keep.astype(x.dtype) / (1.0 - dropout)
         fwd.masks.append(mask)
@@ -186,8 +217,9 @@ def head_loss(
 def clip_gradients(grads: dict[str, np.ndarray], clip_norm: float | None):
     """torch's clip_grad_norm_: scale every gradient by min(clip_norm / (norm + 1e-6), 1).
     Returns (grads, norm before, norm after); the global norm is taken in float64."""
-    flat = [g.ravel().astype(np.float64, copy=False) for g in grads.values()]
-    norm = float(np.sqrt(sum(float(g @ g) for g in flat)))
+    from deeprnn_core.overflow import global_norm  # overflow reads this module's order
+
+    norm = global_norm(grads.values())  # scaled where a plain sum of squares would overflow
     if clip_norm is None:
         return grads, norm, norm
     coef = min(clip_norm / (norm + 1e-6), 1.0)
@@ -201,7 +233,11 @@ def backward(
     want_params: bool = True,
     out=None,
 ) -> list[LayerGrads]:
-    """Run the adjoint from the top layer down; ``ext_top`` (T, S, B, h) = dLoss/dO W_hq^T.
+    """Run the adjoint from the top layer down (computation_order), each layer's E_t being
+
+        E_t^(L) = dLoss/dO_t W_hq^T   (``ext_top``, (T, S, B, h))
+        E_t^(l) = dLoss/d(input of layer l+1)_t * m^(l)   (m^(l) = 1 without dropout)
+
     ``out``: optional (grad_hidden, grad_preact) arrays (L, T, S, B, h) to write into."""
     grads: list[LayerGrads] = [None] * len(layers)
     ext = ext_top

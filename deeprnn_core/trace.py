@@ -9,6 +9,7 @@ import numpy as np
 from deeprnn_core import engine
 from deeprnn_core.config import RNNConfig, check_real, check_seed
 from deeprnn_core.model import Model
+from deeprnn_core.overflow import Overflow, first_overflow
 
 DTYPES = ("float64", "float32")
 LOSSES = (*engine.LOSSES, "probe")  # probe: dLoss/dH_T^(L) = 1, for a model with no trained head
@@ -19,7 +20,8 @@ class Trace:
     """Everything one forward and backward pass computed. L layers, T steps, batch B, width h.
 
     Per-layer arrays are indexed [l - 1, t - 1]. A cell that overflowed holds inf or nan; the
-    ``nonfinite_*`` masks say where, and ``overflow`` says where it began.
+    ``nonfinite_*`` masks say where, and ``overflow_record`` (``overflow`` in words) says where
+    it began.
     """
 
     config: RNNConfig  # the architecture that ran
@@ -36,8 +38,8 @@ class Trace:
     grad_hidden: np.ndarray  # (L, T, B, h) G_t^(l) = dLoss/dH_t^(l), total: through time and depth
     grad_preact: np.ndarray  # (L, T, B, h) dLoss/dA_t^(l)
     param_grads: dict[str, np.ndarray]  # dLoss/dparam (after clipping), torch names and shapes
-    grad_norm: float  # global norm of all parameter gradients, before clipping
-    grad_norm_clipped: float  # the same after clipping (equal when clip_norm is None)
+    param_grad_norm: float  # global norm of all parameter gradients, before clipping
+    param_grad_norm_clipped: float  # the same after clipping (equal when clip_norm is None)
     clip_norm: float | None  # max_norm of clip_grad_norm_, or None
     cell_state: np.ndarray | None = None  # (L, T, B, h) C_t^(l) of LSTM layers (nan elsewhere)
     grad_cell_state: np.ndarray | None = None  # (L, T, B, h) dLoss/dC_t^(l), total (LSTM)
@@ -57,30 +59,25 @@ class Trace:
         return ~np.isfinite(self.grad_hidden).all(axis=(2, 3))
 
     @property
+    def grad_norm(self) -> float:
+        """Deprecated name of ``param_grad_norm``."""
+        return self.param_grad_norm
+
+    @property
+    def grad_norm_clipped(self) -> float:
+        """Deprecated name of ``param_grad_norm_clipped``."""
+        return self.param_grad_norm_clipped
+
+    @property
+    def overflow_record(self) -> Overflow | None:
+        """Where inf / nan first appeared, in the engine's order of computation, or None."""
+        return first_overflow(self)
+
+    @property
     def overflow(self) -> str | None:
-        """Where inf / nan first appeared, in computation order, or None if nowhere."""
-        bad = self.nonfinite_hidden
-        if bad.any():
-            l, t = _first(bad, forward=True)
-            return f"forward pass: H_{t}^({l}) overflowed (layer {l}, step {t})"
-        if not np.isfinite(self.output).all() or not np.isfinite(self.loss):
-            return "forward pass: the output O_t or the loss overflowed"
-        bad = self.nonfinite_grad
-        if bad.any():
-            l, t = _first(bad, forward=False)
-            return f"backward pass: G_{t}^({l}) overflowed (layer {l}, step {t})"
-        return None
-
-
-def _first(bad: np.ndarray, forward: bool) -> tuple[int, int]:
-    """(l, t), 1-based, of the first bad cell: forward runs layer by layer upward, t ascending;
-    backward runs layer by layer downward, t descending."""
-    layers = range(bad.shape[0]) if forward else range(bad.shape[0] - 1, -1, -1)
-    for k in layers:
-        steps = np.flatnonzero(bad[k])
-        if steps.size:
-            return k + 1, int(steps[0] if forward else steps[-1]) + 1
-    raise ValueError("no bad cell")
+        """``overflow_record`` in words, or None if nothing overflowed."""
+        record = self.overflow_record
+        return None if record is None else str(record)
 
 
 def trace(
@@ -192,8 +189,8 @@ def trace(
         grad_hidden=grad_hidden[:, :, 0],
         grad_preact=grad_preact[:, :, 0],
         param_grads={k: param_grads[k] for k in model.params},
-        grad_norm=norm,
-        grad_norm_clipped=clipped,
+        param_grad_norm=norm,
+        param_grad_norm_clipped=clipped,
         clip_norm=clip_norm,
         objective=objective,
     )

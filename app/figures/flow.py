@@ -22,6 +22,7 @@ from app.figures.encoding import (
     overflow_legend,
     sym,
 )
+from deeprnn_core.engine import computation_order
 
 MAX_ARROW_STEPS = 80  # more steps and one is under ~11 px wide: arrows would be a grey smear
 MAX_ARROW_CELLS = 600  # ~1200 arrows: each costs the browser a little on every redraw
@@ -47,23 +48,21 @@ def picker_stride(num_layers: int, steps: int) -> int:
 
 
 def lit_mask(num_layers: int, steps: int, step: int) -> tuple[np.ndarray, str, tuple[int, int]]:
-    """Which cells the core has computed after ``step`` cell updates, in the core's order.
+    """Which cells the core has computed after ``step`` cell updates, in the core's order
+    (deeprnn_core.engine.computation_order: forward steps 1..LT, backward LT+1..2LT).
 
-    Forward (steps 1..LT): layer 1 for t = 1..T, then layer 2, ... (each layer reads the whole
-    sequence of the layer below). Backward (LT+1..2LT): layer L for t = T..1, then L-1, ...
     Returns the (L, T) bool mask (of H in the forward phase, of G in the backward phase), the
     phase and the 1-based (t, l) of the cell computed last ((0, 0) before the first).
     """
-    n = num_layers * steps
-    step = int(np.clip(step, 0, 2 * n))
-    order = np.arange(n)  # row-major (l, t): exactly the forward order
-    if step <= n:
-        lit, phase, last = order < step, "forward", step - 1
-    else:
-        lit, phase, last = order >= 2 * n - step, "backward", 2 * n - step
-    if last < 0:
-        return lit.reshape(num_layers, steps), phase, (0, 0)
-    return lit.reshape(num_layers, steps), phase, (last % steps + 1, last // steps + 1)
+    order = computation_order(num_layers, steps)
+    step = int(np.clip(step, 0, len(order)))
+    lit = np.zeros((num_layers, steps), dtype=bool)
+    if step == 0:
+        return lit, "forward", (0, 0)
+    phase, l, t = order[step - 1]
+    done = np.array([cell[1:] for cell in order[:step] if cell[0] == phase]) - 1  # (n, 2)
+    lit[done[:, 0], done[:, 1]] = True
+    return lit, phase, (t, l)
 
 
 def time_axis(steps: int) -> dict:

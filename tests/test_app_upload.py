@@ -97,6 +97,10 @@ def test_a_headless_model_offers_the_probe_and_uploaded_data_sets_the_input():
     at = send(open_app({"act": "relu"}), "upload_model", "bare.safetensors",
               save_safetensors(rnn.state_dict()))  # fmt: skip
     assert "probe dLoss/dH_T^(L) = 1" in infos(at)
+    for page in [*PAGES, "views/phase.py", "views/training.py"]:  # the probe loss everywhere
+        at.switch_page(page).run()
+        assert_clean(at)
+    at.switch_page("views/flow.py").run()
     x = np.random.default_rng(2).standard_normal((12, 2, 3))
     buffer = io.BytesIO()
     np.save(buffer, x)

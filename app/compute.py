@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from app import budget
+from app import budget, upload
 from app.state import PER_LAYER
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
 from deeprnn_core.config import ACTIVATIONS, CELLS
@@ -45,6 +45,8 @@ class TraceSpec:
     seed: int  # weights, input and dropout masks
     training: bool
     clip_norm: float | None
+    model_key: str | None = None  # sha256 of the session's uploaded model (app/upload.py)
+    data_key: str | None = None  # sha256 of the session's uploaded data, and its options
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
 def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     """The TraceSpec for Settings ``s``, or the core's reason for refusing them. The traces of
     ``alongside`` run in the same rerun (the A/B page) and share the budgets."""
-    notices: list[str] = []
+    s, notices, upload_keys = upload.adjust(s)  # an uploaded model / data fixes some settings
     L = s.num_layers
     activation, cell = s.activation, s.cell
     if activation == PER_LAYER:
@@ -160,6 +162,7 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
         seed=int(s.seed),
         training=s.dropout_mode == "train" and s.dropout > 0,  # one cache entry when p = 0
         clip_norm=float(s.clip_norm) if s.clip_norm > 0 else None,
+        **upload_keys,
     )
     return Plan(spec, tuple(notices))
 
@@ -192,9 +195,14 @@ def sweep_plan(spec: TraceSpec, max_layers: int, seeds: int) -> tuple[SweepSpec,
 
 def _model_and_input(spec: TraceSpec) -> tuple[Model, np.ndarray]:
     c = spec.config
-    model = Model.init(
-        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
-    )
+    if spec.model_key:
+        model = upload.model(spec)
+    else:
+        model = Model.init(
+            c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
+        )
+    if spec.data_key:
+        return model, upload.sequence(spec)[0]
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)  # (T, B, d)
     return model, x
 
@@ -206,6 +214,7 @@ def _trace_kwargs(spec: TraceSpec) -> dict:
         training=spec.training,
         dropout_seed=spec.seed,
         clip_norm=spec.clip_norm,
+        y=upload.sequence(spec)[1] if spec.data_key else None,  # the uploaded targets, if any
     )
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import compute, export, figures, state
+from app import compute, export, figures, state, upload
 from deeprnn_core import Model, Trace
 
 _LOG = logging.getLogger("deeprnn.app")
@@ -70,6 +70,7 @@ def start(title: str, explanation: str) -> Run:
     overflow_banner(summary)
     _facts(plan.spec, summary)
     _downloads(plan.spec, tr, summary)
+    upload.export_section(model, f"deeprnn_model_L{plan.spec.config.num_layers}")
     return Run(settings, plan.spec, model, tr, summary)
 
 

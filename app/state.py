@@ -380,7 +380,10 @@ def widget(key: str, container=None, *, high: float | None = None, options=None,
 
 def sidebar() -> None:
     """Draw the shared controls in the sidebar, section by section."""
+    from app import upload  # imports this module
+
     side = st.sidebar
+    fixed = upload.fixed_keys()
     for group in GROUPS:
         box = side.expander(group, expanded=group in GROUPS[:2])
         for c in CONTROLS:
@@ -392,6 +395,8 @@ def sidebar() -> None:
             disabled = (c.key == "layer_norm" and get("cell") in ("gru", "lstm")) or (
                 c.key == "dropout_mode" and not get("dropout")
             )
+            disabled = disabled or c.key in fixed  # set by an uploaded model / data
             widget(c.key, box, disabled=disabled)
     side.button("Reset all to defaults", on_click=reset, key="reset_all")
     side.caption("The address bar holds every setting: copy it to share exactly this view.")
+    upload.sidebar_section()  # your model and data: per session, never in the URL

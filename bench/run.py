@@ -10,6 +10,7 @@ import browser_scrub  # noqa: E402
 import core  # noqa: E402
 import mean_field  # noqa: E402
 import train  # noqa: E402
+import uploads  # noqa: E402
 
 if __name__ == "__main__":
     core.main()
@@ -17,3 +18,4 @@ if __name__ == "__main__":
     mean_field.main()
     browser.main()
     browser_scrub.main()
+    uploads.main()

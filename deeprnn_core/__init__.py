@@ -5,9 +5,11 @@ from deeprnn_core.config import ACTIVATIONS, CELLS, Applicability, RNNConfig, ap
 from deeprnn_core.engine import computation_order
 from deeprnn_core.history import History, Progress, StopTraining
 from deeprnn_core.init import SCHEMES, init_params
+from deeprnn_core.io import load_model, save_model, torch_code
 from deeprnn_core.model import Model, from_torch
 from deeprnn_core.optimizers import OPTIMIZERS, SCHEDULES
 from deeprnn_core.overflow import Overflow
+from deeprnn_core.signals import load_sequence
 from deeprnn_core.tasks import TASKS, Task, make_task
 from deeprnn_core.trace import Trace, trace
 from deeprnn_core.train import DEFAULTS, train
@@ -33,7 +35,11 @@ __all__ = [
     "computation_order",
     "from_torch",
     "init_params",
+    "load_model",
+    "load_sequence",
     "make_task",
+    "save_model",
+    "torch_code",
     "trace",
     "train",
 ]

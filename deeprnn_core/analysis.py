@@ -15,7 +15,7 @@ from deeprnn_core.init import init_params
 from deeprnn_core.measures import PathEnds, measure_values, rms
 from deeprnn_core.model import Model
 from deeprnn_core.signals import make_signal
-from deeprnn_core.trace import DTYPES, Trace, trace
+from deeprnn_core.trace import DTYPES, LOSSES, Trace, trace
 
 
 def stable_norm(a: np.ndarray, axis) -> np.ndarray:
@@ -193,8 +193,8 @@ def depth_sweep(
     seeds = np.asarray(seeds, dtype=np.int64).ravel()
     if seeds.size < 1:
         raise ValueError("seeds must name at least one seed, got none")
-    if loss not in engine.LOSSES:
-        raise ValueError(f"loss must be one of {engine.LOSSES}, got {loss!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     deep = _deepened(config, max_layers)
@@ -216,7 +216,6 @@ def depth_sweep(
         done = max_layers
         for depth in range(1, max_layers + 1):
             top = fwd.records[depth - 1].hidden
-            _, _, grad_output = engine.head_loss(top, head_w, head_b, y, loss)
             part = engine.Forward(
                 fwd.hidden[:depth],
                 fwd.preact[:depth],
@@ -224,7 +223,12 @@ def depth_sweep(
                 fwd.inputs[:depth],
                 fwd.masks[:depth],
             )
-            ext = grad_output @ head_w.swapaxes(-1, -2)
+            if loss == "probe":  # dLoss/dH_T^(L) = 1, as trace(..., loss="probe")
+                ext = np.zeros_like(top)
+                ext[-1] = 1.0
+            else:
+                _, _, grad_output = engine.head_loss(top, head_w, head_b, y, loss)
+                ext = grad_output @ head_w.swapaxes(-1, -2)
             grads = _backward_with_end_params(layers[:depth], part, ext)
             for key, g in (("first", grads[0].grad_hidden[0]), ("last", grads[-1].grad_hidden[-1]),
                            ("last_bottom", grads[0].grad_hidden[-1]),

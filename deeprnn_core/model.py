@@ -43,6 +43,8 @@ class Model:
 
     config: RNNConfig
     params: dict[str, np.ndarray]
+    random_head: bool = False  # the head was drawn (none was given), not trained: a probe of
+    # dLoss/dH_T^(L) = 1 (trace(..., loss="probe")) may be the better question to ask
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, RNNConfig):
@@ -178,7 +180,7 @@ def from_torch(rnn, head=None, seed: int = 0) -> Model:
         params["head.bias"] = (
             _to_numpy(head.bias) if head.bias is not None else np.zeros(head.out_features)
         )
-    return Model(config, params)
+    return Model(config, params, random_head=head is None)
 
 
 def _to_numpy(value) -> np.ndarray:

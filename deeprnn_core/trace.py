@@ -12,6 +12,7 @@ from deeprnn_core.model import Model
 from deeprnn_core.overflow import Overflow, first_overflow
 
 DTYPES = ("float64", "float32")
+LOSSES = (*engine.LOSSES, "probe")  # probe: dLoss/dH_T^(L) = 1, for a model with no trained head
 
 
 @dataclass(eq=False)
@@ -24,7 +25,8 @@ class Trace:
     """
 
     config: RNNConfig  # the architecture that ran
-    loss_kind: str | tuple[int, ...]  # "last": O_T only; "all": sum over t; or scored steps
+    loss_kind: str | tuple[int, ...]  # "last": O_T only; "all": sum over t; or scored steps;
+    # "probe": the sum of H_T^(L) over batch and units, so G_T^(L) = 1 (the head gets no gradient)
     dtype: str  # "float64" or "float32", the precision of every array here
     input: np.ndarray  # (T, B, d) X_t = H_t^(0)
     target: np.ndarray  # (T, B, q) Y_t
@@ -101,7 +103,9 @@ def trace(
             zeros when None.
         loss: the steps scored, summed over: "last" (O_T only), "all" (every t), or a sequence
             of distinct 0-based step indices (negative count from the end: range(-10, 0) scores
-            the last 10 steps, as the copy task does).
+            the last 10 steps, as the copy task does). "probe": the sum of H_T^(L) over batch
+            and units instead of the objective, so that G_T^(L) = 1 and G_t^(l) is the sum of
+            the Jacobian's rows dH_T^(L)/dH_t^(l) (for a model whose head is random).
         objective: "mse" (mean over batch and output units, torch's MSELoss) or
             "cross_entropy" (O_t are logits; mean over the batch, torch's F.cross_entropy).
         dtype: "float64" (default, widest range) or "float32".
@@ -115,6 +119,11 @@ def trace(
     if not isinstance(model, Model):
         raise TypeError(f"model must be a deeprnn_core.Model, got {type(model).__name__}")
     c = model.config
+    if isinstance(loss, str) and loss not in LOSSES:
+        raise ValueError(
+            f"loss must be one of {LOSSES}, got {loss!r} (or a sequence of step indices)"
+        )
+    probe = isinstance(loss, str) and loss == "probe"
     if objective not in engine.OBJECTIVES:
         raise ValueError(f"objective must be one of {engine.OBJECTIVES}, got {objective!r}")
     if dtype not in DTYPES:
@@ -134,7 +143,7 @@ def trace(
     if y.shape[:2] != (T, B):
         shape = "(T, B, q)" if objective == "mse" else "(T, B, 1)"
         raise ValueError(f"y must have shape {shape} = {(T, B, width)}, got {y.shape}")
-    steps = engine.loss_steps(loss, T)
+    steps = engine.loss_steps("last" if probe else loss, T)
     loss = loss if isinstance(loss, str) else tuple(int(t) for t in steps)
     if objective == "cross_entropy":
         engine.check_class_targets(y[steps], c.output_size)
@@ -148,11 +157,17 @@ def trace(
         fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
         top = fwd.records[-1].hidden
         output, losses, grad_output = engine.head_loss(
-            top, head_w, head_b, y[:, None], loss, objective
+            top, head_w, head_b, y[:, None], "last" if probe else loss, objective
         )
         grad_hidden = np.empty_like(fwd.hidden)  # (L, T, 1, B, h)
         grad_preact = np.empty_like(fwd.hidden)
-        ext = grad_output @ head_w.swapaxes(-1, -2)  # (T, 1, B, h) dLoss/dO_t W_hq^T
+        if probe:  # Loss = sum of H_T^(L): dLoss/dH_T^(L) = 1, nothing reaches the head
+            grad_output = np.zeros_like(grad_output)
+            losses = top[-1].sum(axis=(-2, -1))  # (1,)
+            ext = np.zeros_like(top)  # (T, 1, B, h)
+            ext[-1] = 1.0
+        else:
+            ext = grad_output @ head_w.swapaxes(-1, -2)  # (T, 1, B, h) dLoss/dO_t W_hq^T
         grads = engine.backward(layers, fwd, ext, out=(grad_hidden, grad_preact))
         param_grads = {}
         for k, g in enumerate(grads):

@@ -70,7 +70,11 @@ def test_loss_last_equals_the_last_step_index():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"loss": "mean"}, ValueError, r"loss must be one of \('last', 'all'\), got 'mean'"),
+        (
+            {"loss": "mean"},
+            ValueError,
+            r"loss must be one of \('last', 'all', 'probe'\), got 'mean'",
+        ),
         ({"loss": [7]}, ValueError, r"loss step indices must be in \[-7, 7\) for T=7, got \[7\]"),
         ({"loss": [1, -6]}, ValueError, "loss step indices must be distinct"),
         ({"loss": [1.5]}, TypeError, "loss must be a non-empty sequence of int step indices"),

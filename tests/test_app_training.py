@@ -156,3 +156,28 @@ def test_ab_trains_both_sides_on_the_same_batches_and_presets_set_them():
             assert at.query_params.get("Bclip", "same") == "same"
             assert at.query_params.get("clip", "0") == "0", "B: the sidebar's, unclipped"
             assert at.query_params.get("Asched", "same") == "same"
+
+
+def test_the_trained_model_exports_as_safetensors_and_torch_code_that_rebuild_it(tmp_path):
+    import torch
+
+    from deeprnn_core import save_model, trace
+    from deeprnn_core.signals import make_signal
+
+    at = open_app(TINY, page=PAGE)
+    at.button(key="train").click().run()
+    assert_clean(at)
+    _, h = core_history(TINY)
+    name = "deeprnn_trained_adding_L2.safetensors"
+    code = [c.value for c in at.sidebar.code if f"load_file('{name}')" in c.value]
+    assert len(code) == 1, "the Training page exports the model it trained"
+    (tmp_path / name).write_bytes(save_model(h.model))  # what the download button hands out
+    scope: dict = {}
+    exec(code[0].replace(name, str(tmp_path / name)), scope)  # noqa: S102 - the code shown
+    x = make_signal("noise", 6, 2, h.model.config.input_size, seed=1)
+    with torch.no_grad():
+        out, _ = scope["rnn"](torch.tensor(x))
+        o = scope["head"](out)
+    tr = trace(h.model, x)
+    np.testing.assert_allclose(out.numpy(), tr.hidden[-1], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(o.numpy(), tr.output, rtol=1e-10, atol=1e-12)

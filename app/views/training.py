@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import compute, layout, state, training
+from app import compute, layout, state, training, upload
 from app import training_words as words
 from app.figures import training as fig
 
@@ -120,6 +120,8 @@ def draw(settings) -> None:
         return
     st.caption("Every number below was recorded by deeprnn_core.train during this run.")
     results(history, spec, task)
+    # the trained model leaves as the drawn and uploaded ones do: safetensors + torch code
+    upload.export_section(history.model, f"deeprnn_trained_{spec.task}_L{c.num_layers}")
 
 
 layout.header("Training", EXPLAIN)

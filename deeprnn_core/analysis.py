@@ -14,21 +14,9 @@ from deeprnn_core.config import GATES, RNNConfig
 from deeprnn_core.init import init_params
 from deeprnn_core.measures import PathEnds, measure_values, rms
 from deeprnn_core.model import Model
+from deeprnn_core.overflow import stable_norm  # one scaled norm for the core; re-exported here
 from deeprnn_core.signals import make_signal
 from deeprnn_core.trace import DTYPES, LOSSES, Trace, trace
-
-
-def stable_norm(a: np.ndarray, axis) -> np.ndarray:
-    """Euclidean norm over ``axis`` that does not overflow for huge finite entries;
-    inf stays inf and nan stays nan."""
-    a = np.asarray(a, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        scale = np.max(np.abs(a), axis=axis, keepdims=True)
-        safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
-        norm = np.sqrt(np.sum((a / safe) ** 2, axis=axis, keepdims=True)) * safe
-        norm = np.where(np.isinf(scale), np.inf, norm)
-        norm = np.where(np.isnan(a).any(axis=axis, keepdims=True), np.nan, norm)
-    return np.squeeze(norm, axis=axis)
 
 
 def cell_norms(tr: Trace) -> tuple[np.ndarray, np.ndarray]:
@@ -81,10 +69,16 @@ def layer_timescales(tr: Trace) -> tuple[np.ndarray, np.ndarray]:
     rho = np.full(L, np.nan)
     if hidden.shape[1] >= 3:
         with np.errstate(all="ignore"):
-            centred = hidden - hidden.mean(axis=1, keepdims=True)
-            num = (centred[:, 1:] * centred[:, :-1]).sum(axis=1)
+            # rho is scale-free: divide each unit by its largest |H| over time first, so that
+            # huge finite states (relu at large gain, ~1e200) do not overflow the products
+            scale = np.max(np.abs(hidden), axis=1, keepdims=True)  # (L, 1, B, h)
+            safe = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+            unit = hidden / safe
+            centred = unit - unit.mean(axis=1, keepdims=True)
+            num = (centred[:, 1:] * centred[:, :-1]).sum(axis=1)  # (L, B, h)
             den = (centred * centred).sum(axis=1)
-            per_unit = np.where(den > 1e-12, num / den, np.nan)  # (L, B, h)
+            moving = np.log(den) + 2 * np.log(safe[:, 0]) > np.log(1e-12)  # not constant
+            per_unit = np.where((den > 0) & moving, num / den, np.nan)  # (L, B, h)
             valid = np.isfinite(per_unit).any(axis=(1, 2))
             rho[valid] = np.nanmean(per_unit[valid], axis=(1, 2))
     with np.errstate(all="ignore"):

@@ -3,6 +3,8 @@ signals, each checked against a direct numpy computation or a known closed form.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -274,6 +276,15 @@ def test_timescale_of_a_constant_or_short_layer_is_nan():
     for tr in (held, linear_trace(0.5, 2, "noise", 2)):
         rho, tau = layer_timescales(tr)
         assert np.isnan(rho).all() and np.isnan(tau).all()
+
+
+def test_timescale_of_huge_finite_states_is_the_same_as_of_small_ones():
+    """rho is scale-free; states near 1e200 (relu at large gain) are finite, so their timescale
+    is defined: it used to be nan, the products of centred states overflowing."""
+    tr = linear_trace(0.8, 2, "noise", 500)
+    huge = replace(tr, hidden=tr.hidden * 1e200)
+    assert np.isfinite(huge.hidden).all()
+    np.testing.assert_allclose(layer_timescales(huge)[0], layer_timescales(tr)[0], rtol=1e-12)
 
 
 def test_timescale_of_an_overflowed_layer_is_nan():

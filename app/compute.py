@@ -18,7 +18,7 @@ import numpy as np
 import streamlit as st
 
 from app import budget
-from app.state import PER_LAYER
+from app.state import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
 from deeprnn_core.config import ACTIVATIONS, CELLS
 from deeprnn_core.signals import make_signal
@@ -94,7 +94,8 @@ def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
     bad = [v for v in names if v not in allowed]
     if bad or not names:
         notices.append(
-            f"{name} list {text!r}: {', '.join(map(repr, bad)) or 'empty'} is not one of "
+            f"{name} list {quote(text)}: {', '.join(quote(b, 12) for b in bad[:3]) or 'empty'}"
+            f"{' …' if len(bad) > 3 else ''} is not one of "
             f"{', '.join(allowed)}; using {allowed[0]!r} there."
         )
         names = [v if v in allowed else allowed[0] for v in names] or [allowed[0]]

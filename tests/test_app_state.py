@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -39,13 +40,13 @@ def test_bad_values_fall_back_to_the_default_with_a_notice(name, text):
     values, notices = state.from_query({name: text})
     control = state.BY_URL[name]
     assert values[control.key] == control.default
-    assert len(notices) == 1 and f"{name}={text}" in notices[0]
+    assert len(notices) == 1 and f"{state.quote(name)} = {state.quote(text)}" in notices[0]
 
 
 def test_unknown_parameters_are_named():
     values, notices = state.from_query({"zzz": "1"})
     assert values == {c.key: c.default for c in state.CONTROLS}
-    assert notices == ["Unknown URL parameter `zzz=1` was ignored."]
+    assert notices == ["Unknown URL parameter “zzz” was ignored."]
 
 
 def test_per_layer_lists_are_repaired():
@@ -73,3 +74,64 @@ def test_plan_turns_off_layer_norm_for_gated_cells_and_reports_core_errors():
     plan = compute.plan(replace(DEFAULTS, dropout=1.0))  # no widget allows it; the core's
     assert plan.spec is None and "dropout" in plan.error  # message is shown, not a traceback
     assert compute.plan(replace(DEFAULTS, clip_norm=0.0)).spec.clip_norm is None
+
+
+# Hostile URLs (issue 11): every value decodes to the default plus one short notice in which
+# the user's text is cut and every markdown / KaTeX / HTML character is escaped.
+ATTACKS = {
+    "markdown link": ("act", "x`[click me](http://example.invalid/phish)`"),
+    "KaTeX href": ("act", "$\\href{http://example.invalid}{click}$"),
+    "HTML": ("acts", "<img src=x onerror=alert(1)><a href='http://example.invalid'>a</a>"),
+    "10 KB value": ("acts", "tanh," * 2048),
+    "400 nines": ("seed", "9" * 400),
+    "1 and 400 zeros": ("L", "1" + "0" * 400),
+    "full-width digits": ("L", "\uff18"),
+    "Arabic-Indic digits": ("T", "\u0664\u0660"),
+    "underscore digits": ("T", "1_0"),
+    "huge float": ("grec", "1e999"),
+    "newline heading": ("cell", "rnn\n# heading"),
+}
+ACTIVE = "$[<`*_\n"  # what markdown, KaTeX or HTML would act on, unless backslash-escaped
+
+
+@pytest.mark.parametrize("name, text", ATTACKS.values(), ids=ATTACKS.keys())
+def test_hostile_values_give_the_default_and_an_escaped_cut_notice(name, text):
+    values, notices = state.from_query({name: text})
+    control = state.BY_URL[name]
+    assert values[control.key] == control.default
+    assert len(notices) == 1
+    notice = notices[0]
+    assert len(notice) < 300, "the notice is cut"
+    bare = re.sub(r"\\.", "", notice)  # the escaped characters taken out
+    assert not any(bad in bare for bad in ACTIVE), notice
+    shown = text[: state.MAX_SHOWN - 1]
+    unescaped = re.sub(r"\\(.)", r"\1", notice)  # what the reader sees
+    assert shown.replace("\n", "\ufffd")[:20] in unescaped, "the text is shown as text"
+    if len(text) > state.MAX_SHOWN:
+        assert f"({len(text):,} characters, cut)" in notice
+
+
+def test_quote_escapes_every_ascii_punctuation_mark():
+    quoted = state.quote("a*b_c[d](e)`f`$g$<h>\\i", limit=100)
+    assert quoted == "“a\\*b\\_c\\[d\\]\\(e\\)\\`f\\`\\$g\\$\\<h\\>\\\\i”"
+
+
+def test_duplicated_keys_use_the_last_and_say_so():
+    values, notices = state.from_query({"L": ["2", "30"]})
+    assert values["num_layers"] == 30
+    assert notices == ["URL parameter “L” was given 2 times (“2”, “30”); using the last."]
+
+
+@pytest.mark.parametrize(
+    "name, text, value", [("L", "+4", 4), ("seed", "007", 7), ("res", "true", True),
+                          ("show", "3, 1", (3, 1))],
+)  # fmt: skip
+def test_normalized_values_are_kept_and_reported(name, text, value):
+    values, notices = state.from_query({name: text})
+    assert values[state.BY_URL[name].key] == value
+    assert len(notices) == 1 and "was read as" in notices[0]
+
+
+def test_numbers_spelled_plainly_give_no_notice():
+    values, notices = state.from_query({"grec": "1.50", "L": "12", "clip": "0.25"})
+    assert notices == [] and values["recurrent_gain"] == 1.5 and values["num_layers"] == 12

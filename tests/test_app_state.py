@@ -81,7 +81,7 @@ def test_plan_turns_off_layer_norm_for_gated_cells_and_reports_core_errors():
 ATTACKS = {
     "markdown link": ("act", "x`[click me](http://example.invalid/phish)`"),
     "KaTeX href": ("act", "$\\href{http://example.invalid}{click}$"),
-    "HTML": ("acts", "<img src=x onerror=alert(1)><a href='http://example.invalid'>a</a>"),
+    "HTML": ("x", "<img src=x onerror=alert(1)><a href='http://example.invalid'>a</a>"),
     "10 KB value": ("acts", "tanh," * 2048),
     "400 nines": ("seed", "9" * 400),
     "1 and 400 zeros": ("L", "1" + "0" * 400),
@@ -109,6 +109,13 @@ def test_hostile_values_give_the_default_and_an_escaped_cut_notice(name, text):
     assert shown.replace("\n", "\ufffd")[:20] in unescaped, "the text is shown as text"
     if len(text) > state.MAX_SHOWN:
         assert f"({len(text):,} characters, cut)" in notice
+
+
+def test_per_layer_list_notices_escape_and_cut_the_users_text():
+    text = "<b>tanh</b>,[x](http://example.invalid)," + "relu," * 50
+    _, notices = compute.per_layer(text, ("tanh", "relu"), 4, "φ per layer")
+    bare = re.sub(r"\\.", "", notices[0])
+    assert not any(bad in bare for bad in ACTIVE) and len(notices[0]) < 300, notices[0]
 
 
 def test_quote_escapes_every_ascii_punctuation_mark():

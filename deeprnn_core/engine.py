@@ -79,12 +79,16 @@ def forward(
     c0: np.ndarray | None,
     dropout: float,
     rng: np.random.Generator | None,
+    check=None,
 ) -> Forward:
-    """Run every layer bottom-up; ``x`` (T, S, B, d), ``h0`` / ``c0`` (L, S, B, h)."""
+    """Run every layer bottom-up; ``x`` (T, S, B, d), ``h0`` / ``c0`` (L, S, B, h).
+    ``check()`` is called before each layer (whatever it raises stops the run)."""
     hidden = np.empty((len(layers),) + x.shape[:-1] + h0.shape[-1:], dtype=x.dtype)
     fwd = Forward(hidden, np.empty_like(hidden), [], [], [])
     inp = x
     for k, w in enumerate(layers):
+        if check is not None:
+            check()
         out = fwd.hidden[k], fwd.preact[k]
         rec = forward_layer(w, inp, h0[k], None if c0 is None else c0[k], out)
         fwd.records.append(rec)
@@ -119,12 +123,16 @@ def backward(
     ext_top: np.ndarray,
     want_params: bool = True,
     out=None,
+    check=None,
 ) -> list[LayerGrads]:
     """Run the adjoint from the top layer down; ``ext_top`` (T, S, B, h) = dLoss/dO W_hq^T.
-    ``out``: optional (grad_hidden, grad_preact) arrays (L, T, S, B, h) to write into."""
+    ``out``: optional (grad_hidden, grad_preact) arrays (L, T, S, B, h) to write into;
+    ``check()`` is called before each layer (whatever it raises stops the run)."""
     grads: list[LayerGrads] = [None] * len(layers)
     ext = ext_top
     for k in range(len(layers) - 1, -1, -1):
+        if check is not None:
+            check()
         where = None if out is None else (out[0][k], out[1][k])
         grads[k] = backward_layer(layers[k], fwd.records[k], fwd.inputs[k], ext, want_params, where)
         if k:

@@ -34,6 +34,11 @@ def init_params(
     Biases are ``bias_scale`` * U(-1/sqrt(h), 1/sqrt(h)) in every scheme (0 turns them off).
     The head (W_hq, b_q) is torch's nn.Linear default, U(-1/sqrt(h), 1/sqrt(h)).
     """
+    if not isinstance(config, RNNConfig):
+        raise TypeError(
+            f"config must be an RNNConfig (e.g. RNNConfig(num_layers=2)), "
+            f"got {type(config).__name__} {config!r:.80}"
+        )
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     recurrent_gain = check_real("recurrent_gain", recurrent_gain)

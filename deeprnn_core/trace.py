@@ -159,13 +159,13 @@ def trace(
             f"{peak / 2**30:.1f} GiB, over the memory_limit of {limit / 2**30:.1f} GiB; "
             "use fewer steps T (or a smaller L, h or B)"
         )
+    h0 = _state("h0", h0, (L, B, h), dtype)
+    c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
     if c0 is not None and "lstm" not in c.cells:
         raise ValueError(
             f"c0 is the LSTM cell state, but this model has no LSTM layer (cell={c.cell!r}); "
             "pass h0 only"
         )
-    h0 = _state("h0", h0, (L, B, h), dtype)
-    c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
     check = None
     if cancel is not None:
 

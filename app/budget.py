@@ -1,72 +1,71 @@
 """Budgets, so that no legal slider position takes more than a few seconds or exhausts memory.
 
-Cost model of the core's numpy engine on this 2-core machine, fitted to measured traces and
-sweeps (core of commit 597e2c6) and rounded up: seconds = layer-steps x (overhead + work).
-The core is still getting faster; a stale model only reduces B, T or seeds sooner than needed.
+The estimates come from the core's cost model (deeprnn_core.cost: measured constants per cell
+type and precision, memory from the shapes the engine allocates); this module only states the
+budgets and shrinks B, T or the sweep's seeds until a run fits them. ``bench/cost.py`` prints
+the model against measured runs at the legal extremes.
 """
 
 from __future__ import annotations
 
 from deeprnn_core import RNNConfig
-from deeprnn_core.config import GATES
+from deeprnn_core.cost import sweep_cost, trace_cost
 
 TRACE_SECONDS = 2.5  # one trace (forward + adjoint), computed once then cached
-SWEEP_SECONDS = 1.0  # one depth sweep (it also has a progress bar): a move stays < 1.5 s
-MAX_TRACE_ELEMENTS = 2**22  # L*T*B*h: 32 MB per float64 array, ~10 arrays for an LSTM
-MAX_SWEEP_ELEMENTS = 2**23  # S*T*h*G*L_max kept by the sweep's forward pass (B = 1)
-_TRACE_STEP_S, _TRACE_ELEMENT_S = 6e-6, 0.15e-6  # per (layer, step); per element of B*G*h
-_SWEEP_STEP_S, _SWEEP_FLOP_S = 6e-6, 0.09e-9  # per (layer, step); per flop of that step
+SWEEP_SECONDS = 1.5  # one depth sweep (it also has a progress bar)
+MAX_TRACE_BYTES = 1 << 30  # peak bytes of one trace (server.py reserves this per heavy run)
+MAX_SWEEP_BYTES = 1 << 29  # peak bytes of one depth sweep
 
 
-def trace_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+def trace_seconds(config: RNNConfig, steps: int, batch: int, dtype: str = "float64") -> float:
     """Estimated wall time of one trace."""
-    gates = sum(GATES[c] for c in config.cells)  # summed over the layers
-    per_step = config.num_layers * _TRACE_STEP_S
-    per_step += _TRACE_ELEMENT_S * batch * config.hidden_size * gates
-    return steps * per_step
+    return trace_cost(config, steps, batch, dtype).seconds
 
 
-def sweep_seconds(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> float:
+def sweep_seconds(
+    config: RNNConfig, steps: int, max_layers: int, seeds: int, dtype: str = "float64"
+) -> float:
     """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth."""
-    h, gates = config.hidden_size, max(GATES[c] for c in config.cells)
-    layer_steps = steps * (max_layers + max_layers * (max_layers + 1) / 2)
-    return layer_steps * (_SWEEP_STEP_S + _SWEEP_FLOP_S * 4 * seeds * gates * h * h)
+    return sweep_cost(config, max_layers, seeds, steps, dtype).seconds
 
 
-def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int) -> bool:
+def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str) -> bool:
     """The traces of ``configs``, run in one rerun, share the time and memory budgets."""
-    elements = max(c.num_layers * c.hidden_size for c in configs) * steps * batch
-    seconds = sum(trace_seconds(c, steps, batch) for c in configs)
-    return elements * len(configs) <= MAX_TRACE_ELEMENTS and seconds <= TRACE_SECONDS
+    costs = [trace_cost(c, steps, batch, dtype) for c in configs]
+    # run one after the other: all results kept, plus the largest one's scratch at its peak
+    peak = sum(c.kept_bytes for c in costs) + max(c.peak_bytes - c.kept_bytes for c in costs)
+    return peak <= MAX_TRACE_BYTES and sum(c.seconds for c in costs) <= TRACE_SECONDS
 
 
-def _sweep_fits(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> bool:
-    gates = max(GATES[c] for c in config.cells)
-    elements = seeds * steps * config.hidden_size * gates * max_layers
-    seconds = sweep_seconds(config, steps, max_layers, seeds)
-    return elements <= MAX_SWEEP_ELEMENTS and seconds <= SWEEP_SECONDS
+def _sweep_fits(config: RNNConfig, steps: int, max_layers: int, seeds: int, dtype: str) -> bool:
+    cost = sweep_cost(config, max_layers, seeds, steps, dtype)
+    return cost.peak_bytes <= MAX_SWEEP_BYTES and cost.seconds <= SWEEP_SECONDS
 
 
 def _fewer(steps: int) -> int:
     return max(1, min(steps - 1, int(steps * 0.9)))
 
 
-def fit_trace(config: RNNConfig, steps: int, batch: int, *alongside: RNNConfig) -> tuple[int, int]:
+def fit_trace(
+    config: RNNConfig, steps: int, batch: int, *alongside: RNNConfig, dtype: str = "float64"
+) -> tuple[int, int]:
     """(steps, batch) within the trace budgets: fewer samples first, then fewer steps. Traces
     run ``alongside`` in the same rerun (the A/B page) share the budgets; every config of one
     rerun gets the same (steps, batch)."""
     configs = (config, *alongside)
-    while batch > 1 and not _traces_fit(configs, steps, batch):
+    while batch > 1 and not _traces_fit(configs, steps, batch, dtype):
         batch -= 1
-    while steps > 1 and not _traces_fit(configs, steps, batch):
+    while steps > 1 and not _traces_fit(configs, steps, batch, dtype):
         steps = _fewer(steps)
     return steps, batch
 
 
-def fit_sweep(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> tuple[int, int]:
+def fit_sweep(
+    config: RNNConfig, steps: int, max_layers: int, seeds: int, dtype: str = "float64"
+) -> tuple[int, int]:
     """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps."""
-    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds):
+    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds, dtype):
         seeds -= 1
-    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds):
+    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype):
         steps = _fewer(steps)
     return steps, seeds

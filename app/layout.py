@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import compute, export, figures, state
+from app import compute, export, figures, server, state
 from deeprnn_core import Model, Trace
 from deeprnn_core.cost import trace_cost
 
@@ -92,6 +92,7 @@ def start(title: str, explanation: str) -> Run:
 
 def header(title: str, explanation: str) -> None:
     """The page's title, its explanation and the URL's notices."""
+    server.note_session()
     st.title(title)
     st.markdown(explanation)
     for notice in state.url_notices():

@@ -2,19 +2,23 @@
 heavy runs at once, and the end of work whose session has gone.
 
 Settings (environment variables, read once at start; defaults for a 2-core / 24 GB machine):
-  DEEPRNN_MEMORY_MB   6144  what the app may hold: cached traces and summaries plus the runs in
+  DEEPRNN_MEMORY_MB   4096  what the app may hold: cached traces and summaries plus the runs in
                             flight (each reserves budget.MAX_TRACE_BYTES), on top of the
                             interpreter's own baseline (Python, numpy, torch, Streamlit)
   DEEPRNN_HEAVY_RUNS  2     traces, sweeps and timings computed at once (one per core); more
                             wait in a queue with a visible notice
+Cached entries unused for ENTRY_SECONDS are dropped, and everything is dropped IDLE_SECONDS
+after the last session closed, so an idle server returns to its post-start size.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextlib import contextmanager
@@ -29,9 +33,11 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from app import budget
 
 MB = 1 << 20
-MEMORY_BYTES = int(os.environ.get("DEEPRNN_MEMORY_MB", "6144")) * MB
+MEMORY_BYTES = int(os.environ.get("DEEPRNN_MEMORY_MB", "4096")) * MB
 HEAVY_RUNS = max(1, int(os.environ.get("DEEPRNN_HEAVY_RUNS", "2")))
 CACHE_BYTES = max(MEMORY_BYTES - HEAVY_RUNS * budget.MAX_TRACE_BYTES, budget.MAX_TRACE_BYTES)
+ENTRY_SECONDS = 600.0  # a cached trace nobody asked for in this long is dropped
+IDLE_SECONDS = 15.0  # with no session connected for this long, the caches are emptied
 
 # glibc keeps freed heap memory for reuse, and its mmap threshold climbs to 32 MB after the
 # first big free, so a trace's arrays land in the heap and stay in RSS after eviction
@@ -84,6 +90,7 @@ class ByteCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._used: dict[Hashable, float] = {}  # key -> time.monotonic() of its last use
         self._making: dict[Hashable, threading.Event] = {}
         self._bytes = 0
         self._lock = threading.Lock()
@@ -103,6 +110,7 @@ class ByteCache:
             with self._lock:
                 if key in self._entries:
                     self._entries.move_to_end(key)
+                    self._used[key] = time.monotonic()
                     return self._entries[key][0]
                 event = self._making.get(key)
                 if event is None:
@@ -130,22 +138,73 @@ class ByteCache:
                 self._bytes -= self._entries.pop(key)[1]
             if size <= self.capacity:
                 self._entries[key] = (value, size)
+                self._used[key] = time.monotonic()
                 self._bytes += size
             while self._bytes > self.capacity and self._entries:
-                _, (_, evicted) = self._entries.popitem(last=False)
+                old, (_, evicted) = self._entries.popitem(last=False)
+                self._used.pop(old, None)
                 self._bytes -= evicted
                 freed += evicted
         if freed >= 16 * MB:
             trim()
 
+    def expire(self, unused_for: float) -> int:
+        """Drop the entries not used for ``unused_for`` seconds; returns the bytes freed."""
+        now, freed = time.monotonic(), 0
+        with self._lock:
+            for key in [k for k, used in self._used.items() if now - used >= unused_for]:
+                freed += self._entries.pop(key)[1]
+                del self._used[key]
+            self._bytes -= freed
+        return freed
+
     def clear(self) -> None:
+        """Drop every entry (values still in use elsewhere live on until released)."""
         with self._lock:
             self._entries.clear()
+            self._used.clear()
             self._bytes = 0
-        trim()
 
 
 CACHE = ByteCache(CACHE_BYTES)  # traces and summaries of every session
+
+
+_sessions: set[str] = set()  # ids of the sessions that ran a page
+_sessions_lock = threading.Lock()
+_janitor: list[threading.Thread] = []
+
+
+def note_session() -> None:
+    """Remember the current session, so the caches can be emptied when all have gone."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not runtime.exists():
+        return
+    with _sessions_lock:
+        _sessions.add(ctx.session_id)
+        if not _janitor:
+            _janitor.append(threading.Thread(target=_tidy, name="deeprnn-janitor", daemon=True))
+            _janitor[0].start()
+
+
+def _tidy(period: float = 5.0) -> None:
+    """Every ``period`` s: drop entries unused for ENTRY_SECONDS, and everything once no
+    session has been connected for IDLE_SECONDS; then give the memory back."""
+    idle_since = None
+    while runtime.exists():
+        time.sleep(period)
+        rt = runtime.get_instance()
+        with _sessions_lock:
+            _sessions.intersection_update({s for s in _sessions if rt.is_active_session(s)})
+            connected = bool(_sessions)
+        freed = CACHE.expire(ENTRY_SECONDS)
+        idle_since = None if connected else idle_since or time.monotonic()
+        if idle_since is not None and time.monotonic() - idle_since >= IDLE_SECONDS and len(CACHE):
+            freed += CACHE.bytes
+            CACHE.clear()
+            st.cache_data.clear()  # the small summaries, sweeps and timings too
+        if freed:
+            gc.collect()  # closed sessions hold their last page in reference cycles
+            trim()
 
 
 class SessionGone(Exception):

@@ -8,12 +8,18 @@ the model against measured runs at the legal extremes.
 
 from __future__ import annotations
 
+import os
+
 from deeprnn_core import RNNConfig
 from deeprnn_core.cost import sweep_cost, trace_cost
 
-TRACE_SECONDS = 2.5  # one trace (forward + adjoint), computed once then cached
+# one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
+# (the tests raise it to make a run long enough to be cut short)
+TRACE_SECONDS = float(os.environ.get("DEEPRNN_TRACE_SECONDS", "2.5"))
 SWEEP_SECONDS = 1.5  # one depth sweep (it also has a progress bar)
-MAX_TRACE_BYTES = 1 << 30  # peak bytes of one trace (server.py reserves this per heavy run)
+MAX_TRACE_BYTES = (
+    int(os.environ.get("DEEPRNN_TRACE_MB", "1024")) << 20
+)  # peak bytes of one trace (server.py reserves this per heavy run)
 MAX_SWEEP_BYTES = 1 << 29  # peak bytes of one depth sweep
 
 

@@ -178,13 +178,17 @@ _NUMBER = {  # strict ASCII spellings: int("٤") and float("１") would accept o
 
 def quote(text: str, limit: int = MAX_SHOWN) -> str:
     """A user's text, safe to put in a notice: cut to ``limit`` characters, unprintable
-    characters replaced, and every ASCII punctuation mark backslash-escaped so that markdown,
-    KaTeX ($), links and HTML in it show as the plain characters they are."""
+    characters replaced, inside a markdown code span (a backtick fence longer than any run of
+    backticks in it), where markdown, links, KaTeX ($) and HTML show as the characters they
+    are. (Backslash escapes are not enough: GFM still turns http://... into a link.)"""
     text = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(text))
     cut = text if len(text) <= limit else text[: limit - 1] + "…"
-    escaped = re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", cut)
     more = f" ({len(text):,} characters, cut)" if len(text) > limit else ""
-    return f"“{escaped}”{more}"
+    if not cut.strip():
+        return f"“{cut}”{more}"
+    fence = "`" * (max(map(len, re.findall(r"`+", cut)), default=0) + 1)
+    pad = " " if cut[0] in "` " or cut[-1] in "` " else ""
+    return f"{fence}{pad}{cut}{pad}{fence}{more}"
 
 
 def decode(control: Control, text: str) -> Any:

@@ -46,7 +46,7 @@ def test_bad_values_fall_back_to_the_default_with_a_notice(name, text):
 def test_unknown_parameters_are_named():
     values, notices = state.from_query({"zzz": "1"})
     assert values == {c.key: c.default for c in state.CONTROLS}
-    assert notices == ["Unknown URL parameter “zzz” was ignored."]
+    assert notices == ["Unknown URL parameter `zzz` was ignored."]
 
 
 def test_per_layer_lists_are_repaired():
@@ -91,42 +91,48 @@ ATTACKS = {
     "huge float": ("grec", "1e999"),
     "newline heading": ("cell", "rnn\n# heading"),
 }
-ACTIVE = "$[<`*_\n"  # what markdown, KaTeX or HTML would act on, unless backslash-escaped
+ACTIVE = "$[<*_\n\\"  # what markdown, KaTeX or HTML would act on outside a code span
+CODE = re.compile(r"(`+) ?(.*?) ?\1(?!`)")  # a code span and what it shows
+
+
+def outside_code(notice: str) -> str:
+    return CODE.sub("", notice)
 
 
 @pytest.mark.parametrize("name, text", ATTACKS.values(), ids=ATTACKS.keys())
-def test_hostile_values_give_the_default_and_an_escaped_cut_notice(name, text):
+def test_hostile_values_give_the_default_and_a_cut_notice_showing_text_as_text(name, text):
     values, notices = state.from_query({name: text})
     control = state.BY_URL[name]
     assert values[control.key] == control.default
     assert len(notices) == 1
     notice = notices[0]
     assert len(notice) < 300, "the notice is cut"
-    bare = re.sub(r"\\.", "", notice)  # the escaped characters taken out
-    assert not any(bad in bare for bad in ACTIVE), notice
-    shown = text[: state.MAX_SHOWN - 1]
-    unescaped = re.sub(r"\\(.)", r"\1", notice)  # what the reader sees
-    assert shown.replace("\n", "\ufffd")[:20] in unescaped, "the text is shown as text"
+    assert not any(bad in outside_code(notice) for bad in ACTIVE), notice
+    shown = [m.group(2) for m in CODE.finditer(notice)]
+    cut = text.replace("\n", "\ufffd")[: state.MAX_SHOWN - 1]
+    assert any(s.startswith(cut) for s in shown), "the text is shown as text, in a code span"
     if len(text) > state.MAX_SHOWN:
         assert f"({len(text):,} characters, cut)" in notice
 
 
-def test_per_layer_list_notices_escape_and_cut_the_users_text():
+def test_per_layer_list_notices_quote_and_cut_the_users_text():
     text = "<b>tanh</b>,[x](http://example.invalid)," + "relu," * 50
     _, notices = compute.per_layer(text, ("tanh", "relu"), 4, "φ per layer")
-    bare = re.sub(r"\\.", "", notices[0])
-    assert not any(bad in bare for bad in ACTIVE) and len(notices[0]) < 300, notices[0]
+    assert not any(bad in outside_code(notices[0]) for bad in ACTIVE), notices[0]
+    assert len(notices[0]) < 300
 
 
-def test_quote_escapes_every_ascii_punctuation_mark():
-    quoted = state.quote("a*b_c[d](e)`f`$g$<h>\\i", limit=100)
-    assert quoted == "“a\\*b\\_c\\[d\\]\\(e\\)\\`f\\`\\$g\\$\\<h\\>\\\\i”"
+@pytest.mark.parametrize("text", ["a`b", "``x", "x`", "plain", "$x$ <b>"])
+def test_quote_fences_backticks_and_keeps_the_text(text):
+    quoted = state.quote(text)
+    match = CODE.fullmatch(quoted)
+    assert match and match.group(2) == text, quoted
 
 
 def test_duplicated_keys_use_the_last_and_say_so():
     values, notices = state.from_query({"L": ["2", "30"]})
     assert values["num_layers"] == 30
-    assert notices == ["URL parameter “L” was given 2 times (“2”, “30”); using the last."]
+    assert notices == ["URL parameter `L` was given 2 times (`2`, `30`); using the last."]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ from deeprnn_core.cost import sweep_cost, trace_cost
 # one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
 # (the tests raise it to make a run long enough to be cut short)
 TRACE_SECONDS = float(os.environ.get("DEEPRNN_TRACE_SECONDS", "2.5"))
-SWEEP_SECONDS = 1.5  # one depth sweep (it also has a progress bar)
+SWEEP_SECONDS = 2.5  # one depth sweep (it also has a progress bar); drawing 3 seeds of the
+# largest LSTM stack alone takes ~1.5 s
 MAX_TRACE_BYTES = (
     int(os.environ.get("DEEPRNN_TRACE_MB", "1024")) << 20
 )  # peak bytes of one trace (server.py reserves this per heavy run)
@@ -29,10 +30,15 @@ def trace_seconds(config: RNNConfig, steps: int, batch: int, dtype: str = "float
 
 
 def sweep_seconds(
-    config: RNNConfig, steps: int, max_layers: int, seeds: int, dtype: str = "float64"
+    config: RNNConfig,
+    steps: int,
+    max_layers: int,
+    seeds: int,
+    dtype: str = "float64",
+    scheme: str = "torch",
 ) -> float:
     """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth."""
-    return sweep_cost(config, max_layers, seeds, steps, dtype).seconds
+    return sweep_cost(config, max_layers, seeds, steps, dtype, scheme).seconds
 
 
 def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str) -> bool:
@@ -43,8 +49,8 @@ def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: s
     return peak <= MAX_TRACE_BYTES and sum(c.seconds for c in costs) <= TRACE_SECONDS
 
 
-def _sweep_fits(config: RNNConfig, steps: int, max_layers: int, seeds: int, dtype: str) -> bool:
-    cost = sweep_cost(config, max_layers, seeds, steps, dtype)
+def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, scheme: str) -> bool:
+    cost = sweep_cost(config, max_layers, seeds, steps, dtype, scheme)
     return cost.peak_bytes <= MAX_SWEEP_BYTES and cost.seconds <= SWEEP_SECONDS
 
 
@@ -67,11 +73,16 @@ def fit_trace(
 
 
 def fit_sweep(
-    config: RNNConfig, steps: int, max_layers: int, seeds: int, dtype: str = "float64"
+    config: RNNConfig,
+    steps: int,
+    max_layers: int,
+    seeds: int,
+    dtype: str = "float64",
+    scheme: str = "torch",
 ) -> tuple[int, int]:
     """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps."""
-    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds, dtype):
+    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
         seeds -= 1
-    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype):
+    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
         steps = _fewer(steps)
     return steps, seeds

@@ -23,7 +23,7 @@ from app import budget, server
 from app.state import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
 from deeprnn_core.config import ACTIVATIONS, CELLS
-from deeprnn_core.cost import trace_cost
+from deeprnn_core.cost import init_seconds, trace_cost
 from deeprnn_core.signals import make_signal
 from deeprnn_core.trace import Cancelled
 
@@ -179,7 +179,7 @@ def plain(spec: TraceSpec) -> TraceSpec:
 def sweep_plan(spec: TraceSpec, max_layers: int, seeds: int) -> tuple[SweepSpec, list[str]]:
     """The SweepSpec within the sweep budget: B = 1, then fewer seeds (down to 3), then fewer
     steps; and what was reduced."""
-    steps, n = budget.fit_sweep(spec.config, spec.steps, max_layers, seeds, spec.dtype)
+    steps, n = budget.fit_sweep(spec.config, spec.steps, max_layers, seeds, spec.dtype, spec.scheme)
     base = replace(spec, batch=1, training=False, clip_norm=None, steps=steps)
     notices = []
     if spec.batch > 1:
@@ -223,8 +223,9 @@ def _limit_torch_threads() -> None:
 
 
 def seconds(spec: TraceSpec) -> float:
-    """The cost model's estimate of ``spec``'s trace, in seconds."""
-    return trace_cost(spec.config, spec.steps, spec.batch, spec.dtype).seconds
+    """The cost model's estimate of ``spec``'s model and trace, in seconds."""
+    run = trace_cost(spec.config, spec.steps, spec.batch, spec.dtype).seconds
+    return run + init_seconds(spec.config, spec.scheme)
 
 
 def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:

@@ -13,17 +13,25 @@ from dataclasses import dataclass
 
 from deeprnn_core.config import GATES, RNNConfig
 
-# seconds per (layer, step); per multiply-add of H_{t-1} W_hh; per gate unit (B G h), fitted to
-# traces on a 2-core machine (median of 3, 11 shapes from L T B h = 1 to 32 x 500 x 8 x 256)
-_TIME = {  # (cell, dtype): (per layer-step, per recurrent multiply-add, per gate unit)
-    ("rnn", "float64"): (7e-6, 0.55e-9, 42e-9),
-    ("gru", "float64"): (20e-6, 0.80e-9, 25e-9),
-    ("lstm", "float64"): (14e-6, 0.62e-9, 26e-9),
-    ("rnn", "float32"): (6e-6, 0.35e-9, 30e-9),
-    ("gru", "float32"): (23e-6, 0.25e-9, 20e-9),
-    ("lstm", "float32"): (32e-6, 0.30e-9, 24e-9),
+# Per (layer, step), in seconds: a fixed overhead; the recurrent matmul H_{t-1} W_hh (forward)
+# and its transpose (backward) per weight element G h^2 when B = 1 (BLAS gemv), or per weight
+# element plus per multiply-add B G h^2 when B > 1 (gemm repacks the whole weight on every call,
+# so B = 2 costs ~10x B = 1 at h = 256); and the elementwise work per gate unit B G h.
+# Fitted to traces on the 2-core machine while other jobs loaded it (load ~9), median error
+# < 15 %: an idle machine runs faster than promised.
+_TIME = {  # (cell, dtype): (step, weight if B = 1, weight if B > 1, multiply-add if B > 1, unit)
+    ("rnn", "float64"): (11.4e-6, 1.16e-9, 4.2e-9, 0.90e-9, 76e-9),
+    ("gru", "float64"): (52e-6, 1.50e-9, 8.4e-9, 0.86e-9, 103e-9),
+    ("lstm", "float64"): (57e-6, 1.64e-9, 11.5e-9, 0.14e-9, 45e-9),
+    ("rnn", "float32"): (22e-6, 0.84e-9, 0.56e-9, 0.91e-9, 39e-9),
+    ("gru", "float32"): (44e-6, 1.20e-9, 4.2e-9, 0.18e-9, 51e-9),
+    ("lstm", "float32"): (45e-6, 1.38e-9, 3.1e-9, 0.59e-9, 0.0),
 }
 _FIXED_S = 1.5e-4  # per call: checks, weight layout, head and loss
+# drawing the weights (init.init_params) and laying them out, per parameter; an orthogonal
+# block's QR adds a cost that grows with its width h (one BLAS thread)
+_INIT_S = {"torch": 30e-9, "gaussian": 50e-9, "identity": 50e-9, "orthogonal": 50e-9}
+_QR_S = 0.5e-9  # per parameter and unit of h, orthogonal only
 _ITEM = {"float64": 8, "float32": 4}
 # (L, T, B, h) arrays a layer keeps beyond H and A during the forward pass, per cell: gates,
 # cell state, LayerNorm statistics; and the per-layer scratch of its backward pass
@@ -54,9 +62,10 @@ def _check(config: RNNConfig, steps: int, batch: int, dtype: str) -> None:
 def _seconds(cells, h: int, steps: int, batch: int, dtype: str) -> float:
     total = _FIXED_S
     for cell in cells:
-        step, madd, unit = _TIME[cell, dtype]
-        gate_units = batch * GATES[cell] * h
-        total += steps * (step + madd * gate_units * h + unit * gate_units)
+        step, gemv, pack, madd, unit = _TIME[cell, dtype]
+        weight = GATES[cell] * h * h
+        matmul = gemv * weight if batch == 1 else pack * weight + madd * batch * weight
+        total += steps * (step + matmul + unit * batch * GATES[cell] * h)
     return total
 
 
@@ -68,6 +77,14 @@ def num_params(config: RNNConfig) -> int:
         total += g * (config.layer_input_size(k) + h) + (2 * g if config.bias else 0)
         total += 2 * h if config.layer_norm else 0
     return total + config.output_size * (h + 1)
+
+
+def init_seconds(config: RNNConfig, scheme: str = "torch") -> float:
+    """Estimated wall time of ``Model.init(config, scheme)`` and the engine's weight layout."""
+    if scheme not in _INIT_S:
+        raise ValueError(f"scheme must be one of {tuple(_INIT_S)}, got {scheme!r}")
+    per_param = _INIT_S[scheme] + (_QR_S * config.hidden_size if scheme == "orthogonal" else 0)
+    return num_params(config) * per_param
 
 
 def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "float64") -> Cost:
@@ -90,11 +107,17 @@ def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "floa
 
 
 def sweep_cost(
-    config: RNNConfig, max_layers: int, seeds: int, steps: int, dtype: str = "float64"
+    config: RNNConfig,
+    max_layers: int,
+    seeds: int,
+    steps: int,
+    dtype: str = "float64",
+    scheme: str = "torch",
 ) -> Cost:
-    """Estimated cost of ``analysis.depth_sweep`` (B = 1): one forward pass of the deepest
-    stack for all seeds side by side, then the backward pass of every depth 1..max_layers.
-    Per-layer settings extend by their last entry, as the sweep does."""
+    """Estimated cost of ``analysis.depth_sweep`` (B = 1): every seed's weights drawn, one
+    forward pass of the deepest stack for all seeds side by side, then the backward pass of
+    every depth 1..max_layers. Per-layer settings extend by their last entry, as the sweep
+    does."""
     if isinstance(max_layers, bool) or not isinstance(max_layers, int) or max_layers < 1:
         raise ValueError(f"max_layers must be an int >= 1, got {max_layers!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
@@ -103,11 +126,15 @@ def sweep_cost(
     cells = config.cells + (config.cells[-1],) * max(0, max_layers - config.num_layers)
     cells = cells[:max_layers]
     h, item = config.hidden_size, _ITEM[dtype]
-    # the seeds share each call's overhead; a backward layer costs about what a forward one
-    # does, so forward + backward of depth d is priced as (d + 1) / 2 traces of depth d
-    layer_time = [_seconds((c,), h, steps, seeds, dtype) / 2 for c in cells]
+    # the seeds run side by side, each a B = 1 matmul (gemv) in one stacked call; a backward
+    # layer costs about what a forward one does: forward + backward of depth d is priced as
+    # (d + 1) / 2 traces of depth d
+    layer_time = [seeds * _seconds((c,), h, steps, 1, dtype) / 2 for c in cells]
     seconds = sum(layer_time) + sum(sum(layer_time[:d]) for d in range(1, max_layers + 1))
     per_layer = steps * seeds * h * item
     kept_forward = sum(2 + _KEPT[c] for c in cells) * per_layer
     scratch = max(_SCRATCH[c] for c in cells) * per_layer * 2
-    return Cost(seconds, 16 * seeds * max_layers, int(kept_forward + scratch))
+    deep = RNNConfig(num_layers=max_layers, input_size=config.input_size, hidden_size=h, cell=cells)
+    weights = seeds * num_params(deep) * (8 + item)  # every seed's draws and their layout
+    seconds += seeds * init_seconds(deep, scheme)
+    return Cost(seconds, 16 * seeds * max_layers, int(kept_forward + scratch + weights))

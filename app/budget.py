@@ -24,9 +24,21 @@ MAX_TRACE_BYTES = (
 MAX_SWEEP_BYTES = 1 << 29  # peak bytes of one depth sweep
 
 
+# what a page adds to a trace, measured on the busy 2-core machine: the summary's norms and
+# timescales per element of an (L, T, B, h) array, and the figures per (t, l) cell
+SUMMARY_S_PER_ELEMENT = 0.25e-6
+FIGURES_S_PER_CELL = 10e-6
+
+
+def page_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+    """Estimated wall time of the summary and figures of one trace."""
+    cells = config.num_layers * steps
+    return cells * (batch * config.hidden_size * SUMMARY_S_PER_ELEMENT + FIGURES_S_PER_CELL)
+
+
 def trace_seconds(config: RNNConfig, steps: int, batch: int, dtype: str = "float64") -> float:
-    """Estimated wall time of one trace."""
-    return trace_cost(config, steps, batch, dtype).seconds
+    """Estimated wall time of one trace with its summary and figures."""
+    return trace_cost(config, steps, batch, dtype).seconds + page_seconds(config, steps, batch)
 
 
 def sweep_seconds(
@@ -46,7 +58,8 @@ def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: s
     costs = [trace_cost(c, steps, batch, dtype) for c in configs]
     # run one after the other: all results kept, plus the largest one's scratch at its peak
     peak = sum(c.kept_bytes for c in costs) + max(c.peak_bytes - c.kept_bytes for c in costs)
-    return peak <= MAX_TRACE_BYTES and sum(c.seconds for c in costs) <= TRACE_SECONDS
+    seconds = sum(trace_seconds(c, steps, batch, dtype) for c in configs)
+    return peak <= MAX_TRACE_BYTES and seconds <= TRACE_SECONDS
 
 
 def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, scheme: str) -> bool:

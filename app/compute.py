@@ -23,7 +23,7 @@ from app import budget, server
 from app.state import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
 from deeprnn_core.config import ACTIVATIONS, CELLS
-from deeprnn_core.cost import init_seconds, trace_cost
+from deeprnn_core.cost import init_seconds
 from deeprnn_core.signals import make_signal
 from deeprnn_core.trace import Cancelled
 
@@ -223,8 +223,9 @@ def _limit_torch_threads() -> None:
 
 
 def seconds(spec: TraceSpec) -> float:
-    """The cost model's estimate of ``spec``'s model and trace, in seconds."""
-    run = trace_cost(spec.config, spec.steps, spec.batch, spec.dtype).seconds
+    """Estimated seconds of ``spec``'s model, trace, summary and figures (deeprnn_core.cost
+    and budget.page_seconds)."""
+    run = budget.trace_seconds(spec.config, spec.steps, spec.batch, spec.dtype)
     return run + init_seconds(spec.config, spec.scheme)
 
 

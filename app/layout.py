@@ -133,7 +133,7 @@ def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
     st.caption(
         f"Running L = {c.num_layers}, T = {spec.steps}, h = {c.hidden_size}, d = {c.input_size}, "
         f"B = {spec.batch} · {spec.dtype} · seed {spec.seed} · loss {s.loss:.4g} "
-        f"· a trace takes about {compute.seconds(spec):.2g} s here (deeprnn_core.cost) "
+        f"· computing it takes about {compute.seconds(spec):.2g} s here (deeprnn_core.cost) "
         "· every number on this page computed by deeprnn_core"
     )
 

@@ -190,9 +190,15 @@ def _tidy(period: float = 5.0) -> None:
     """Every ``period`` s: drop entries unused for ENTRY_SECONDS, and everything once no
     session has been connected for IDLE_SECONDS; then give the memory back."""
     idle_since = None
-    while runtime.exists():
+    while True:
         time.sleep(period)
-        rt = runtime.get_instance()
+        try:
+            rt = runtime.get_instance()  # gone when the server (or an AppTest) has stopped
+        except RuntimeError:
+            with _sessions_lock:
+                _janitor.clear()  # the next session starts a new janitor
+                _sessions.clear()
+            return
         with _sessions_lock:
             _sessions.intersection_update({s for s in _sessions if rt.is_active_session(s)})
             connected = bool(_sessions)

@@ -7,7 +7,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import browser  # noqa: E402
 import core  # noqa: E402
+import cost  # noqa: E402
+import soak  # noqa: E402
 
 if __name__ == "__main__":
     core.main()
+    cost.main()
     browser.main()
+    soak.main()

@@ -148,3 +148,11 @@ def test_normalized_values_are_kept_and_reported(name, text, value):
 def test_numbers_spelled_plainly_give_no_notice():
     values, notices = state.from_query({"grec": "1.50", "L": "12", "clip": "0.25"})
     assert notices == [] and values["recurrent_gain"] == 1.5 and values["num_layers"] == 12
+
+
+def test_layers_outside_the_network_are_named_when_dropped():
+    from tests.test_app import open_app
+
+    at = open_app({"show": "10,20,2"}, page="views/hidden.py")
+    assert not at.exception
+    assert any("10, 20 are not layers" in i.value for i in at.info), [i.value for i in at.info]

@@ -14,6 +14,7 @@ session that asked for it has gone. The other summaries are small ``cache_data``
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,7 +24,7 @@ from app import budget, server
 from app.state import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
 from deeprnn_core.config import ACTIVATIONS, CELLS
-from deeprnn_core.cost import init_seconds
+from deeprnn_core.cost import init_seconds, trace_cost
 from deeprnn_core.signals import make_signal
 from deeprnn_core.trace import Cancelled
 
@@ -226,7 +227,7 @@ def seconds(spec: TraceSpec) -> float:
     """Estimated seconds of ``spec``'s model, trace, summary and figures (deeprnn_core.cost
     and budget.page_seconds)."""
     run = budget.trace_seconds(spec.config, spec.steps, spec.batch, spec.dtype)
-    return run + init_seconds(spec.config, spec.scheme)
+    return run + init_seconds(spec.config, spec.scheme) * budget.speed()
 
 
 def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
@@ -234,7 +235,11 @@ def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
         note = f"Running the deep RNN forward and backward (about {seconds(spec):.1f} s)…"
         with st.spinner(note):
             model, x = _model_and_input(spec)
+            start = time.perf_counter()
             result = trace(model, x, cancel=server.session_gone, **_trace_kwargs(spec))
+            c = spec.config
+            estimate = trace_cost(c, spec.steps, spec.batch, spec.dtype).seconds
+            budget.observe(estimate, time.perf_counter() - start)
     _limit_torch_threads()
     return model, result
 

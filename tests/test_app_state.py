@@ -156,3 +156,22 @@ def test_layers_outside_the_network_are_named_when_dropped():
     at = open_app({"show": "10,20,2"}, page="views/hidden.py")
     assert not at.exception
     assert any("10, 20 are not layers" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_budgets_follow_the_measured_speed_of_the_machine():
+    config = compute.plan(DEFAULTS).spec.config
+    before = budget.speed()
+    try:
+        estimate = budget.trace_seconds(config, 200, 4)
+        for _ in range(20):
+            budget.observe(1.0, 3.0)  # the machine runs 3x slower than the constants
+        assert budget.speed() == pytest.approx(3.0, rel=1e-3)
+        assert budget.trace_seconds(config, 200, 4) == pytest.approx(
+            budget.speed() * estimate / before
+        )
+        budget.observe(1.0, 1e6)
+        assert budget.speed() <= budget.SPEED_LIMITS[1]
+        budget.observe(0.01, 5.0)  # too short to count
+        assert budget.speed() <= budget.SPEED_LIMITS[1]
+    finally:
+        budget._speed["factor"] = before

@@ -1,74 +1,128 @@
 """Budgets, so that no legal slider position takes more than a few seconds or exhausts memory.
 
-Cost model of the core's numpy engine on this 2-core machine, fitted to measured traces and
-sweeps (core of commit 597e2c6) and rounded up: seconds = layer-steps x (overhead + work).
-The core is still getting faster; a stale model only reduces B, T or seeds sooner than needed.
+The estimates come from the core's cost model (deeprnn_core.cost: measured constants per cell
+type and precision, memory from the shapes the engine allocates); this module only states the
+budgets and shrinks B, T or the sweep's seeds until a run fits them. ``bench/cost.py`` prints
+the model against measured runs at the legal extremes.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+
 from deeprnn_core import RNNConfig
 from deeprnn_core.config import GATES
+from deeprnn_core.cost import sweep_cost, trace_cost
 
-TRACE_SECONDS = 2.5  # one trace (forward + adjoint), computed once then cached
-SWEEP_SECONDS = 1.0  # one depth sweep (it also has a progress bar): a move stays < 1.5 s
+# one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
+# (the tests raise it to make a run long enough to be cut short)
+TRACE_SECONDS = float(os.environ.get("DEEPRNN_TRACE_SECONDS", "2.5"))
+SWEEP_SECONDS = 2.5  # one depth sweep (it also has a progress bar); drawing 3 seeds of the
+# largest LSTM stack alone takes ~1.5 s
+MAX_TRACE_BYTES = (
+    int(os.environ.get("DEEPRNN_TRACE_MB", "1024")) << 20
+)  # peak bytes of one trace (server.py reserves this per heavy run)
+MAX_SWEEP_BYTES = 1 << 29  # peak bytes of one depth sweep
 THEORY_SECONDS = 2.5  # the seed-averaged measurement next to the mean-field prediction
-MAX_TRACE_ELEMENTS = 2**22  # L*T*B*h: 32 MB per float64 array, ~10 arrays for an LSTM
-MAX_SWEEP_ELEMENTS = 2**23  # S*T*h*G*L_max kept by the sweep's forward pass (B = 1)
-_TRACE_STEP_S, _TRACE_ELEMENT_S = 6e-6, 0.15e-6  # per (layer, step); per element of B*G*h
-_SWEEP_STEP_S, _SWEEP_FLOP_S = 6e-6, 0.09e-9  # per (layer, step); per flop of that step
 
 
-def trace_seconds(config: RNNConfig, steps: int, batch: int) -> float:
-    """Estimated wall time of one trace."""
-    gates = sum(GATES[c] for c in config.cells)  # summed over the layers
-    per_step = config.num_layers * _TRACE_STEP_S
-    per_step += _TRACE_ELEMENT_S * batch * config.hidden_size * gates
-    return steps * per_step
+# what a page adds to a trace, measured on the busy 2-core machine: the summary's norms and
+# timescales per element of an (L, T, B, h) array, and the figures per (t, l) cell
+SUMMARY_S_PER_ELEMENT = 0.25e-6
+FIGURES_S_PER_CELL = 10e-6
 
 
-def sweep_seconds(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> float:
+# The constants were fitted on a machine shared with other jobs, whose speed changes ~5x from
+# one hour to the next; each trace the server runs updates this measured / estimated factor
+# (an exponential moving average, clamped), so the budgets follow the machine as it is now.
+_speed = {"factor": 1.0}
+_speed_lock = threading.Lock()
+SPEED_LIMITS = (0.1, 10.0)
+
+
+def speed() -> float:
+    """Measured over estimated seconds of the recent traces (1 until one was measured)."""
+    return _speed["factor"]
+
+
+def observe(estimated: float, measured: float) -> None:
+    """Fold one trace's measured time into ``speed()`` (runs under 50 ms are too noisy)."""
+    if estimated < 0.05 or measured <= 0:
+        return
+    ratio = min(max(measured / estimated, SPEED_LIMITS[0]), SPEED_LIMITS[1])
+    with _speed_lock:
+        _speed["factor"] = 0.6 * _speed["factor"] + 0.4 * ratio
+
+
+def page_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+    """Estimated wall time of the summary and figures of one trace."""
+    cells = config.num_layers * steps
+    return cells * (batch * config.hidden_size * SUMMARY_S_PER_ELEMENT + FIGURES_S_PER_CELL)
+
+
+def trace_seconds(config: RNNConfig, steps: int, batch: int, dtype: str = "float64") -> float:
+    """Estimated wall time of one trace with its summary and figures, at the current speed."""
+    run = trace_cost(config, steps, batch, dtype).seconds + page_seconds(config, steps, batch)
+    return run * speed()
+
+
+def sweep_seconds(
+    config: RNNConfig,
+    steps: int,
+    max_layers: int,
+    seeds: int,
+    dtype: str = "float64",
+    scheme: str = "torch",
+) -> float:
     """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth."""
-    h, gates = config.hidden_size, max(GATES[c] for c in config.cells)
-    layer_steps = steps * (max_layers + max_layers * (max_layers + 1) / 2)
-    return layer_steps * (_SWEEP_STEP_S + _SWEEP_FLOP_S * 4 * seeds * gates * h * h)
+    return sweep_cost(config, max_layers, seeds, steps, dtype, scheme).seconds * speed()
 
 
-def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int) -> bool:
+def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str) -> bool:
     """The traces of ``configs``, run in one rerun, share the time and memory budgets."""
-    elements = max(c.num_layers * c.hidden_size for c in configs) * steps * batch
-    seconds = sum(trace_seconds(c, steps, batch) for c in configs)
-    return elements * len(configs) <= MAX_TRACE_ELEMENTS and seconds <= TRACE_SECONDS
+    costs = [trace_cost(c, steps, batch, dtype) for c in configs]
+    # run one after the other: all results kept, plus the largest one's scratch at its peak
+    peak = sum(c.kept_bytes for c in costs) + max(c.peak_bytes - c.kept_bytes for c in costs)
+    seconds = sum(trace_seconds(c, steps, batch, dtype) for c in configs)
+    return peak <= MAX_TRACE_BYTES and seconds <= TRACE_SECONDS
 
 
-def _sweep_fits(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> bool:
-    gates = max(GATES[c] for c in config.cells)
-    elements = seeds * steps * config.hidden_size * gates * max_layers
-    seconds = sweep_seconds(config, steps, max_layers, seeds)
-    return elements <= MAX_SWEEP_ELEMENTS and seconds <= SWEEP_SECONDS
+def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, scheme: str) -> bool:
+    cost = sweep_cost(config, max_layers, seeds, steps, dtype, scheme)
+    return cost.peak_bytes <= MAX_SWEEP_BYTES and cost.seconds * speed() <= SWEEP_SECONDS
 
 
 def _fewer(steps: int) -> int:
     return max(1, min(steps - 1, int(steps * 0.9)))
 
 
-def fit_trace(config: RNNConfig, steps: int, batch: int, *alongside: RNNConfig) -> tuple[int, int]:
+def fit_trace(
+    config: RNNConfig, steps: int, batch: int, *alongside: RNNConfig, dtype: str = "float64"
+) -> tuple[int, int]:
     """(steps, batch) within the trace budgets: fewer samples first, then fewer steps. Traces
     run ``alongside`` in the same rerun (the A/B page) share the budgets; every config of one
     rerun gets the same (steps, batch)."""
     configs = (config, *alongside)
-    while batch > 1 and not _traces_fit(configs, steps, batch):
+    while batch > 1 and not _traces_fit(configs, steps, batch, dtype):
         batch -= 1
-    while steps > 1 and not _traces_fit(configs, steps, batch):
+    while steps > 1 and not _traces_fit(configs, steps, batch, dtype):
         steps = _fewer(steps)
     return steps, batch
 
 
-def fit_sweep(config: RNNConfig, steps: int, max_layers: int, seeds: int) -> tuple[int, int]:
+def fit_sweep(
+    config: RNNConfig,
+    steps: int,
+    max_layers: int,
+    seeds: int,
+    dtype: str = "float64",
+    scheme: str = "torch",
+) -> tuple[int, int]:
     """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps."""
-    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds):
+    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
         seeds -= 1
-    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds):
+    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
         steps = _fewer(steps)
     return steps, seeds
 

@@ -3,29 +3,35 @@
 Every number the pages show comes from a ``deeprnn_core`` call made here. Caches are keyed on
 small frozen dataclasses (the core's ``RNNConfig`` plus a few scalars), never on arrays.
 
-The Trace itself sits in ``st.cache_resource``, not ``st.cache_data``: at the largest legal
-setting it holds ~300 MB, and ``cache_data`` would pickle and copy it on every rerun. The Trace
-is never mutated here or in the figures (they read slices and convert copies), so sharing it is
-safe. The small summaries the figures draw are ``cache_data``.
+The Trace (with its Model) and its Summary sit in ``server.CACHE``, shared by every session
+and bounded by bytes (DEEPRNN_MEMORY_MB): at the largest legal setting one trace holds ~700 MB,
+which ``cache_data`` would pickle and copy on every rerun and ``cache_resource`` would bound by
+count only. They are never mutated here or in the figures (the summary's arrays are read-only).
+A trace is computed in one of server.HEAVY_RUNS slots, and stops between layers when the
+session that asked for it has gone. The other summaries are small ``cache_data`` entries.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
 import streamlit as st
 
-from app import budget, upload
-from app.state import PER_LAYER
+from app import budget, server, upload
+from app.state import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
 from deeprnn_core.config import ACTIVATIONS, CELLS
+from deeprnn_core.cost import init_seconds, trace_cost
 from deeprnn_core.signals import make_signal
+from deeprnn_core.trace import Cancelled
 
 # Errors the core raises for bad input (it names the argument); shown as st.error, never a
 # traceback. MemoryError is the last line of defence behind the budgets (app/budget.py).
 CORE_ERRORS = (ValueError, TypeError, MemoryError, FloatingPointError)
+STOPPED = (Cancelled, server.SessionGone)  # the session went away: nothing to show
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,8 @@ def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
     bad = [v for v in names if v not in allowed]
     if bad or not names:
         notices.append(
-            f"{name} list {text!r}: {', '.join(map(repr, bad)) or 'empty'} is not one of "
+            f"{name} list {quote(text)}: {', '.join(quote(b, 12) for b in bad[:3]) or 'empty'}"
+            f"{' …' if len(bad) > 3 else ''} is not one of "
             f"{', '.join(allowed)}; using {allowed[0]!r} there."
         )
         names = [v if v in allowed else allowed[0] for v in names] or [allowed[0]]
@@ -138,14 +145,14 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
         )
     except CORE_ERRORS as err:
         return Plan(None, tuple(notices), str(err))
-    steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside)
+    steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside, dtype=s.dtype)
     if (steps, batch) != (s.steps, s.batch):
         used = [f"{name} = {now} (of {asked})" for name, now, asked in
                 (("B", batch, s.batch), ("T", steps, s.steps)) if now != asked]  # fmt: skip
         notices.append(
             f"To stay within about {budget.TRACE_SECONDS:g} s and "
-            f"{budget.MAX_TRACE_ELEMENTS * 8 >> 20} MB "
-            f"per array, {'these runs use' if alongside else 'this run uses'} "
+            f"{budget.MAX_TRACE_BYTES >> 20} MB per run (deeprnn_core.cost), "
+            f"{'these runs use' if alongside else 'this run uses'} "
             f"{' and '.join(used)}. Lower L, h or B for the full run."
         )
     spec = TraceSpec(
@@ -177,7 +184,7 @@ def plain(spec: TraceSpec) -> TraceSpec:
 def sweep_plan(spec: TraceSpec, max_layers: int, seeds: int) -> tuple[SweepSpec, list[str]]:
     """The SweepSpec within the sweep budget: B = 1, then fewer seeds (down to 3), then fewer
     steps; and what was reduced."""
-    steps, n = budget.fit_sweep(spec.config, spec.steps, max_layers, seeds)
+    steps, n = budget.fit_sweep(spec.config, spec.steps, max_layers, seeds, spec.dtype, spec.scheme)
     base = replace(spec, batch=1, training=False, clip_norm=None, steps=steps)
     notices = []
     if spec.batch > 1:
@@ -226,22 +233,38 @@ def _limit_torch_threads() -> None:
         torch.set_num_threads(1)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Running the deep RNN forward and backward…")
-def get_trace(spec: TraceSpec) -> tuple[Model, Trace]:
-    """(model, trace): the core's full trace for ``spec``. Shared between sessions: read only."""
-    model, x = _model_and_input(spec)
-    result = trace(model, x, **_trace_kwargs(spec))
+def seconds(spec: TraceSpec) -> float:
+    """Estimated seconds of ``spec``'s model, trace, summary and figures (deeprnn_core.cost
+    and budget.page_seconds)."""
+    run = budget.trace_seconds(spec.config, spec.steps, spec.batch, spec.dtype)
+    return run + init_seconds(spec.config, spec.scheme) * budget.speed()
+
+
+def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
+    with server.heavy_run("running this trace"):
+        note = f"Running the deep RNN forward and backward (about {seconds(spec):.1f} s)…"
+        with st.spinner(note):
+            model, x = _model_and_input(spec)
+            start = time.perf_counter()
+            result = trace(model, x, cancel=server.session_gone, **_trace_kwargs(spec))
+            c = spec.config
+            estimate = trace_cost(c, spec.steps, spec.batch, spec.dtype).seconds
+            budget.observe(estimate, time.perf_counter() - start)
     _limit_torch_threads()
     return model, result
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def summarize(spec: TraceSpec) -> Summary:
-    """The per-(t, l) norms and per-layer summaries of ``spec``'s trace."""
+def get_trace(spec: TraceSpec) -> tuple[Model, Trace]:
+    """(model, trace): the core's full trace for ``spec``. Shared between sessions: read only.
+    Raises Cancelled if the session that asked for it goes while it runs."""
+    return server.CACHE.get(("trace", spec), lambda: _run_trace(spec), server.stop_if_gone)
+
+
+def _summary(spec: TraceSpec) -> Summary:
     model, tr = get_trace(spec)
     hidden_norm, grad_norm = analysis.cell_norms(tr)
     rho, tau = analysis.layer_timescales(tr)
-    return Summary(
+    summary = Summary(
         hidden_norm=hidden_norm,
         grad_norm=grad_norm,
         input_norm=analysis.stable_norm(tr.input, (1, 2)),
@@ -260,6 +283,15 @@ def summarize(spec: TraceSpec) -> Summary:
         num_params=model.num_params,
         flops_per_step=analysis.flops_per_step(tr.config, spec.batch),
     )
+    arrays = [v for v in vars(summary).values() if isinstance(v, np.ndarray)]
+    for array in arrays + list(summary.param_grad_norms.values()):
+        array.flags.writeable = False  # shared by every session
+    return summary
+
+
+def summarize(spec: TraceSpec) -> Summary:
+    """The per-(t, l) norms and per-layer summaries of ``spec``'s trace (shared: read only)."""
+    return server.CACHE.get(("summary", spec), lambda: _summary(spec), server.stop_if_gone)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -285,9 +317,10 @@ def grad_norm_ratio(spec_a: TraceSpec, spec_b: TraceSpec) -> np.ndarray:
 def trace_time(spec: TraceSpec) -> float:
     """Median wall time of ``trace`` for ``spec`` (analysis.time_trace), measured once."""
     model, x = _model_and_input(spec)
-    estimate = budget.trace_seconds(spec.config, spec.steps, spec.batch)
+    estimate = seconds(spec)
     repeats = 5 if estimate < 0.05 else 3 if estimate < 0.3 else 1
-    return analysis.time_trace(model, x, repeats=repeats, **_trace_kwargs(spec))
+    with server.heavy_run("timing this trace"):
+        return analysis.time_trace(model, x, repeats=repeats, **_trace_kwargs(spec))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -298,24 +331,26 @@ def depth_sweep(sweep: SweepSpec) -> analysis.DepthSweep:
     shown = [0.0]
 
     def progress(fraction: float) -> None:
+        server.stop_if_gone()  # called after every depth: a closed tab stops the sweep
         if fraction - shown[0] >= 0.05 or fraction >= 1.0:  # few deltas, even at L_max = 32
             shown[0] = fraction
             bar.progress(min(1.0, fraction))
 
-    result = analysis.depth_sweep(
-        b.config,
-        sweep.max_layers,
-        sweep.seeds,
-        b.steps,
-        scheme=b.scheme,
-        recurrent_gain=b.recurrent_gain,
-        input_gain=b.input_gain,
-        bias_scale=b.bias_scale,
-        signal=b.signal,
-        batch=b.batch,
-        loss=b.loss,
-        dtype=b.dtype,
-        progress=progress,
-    )
+    with server.heavy_run("running this sweep"):
+        result = analysis.depth_sweep(
+            b.config,
+            sweep.max_layers,
+            sweep.seeds,
+            b.steps,
+            scheme=b.scheme,
+            recurrent_gain=b.recurrent_gain,
+            input_gain=b.input_gain,
+            bias_scale=b.bias_scale,
+            signal=b.signal,
+            batch=b.batch,
+            loss=b.loss,
+            dtype=b.dtype,
+            progress=progress,
+        )
     bar.empty()  # replayed on cache hits too: the bar appears and is removed at once
     return result

@@ -10,21 +10,35 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import compute, export, figures, state, upload
+from app import compute, export, figures, server, state, upload
 from deeprnn_core import Model, Trace
+from deeprnn_core.cost import trace_cost
 
 _LOG = logging.getLogger("deeprnn.app")
 
 
 @dataclass(frozen=True)
 class Run:
-    """The current settings and everything the core computed for them."""
+    """The current settings and what the core computed for them, fetched from the shared
+    cache on each use. A Run holds no arrays: a page's module namespace keeps it alive as long
+    as Streamlit keeps a callback defined there (plotly selection callbacks are kept per figure,
+    until the session ends), and a Trace held there would outlive its cache entry."""
 
     settings: object  # state.Settings
     spec: compute.TraceSpec
-    model: Model
-    trace: Trace  # shared with the cache: read only
-    summary: compute.Summary
+
+    @property
+    def model(self) -> Model:
+        return compute.get_trace(self.spec)[0]
+
+    @property
+    def trace(self) -> Trace:
+        """Shared with the cache: read only."""
+        return compute.get_trace(self.spec)[1]
+
+    @property
+    def summary(self) -> compute.Summary:
+        return compute.summarize(self.spec)
 
 
 def chart(fig, key: str, **kwargs):
@@ -41,6 +55,8 @@ def guarded(draw):
     def wrapper(*args, **kwargs):
         try:
             return draw(*args, **kwargs)
+        except compute.STOPPED:
+            st.stop()  # the session has gone: nothing to draw
         except Exception as err:  # noqa: BLE001 - the last line of defence, logged in full
             _LOG.exception("drawing %s failed", draw.__name__)
             st.error(f"Something went wrong while drawing this view ({type(err).__name__}: {err}).")
@@ -62,20 +78,26 @@ def start(title: str, explanation: str) -> Run:
         st.error(f"The core refused these settings: {plan.error}")
         st.stop()
     try:
-        model, tr = compute.get_trace(plan.spec)
         summary = compute.summarize(plan.spec)
+    except compute.STOPPED:
+        st.stop()
     except compute.CORE_ERRORS as err:
         st.error(f"The core could not run these settings: {err}")
         st.stop()
     overflow_banner(summary)
     _facts(plan.spec, summary)
-    _downloads(plan.spec, tr, summary)
-    upload.export_section(model, f"deeprnn_model_L{plan.spec.config.num_layers}")
-    return Run(settings, plan.spec, model, tr, summary)
+    _downloads(plan.spec)
+    spec = plan.spec
+    model = compute.get_trace(spec)[0]  # in the cache already: the summary was made from it
+    upload.export_section(
+        model, f"deeprnn_model_L{spec.config.num_layers}", lambda: compute.get_trace(spec)[0]
+    )
+    return Run(settings, spec)
 
 
 def header(title: str, explanation: str) -> None:
     """The page's title, its explanation and the URL's notices."""
+    server.note_session()
     st.title(title)
     st.markdown(explanation)
     for notice in state.url_notices():
@@ -116,32 +138,45 @@ def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
     st.caption(
         f"Running L = {c.num_layers}, T = {spec.steps}, h = {c.hidden_size}, d = {c.input_size}, "
         f"B = {spec.batch} · {spec.dtype} · seed {spec.seed} · loss {s.loss:.4g} "
+        f"· computing it takes about {compute.seconds(spec):.2g} s here (deeprnn_core.cost) "
         "· every number on this page computed by deeprnn_core"
     )
 
 
-def _downloads(spec: compute.TraceSpec, tr: Trace, s: compute.Summary) -> None:
-    """Sidebar downloads, generated only when clicked (a trace can be hundreds of MB)."""
+def _downloads(spec: compute.TraceSpec) -> None:
+    """Sidebar downloads, built only when clicked, from the small spec (never a closure over a
+    Trace: Streamlit keeps a download's callable until the session's next run ends)."""
     c = spec.config
     stem = f"deeprnn_L{c.num_layers}_T{spec.steps}_h{c.hidden_size}_seed{spec.seed}"
     query = urlencode(state.to_query(state.current()))
+    size = trace_cost(c, spec.steps, spec.batch, spec.dtype).kept_bytes
     box = st.sidebar.container(border=True)
     box.markdown("**Download this run**")
     box.download_button(
-        "Trace, every array (NPZ)",
-        data=lambda: export.trace_npz(tr, query),
+        f"Trace, every array (NPZ, about {export.megabytes(size)})",
+        data=functools.partial(export.trace_npz, spec, query),
         file_name=f"{stem}.npz",
         mime="application/octet-stream",
         on_click="ignore",
         key="download_npz",
         help="All arrays of the Trace (hidden, grad_hidden, preact, gates, parameter "
-        "gradients, ...) and the URL query that reproduces them. Load with numpy.load.",
+        "gradients, ...) and the URL query that reproduces them. Load with numpy.load. "
+        "Arrays that compress well (nan-filled gates, masks) are deflated; float64 noise "
+        "does not compress, so the rest is stored as is.",
     )
     box.download_button(
-        "Norms per (t, l) (CSV)",
-        data=lambda: export.norms_csv(
-            s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad
-        ),
+        f"Norms only (NPZ, about {export.megabytes(export.norms_bytes(spec))})",
+        data=functools.partial(export.norms_npz, spec, query),
+        file_name=f"{stem}_norms.npz",
+        mime="application/octet-stream",
+        on_click="ignore",
+        key="download_norms",
+        help="|H_t^(l)|, |G_t^(l)| (L, T), their inf / nan masks, |X_t|, |O_t| and the "
+        "per-layer parameter-gradient norms: what the figures draw.",
+    )
+    box.download_button(
+        f"Norms per (t, l) (CSV, about {export.megabytes(export.csv_bytes(spec))})",
+        data=functools.partial(export.norms_csv, spec),
         file_name=f"{stem}_norms.csv",
         mime="text/csv",
         on_click="ignore",

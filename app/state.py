@@ -8,6 +8,7 @@ core's config. A bad or unknown URL value falls back to the default and is repor
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, make_dataclass
 from typing import Any
@@ -216,20 +217,46 @@ def encode(control: Control, value: Any) -> str:
     return str(value)
 
 
+MAX_SHOWN = 40  # characters of a user's value echoed in a notice
+_NUMBER = {  # strict ASCII spellings: int("٤") and float("１") would accept other digits
+    int: re.compile(r"[+-]?[0-9]{1,12}"),
+    float: re.compile(r"[+-]?([0-9]{1,20}(\.[0-9]{0,20})?|\.[0-9]{1,20})([eE][+-]?[0-9]{1,3})?"),
+}
+
+
+def quote(text: str, limit: int = MAX_SHOWN) -> str:
+    """A user's text, safe to put in a notice: cut to ``limit`` characters, unprintable
+    characters replaced, inside a markdown code span (a backtick fence longer than any run of
+    backticks in it), where markdown, links, KaTeX ($) and HTML show as the characters they
+    are. (Backslash escapes are not enough: GFM still turns http://... into a link.)"""
+    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(text))
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    more = f" ({len(text):,} characters, cut)" if len(text) > limit else ""
+    if not cut.strip():
+        return f"“{cut}”{more}"
+    fence = "`" * (max(map(len, re.findall(r"`+", cut)), default=0) + 1)
+    pad = " " if cut[0] in "` " or cut[-1] in "` " else ""
+    return f"{fence}{pad}{cut}{pad}{fence}{more}"
+
+
 def decode(control: Control, text: str) -> Any:
-    """The value of a URL string; raises ValueError naming the rule it breaks."""
+    """The value of a URL string; raises ValueError naming the rule it breaks. Never raises
+    anything else, whatever the string (huge numbers, other scripts' digits, 20,000 chars)."""
     d = control.default
+    if not isinstance(text, str):
+        raise ValueError("expected text")
     if isinstance(d, bool):
         if text.lower() not in ("1", "0", "true", "false"):
             raise ValueError("expected 1 or 0")
         return text.lower() in ("1", "true")
     if isinstance(d, tuple):
-        try:
-            value = tuple(int(v) for v in text.split(",") if v.strip())
-        except ValueError:
-            value = (0,)
+        rule = "expected distinct layer numbers 1-32, comma separated"
+        parts = [v.strip() for v in text.split(",") if v.strip()]
+        if len(text) > 200 or not all(re.fullmatch(r"[0-9]{1,2}", v) for v in parts):
+            raise ValueError(rule)
+        value = tuple(int(v) for v in parts)
         if any(not 1 <= v <= 32 for v in value) or len(set(value)) != len(value):
-            raise ValueError("expected distinct layer numbers 1-32, comma separated")
+            raise ValueError(rule)
         return value
     if isinstance(d, str):
         if control.options and text not in control.options:
@@ -237,33 +264,50 @@ def decode(control: Control, text: str) -> Any:
         if len(text) > 300:
             raise ValueError("longer than 300 characters")
         return text
-    whole = isinstance(d, int)
-    rule = f"expected a {'whole ' if whole else ''}number from {control.low:g} to {control.high:g}"
-    try:
-        value = int(text) if whole else float(text)  # ValueError on "abc", or "4.5" for an int
-    except ValueError:
-        raise ValueError(rule) from None
+    kind = type(d)
+    low, high = (f"{kind(v):,}" if kind is int else f"{v:g}" for v in (control.low, control.high))
+    rule = f"expected a {'whole ' if kind is int else ''}number from {low} to {high}"
+    if not _NUMBER[kind].fullmatch(text):  # also refuses "4.5" for an int, "inf", "nan"
+        raise ValueError(rule)
+    value = kind(text)
     if not math.isfinite(value) or not control.low <= value <= control.high:
         raise ValueError(rule)
     return value
 
 
-def from_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+def from_query(params: Mapping[str, str | list[str]]) -> tuple[dict[str, Any], list[str]]:
     """Settings values from query parameters, defaults where missing; and a notice for every
-    parameter that is unknown or has a bad value."""
+    parameter that is unknown, given more than once, has a bad value or was read as another
+    spelling of its value. A list holds every value of a parameter given more than once (the
+    last one counts). Notices quote the user's text cut and escaped (``quote``)."""
     values = {c.key: c.default for c in CONTROLS}
     notices = []
-    for name, text in params.items():
+    for name, given in params.items():
+        texts = [given] if isinstance(given, str) else list(given) or [""]
+        text = texts[-1]
         control = BY_URL.get(name)
         if control is None:
-            notices.append(f"Unknown URL parameter `{name}={text}` was ignored.")
+            notices.append(f"Unknown URL parameter {quote(name)} was ignored.")
             continue
+        if len(texts) > 1:
+            notices.append(
+                f"URL parameter {quote(name)} was given {len(texts)} times "
+                f"({', '.join(quote(t, 12) for t in texts[:4])}{', …' if len(texts) > 4 else ''}); "
+                "using the last."
+            )
         try:
-            values[control.key] = decode(control, text)
+            value = decode(control, text)
         except ValueError as err:
             notices.append(
-                f"URL parameter `{name}={text}` is not valid ({err}); "
-                f"using the default {encode(control, control.default)!r}."
+                f"URL parameter {quote(name)} = {quote(text)} is not valid ({err}); "
+                f"using the default {quote(encode(control, control.default))}."
+            )
+            continue
+        values[control.key] = value
+        canonical = encode(control, value)
+        if canonical != text and not (isinstance(value, float) and _NUMBER[float].fullmatch(text)):
+            notices.append(
+                f"URL parameter {quote(name)} = {quote(text)} was read as {quote(canonical)}."
             )
     return values, notices
 
@@ -287,7 +331,8 @@ def load() -> None:
     """Once per session, fill the settings from the URL (defaults for the rest)."""
     if st.session_state.get(_LOADED):
         return
-    values, notices = from_query(st.query_params.to_dict())
+    query = st.query_params
+    values, notices = from_query({name: query.get_all(name) for name in query})
     for key, value in values.items():
         st.session_state[stored(key)] = value
     st.session_state[_NOTICE] = (tuple(notices), values)
@@ -351,6 +396,13 @@ def widget(key: str, container=None, *, high: float | None = None, options=None,
         value = min(max(value, low), high)
     elif c.kind == "layers":
         options = tuple(options or ())
+        if dropped := [v for v in value if v not in options]:
+            box.info(
+                f"{c.label.split(' (')[0]}: {', '.join(map(str, dropped))} "
+                f"{'is not a layer' if len(dropped) == 1 else 'are not layers'} of this "
+                f"network (1 to {max(options, default=0)}); left out.",
+                icon=":material/info:",
+            )
         value = tuple(v for v in value if v in options)
     put(key, value)
     if c.kind in ("slider", "number") and high <= low:  # a slider cannot span one value

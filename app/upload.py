@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -267,13 +268,15 @@ def sidebar_section() -> None:
                    args=("data",))  # fmt: skip
 
 
-def export_section(model: Model, stem: str) -> None:
-    """Download the model shown (drawn or uploaded) as safetensors, with torch code for it."""
+def export_section(model: Model, stem: str, load: Callable[[], Model]) -> None:
+    """Download the model shown (drawn, uploaded or trained) as safetensors, with torch code
+    for it. ``load`` fetches the model again when the button is clicked: the deferred download
+    keeps only that small callable (Streamlit holds it for the session), never the weights."""
     box = st.sidebar.container(border=True)
     box.markdown("**Export this model**")
     name = f"{stem}.safetensors"
     box.download_button(
-        "Weights (.safetensors, torch names)", data=lambda: save_model(model), file_name=name,
+        "Weights (.safetensors, torch names)", data=lambda: save_model(load()), file_name=name,
         mime="application/octet-stream", on_click="ignore", key="download_model",
         help="weight_ih_l{k}, weight_hh_l{k}, bias_* as nn.RNN / GRU / LSTM name them; the "
         "head as head.weight / head.bias.",

@@ -8,14 +8,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser  # noqa: E402
 import browser_scrub  # noqa: E402
 import core  # noqa: E402
+import cost  # noqa: E402
 import mean_field  # noqa: E402
+import soak  # noqa: E402
 import train  # noqa: E402
 import uploads  # noqa: E402
 
 if __name__ == "__main__":
     core.main()
+    cost.main()
     train.main()
     mean_field.main()
     browser.main()
     browser_scrub.main()
     uploads.main()
+    soak.main()

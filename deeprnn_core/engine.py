@@ -107,16 +107,21 @@ def forward(
     c0: np.ndarray | None,
     dropout: float,
     rng: np.random.Generator | None,
+    check=None,
 ) -> Forward:
     """Run every layer bottom-up (computation_order); ``x`` (T, S, B, d), ``h0`` / ``c0``
     (L, S, B, h). Dropout (as torch, training only) on what layer l+1 reads, for l < L:
 
         input of layer l+1 = H^(l) * m^(l),   m^(l) = keep / (1 - p),   keep ~ Bernoulli(1 - p)
+
+    ``check()`` is called before each layer (whatever it raises stops the run).
     """
     hidden = np.empty((len(layers),) + x.shape[:-1] + h0.shape[-1:], dtype=x.dtype)
     fwd = Forward(hidden, np.empty_like(hidden), [], [], [])
     inp = x
     for k, w in enumerate(layers):
+        if check is not None:
+            check()
         out = fwd.hidden[k], fwd.preact[k]
         rec = forward_layer(w, inp, h0[k], None if c0 is None else c0[k], out)
         fwd.records.append(rec)
@@ -232,16 +237,20 @@ def backward(
     ext_top: np.ndarray,
     want_params: bool = True,
     out=None,
+    check=None,
 ) -> list[LayerGrads]:
     """Run the adjoint from the top layer down (computation_order), each layer's E_t being
 
         E_t^(L) = dLoss/dO_t W_hq^T   (``ext_top``, (T, S, B, h))
         E_t^(l) = dLoss/d(input of layer l+1)_t * m^(l)   (m^(l) = 1 without dropout)
 
-    ``out``: optional (grad_hidden, grad_preact) arrays (L, T, S, B, h) to write into."""
+    ``out``: optional (grad_hidden, grad_preact) arrays (L, T, S, B, h) to write into;
+    ``check()`` is called before each layer (whatever it raises stops the run)."""
     grads: list[LayerGrads] = [None] * len(layers)
     ext = ext_top
     for k in range(len(layers) - 1, -1, -1):
+        if check is not None:
+            check()
         where = None if out is None else (out[0][k], out[1][k])
         grads[k] = backward_layer(layers[k], fwd.records[k], fwd.inputs[k], ext, want_params, where)
         if k:

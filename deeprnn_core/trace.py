@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from deeprnn_core import engine
 from deeprnn_core.config import RNNConfig, check_real, check_seed
+from deeprnn_core.cost import trace_cost
 from deeprnn_core.model import Model
 from deeprnn_core.overflow import Overflow, first_overflow
 
 DTYPES = ("float64", "float32")
 LOSSES = (*engine.LOSSES, "probe")  # probe: dLoss/dH_T^(L) = 1, for a model with no trained head
+
+
+def physical_memory() -> int:
+    """Bytes of RAM of this machine (0 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+class Cancelled(RuntimeError):
+    """A run stopped because its ``cancel()`` returned True."""
 
 
 @dataclass(eq=False)
@@ -93,6 +108,8 @@ def trace(
     clip_norm: float | None = None,
     h0=None,
     c0=None,
+    cancel: Callable[[], bool] | None = None,
+    memory_limit: int | None = None,
 ) -> Trace:
     """Run ``model`` on ``x`` and backpropagate the loss exactly.
 
@@ -112,7 +129,12 @@ def trace(
         training: dropout is on (config.dropout > 0) only in training mode, as torch.
         dropout_seed: seeds the dropout masks, which the trace returns.
         clip_norm: clip the parameter gradients to this global norm (clip_grad_norm_).
-        h0, c0: (L, B, h) initial hidden / LSTM cell states; zeros when None.
+        h0, c0: (L, B, h) initial hidden / LSTM cell states; zeros when None. c0 needs an
+            LSTM layer (it is the cell state C_0^(l); other layers have none).
+        cancel: called between layers; when it returns True the run stops with Cancelled.
+        memory_limit: bytes the run may allocate at its peak (cost.trace_cost); default half
+            this machine's RAM. A longer run is refused with a ValueError naming T, before
+            anything is allocated.
     Returns:
         a Trace with every H_t^(l), G_t^(l) and parameter gradient.
     """
@@ -147,14 +169,34 @@ def trace(
     loss = loss if isinstance(loss, str) else tuple(int(t) for t in steps)
     if objective == "cross_entropy":
         engine.check_class_targets(y[steps], c.output_size)
+    limit = physical_memory() // 2 if memory_limit is None else memory_limit
+    peak = trace_cost(c, T, B, dtype).peak_bytes
+    if limit and peak > limit:
+        raise ValueError(
+            f"x has T = {T} steps: at L = {L}, h = {h}, B = {B}, {dtype} the trace needs about "
+            f"{peak / 2**30:.1f} GiB, over the memory_limit of {limit / 2**30:.1f} GiB; "
+            "use fewer steps T (or a smaller L, h or B)"
+        )
     h0 = _state("h0", h0, (L, B, h), dtype)
     c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
+    if c0 is not None and "lstm" not in c.cells:
+        raise ValueError(
+            f"c0 is the LSTM cell state, but this model has no LSTM layer (cell={c.cell!r}); "
+            "pass h0 only"
+        )
+    check = None
+    if cancel is not None:
+
+        def check() -> None:
+            if cancel():
+                raise Cancelled("trace stopped between layers: cancel() returned True")
+
     layers = model.engine_layers(dtype)
     head_w = model.params["head.weight"].T[None].astype(dtype)  # (1, h, q)
     head_b = model.params["head.bias"][None, None].astype(dtype)  # (1, 1, q)
     rng = np.random.default_rng([dropout_seed, 1]) if training and c.dropout else None
     with np.errstate(all="ignore"), engine.one_blas_thread():
-        fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng)
+        fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng, check)
         top = fwd.records[-1].hidden
         output, losses, grad_output = engine.head_loss(
             top, head_w, head_b, y[:, None], "last" if probe else loss, objective
@@ -168,7 +210,7 @@ def trace(
             ext[-1] = 1.0
         else:
             ext = grad_output @ head_w.swapaxes(-1, -2)  # (T, 1, B, h) dLoss/dO_t W_hq^T
-        grads = engine.backward(layers, fwd, ext, out=(grad_hidden, grad_preact))
+        grads = engine.backward(layers, fwd, ext, out=(grad_hidden, grad_preact), check=check)
         param_grads = {}
         for k, g in enumerate(grads):
             param_grads.update({f"{n}_l{k}": v[0] for n, v in g.params.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -39,13 +40,13 @@ def test_bad_values_fall_back_to_the_default_with_a_notice(name, text):
     values, notices = state.from_query({name: text})
     control = state.BY_URL[name]
     assert values[control.key] == control.default
-    assert len(notices) == 1 and f"{name}={text}" in notices[0]
+    assert len(notices) == 1 and f"{state.quote(name)} = {state.quote(text)}" in notices[0]
 
 
 def test_unknown_parameters_are_named():
     values, notices = state.from_query({"zzz": "1"})
     assert values == {c.key: c.default for c in state.CONTROLS}
-    assert notices == ["Unknown URL parameter `zzz=1` was ignored."]
+    assert notices == ["Unknown URL parameter `zzz` was ignored."]
 
 
 def test_per_layer_lists_are_repaired():
@@ -73,3 +74,104 @@ def test_plan_turns_off_layer_norm_for_gated_cells_and_reports_core_errors():
     plan = compute.plan(replace(DEFAULTS, dropout=1.0))  # no widget allows it; the core's
     assert plan.spec is None and "dropout" in plan.error  # message is shown, not a traceback
     assert compute.plan(replace(DEFAULTS, clip_norm=0.0)).spec.clip_norm is None
+
+
+# Hostile URLs (issue 11): every value decodes to the default plus one short notice in which
+# the user's text is cut and every markdown / KaTeX / HTML character is escaped.
+ATTACKS = {
+    "markdown link": ("act", "x`[click me](http://example.invalid/phish)`"),
+    "KaTeX href": ("act", "$\\href{http://example.invalid}{click}$"),
+    "HTML": ("x", "<img src=x onerror=alert(1)><a href='http://example.invalid'>a</a>"),
+    "10 KB value": ("acts", "tanh," * 2048),
+    "400 nines": ("seed", "9" * 400),
+    "1 and 400 zeros": ("L", "1" + "0" * 400),
+    "full-width digits": ("L", "\uff18"),
+    "Arabic-Indic digits": ("T", "\u0664\u0660"),
+    "underscore digits": ("T", "1_0"),
+    "huge float": ("grec", "1e999"),
+    "newline heading": ("cell", "rnn\n# heading"),
+}
+ACTIVE = "$[<*_\n\\"  # what markdown, KaTeX or HTML would act on outside a code span
+CODE = re.compile(r"(`+) ?(.*?) ?\1(?!`)")  # a code span and what it shows
+
+
+def outside_code(notice: str) -> str:
+    return CODE.sub("", notice)
+
+
+@pytest.mark.parametrize("name, text", ATTACKS.values(), ids=ATTACKS.keys())
+def test_hostile_values_give_the_default_and_a_cut_notice_showing_text_as_text(name, text):
+    values, notices = state.from_query({name: text})
+    control = state.BY_URL[name]
+    assert values[control.key] == control.default
+    assert len(notices) == 1
+    notice = notices[0]
+    assert len(notice) < 300, "the notice is cut"
+    assert not any(bad in outside_code(notice) for bad in ACTIVE), notice
+    shown = [m.group(2) for m in CODE.finditer(notice)]
+    cut = text.replace("\n", "\ufffd")[: state.MAX_SHOWN - 1]
+    assert any(s.startswith(cut) for s in shown), "the text is shown as text, in a code span"
+    if len(text) > state.MAX_SHOWN:
+        assert f"({len(text):,} characters, cut)" in notice
+
+
+def test_per_layer_list_notices_quote_and_cut_the_users_text():
+    text = "<b>tanh</b>,[x](http://example.invalid)," + "relu," * 50
+    _, notices = compute.per_layer(text, ("tanh", "relu"), 4, "φ per layer")
+    assert not any(bad in outside_code(notices[0]) for bad in ACTIVE), notices[0]
+    assert len(notices[0]) < 300
+
+
+@pytest.mark.parametrize("text", ["a`b", "``x", "x`", "plain", "$x$ <b>"])
+def test_quote_fences_backticks_and_keeps_the_text(text):
+    quoted = state.quote(text)
+    match = CODE.fullmatch(quoted)
+    assert match and match.group(2) == text, quoted
+
+
+def test_duplicated_keys_use_the_last_and_say_so():
+    values, notices = state.from_query({"L": ["2", "30"]})
+    assert values["num_layers"] == 30
+    assert notices == ["URL parameter `L` was given 2 times (`2`, `30`); using the last."]
+
+
+@pytest.mark.parametrize(
+    "name, text, value", [("L", "+4", 4), ("seed", "007", 7), ("res", "true", True),
+                          ("show", "3, 1", (3, 1))],
+)  # fmt: skip
+def test_normalized_values_are_kept_and_reported(name, text, value):
+    values, notices = state.from_query({name: text})
+    assert values[state.BY_URL[name].key] == value
+    assert len(notices) == 1 and "was read as" in notices[0]
+
+
+def test_numbers_spelled_plainly_give_no_notice():
+    values, notices = state.from_query({"grec": "1.50", "L": "12", "clip": "0.25"})
+    assert notices == [] and values["recurrent_gain"] == 1.5 and values["num_layers"] == 12
+
+
+def test_layers_outside_the_network_are_named_when_dropped():
+    from tests.test_app import open_app
+
+    at = open_app({"show": "10,20,2"}, page="views/hidden.py")
+    assert not at.exception
+    assert any("10, 20 are not layers" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_budgets_follow_the_measured_speed_of_the_machine():
+    config = compute.plan(DEFAULTS).spec.config
+    before = budget.speed()
+    try:
+        estimate = budget.trace_seconds(config, 200, 4)
+        for _ in range(20):
+            budget.observe(1.0, 3.0)  # the machine runs 3x slower than the constants
+        assert budget.speed() == pytest.approx(3.0, rel=1e-3)
+        assert budget.trace_seconds(config, 200, 4) == pytest.approx(
+            budget.speed() * estimate / before
+        )
+        budget.observe(1.0, 1e6)
+        assert budget.speed() <= budget.SPEED_LIMITS[1]
+        budget.observe(0.01, 5.0)  # too short to count
+        assert budget.speed() <= budget.SPEED_LIMITS[1]
+    finally:
+        budget._speed["factor"] = before

@@ -70,7 +70,7 @@ def runs(draw) -> dict:
         y=rng.standard_normal((steps, batch, config.output_size)),
         loss=draw(st.sampled_from(["last", "all"])),
         h0=rng.standard_normal(states) if random_states else None,
-        c0=rng.standard_normal(states) if random_states else None,
+        c0=rng.standard_normal(states) if random_states and "lstm" in config.cells else None,
         dropout_seed=seed,
     )
 

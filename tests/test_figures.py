@@ -247,13 +247,14 @@ def test_log_ticks_label_the_values():
 def test_exports_hold_the_trace(small, exploded):
     import io
 
-    data = np.load(io.BytesIO(export.trace_npz(exploded, "L=3")))
+    arrays = {"settings": np.array("L=3"), **export.trace_arrays(exploded)}
+    data = np.load(io.BytesIO(export.npz_bytes(arrays)))
     np.testing.assert_array_equal(data["grad_hidden"], exploded.grad_hidden)
     name = "weight_hh_l1"
     np.testing.assert_array_equal(data[f"param_grads/{name}"], exploded.param_grads[name])
     assert str(data["settings"]) == "L=3"
     hidden_norm, grad_norm = cell_norms(small)
-    csv = export.norms_csv(hidden_norm, grad_norm, small.nonfinite_hidden, small.nonfinite_grad)
+    csv = export.norms_table(hidden_norm, grad_norm, small.nonfinite_hidden, small.nonfinite_grad)
     rows = [line.split(",") for line in csv.strip().splitlines()[1:]]
     assert len(rows) == hidden_norm.size
     t, l, h_norm, g_norm = rows[8][:4]  # row-major: l = 2, t = 2 when T = 7

@@ -1,0 +1,140 @@
+"""What a trace or a depth sweep will cost, before running it: seconds and bytes.
+
+Memory is counted from the shapes the engine allocates (exact for what a Trace keeps, an upper
+bound for the peak). Time is a few measured constants per cell type and precision, for this
+engine on one BLAS thread: per (layer, step) a fixed overhead, plus a term for the recurrent
+matmul (B G h^2 multiply-adds) and one for the elementwise work (B G h), forward and backward
+together. ``bench/cost.py`` measures the model against real runs at the legal extremes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deeprnn_core.config import GATES, RNNConfig
+
+# Per (layer, step), in seconds: a fixed overhead; the recurrent matmul H_{t-1} W_hh (forward)
+# and its transpose (backward) per weight element G h^2 when B = 1 (BLAS gemv), or per weight
+# element plus per multiply-add B G h^2 when B > 1 (gemm repacks the whole weight on every call,
+# so B = 2 costs ~10x B = 1 at h = 256); and the elementwise work per gate unit B G h.
+# Fitted to traces on the 2-core machine while other jobs loaded it (load ~9), median error
+# < 15 %: an idle machine runs faster than promised.
+_TIME = {  # (cell, dtype): (step, weight if B = 1, weight if B > 1, multiply-add if B > 1, unit)
+    ("rnn", "float64"): (11.4e-6, 1.16e-9, 4.2e-9, 0.90e-9, 76e-9),
+    ("gru", "float64"): (52e-6, 1.50e-9, 8.4e-9, 0.86e-9, 103e-9),
+    ("lstm", "float64"): (57e-6, 1.64e-9, 11.5e-9, 0.14e-9, 45e-9),
+    ("rnn", "float32"): (22e-6, 0.84e-9, 0.56e-9, 0.91e-9, 39e-9),
+    ("gru", "float32"): (44e-6, 1.20e-9, 4.2e-9, 0.18e-9, 51e-9),
+    ("lstm", "float32"): (45e-6, 1.38e-9, 3.1e-9, 0.59e-9, 0.0),
+}
+_FIXED_S = 1.5e-4  # per call: checks, weight layout, head and loss
+# drawing the weights (init.init_params) and laying them out, per parameter; an orthogonal
+# block's QR adds a cost that grows with its width h (one BLAS thread)
+_INIT_S = {"torch": 30e-9, "gaussian": 50e-9, "identity": 50e-9, "orthogonal": 50e-9}
+_QR_S = 0.5e-9  # per parameter and unit of h, orthogonal only
+_ITEM = {"float64": 8, "float32": 4}
+# (L, T, B, h) arrays a layer keeps beyond H and A during the forward pass, per cell: gates,
+# cell state, LayerNorm statistics; and the per-layer scratch of its backward pass
+_KEPT = {"rnn": 1, "gru": 4, "lstm": 6}
+_SCRATCH = {"rnn": 3, "gru": 11, "lstm": 14}
+_TRACE_GATES = {"rnn": set(), "gru": {"r", "z", "n"}, "lstm": {"i", "f", "g", "o"}}
+
+
+@dataclass(frozen=True)
+class Cost:
+    """An estimate of one run."""
+
+    seconds: float  # wall time on one core
+    kept_bytes: int  # what the result keeps (a Trace and its Model; a sweep's small arrays)
+    peak_bytes: int  # the most allocated at once while it runs
+
+
+def _check(config: RNNConfig, steps: int, batch: int, dtype: str) -> None:
+    if not isinstance(config, RNNConfig):
+        raise TypeError(f"config must be an RNNConfig, got {type(config).__name__}")
+    for name, value in (("steps", steps), ("batch", batch)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    if dtype not in _ITEM:
+        raise ValueError(f"dtype must be one of {tuple(_ITEM)}, got {dtype!r}")
+
+
+def _seconds(cells, h: int, steps: int, batch: int, dtype: str) -> float:
+    total = _FIXED_S
+    for cell in cells:
+        step, gemv, pack, madd, unit = _TIME[cell, dtype]
+        weight = GATES[cell] * h * h
+        matmul = gemv * weight if batch == 1 else pack * weight + madd * batch * weight
+        total += steps * (step + matmul + unit * batch * GATES[cell] * h)
+    return total
+
+
+def num_params(config: RNNConfig) -> int:
+    """Scalar parameters of ``config`` (head included), as Model.num_params counts them."""
+    h, total = config.hidden_size, 0
+    for k, cell in enumerate(config.cells):
+        g = GATES[cell] * h
+        total += g * (config.layer_input_size(k) + h) + (2 * g if config.bias else 0)
+        total += 2 * h if config.layer_norm else 0
+    return total + config.output_size * (h + 1)
+
+
+def init_seconds(config: RNNConfig, scheme: str = "torch") -> float:
+    """Estimated wall time of ``Model.init(config, scheme)`` and the engine's weight layout."""
+    if scheme not in _INIT_S:
+        raise ValueError(f"scheme must be one of {tuple(_INIT_S)}, got {scheme!r}")
+    per_param = _INIT_S[scheme] + (_QR_S * config.hidden_size if scheme == "orthogonal" else 0)
+    return num_params(config) * per_param
+
+
+def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "float64") -> Cost:
+    """Estimated cost of ``trace(Model(config), x)`` with x of shape (steps, batch, d),
+    dropout included (its masks are kept)."""
+    _check(config, steps, batch, dtype)
+    item, L, h = _ITEM[dtype], config.num_layers, config.hidden_size
+    cells = config.cells
+    grid = L * steps * batch * h  # elements of one (L, T, B, h) array
+    gate_names = set().union(*(_TRACE_GATES[c] for c in cells))
+    arrays = 4 + len(gate_names) + (2 if "lstm" in cells else 0) + (1 if config.dropout else 0)
+    params = num_params(config)
+    io = steps * batch * (config.input_size + 3 * config.output_size)
+    kept = grid * arrays * item + params * (8 + 2 * item) + io * item  # model, layout, grads
+    per_layer = steps * batch * h * item
+    forward_extra = sum(_KEPT[c] for c in cells) * per_layer  # records until the end
+    scratch = max(_SCRATCH[c] for c in cells) * per_layer + params * 16  # init draws float64
+    seconds = _seconds(cells, h, steps, batch, dtype)
+    return Cost(seconds, int(kept), int(kept + forward_extra + scratch))
+
+
+def sweep_cost(
+    config: RNNConfig,
+    max_layers: int,
+    seeds: int,
+    steps: int,
+    dtype: str = "float64",
+    scheme: str = "torch",
+) -> Cost:
+    """Estimated cost of ``analysis.depth_sweep`` (B = 1): every seed's weights drawn, one
+    forward pass of the deepest stack for all seeds side by side, then the backward pass of
+    every depth 1..max_layers. Per-layer settings extend by their last entry, as the sweep
+    does."""
+    if isinstance(max_layers, bool) or not isinstance(max_layers, int) or max_layers < 1:
+        raise ValueError(f"max_layers must be an int >= 1, got {max_layers!r}")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds must be an int >= 1, got {seeds!r}")
+    _check(config, steps, 1, dtype)
+    cells = config.cells + (config.cells[-1],) * max(0, max_layers - config.num_layers)
+    cells = cells[:max_layers]
+    h, item = config.hidden_size, _ITEM[dtype]
+    # the seeds run side by side, each a B = 1 matmul (gemv) in one stacked call; a backward
+    # layer costs about what a forward one does: forward + backward of depth d is priced as
+    # (d + 1) / 2 traces of depth d
+    layer_time = [seeds * _seconds((c,), h, steps, 1, dtype) / 2 for c in cells]
+    seconds = sum(layer_time) + sum(sum(layer_time[:d]) for d in range(1, max_layers + 1))
+    per_layer = steps * seeds * h * item
+    kept_forward = sum(2 + _KEPT[c] for c in cells) * per_layer
+    scratch = max(_SCRATCH[c] for c in cells) * per_layer * 2
+    deep = RNNConfig(num_layers=max_layers, input_size=config.input_size, hidden_size=h, cell=cells)
+    weights = seeds * num_params(deep) * (8 + item)  # every seed's draws and their layout
+    seconds += seeds * init_seconds(deep, scheme)
+    return Cost(seconds, 16 * seeds * max_layers, int(kept_forward + scratch + weights))

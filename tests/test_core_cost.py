@@ -1,0 +1,111 @@
+"""The cost model (deeprnn_core.cost) and the core's refusals that it backs: memory is counted
+from the engine's shapes, so what a Trace keeps must match its arrays exactly."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core.cost import num_params, sweep_cost, trace_cost
+from deeprnn_core.signals import make_signal
+from deeprnn_core.trace import Cancelled
+
+SHAPES = [  # (cell, L, T, B, h, dtype, layer_norm, dropout)
+    ("rnn", 3, 40, 2, 16, "float64", False, 0.0),
+    ("rnn", 2, 30, 1, 24, "float32", True, 0.3),
+    ("gru", 3, 40, 3, 16, "float64", False, 0.0),
+    ("lstm", 2, 30, 1, 24, "float32", False, 0.2),
+    (("rnn", "lstm", "gru"), 3, 25, 2, 12, "float64", False, 0.0),
+]
+
+
+def kept_bytes(*objects) -> int:
+    """Bytes of the distinct numpy buffers reachable from a Model and a Trace."""
+    buffers, stack = {}, list(objects)
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, np.ndarray):
+            while isinstance(obj.base, np.ndarray):
+                obj = obj.base
+            buffers[id(obj)] = obj.nbytes
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__"):
+            stack.extend(vars(obj).values())
+    return sum(buffers.values())
+
+
+@pytest.mark.parametrize("cell, L, T, B, h, dtype, ln, p", SHAPES)
+def test_memory_estimate_matches_what_a_trace_keeps_and_bounds_its_peak(
+    cell, L, T, B, h, dtype, ln, p
+):
+    config = RNNConfig(
+        num_layers=L, input_size=5, hidden_size=h, cell=cell, layer_norm=ln, dropout=p
+    )
+    x = make_signal("noise", T, B, 5, 0)
+    tracemalloc.start()
+    try:
+        model = Model.init(config)
+        tr = trace(model, x, dtype=dtype)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    cost = trace_cost(config, T, B, dtype)
+    assert num_params(config) == model.num_params
+    kept = kept_bytes(model, tr)
+    assert abs(kept - cost.kept_bytes) <= 0.05 * kept, (kept, cost.kept_bytes)
+    assert peak / 1.5 <= cost.peak_bytes <= 1.5 * peak, "peak within 1.5x"
+
+
+def test_sweep_cost_grows_with_depth_and_seeds():
+    c = RNNConfig(num_layers=2, hidden_size=16, cell="lstm")
+    a, b = sweep_cost(c, 4, 3, 50), sweep_cost(c, 8, 3, 50)
+    assert b.seconds > a.seconds and b.peak_bytes > a.peak_bytes
+    assert sweep_cost(c, 4, 6, 50).peak_bytes > a.peak_bytes
+    with pytest.raises(ValueError, match="max_layers"):
+        sweep_cost(c, 0, 3, 50)
+
+
+def test_a_huge_T_is_refused_before_allocating_naming_T():
+    config = RNNConfig(num_layers=32, input_size=2, hidden_size=256)
+    model = Model.init(config)
+    x = np.zeros((100_000, 1, 2))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"T = 100000") as err:
+            trace(model, x, memory_limit=8 << 30)
+        assert tracemalloc.get_traced_memory()[1] < 64 << 20, "refused before allocating"
+    finally:
+        tracemalloc.stop()
+    assert "GiB" in str(err.value)
+
+
+def test_model_init_names_config_when_given_a_dict():
+    with pytest.raises(TypeError, match="config must be an RNNConfig"):
+        Model.init({"num_layers": 2})
+
+
+def test_c0_without_an_lstm_layer_is_refused_naming_c0():
+    model = Model.init(RNNConfig(num_layers=2, input_size=3, hidden_size=4, cell="gru"))
+    x = make_signal("noise", 5, 1, 3, 0)
+    with pytest.raises(ValueError, match="c0 is the LSTM cell state"):
+        trace(model, x, c0=np.zeros((2, 1, 4)))
+
+
+def test_cancel_stops_between_layers():
+    model = Model.init(RNNConfig(num_layers=4, input_size=3, hidden_size=4))
+    calls = []
+
+    def cancel() -> bool:
+        calls.append(1)
+        return len(calls) >= 3  # the third layer boundary
+
+    with pytest.raises(Cancelled):
+        trace(model, make_signal("noise", 5, 1, 3, 0), cancel=cancel)
+    assert len(calls) == 3
+    assert trace(model, make_signal("noise", 5, 1, 3, 0), cancel=lambda: False).loss >= 0

@@ -1,0 +1,139 @@
+"""The server under several sessions, in a real browser: ten sessions opened at once on a cold
+server, no cross-talk, hostile URLs shown as text, memory given back after the tabs close, and
+no CPU spent for a closed tab. Small settings: the large soak is in ``make bench``."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import psutil
+import pytest
+
+from tests import browser_support as bs
+
+CAPTION = re.compile(r"Running L = (\d+), T = (\d+), h = (\d+).*seed (\d+)")
+
+
+@pytest.fixture(scope="module")
+def server():
+    missing = bs.chromium_missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the server test needs Chromium: {missing}")
+        pytest.skip(f"the server test needs Chromium: {missing}")
+    os.environ["DEEPRNN_TRACE_SECONDS"] = "30"  # long enough to close a tab mid-run
+    try:
+        with bs.streamlit_server() as (url, _):
+            yield url, server_process()
+    finally:
+        del os.environ["DEEPRNN_TRACE_SECONDS"]
+
+
+def server_process() -> psutil.Process:
+    me = psutil.Process()
+    return next(p for p in me.children(recursive=True) if "streamlit" in " ".join(p.cmdline()))
+
+
+def rss_mb(proc: psutil.Process) -> float:
+    return proc.memory_info().rss / 2**20
+
+
+def caption(page) -> tuple[int, ...]:
+    text = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    found = [CAPTION.search(t) for t in text]
+    return tuple(int(v) for v in next(m for m in found if m).groups())
+
+
+def test_ten_sessions_at_once_on_a_cold_server_then_memory_is_given_back(server):
+    """The first test of the module: the server has run nothing yet."""
+    from playwright.sync_api import sync_playwright
+
+    url, proc = server
+    start_mb = rss_mb(proc)
+    pages = ["", "hidden", "gradients", "sweep", "compare", "ab"] * 2
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS)
+        tabs = []
+        for k, name in enumerate(pages[:10]):
+            tab = browser.new_page(viewport={"width": 1200, "height": 900})
+            query = f"L={2 + k}&T={20 + k}&h={8 + k}&seed={k}&S=2&Lmax=4"
+            tab.goto(f"{url}/{name}?{query}", wait_until="commit")
+            tabs.append((tab, (2 + k, 20 + k, 8 + k, k)))
+        for tab, expected in tabs:
+            bs.wait_idle(tab, 120_000)
+            tab.wait_for_selector('[data-testid="stCaptionContainer"]', timeout=120_000)
+            bs.wait_idle(tab, 120_000)
+            assert tab.locator('[data-testid="stException"]').count() == 0
+            if "ab" not in tab.url:  # the A/B page has no "Running" caption
+                assert caption(tab) == expected, "each page shows its own URL's settings"
+        for tab, _ in tabs:  # a few reruns each: the seed moves
+            box = tab.locator(".st-key-seed input").first
+            if box.count():
+                box.fill("7")
+                box.press("Enter")
+        for tab, _ in tabs:
+            bs.wait_idle(tab, 120_000)
+            assert tab.locator('[data-testid="stException"]').count() == 0
+        busy_mb = rss_mb(proc)
+        browser.close()
+    deadline = time.monotonic() + 60
+    while rss_mb(proc) > start_mb + 300 and time.monotonic() < deadline:
+        time.sleep(2)
+    assert rss_mb(proc) <= start_mb + 300, (start_mb, busy_mb, rss_mb(proc))
+
+
+ATTACK = (
+    "act=x`[click me](http://example.invalid/phish)`&cell=$\\href{http://example.invalid}{k}$"
+    "&x=<b>bold</b><a href='http://example.invalid'>a</a>&acts=" + "relu," * 2000 + "&L=2&L=3"
+    "&T=\uff15\uff10&seed=" + "9" * 400
+)
+
+
+def test_hostile_url_values_show_as_text_cut_with_notices(server):
+    from playwright.sync_api import sync_playwright
+
+    url, _ = server
+    with sync_playwright() as p, bs.chromium(p) as page:
+        page.goto(f"{url}/?{ATTACK}")
+        bs.wait_idle(page, 120_000)
+        page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
+        alerts = page.locator('[data-testid="stAlert"]')
+        text = " ".join(alerts.all_inner_texts())
+        assert alerts.locator("a").count() == 0, "no link from the URL"
+        assert alerts.locator(".katex, b, img").count() == 0, "no KaTeX or HTML from the URL"
+        assert "x`[click me](http://example.invalid/phi…" in text, "shown as text, cut"
+        assert "<b>bold</b>" in text and "$\\href{http" in text
+        assert "given 2 times" in text and "(400 characters, cut)" in text
+        assert "(10,000 characters, cut)" in text
+        assert "５０" in text and len(text) < 4000, "values are cut"
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert caption(page)[:2] == (3, 50)
+
+
+def test_closing_the_browser_mid_run_frees_the_cpu(server):
+    from playwright.sync_api import sync_playwright
+
+    url, proc = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{url}/?L=32&T=500&h=256&cell=lstm&B=4&seed=11")
+        page.wait_for_selector('[data-testid="stSpinner"]', timeout=60_000)
+        time.sleep(1.0)
+        before = proc.cpu_times()
+        assert sum(proc.cpu_percent(0.5) for _ in range(2)) > 50, (
+            "the run is under way before the tab closes"
+        )
+        chromium = [c for c in psutil.Process().children(recursive=True) if "chrom" in c.name()]
+        for c in chromium:
+            c.kill()  # as kill -9: no goodbye from the browser
+        closed = time.monotonic()
+        browser.close()
+    time.sleep(max(0.0, closed + 2.0 - time.monotonic()))
+    after_two = proc.cpu_times()
+    time.sleep(2.0)
+    used = sum(proc.cpu_times()[:2]) - sum(after_two[:2])
+    assert used < 0.4, f"{used:.2f} CPU-s spent 2-4 s after the tab closed"
+    assert sum(after_two[:2]) - sum(before[:2]) < 8

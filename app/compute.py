@@ -25,6 +25,7 @@ from app.state import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
 from deeprnn_core.config import ACTIVATIONS, CELLS
 from deeprnn_core.cost import init_seconds, trace_cost
+from deeprnn_core.overflow import Overflow
 from deeprnn_core.signals import make_signal
 from deeprnn_core.trace import Cancelled
 
@@ -83,7 +84,7 @@ class Summary:
     output_norm: np.ndarray  # (T,) |O_t|
     nonfinite_hidden: np.ndarray  # (L, T) bool
     nonfinite_grad: np.ndarray  # (L, T) bool
-    overflow: str | None  # where inf / nan began, or None
+    overflow: Overflow | None  # the core's record of where inf / nan began, or None
     param_grad_norms: dict[str, np.ndarray]  # "W_xh", "W_hh" -> (L,)
     attenuation: float  # |G_1^(1)| / |G_T^(L)|
     measures: dict[str, float]  # deeprnn_core.measures.MEASURES key -> value (nan: no path)
@@ -271,7 +272,7 @@ def _summary(spec: TraceSpec) -> Summary:
         output_norm=analysis.stable_norm(tr.output, (1, 2)),
         nonfinite_hidden=tr.nonfinite_hidden,
         nonfinite_grad=tr.nonfinite_grad,
-        overflow=tr.overflow,
+        overflow=tr.overflow_record,
         param_grad_norms=analysis.param_grad_norms(tr),
         attenuation=analysis.attenuation(tr),
         measures=analysis.measures(tr),

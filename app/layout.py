@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ import streamlit as st
 from app import compute, export, figures, server, state, upload
 from deeprnn_core import Model, Trace
 from deeprnn_core.cost import trace_cost
+from deeprnn_core.overflow import QUANTITIES, Overflow
 
 _LOG = logging.getLogger("deeprnn.app")
 
@@ -105,17 +105,38 @@ def header(title: str, explanation: str) -> None:
 
 
 def overflow_banner(summary: compute.Summary, container=None, side: str = "") -> None:
-    """Where inf / nan began (the core's Trace.overflow), if anywhere."""
-    if not summary.overflow:
+    """Where inf / nan began (the core's Overflow record), if anywhere, and the order of
+    computation of the pass it happened in (the record's own order)."""
+    record = summary.overflow
+    if record is None:
         return
-    where = re.sub(r"([HG])_(\d+)\^\((\d+)\)", r"$\1_{\2}^{(\3)}$", summary.overflow)
     (container or st).warning(
-        f"**Overflow{f' in {side}' if side else ''}** — {where}: the first inf / nan in the "
-        "core's order of computation (layer 1 for every t, then layer 2, …). Cells holding "
+        f"**Overflow{f' in {side}' if side else ''}** — {overflow_where(record)}: the first "
+        f"inf / nan in the core's order of computation ({_math(record.order)}). Cells holding "
         "inf / nan are marked in magenta in every figure. Lower the gains, or use float64, "
         "tanh, layer norm or residual connections to stay finite.",
         icon=":material/local_fire_department:",
     )
+
+
+def overflow_where(record: Overflow) -> str:
+    """The record's phase, quantity, layer and step in words and math, e.g. "backward pass:
+    $G_{96}^{(2)}$ (layer 2, step 96)"."""
+    if record.quantity in ("hidden", "grad_hidden"):
+        symbol = "H" if record.quantity == "hidden" else "G"
+        what = f"${symbol}_{{{record.t}}}^{{({record.l})}}$ (layer {record.l}, step {record.t})"
+    elif record.quantity == "param_grad":
+        what = f"the gradient of {record.param}"
+    else:  # the output or loss, or the global norm of finite gradients
+        what = QUANTITIES[record.quantity]
+        if record.quantity == "param_grad_norm":
+            what += " (every entry finite; their norm passes the float64 range)"
+    return f"{record.phase} pass: {what}"
+
+
+def _math(order: str) -> str:
+    """The order's O_t in math (the rest is words)."""
+    return order.replace("O_t", "$O_t$")
 
 
 SATURATION = (

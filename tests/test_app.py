@@ -137,6 +137,24 @@ def test_extreme_settings_overflow_with_a_banner_and_no_exception():
         assert any("Overflow" in w.value for w in at.warning)
 
 
+def test_a_backward_overflow_banner_names_g_and_the_backward_order():
+    # tanh keeps every H_t^(l) in [-1, 1]; orthogonal W_hh at gain 3 makes G_t^(l) pass float32
+    query = {"L": "2", "T": "500", "act": "tanh", "init": "orthogonal", "grec": "3"}
+    at = open_app(query | {"dtype": "float32"})
+    assert_clean(at)
+    _, tr = core_trace(
+        num_layers=2, steps=500, scheme="orthogonal", recurrent_gain=3.0, dtype="float32"
+    )
+    record = tr.overflow_record
+    assert record.phase == "backward" and record.quantity == "grad_hidden", record
+    banners = [w.value for w in at.warning if "Overflow" in w.value]
+    assert len(banners) == 1, banners
+    where = f"backward pass: $G_{{{record.t}}}^{{({record.l})}}$"
+    assert where in banners[0], f"the banner names {where}: {banners[0]}"
+    assert "layer 2 for t = 500..1, then layer 1" in banners[0], "the backward order"
+    assert "layer 1 for t = 1..500" not in banners[0], "not the forward order"
+
+
 def test_bad_query_params_fall_back_with_a_notice():
     query = {"L": "abc", "T": "9999", "zzz": "1", "act": "softmax", "grec": "nan", "ln": "yes"}
     at = open_app(query)

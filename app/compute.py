@@ -23,7 +23,7 @@ import streamlit as st
 from app import budget, server, upload
 from app.state import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
-from deeprnn_core.config import ACTIVATIONS, CELLS
+from deeprnn_core.config import ACTIVATIONS, CELLS, Applicability, applicability
 from deeprnn_core.cost import init_seconds, trace_cost
 from deeprnn_core.overflow import Overflow
 from deeprnn_core.signals import make_signal
@@ -116,6 +116,18 @@ def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
     return tuple(names), notices
 
 
+def remedy_rules(s, cell=None, **asked) -> list[Applicability]:
+    """The core's applicability rules for Settings ``s`` (``cell``: its cells, parsed from
+    the per-layer list when not given; ``asked`` overrides residual / layer_norm / dropout,
+    e.g. layer_norm=True to ask whether layer norm would act)."""
+    if cell is None:
+        cell = (
+            s.cell if s.cell != PER_LAYER else per_layer(s.cell_layers, CELLS, s.num_layers, "")[0]
+        )
+    remedies = dict(residual=s.residual, layer_norm=s.layer_norm, dropout=float(s.dropout))
+    return applicability(cell, s.num_layers, s.input_size, s.hidden_size, **(remedies | asked))
+
+
 def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     """The TraceSpec for Settings ``s``, or the core's reason for refusing them. The traces of
     ``alongside`` run in the same rerun (the A/B page) and share the budgets."""
@@ -128,11 +140,9 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     if cell == PER_LAYER:
         cell, more = per_layer(s.cell_layers, CELLS, L, "Cell per layer")
         notices += more
-    cells = (cell,) if isinstance(cell, str) else cell
-    layer_norm = s.layer_norm
-    if layer_norm and any(c != "rnn" for c in cells):
-        notices.append("Layer norm applies to plain rnn cells only: it is off for this run.")
-        layer_norm = False
+    rules = remedy_rules(s, cell)
+    notices += [rule.notice for rule in rules]  # the core's sentences, as they are
+    layer_norm = s.layer_norm and not any(rule.rule == "layer_norm_cells" for rule in rules)
     try:
         config = RNNConfig(
             num_layers=L,

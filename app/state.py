@@ -92,11 +92,14 @@ CONTROLS: tuple[Control, ...] = (
             options=("float64", "float32"),
             help="float32 overflows to inf above about 3e38, float64 above 1.8e308."),
     Control("residual", "Residual connections", "check", False, "res", REMEDY,
-            help="H_t^(l) += H_t^(l-1) where widths match (not at l = 1 unless d = h)."),
+            help="H_t^(l) += H_t^(l-1) where the widths match (the page says which layers "
+                 "skip it: deeprnn_core.config.residual_applies)."),
     Control("layer_norm", "Layer norm", "check", False, "ln", REMEDY,
-            help="LayerNorm on A_t^(l); plain rnn cells only (ignored for gru / lstm)."),
+            help="LayerNorm on A_t^(l), with learnable gain and bias, where the core's rule "
+                 "allows it (deeprnn_core.config.layer_norm_applies; greyed out otherwise)."),
     Control("dropout", "Dropout p", "slider", 0.0, "p", REMEDY, low=0.0, high=0.9, step=0.05,
-            help="Dropout on H_t^(l) as it is fed to layer l+1 (l < L), as nn.RNN." + KEYS),
+            help="Dropout on H_t^(l) as it is fed to layer l+1, as nn.RNN "
+                 "(deeprnn_core.config.dropout_applies)." + KEYS),
     Control("dropout_mode", "Dropout mode", "radio", "train", "mode", REMEDY,
             options=("train", "eval"), help="Dropout acts in training mode only, as in torch."),
     Control("clip_norm", "Gradient clip norm (0 = off)", "number", 0.0, "clip", REMEDY,
@@ -432,10 +435,16 @@ def widget(key: str, container=None, *, high: float | None = None, options=None,
 
 def sidebar() -> None:
     """Draw the shared controls in the sidebar, section by section."""
-    from app import upload  # imports this module
+    from app import compute, upload  # both import this module
 
     side = st.sidebar
     fixed = upload.fixed_keys()
+    # the core's rule, asked as if layer norm were on: a gated layer anywhere switches it off
+    no_layer_norm = [
+        r.notice
+        for r in compute.remedy_rules(current(), layer_norm=True)
+        if r.rule == "layer_norm_cells"
+    ]
     for group in GROUPS:
         box = side.expander(group, expanded=group in GROUPS[:2])
         for c in CONTROLS:
@@ -444,11 +453,13 @@ def sidebar() -> None:
             if c.key in ("activation_layers", "cell_layers"):
                 if get(c.key.removesuffix("_layers")) != PER_LAYER:
                     continue
-            disabled = (c.key == "layer_norm" and get("cell") in ("gru", "lstm")) or (
+            disabled = (c.key == "layer_norm" and bool(no_layer_norm)) or (
                 c.key == "dropout_mode" and not get("dropout")
             )
             disabled = disabled or c.key in fixed  # set by an uploaded model / data
             widget(c.key, box, disabled=disabled)
+            if c.key == "layer_norm" and no_layer_norm:
+                box.caption(no_layer_norm[0])
     side.button("Reset all to defaults", on_click=reset, key="reset_all")
     side.caption("The address bar holds every setting: copy it to share exactly this view.")
     upload.sidebar_section()  # your model and data: per session, never in the URL

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from app import compute, state
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis import attenuation, cell_norms, depth_sweep, measures
+from deeprnn_core.config import applicability
 from deeprnn_core.measures import MEASURES
 from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, names, values
@@ -193,6 +194,19 @@ def test_layer_norm_with_gated_cells_is_ignored_with_a_notice():
     at = open_app({"cell": "lstm", "ln": "1"})
     assert_clean(at)
     assert any("Layer norm" in i.value for i in at.info)
+
+
+def test_a_per_layer_cell_list_with_gru_disables_layer_norm_with_the_cores_notice():
+    at = open_app({"cell": "per layer", "cells": "rnn,gru", "ln": "1"})
+    assert_clean(at)
+    cells = ("rnn", "gru", "gru", "gru")  # the list repeats its last entry up to L = 4
+    [rule] = applicability(cells, 4, 8, 32, layer_norm=True)
+    assert rule.layers == (2, 3, 4)
+    assert rule.notice in [i.value for i in at.info], "the page says the core's sentence"
+    assert at.checkbox(key="layer_norm").disabled, "the sidebar greys layer norm out"
+    assert rule.notice in [c.value for c in at.sidebar.caption], "and says why"
+    _, tr = core_trace(cell="per layer", cell_layers="rnn,gru", layer_norm=True)
+    assert not tr.config.layer_norm, "the run has no layer norm"
 
 
 def test_per_layer_lists_are_fixed_with_a_notice():

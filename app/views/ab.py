@@ -66,25 +66,20 @@ def headline(column, title: str, summary: compute.Summary, spec: compute.TraceSp
 
 
 def why_equal(settings, pair: ab.Pair, ratio: np.ndarray) -> str | None:
-    """Why A and B show the same gradients, when they do."""
+    """Why A and B show the same gradients, when they do: the core's applicability rules."""
     a, b = pair.spec_a, pair.spec_b
     if a == b:
-        gated = any(c != "rnn" for c in a.config.cells)
-        reason = (
-            "layer norm applies to plain rnn cells only and these cells are gated: choose "
-            "Cell type rnn in the sidebar, or override it for both sides"
-            if gated and "layer_norm" in ab.overrides(settings, "a")
-            else "the overrides repeat the sidebar's values"
-        )
-        return f"A and B are the same run here ({reason}), so every ratio is 1."
+        asked = ab.side_settings(settings, "a")
+        rules = [r.notice for r in compute.remedy_rules(asked) if r.rule == "layer_norm_cells"]
+        reason = rules[0] if rules else "The overrides repeat the sidebar's values."
+        return f"A and B are the same run here, so every ratio is 1. {reason}"
     if a.clip_norm != b.clip_norm:
         return CLIPPING if np.all(ratio == 1) else None
     if np.all(ratio == 1):
-        return (
-            "This change does not reach $G_t^{(l)}$ at these settings: residual connections "
-            "skip layer 1 unless d = h, and dropout acts only between layers (none at L = 1) "
-            "and only in training mode."
-        )
+        notices = dict.fromkeys(r.notice for s in (a, b) for r in s.config.applicability())
+        if any(s.config.dropout > 0 and not s.training for s in (a, b)):
+            notices["Dropout acts in training mode only."] = None
+        return "This change does not reach $G_t^{(l)}$ at these settings. " + " ".join(notices)
     return None
 
 

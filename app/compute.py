@@ -79,7 +79,7 @@ class Summary:
     """The small per-trace numbers the figures draw, all computed by deeprnn_core.analysis."""
 
     hidden_norm: np.ndarray  # (L, T) |H_t^(l)|, Frobenius over batch and units
-    grad_norm: np.ndarray  # (L, T) |G_t^(l)|
+    grad_hidden_norm: np.ndarray  # (L, T) |G_t^(l)|
     input_norm: np.ndarray  # (T,) |X_t|
     output_norm: np.ndarray  # (T,) |O_t|
     nonfinite_hidden: np.ndarray  # (L, T) bool
@@ -91,8 +91,8 @@ class Summary:
     autocorrelation: np.ndarray  # (L,) lag-1 autocorrelation of H_t^(l)
     timescale: np.ndarray  # (L,) -1 / ln(rho) in steps
     loss: float
-    grad_norm_total: float  # global parameter-gradient norm before clipping
-    grad_norm_clipped: float
+    param_grad_norm: float  # global parameter-gradient norm before clipping (Trace's)
+    param_grad_norm_clipped: float  # the same after clipping
     num_params: int
     flops_per_step: int
 
@@ -273,11 +273,11 @@ def get_trace(spec: TraceSpec) -> tuple[Model, Trace]:
 
 def _summary(spec: TraceSpec) -> Summary:
     model, tr = get_trace(spec)
-    hidden_norm, grad_norm = analysis.cell_norms(tr)
+    hidden_norm, grad_hidden_norm = analysis.cell_norms(tr)
     rho, tau = analysis.layer_timescales(tr)
     summary = Summary(
         hidden_norm=hidden_norm,
-        grad_norm=grad_norm,
+        grad_hidden_norm=grad_hidden_norm,
         input_norm=analysis.stable_norm(tr.input, (1, 2)),
         output_norm=analysis.stable_norm(tr.output, (1, 2)),
         nonfinite_hidden=tr.nonfinite_hidden,
@@ -289,8 +289,8 @@ def _summary(spec: TraceSpec) -> Summary:
         autocorrelation=rho,
         timescale=tau,
         loss=tr.loss,
-        grad_norm_total=tr.grad_norm,
-        grad_norm_clipped=tr.grad_norm_clipped,
+        param_grad_norm=tr.param_grad_norm,
+        param_grad_norm_clipped=tr.param_grad_norm_clipped,
         num_params=model.num_params,
         flops_per_step=analysis.flops_per_step(tr.config, spec.batch),
     )
@@ -306,7 +306,7 @@ def summarize(spec: TraceSpec) -> Summary:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def gate_saturation(spec: TraceSpec) -> dict[str, np.ndarray]:
+def saturation_of(spec: TraceSpec) -> dict[str, np.ndarray]:
     """analysis.gate_saturation of ``spec``'s trace: gate name -> (L, T) fraction saturated."""
     return analysis.gate_saturation(get_trace(spec)[1])
 

@@ -132,7 +132,7 @@ def grid_theory(spec: compute.TraceSpec) -> tuple[np.ndarray, np.ndarray]:
     """(measured, predicted), each (L, T) in units of E|G_t^(l)|^2 / h per sample: this run's
     |G_t^(l)|^2 / (B h) (compute.summarize's Frobenius norm over batch and units) and
     prediction(spec).grad_sq."""
-    grad_norm = compute.summarize(spec).grad_norm
+    grad_norm = compute.summarize(spec).grad_hidden_norm
     with np.errstate(over="ignore", invalid="ignore"):
         measured = grad_norm.astype(np.float64) ** 2 / (spec.batch * spec.config.hidden_size)
     return measured, prediction(spec).grad_sq

@@ -34,7 +34,7 @@ def trace_arrays(tr: Trace) -> dict[str, np.ndarray]:
     arrays["nonfinite_grad"] = tr.nonfinite_grad
     arrays.update({f"gate_{name}": value for name, value in tr.gates.items()})
     arrays.update({f"param_grads/{name}": value for name, value in tr.param_grads.items()})
-    for name in ("loss", "grad_norm", "grad_norm_clipped"):
+    for name in ("loss", "param_grad_norm", "param_grad_norm_clipped"):
         arrays[name] = np.array(getattr(tr, name))
     return arrays
 
@@ -71,11 +71,11 @@ def norm_arrays(spec: compute.TraceSpec) -> dict[str, np.ndarray]:
     s = compute.summarize(spec)
     arrays = {
         name: getattr(s, name)
-        for name in ("hidden_norm", "grad_norm", "nonfinite_hidden", "nonfinite_grad")
+        for name in ("hidden_norm", "grad_hidden_norm", "nonfinite_hidden", "nonfinite_grad")
         + ("input_norm", "output_norm", "autocorrelation", "timescale")
     }
     arrays.update({f"param_grad_norm/{k}": v for k, v in s.param_grad_norms.items()})
-    for name in ("loss", "attenuation", "grad_norm_total", "grad_norm_clipped"):
+    for name in ("loss", "attenuation", "param_grad_norm", "param_grad_norm_clipped"):
         arrays[name] = np.array(getattr(s, name))
     return arrays
 
@@ -99,7 +99,7 @@ def norms_npz(spec: compute.TraceSpec, settings_query: str) -> bytes:
 def norms_csv(spec: compute.TraceSpec) -> str:
     """``norms_table`` of ``spec``'s summary."""
     s = compute.summarize(spec)
-    return norms_table(s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad)
+    return norms_table(s.hidden_norm, s.grad_hidden_norm, s.nonfinite_hidden, s.nonfinite_grad)
 
 
 def norms_table(hidden_norm, grad_norm, nonfinite_hidden, nonfinite_grad) -> str:

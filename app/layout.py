@@ -147,11 +147,11 @@ SATURATION = (
 )
 
 
-def gate_saturation(spec: compute.TraceSpec, key: str) -> None:
+def draw_gate_saturation(spec: compute.TraceSpec, key: str) -> None:
     """The gate-saturation figure of ``spec``'s GRU / LSTM layers (nothing without them)."""
     cells = spec.config.cells
     if figures.gated_layers(cells):
-        chart(figures.gate_saturation(compute.gate_saturation(spec), cells), key)
+        chart(figures.saturation_heatmaps(compute.saturation_of(spec), cells), key)
 
 
 def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:

@@ -74,16 +74,6 @@ class Trace:
         return ~np.isfinite(self.grad_hidden).all(axis=(2, 3))
 
     @property
-    def grad_norm(self) -> float:
-        """Deprecated name of ``param_grad_norm``."""
-        return self.param_grad_norm
-
-    @property
-    def grad_norm_clipped(self) -> float:
-        """Deprecated name of ``param_grad_norm_clipped``."""
-        return self.param_grad_norm_clipped
-
-    @property
     def overflow_record(self) -> Overflow | None:
         """Where inf / nan first appeared, in the engine's order of computation, or None."""
         return first_overflow(self)

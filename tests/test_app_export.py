@@ -34,7 +34,9 @@ def test_trace_and_norm_downloads_come_from_the_spec():
     np.testing.assert_array_equal(data["grad_hidden"], tr.grad_hidden)
     np.testing.assert_array_equal(data["gate_f"], tr.gates["f"])  # nan on rnn / gru layers
     norms = np.load(io.BytesIO(export.norms_npz(spec, "L=4")))
-    np.testing.assert_array_equal(norms["grad_norm"], compute.summarize(spec).grad_norm)
+    np.testing.assert_array_equal(
+        norms["grad_hidden_norm"], compute.summarize(spec).grad_hidden_norm
+    )
     assert len(export.norms_npz(spec, "L=4")) <= 2 * export.norms_bytes(spec)
 
 

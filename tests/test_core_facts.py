@@ -152,15 +152,6 @@ def test_a_norm_overflow_alone_is_recorded():
     assert "global parameter-gradient norm overflowed" in tr.overflow
 
 
-def test_deprecated_norm_names_still_answer():
-    tr = trace(
-        Model.init(RNNConfig(num_layers=2, hidden_size=4)),
-        make_signal("noise", 5, 1, 8, 0),
-        clip_norm=1e-3,
-    )
-    assert tr.grad_norm == tr.param_grad_norm and tr.grad_norm_clipped == tr.param_grad_norm_clipped
-
-
 def test_effective_remedies_per_layer():
     c = RNNConfig(
         num_layers=3, input_size=8, hidden_size=8, residual=True, layer_norm=True, dropout=0.2

@@ -65,7 +65,7 @@ def test_forward_overflow_is_marked_where_it_began(case, dtype):
     # the state just before really was exploding, not poisoned by something else
     finite_max = np.finfo(tr.hidden.dtype).max
     assert np.abs(tr.hidden[l - 1, t - 2]).max() > finite_max**0.5
-    assert tr.nonfinite_grad.any() and not np.isfinite(tr.grad_norm)
+    assert tr.nonfinite_grad.any() and not np.isfinite(tr.param_grad_norm)
 
 
 def test_backward_only_overflow_is_marked_in_backward_order():
@@ -102,7 +102,7 @@ def test_clipping_an_overflowed_run_matches_torch():
         warnings.simplefilter("error")
         unclipped = trace(model, x, dtype="float32")
         clipped = trace(model, x, dtype="float32", clip_norm=1.0)
-    assert not np.isfinite(unclipped.grad_norm)
+    assert not np.isfinite(unclipped.param_grad_norm)
     assert clipped.overflow == unclipped.overflow
     params = [torch.nn.Parameter(torch.zeros(g.shape)) for g in unclipped.param_grads.values()]
     for p, grad in zip(params, unclipped.param_grads.values()):
@@ -138,7 +138,7 @@ def test_clean_run_has_no_overflow(cell, dtype):
     tr = trace(model, make_signal("sine", 50, 2, 4, seed=1), dtype=dtype)
     assert tr.overflow is None
     assert not tr.nonfinite_hidden.any() and not tr.nonfinite_grad.any()
-    assert np.isfinite(tr.grad_norm) and tr.grad_norm > 0
+    assert np.isfinite(tr.param_grad_norm) and tr.param_grad_norm > 0
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -164,4 +164,4 @@ def test_float32_agrees_with_float64_on_a_tame_network(cell):
     for name, grad in wide.param_grads.items():
         assert_close(narrow.param_grads[name], grad, name)
     assert narrow.loss == pytest.approx(wide.loss, rel=1e-4)
-    assert narrow.grad_norm == pytest.approx(wide.grad_norm, rel=1e-4)
+    assert narrow.param_grad_norm == pytest.approx(wide.param_grad_norm, rel=1e-4)

@@ -165,7 +165,7 @@ def test_clipping_equals_clip_grad_norm(cell, factor):
     model = Model.init(config, seed=7)
     x, y = random_sequences(STEPS, 2, 3, OUTPUT, seed=7)
     rnn, head = model.to_torch()
-    unclipped_norm = trace(model, x, y, "all").grad_norm
+    unclipped_norm = trace(model, x, y, "all").param_grad_norm
     clip = factor * unclipped_norm
 
     tr = trace(model, x, y, "all", clip_norm=clip)
@@ -174,17 +174,17 @@ def test_clipping_equals_clip_grad_norm(cell, factor):
     total = torch.nn.utils.clip_grad_norm_([p for _, p in named], max_norm=clip)
 
     assert tr.clip_norm == clip
-    assert tr.grad_norm == pytest.approx(float(total), rel=1e-10)
+    assert tr.param_grad_norm == pytest.approx(float(total), rel=1e-10)
     clipped = {name: p.grad.numpy() for name, p in named}
     assert_param_grads_close(tr.param_grads, clipped, rtol=1e-8, atol=1e-12)
     norm_after = np.sqrt(sum((g**2).sum() for g in tr.param_grads.values()))
-    assert tr.grad_norm_clipped == pytest.approx(norm_after, rel=1e-10)
+    assert tr.param_grad_norm_clipped == pytest.approx(norm_after, rel=1e-10)
     if factor < 1:
         # clip_grad_norm_ scales by max_norm / (norm + 1e-6)
-        expected = tr.grad_norm * clip / (tr.grad_norm + 1e-6)
-        assert tr.grad_norm_clipped == pytest.approx(expected, rel=1e-12)
+        expected = tr.param_grad_norm * clip / (tr.param_grad_norm + 1e-6)
+        assert tr.param_grad_norm_clipped == pytest.approx(expected, rel=1e-12)
     else:
-        assert tr.grad_norm_clipped == tr.grad_norm
+        assert tr.param_grad_norm_clipped == tr.param_grad_norm
 
 
 def test_no_clipping_leaves_norms_equal():
@@ -192,6 +192,6 @@ def test_no_clipping_leaves_norms_equal():
     x, y = random_sequences(STEPS, 2, 3, OUTPUT, seed=0)
     tr = trace(model, x, y)
     assert tr.clip_norm is None
-    assert tr.grad_norm == tr.grad_norm_clipped > 0
+    assert tr.param_grad_norm == tr.param_grad_norm_clipped > 0
     norm = np.sqrt(sum((g**2).sum() for g in tr.param_grads.values()))
-    assert tr.grad_norm == pytest.approx(norm, rel=1e-12)
+    assert tr.param_grad_norm == pytest.approx(norm, rel=1e-12)

@@ -144,7 +144,7 @@ def test_lines_and_params_pairs_are_each_sides_numbers(pair, exploded):
 def test_gate_saturation_figure_is_the_cores(cell):
     tr = run(cell, L=3, T=12, gain=3.0, scheme="gaussian")
     saturation = gate_saturation(tr)
-    fig = figures.gate_saturation(saturation, tr.config.cells)
+    fig = figures.saturation_heatmaps(saturation, tr.config.cells)
     for gate, fraction in saturation.items():
         z = values(by_name(fig, gate)["z"])
         np.testing.assert_allclose(z, fraction, **F32)  # nan rows stay nan
@@ -157,7 +157,7 @@ def test_gate_saturation_figure_is_the_cores(cell):
 def test_gate_saturation_marks_overflowed_cells():
     fraction = np.array([[0.1, np.nan, 0.3], [np.nan, np.nan, np.nan]])  # layer 2 is a rnn
     saturation = {g: fraction for g in "ifgo"}
-    fig = figures.gate_saturation(saturation, ("lstm", "rnn"))
+    fig = figures.saturation_heatmaps(saturation, ("lstm", "rnn"))
     marks = [values(t["z"]) == 1 for t in spec_traces(fig) if t.get("name") == OVERFLOW_NAME]
     assert len(marks) == 4
     np.testing.assert_array_equal(marks[0], [[False, True, False], [False, False, False]])
@@ -192,4 +192,4 @@ def test_ab_figures_are_small_at_the_largest_grid():
     ]
     assert max(sizes) < 1_000_000, sizes
     saturation = {g: rng.random((L, T)) for g in "ifgo"}
-    assert len(figures.gate_saturation(saturation, ("lstm",) * L).to_json()) < 500_000
+    assert len(figures.saturation_heatmaps(saturation, ("lstm",) * L).to_json()) < 500_000

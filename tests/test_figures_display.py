@@ -64,7 +64,7 @@ def test_gate_panels_at_zero_percent_say_so():
     saturation = {g: np.full((L, T), 0.25) for g in "ifgo"}
     saturation["g"] = np.zeros((L, T))
     saturation["f"] = np.ones((L, T))
-    fig = figures.gate_saturation(saturation, ("lstm", "lstm"))
+    fig = figures.saturation_heatmaps(saturation, ("lstm", "lstm"))
     titles = [a.text for a in fig.layout.annotations]
     assert "g: candidate (tanh): 0 % saturated" in titles
     assert "f: forget (σ): 100 % saturated" in titles

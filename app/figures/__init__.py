@@ -3,7 +3,7 @@ every figure also works in a notebook and is tested on its data."""
 
 from app.figures.ab import grid_pair, lines_pair, param_pair, ratio_heatmap
 from app.figures.flow import cell_vectors, flow_grid, lit_mask, picker_stride
-from app.figures.gates import cell_grad_lines, gate_saturation, gated_layers
+from app.figures.gates import cell_grad_lines, gated_layers, saturation_heatmaps
 from app.figures.gradients import attenuation_words, grad_lines, param_grad_bars
 from app.figures.hidden import hidden_heatmaps, layers_that_fit, spread_layers, timescale_bars
 from app.figures.sweep import measures_figure, sweep_figure
@@ -13,7 +13,7 @@ __all__ = [
     "cell_grad_lines",
     "cell_vectors",
     "flow_grid",
-    "gate_saturation",
+    "saturation_heatmaps",
     "gated_layers",
     "grad_lines",
     "grid_pair",

@@ -44,7 +44,7 @@ def gate_title(gate: str, fraction: np.ndarray) -> str:
     return GATE_TITLES[gate]
 
 
-def gate_saturation(saturation: dict[str, np.ndarray], cells: tuple[str, ...]) -> go.Figure:
+def saturation_heatmaps(saturation: dict[str, np.ndarray], cells: tuple[str, ...]) -> go.Figure:
     """Small multiples, one per gate: the fraction of units near 0 or 1 (tanh: -1 or 1) per
     (t, l). A row per cell type present (GRU: r, z, n; LSTM: i, f, g, o), one colour scale 0..1.
 

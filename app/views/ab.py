@@ -53,14 +53,16 @@ def overrides(settings) -> None:
 
 def headline(column, title: str, summary: compute.Summary, spec: compute.TraceSpec) -> None:
     """One side's name and its headline numbers, all computed by the core."""
-    L, T = summary.grad_norm.shape
+    L, T = summary.grad_hidden_norm.shape
     column.subheader(title)
     value, sentence = figures.attenuation_words(summary.attenuation, L, T)
     cols = column.columns([3, 2])
     cols[0].metric("$|G_1^{(1)}| / |G_T^{(L)}|$", value, help="analysis.attenuation")
     cols[1].metric("Loss", f"{summary.loss:.4g}")
-    clipped = "" if spec.clip_norm is None else f", clipped to {summary.grad_norm_clipped:.3g}"
-    norm = f"Parameter-gradient norm {summary.grad_norm_total:.3g}{clipped}."
+    clipped = (
+        "" if spec.clip_norm is None else f", clipped to {summary.param_grad_norm_clipped:.3g}"
+    )
+    norm = f"Parameter-gradient norm {summary.param_grad_norm:.3g}{clipped}."
     column.markdown(f"{sentence}  \n{norm}")
     layout.overflow_banner(summary, column, title.split(":")[0])
 
@@ -107,21 +109,19 @@ def draw(settings) -> None:
         f"{pair.spec_a.seed}, the same input X_t · every number computed by deeprnn_core"
     )
     st.subheader("Gradient norm per cell, $|G_t^{(l)}|$")
-    bads = (sa.nonfinite_grad, sb.nonfinite_grad)
-    grid = figures.grid_pair(sa.grad_norm, sb.grad_norm, *bads, labels)
-    layout.chart(grid, "ab_grid")
+    grads, bads = (sa.grad_hidden_norm, sb.grad_hidden_norm), (sa.nonfinite_grad, sb.nonfinite_grad)
+    layout.chart(figures.grid_pair(*grads, *bads, labels), "ab_grid")
     st.subheader("Ratio $|G_t^{(l)A}| / |G_t^{(l)B}|$")
-    if sa.grad_norm.shape != sb.grad_norm.shape:  # overrides never change L or T; be safe
-        st.info(f"A and B differ in (L, T): {sa.grad_norm.shape} vs {sb.grad_norm.shape}.")
+    if grads[0].shape != grads[1].shape:  # overrides never change L or T; be safe
+        st.info(f"A and B differ in (L, T): {grads[0].shape} vs {grads[1].shape}.")
         return
     ratio = compute.grad_norm_ratio(*specs)
     st.markdown(RATIO)
     if note := why_equal(settings, pair, ratio):
         st.info(note, icon=":material/info:")
-    ratio_fig = figures.ratio_heatmap(ratio, sa.grad_norm, sb.grad_norm, *bads)
-    layout.chart(ratio_fig, "ab_ratio")
+    layout.chart(figures.ratio_heatmap(ratio, *grads, *bads), "ab_ratio")
     st.subheader("$|G_t^{(l)}|$ against t, per layer")
-    layout.chart(figures.lines_pair(sa.grad_norm, sb.grad_norm, *bads, labels), "ab_lines")
+    layout.chart(figures.lines_pair(*grads, *bads, labels), "ab_lines")
     st.subheader("Parameter gradients per layer (after clipping)")
     params = figures.param_pair(sa.param_grad_norms, sb.param_grad_norms, labels)
     layout.chart(params, "ab_params")
@@ -131,7 +131,7 @@ def draw(settings) -> None:
         st.markdown(layout.SATURATION)
     for title, spec in gated:
         st.markdown(f"**{title}**")
-        layout.gate_saturation(spec, f"ab_gates_{title[0].lower()}")
+        layout.draw_gate_saturation(spec, f"ab_gates_{title[0].lower()}")
 
 
 layout.header("A/B compare", EXPLAIN)

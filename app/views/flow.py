@@ -67,7 +67,7 @@ def grid_figure(spec: compute.TraceSpec, color_by: str, step: int | None, select
     L, T = s.hidden_norm.shape
     lit, _, current = figures.lit_mask(L, T, step) if step is not None else (None, "", None)
     return figures.flow_grid(
-        s.hidden_norm, s.grad_norm, s.nonfinite_hidden, s.nonfinite_grad,
+        s.hidden_norm, s.grad_hidden_norm, s.nonfinite_hidden, s.nonfinite_grad,
         s.input_norm, s.output_norm, color_by=color_by, lit=lit, current=current,
         selected=selected, cells=spec.config.cells,
     )  # fmt: skip
@@ -142,7 +142,7 @@ def theory_colours(spec: compute.TraceSpec, fig, mode: str) -> None:
         return
     measured, predicted = compute_theory.grid_theory(spec)
     s = compute.summarize(spec)
-    theory_figures.colour_grid(fig, (s.hidden_norm, s.grad_norm), measured, predicted, mode)
+    theory_figures.colour_grid(fig, (s.hidden_norm, s.grad_hidden_norm), measured, predicted, mode)
     st.caption(THEORY[mode])
 
 

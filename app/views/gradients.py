@@ -38,7 +38,7 @@ PARAMS = (
 @layout.guarded
 def draw(run: layout.Run) -> None:
     s = run.summary
-    L, T = s.grad_norm.shape
+    L, T = s.grad_hidden_norm.shape
     value, sentence = figures.attenuation_words(s.attenuation, L, T)
     cols = st.columns([2, 1, 1])
     cols[0].metric(
@@ -48,9 +48,9 @@ def draw(run: layout.Run) -> None:
     )
     cols[0].markdown(sentence)
     cols[1].metric("Loss", f"{s.loss:.4g}")
-    clipped = "" if run.spec.clip_norm is None else f" → {s.grad_norm_clipped:.3g} clipped"
-    cols[2].metric("Parameter-gradient norm", f"{s.grad_norm_total:.3g}{clipped}")
-    layout.chart(figures.grad_lines(s.grad_norm, s.nonfinite_grad), "grad_lines")
+    clipped = "" if run.spec.clip_norm is None else f" → {s.param_grad_norm_clipped:.3g} clipped"
+    cols[2].metric("Parameter-gradient norm", f"{s.param_grad_norm:.3g}{clipped}")
+    layout.chart(figures.grad_lines(s.grad_hidden_norm, s.nonfinite_grad), "grad_lines")
     draw_theory(run)
     st.subheader("Measures along each path")
     st.markdown(MEASURES)

@@ -84,7 +84,7 @@ def draw(run: layout.Run) -> None:
     if figures.gated_layers(run.spec.config.cells):
         st.subheader("Gate saturation")
         st.markdown(layout.SATURATION)
-        layout.gate_saturation(run.spec, "gates")
+        layout.draw_gate_saturation(run.spec, "gates")
     cell_grad = compute.cell_grad_norm(run.spec)
     if cell_grad is not None:
         st.subheader("LSTM cell-state gradient")

@@ -2,7 +2,7 @@
 the Training page's task and optimizer, on the same minibatches: same seed, task, batch size
 and updates, so deeprnn_core.train draws the same sequence of minibatch indices for both.
 
-A section of the A/B page (views/ab.py calls ``draw``).
+A section of the A/B page (views/ab_compare.py calls ``draw``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from app import ab, compute, layout, state, training
+from app import ab_sides, compute, layout, state, training
 from app.figures import training as fig
 from app.state import SAME
 from app.training_words import window
@@ -24,7 +24,7 @@ from app.training_words import window
 # shortened to stay within the training budget (a 2-layer LSTM learned adding at T = 25 by
 # update ~320 when measured here, seed 0).
 PRESETS = {
-    "LSTM vs tanh RNN on adding": (ab.PRESETS["LSTM"], (SAME, SAME),
+    "LSTM vs tanh RNN on adding": (ab_sides.PRESETS["LSTM"], (SAME, SAME),
                                    {"task": "adding", "num_layers": 2, "steps": 25,
                                     "train_steps": 400, "learning_rate": "0.01",
                                     "clip_norm": 1.0, "cell": "rnn", "activation": "tanh"}),
@@ -51,9 +51,9 @@ def apply_preset(name: str) -> None:
     """Button callback: every override of both sides, their schedules and the training
     settings the preset names."""
     overrides, schedules, settings = PRESETS[name]
-    for side, chosen, schedule in zip(ab.SIDES, overrides, schedules):
-        for field in ab.FIELDS:
-            state.put(ab.key(side, field), chosen.get(field, SAME))
+    for side, chosen, schedule in zip(ab_sides.SIDES, overrides, schedules):
+        for field in ab_sides.FIELDS:
+            state.put(ab_sides.key(side, field), chosen.get(field, SAME))
         state.put(f"{side}_schedule", schedule)
     for key, value in (PRESET_BASE | settings).items():
         state.put(key, value)
@@ -62,13 +62,13 @@ def apply_preset(name: str) -> None:
 def side_settings(settings, side: str):
     """The Settings ``side`` trains: the A/B overrides, then its schedule override."""
     schedule = getattr(settings, f"{side}_schedule")
-    s = ab.side_settings(settings, side)
+    s = ab_sides.side_settings(settings, side)
     return s if schedule == SAME else replace(s, schedule=schedule)
 
 
 def side_label(settings, side: str) -> str:
     schedule = getattr(settings, f"{side}_schedule")
-    label = ab.label(settings, side)
+    label = ab_sides.label(settings, side)
     if schedule != SAME:
         label = f"{schedule} schedule" if label == "your settings" else f"{label}, {schedule}"
     return f"{side.upper()}: {label}"
@@ -93,12 +93,12 @@ def draw(settings) -> None:
         row_box.button(name, key="train_preset_" + name.replace(" ", "_").lower(),
                        on_click=apply_preset, args=(name,))  # fmt: skip
     cols = st.columns(2)
-    for side, column in zip(ab.SIDES, cols):
+    for side, column in zip(ab_sides.SIDES, cols):
         state.widget(f"{side}_schedule", column)
     settings = state.current()  # the schedule widgets may have just changed
-    sides = [side_settings(settings, side) for side in ab.SIDES]
+    sides = [side_settings(settings, side) for side in ab_sides.SIDES]
     plans = [training.plan(sides[0], (sides[1],)), training.plan(sides[1], (sides[0],))]
-    errors = [f"{side.upper()}: {p.error}" for side, p in zip(ab.SIDES, plans) if p.error]
+    errors = [f"{side.upper()}: {p.error}" for side, p in zip(ab_sides.SIDES, plans) if p.error]
     if errors:
         st.error("The core refused these settings: " + " ".join(errors))
         return
@@ -111,7 +111,7 @@ def draw(settings) -> None:
         f"of batch {s.batch_size}, seed {s.seed} (Training page and sidebar); the same "
         "minibatch indices on both sides."
     )
-    labels = tuple(side_label(settings, side) for side in ab.SIDES)
+    labels = tuple(side_label(settings, side) for side in ab_sides.SIDES)
     if st.button("Train A and B", key="train_ab", type="primary"):
         bar = st.progress(0.0, text="Training")
         try:

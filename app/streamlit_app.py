@@ -15,16 +15,28 @@ st.set_page_config(
     page_title="deeprnn: deep RNN flow", page_icon=":material/layers:", layout="wide"
 )
 state.load()
+# (file in views/, title, Material icon, URL path: the one the old file name gave, so shared
+# links keep working)
+PAGES = (
+    ("information_flow", "Information flow", "grid_on", "flow"),
+    ("hidden_states", "Hidden states", "texture", "hidden"),
+    ("gradient_flow", "Gradient flow", "trending_down", "gradients"),
+    ("depth_sweep", "Depth sweep", "stacked_line_chart", "sweep"),
+    ("plain_vs_deep", "Plain vs deep", "compare_arrows", "compare"),
+    ("ab_compare", "A/B compare", "splitscreen", "ab"),
+    ("phase_diagram", "Phase diagram", "blur_on", "phase"),
+    ("training", "Training", "model_training", "training"),
+)
 page = st.navigation(
     [
-        st.Page("views/flow.py", title="Information flow", icon=":material/grid_on:", default=True),
-        st.Page("views/hidden.py", title="Hidden states", icon=":material/texture:"),
-        st.Page("views/gradients.py", title="Gradient flow", icon=":material/trending_down:"),
-        st.Page("views/sweep.py", title="Depth sweep", icon=":material/stacked_line_chart:"),
-        st.Page("views/compare.py", title="Plain vs deep", icon=":material/compare_arrows:"),
-        st.Page("views/ab.py", title="A/B compare", icon=":material/splitscreen:"),
-        st.Page("views/phase.py", title="Phase diagram", icon=":material/blur_on:"),
-        st.Page("views/training.py", title="Training", icon=":material/model_training:"),
+        st.Page(
+            f"views/{file}.py",
+            title=title,
+            icon=f":material/{icon}:",
+            url_path=url,
+            default=file == PAGES[0][0],
+        )  # fmt: skip
+        for file, title, icon, url in PAGES
     ]
 )
 state.begin_run(page.url_path)

@@ -1,7 +1,7 @@
 """Plain vs deep, measured in training: L = 1 and the current L trained on the same task,
 updates, batches and seed (deeprnn_core.train), next to the seed's claims about training.
 
-A section of the Plain vs deep page (views/compare.py calls ``draw``). Each verdict is read
+A section of the Plain vs deep page (views/plain_vs_deep.py calls ``draw``). Each verdict is read
 off the two runs' numbers; where the measurement disagrees with the seed, it says so.
 """
 

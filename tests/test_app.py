@@ -24,12 +24,12 @@ from tests.figure_data import by_name, names, values
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 PAGES = {
-    "views/flow.py": ["cell picker", "H"],
-    "views/hidden.py": ["H^(1)", "rho"],
-    "views/gradients.py": ["l = 1", "W_xh"],
-    "views/sweep.py": ["corner", "w_hh"],
-    "views/compare.py": [],
-    "views/ab.py": ["A |G|", "ratio"],
+    "views/information_flow.py": ["cell picker", "H"],
+    "views/hidden_states.py": ["H^(1)", "rho"],
+    "views/gradient_flow.py": ["l = 1", "W_xh"],
+    "views/depth_sweep.py": ["corner", "w_hh"],
+    "views/plain_vs_deep.py": [],
+    "views/ab_compare.py": ["A |G|", "ratio"],
 }
 DEFAULTS = {c.key: c.default for c in state.CONTROLS}
 F32 = dict(rtol=1e-6, atol=0)
@@ -82,6 +82,17 @@ def test_every_page_draws_at_defaults(page):
     assert at.query_params["L"] == "4" and at.query_params["T"] == "50"
 
 
+@pytest.mark.parametrize(
+    "page, url",
+    [("views/hidden_states.py", "hidden"), ("views/gradient_flow.py", "gradients"),
+     ("views/depth_sweep.py", "sweep"), ("views/plain_vs_deep.py", "compare"),
+     ("views/ab_compare.py", "ab"), ("views/phase_diagram.py", "phase")],
+)  # fmt: skip
+def test_renamed_page_files_keep_their_old_url_paths(page, url):
+    at = open_app({"L": "1", "T": "2", "h": "2", "Lmax": "2", "S": "1", "psweep": "0"}, page)
+    assert at.session_state["_page"] == url, "a shared link /<url> still opens this page"
+
+
 def test_flow_numbers_are_the_cores_and_follow_L_and_T():
     at = open_app()
     _, tr = core_trace()
@@ -132,7 +143,7 @@ def test_extreme_settings_overflow_with_a_banner_and_no_exception():
     assert any("(of 8)" in i.value for i in at.info), "the budget notice says what was reduced"
     grid = chart_with(at, "cell picker")
     assert "inf / nan (overflow)" in names(grid)
-    for page in ("views/gradients.py", "views/hidden.py"):
+    for page in ("views/gradient_flow.py", "views/hidden_states.py"):
         at.switch_page(page).run()
         assert_clean(at)
         assert any("Overflow" in w.value for w in at.warning)
@@ -217,7 +228,7 @@ def test_per_layer_lists_are_fixed_with_a_notice():
 
 
 def test_hidden_page_heatmaps_are_the_trace():
-    at = open_app({"B": "2", "b": "2", "show": "2,4"}, page="views/hidden.py")
+    at = open_app({"B": "2", "b": "2", "show": "2,4"}, page="views/hidden_states.py")
     assert_clean(at)
     _, tr = core_trace(batch=2)
     heatmaps = chart_with(at, "H^(2)")
@@ -227,7 +238,7 @@ def test_hidden_page_heatmaps_are_the_trace():
 
 
 def test_gradient_page_headline_is_the_cores_attenuation():
-    at = open_app({"L": "3", "T": "30"}, page="views/gradients.py")
+    at = open_app({"L": "3", "T": "30"}, page="views/gradient_flow.py")
     assert_clean(at)
     _, tr = core_trace(num_layers=3, steps=30)
     assert at.metric[0].value == f"{attenuation(tr):.2e}"
@@ -238,7 +249,9 @@ def test_gradient_page_headline_is_the_cores_attenuation():
 
 
 def test_sweep_page_is_the_cores_depth_sweep():
-    at = open_app({"Lmax": "5", "S": "3", "T": "20", "measure": "corner"}, page="views/sweep.py")
+    at = open_app(
+        {"Lmax": "5", "S": "3", "T": "20", "measure": "corner"}, page="views/depth_sweep.py"
+    )
     assert_clean(at)
     spec, _ = core_trace(steps=20)
     sweep_spec, _ = compute.sweep_plan(spec, 5, 3)
@@ -263,7 +276,7 @@ def test_sweep_page_is_the_cores_depth_sweep():
 
 
 def test_compare_page_counts_are_the_cores():
-    at = open_app({"L": "5"}, page="views/compare.py")
+    at = open_app({"L": "5"}, page="views/plain_vs_deep.py")
     assert_clean(at)
     spec, _ = core_trace(num_layers=5)
     table = at.table[0].value
@@ -309,13 +322,13 @@ def test_random_legal_settings_never_show_an_exception(seed):
     for page in PAGES:
         at.switch_page(page).run()
         assert_clean(at)
-        assert at.get("plotly_chart") or page == "views/compare.py", f"{page} drew its charts"
+        assert at.get("plotly_chart") or page == "views/plain_vs_deep.py", f"{page} drew its charts"
 
 
 def test_reset_puts_every_setting_back_and_page_views_survive_navigation():
     at = open_app({"L": "9", "grec": "2", "color": "hidden", "walk": "1"})
-    at.switch_page("views/hidden.py").run()
-    at.switch_page("views/flow.py").run()
+    at.switch_page("views/hidden_states.py").run()
+    at.switch_page("views/information_flow.py").run()
     # while stepping, the pass decides the colour and the radio is not drawn: the setting stays
     assert at.query_params["color"] == "hidden" and at.checkbox(key="walk").value
     at.button(key="reset_all").click().run()

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from app import ab, compute, state
+from app import ab_sides, compute, state
 from app.state import SAME
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis import grad_norm_ratio
@@ -16,7 +16,7 @@ from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, values
 from tests.test_app import DEFAULTS, assert_clean, chart_with, open_app
 
-AB = "views/ab.py"
+AB = "views/ab_compare.py"
 LOG = dict(rtol=1e-6, atol=1e-6)
 
 
@@ -33,13 +33,14 @@ def core_run(spec):
 
 def preset_settings(name: str, **changes):
     """The Settings after clicking preset ``name`` with the sidebar at defaults + changes."""
-    chosen = {ab.key(side, f): o.get(f, SAME) for side, o in zip(ab.SIDES, ab.PRESETS[name])
-              for f in ab.FIELDS}  # fmt: skip
+    presets = zip(ab_sides.SIDES, ab_sides.PRESETS[name])
+    chosen = {ab_sides.key(side, f): o.get(f, SAME) for side, o in presets
+              for f in ab_sides.FIELDS}  # fmt: skip
     return state.Settings(**(DEFAULTS | changes | chosen))
 
 
 def assert_ratio_is_the_cores(at, settings) -> np.ndarray:
-    pair = ab.plan_pair(settings)
+    pair = ab_sides.plan_pair(settings)
     ratio = grad_norm_ratio(core_run(pair.spec_a), core_run(pair.spec_b))
     z = values(by_name(chart_with(at, "ratio"), "ratio")["z"])
     with np.errstate(all="ignore"):
@@ -65,11 +66,11 @@ def test_ab_page_at_defaults_is_lstm_vs_the_sidebar():
 
 def test_every_preset_is_one_click_and_shows_the_cores_ratio():
     at = open_app(page=AB)
-    for name in ab.PRESETS:
+    for name in ab_sides.PRESETS:
         at.button(key="preset_" + name.replace(" ", "_").lower()).click().run()
         assert_clean(at)
         settings = preset_settings(name)
-        assert ab.active_preset(settings) == name
+        assert ab_sides.active_preset(settings) == name
         grids = side_data(at, "A |G|", "A"), side_data(at, "A |G|", "B")
         bars = side_data(at, "A W_xh", "A"), side_data(at, "A W_xh", "B")
         assert grids[0] != grids[1] or bars[0] != bars[1], f"{name}: A and B differ"
@@ -113,7 +114,7 @@ def grad_page_data(at) -> tuple[str, str]:
 
 
 def test_each_remedy_toggle_changes_the_gradient_figures():
-    at = open_app(page="views/gradients.py")
+    at = open_app(page="views/gradient_flow.py")
     base = grad_page_data(at)
     toggles = [  # (what, switch it on, switch it off again or None)
         ("residual", lambda: at.checkbox(key="residual").check(),
@@ -148,7 +149,7 @@ def test_both_sides_share_the_budget_and_the_input():
     from app import budget
 
     big = replace(preset_settings("LSTM"), num_layers=32, steps=500, hidden_size=256)
-    pair = ab.plan_pair(replace(big, batch=8))
+    pair = ab_sides.plan_pair(replace(big, batch=8))
     a, b = pair.spec_a, pair.spec_b
     assert (a.steps, a.batch) == (b.steps, b.batch) and a.batch == 1 and a.steps < 500
     seconds = sum(budget.trace_seconds(s.config, s.steps, s.batch) for s in (a, b))
@@ -159,14 +160,17 @@ def test_both_sides_share_the_budget_and_the_input():
 
 def test_overrides_become_settings():
     s = preset_settings("dropout 0.5", dropout_mode="eval")
-    a, b = ab.side_settings(s, "a"), ab.side_settings(s, "b")
+    a, b = ab_sides.side_settings(s, "a"), ab_sides.side_settings(s, "b")
     assert (a.dropout, a.dropout_mode) == (0.5, "train"), "an overridden p runs in training mode"
-    assert b.dropout == 0.0 and ab.label(s, "a") == "dropout p = 0.5"
+    assert b.dropout == 0.0 and ab_sides.label(s, "a") == "dropout p = 0.5"
     s = preset_settings("clipping at 0.1")
-    assert ab.side_settings(s, "a").clip_norm == 0.1 and ab.side_settings(s, "b").clip_norm == 0
-    assert ab.label(s, "b") == "your settings (tanh RNN)"
+    assert (
+        ab_sides.side_settings(s, "a").clip_norm == 0.1
+        and ab_sides.side_settings(s, "b").clip_norm == 0
+    )
+    assert ab_sides.label(s, "b") == "your settings (tanh RNN)"
     s = replace(preset_settings("clipping at 0.1"), b_clip_norm="1")
-    assert ab.label(s, "b") == "clip norm 1", "an override of B names itself"
+    assert ab_sides.label(s, "b") == "clip norm 1", "an override of B names itself"
 
 
 def test_b_is_the_sidebar_and_a_changes_only_the_presets_fields():
@@ -177,7 +181,7 @@ def test_b_is_the_sidebar_and_a_changes_only_the_presets_fields():
          "scheme", "orthogonal"),
     ):  # fmt: skip
         settings = preset_settings(name, **sidebar)
-        pair = ab.plan_pair(settings)
+        pair = ab_sides.plan_pair(settings)
         a, b = pair.spec_a, pair.spec_b
         mine = compute.plan(state.Settings(**(DEFAULTS | sidebar)), (a.config,)).spec
         assert b == mine, f"{name}: B runs exactly the sidebar's settings"
@@ -195,7 +199,7 @@ def test_hidden_page_shows_the_cores_gate_saturation_for_gated_layers():
     from deeprnn_core.analysis import gate_saturation, stable_norm
 
     query = {"cell": "per layer", "cells": "rnn,gru,lstm,lstm", "init": "gaussian", "grec": "3"}
-    at = open_app(query, page="views/hidden.py")
+    at = open_app(query, page="views/hidden_states.py")
     assert_clean(at)
     spec = compute.plan(state.Settings(**DEFAULTS | state.from_query(query)[0])).spec
     tr = core_run(spec)
@@ -205,7 +209,7 @@ def test_hidden_page_shows_the_cores_gate_saturation_for_gated_layers():
     cell_grad = stable_norm(tr.grad_cell_state, (2, 3))
     lines = [c for c in charts_named(at, "l = 3") if "LSTM layer" in json.dumps(c["layout"])]
     np.testing.assert_allclose(values(by_name(lines[0], "l = 3")["y"]), cell_grad[2], rtol=1e-6)
-    at = open_app(page="views/hidden.py")  # plain rnn: no gate section
+    at = open_app(page="views/hidden_states.py")  # plain rnn: no gate section
     assert not any("Gate saturation" in h.value for h in at.subheader)
 
 

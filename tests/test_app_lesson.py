@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from app import training_rows
-from app.views import compare as compare_page
-from app.views import gradients as gradients_page
-from app.views import sweep as sweep_page
+from app.views import depth_sweep as sweep_page
+from app.views import gradient_flow as gradients_page
+from app.views import plain_vs_deep as compare_page
 from tests.figure_data import values
 from tests.test_app import assert_clean, chart_with, open_app
 
@@ -130,7 +130,7 @@ def every_word_checked(texts: list[str], checked: set[str]) -> None:
 
 @pytest.mark.parametrize("setting", list(SETTINGS))
 def test_plain_vs_deep_words_follow_its_numbers(setting):
-    at = open_app(SETTINGS[setting], page="views/compare.py")
+    at = open_app(SETTINGS[setting], page="views/plain_vs_deep.py")
     assert_clean(at)
     table = at.table[0].value
     static = (compare_page.EXPLAIN, training_rows.EXPLAIN)  # what the seed says, not a measurement
@@ -161,7 +161,7 @@ def test_plain_vs_deep_words_follow_its_numbers(setting):
 
 @pytest.mark.parametrize("setting", list(SETTINGS))
 def test_depth_sweep_words_follow_its_numbers(setting):
-    at = open_app(SETTINGS[setting], page="views/sweep.py")
+    at = open_app(SETTINGS[setting], page="views/depth_sweep.py")
     assert_clean(at)
     assert at.selectbox(key="sweep_measure").value == "all"
     chart = chart_with(at, "corner")
@@ -206,7 +206,7 @@ def test_depth_sweep_words_follow_its_numbers(setting):
 
 @pytest.mark.parametrize("setting", list(SETTINGS))
 def test_gradient_flow_words_follow_its_numbers(setting):
-    at = open_app(SETTINGS[setting], page="views/gradients.py")
+    at = open_app(SETTINGS[setting], page="views/gradient_flow.py")
     assert_clean(at)
     table = at.table[0].value
     assert len(table) == 8

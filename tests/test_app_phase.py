@@ -24,7 +24,7 @@ def open_phase(query: dict) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update(query)
     at.run()
-    at.switch_page("views/phase.py").run()
+    at.switch_page("views/phase_diagram.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at

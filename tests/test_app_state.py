@@ -153,7 +153,7 @@ def test_numbers_spelled_plainly_give_no_notice():
 def test_layers_outside_the_network_are_named_when_dropped():
     from tests.test_app import open_app
 
-    at = open_app({"show": "10,20,2"}, page="views/hidden.py")
+    at = open_app({"show": "10,20,2"}, page="views/hidden_states.py")
     assert not at.exception
     assert any("10, 20 are not layers" in i.value for i in at.info), [i.value for i in at.info]
 

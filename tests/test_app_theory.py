@@ -36,7 +36,7 @@ def predicted_and_measured(query: dict, scheme: str, gains: tuple[float, float])
 def test_gradient_page_draws_the_cores_prediction_and_seed_mean():
     for scheme, gains in (("gaussian", (1.3, 0.7)), ("torch", (2.0, 1.0))):
         query = TINY | {"init": scheme, "grec": str(gains[0]), "gin": str(gains[1])}
-        at = open_app(query, page="views/gradients.py")
+        at = open_app(query, page="views/gradient_flow.py")
         assert_clean(at)
         predicted, measured, r2 = predicted_and_measured(query, scheme, gains)
         chart = chart_with(at, "predicted l = 1")
@@ -58,20 +58,22 @@ def test_gradient_page_says_why_no_prediction_is_drawn():
         ({"init": "identity"}, "identity init"),
         ({"res": "1", "d": "16"}, "residual connections"),
     ):
-        at = open_app(TINY | change, page="views/gradients.py")
+        at = open_app(TINY | change, page="views/gradient_flow.py")
         assert_clean(at)
         notes = [i.value for i in at.info if i.value.startswith("No prediction is drawn")]
         assert len(notes) == 1 and reason in notes[0], [i.value for i in at.info]
         assert not any("predicted l = 1" in str(c.proto.spec) for c in at.get("plotly_chart")), (
             "no dashed lines where the theory does not apply"
         )
-    at = open_app(TINY | {"theory": "0"}, page="views/gradients.py")
+    at = open_app(TINY | {"theory": "0"}, page="views/gradient_flow.py")
     assert_clean(at)
     assert len(at.get("plotly_chart")) == 2, "toggled off: only |G| lines and the bars"
 
 
 def test_gradient_page_seeds_fit_the_budget():
-    at = open_app({"L": "32", "T": "500", "h": "256", "tseeds": "16"}, page="views/gradients.py")
+    at = open_app(
+        {"L": "32", "T": "500", "h": "256", "tseeds": "16"}, page="views/gradient_flow.py"
+    )
     assert_clean(at)
     notes = [i.value for i in at.info if "the mean uses" in i.value]
     assert len(notes) == 1, [i.value for i in at.info]
@@ -82,7 +84,7 @@ def test_gradient_page_seeds_fit_the_budget():
 
 def test_depth_sweep_draws_the_cores_predicted_curves():
     query = {"Lmax": "5", "S": "3", "T": "20", "init": "torch"}
-    at = open_app(query, page="views/sweep.py")
+    at = open_app(query, page="views/depth_sweep.py")
     assert_clean(at)
     spec = spec_of({"T": "20"})
     sweep_spec, _ = compute.sweep_plan(spec, 5, 3)
@@ -103,14 +105,16 @@ def test_depth_sweep_draws_the_cores_predicted_curves():
     np.testing.assert_allclose(values(line["y"]), want.measure("time_rate", 20), rtol=1e-6)
     at.selectbox(key="sweep_measure").set_value("w_hh").run()
     assert any("No mean-field curve for the weight ratios" in c.value for c in at.caption)
-    at = open_app(query | {"cell": "gru"}, page="views/sweep.py")
+    at = open_app(query | {"cell": "gru"}, page="views/depth_sweep.py")
     assert_clean(at)
     assert any("this sweep has gated cells (gru)" in c.value for c in at.caption)
     assert not any("predicted" in str(t.get("meta")) for t in chart_with(at, "corner")["data"])
 
 
 def test_phase_star_sits_at_the_gaussian_gains_of_the_schemes_variance():
-    at = open_app({"L": "2", "T": "10", "h": "16", "psweep": "0", "grec": "1.5"}, "views/phase.py")
+    at = open_app(
+        {"L": "2", "T": "10", "h": "16", "psweep": "0", "grec": "1.5"}, "views/phase_diagram.py"
+    )
     assert_clean(at)
     star = by_name(chart_with(at, "current time"), "current time")
     want = (round(1.5 / np.sqrt(3), 3), round(1 / np.sqrt(3), 3))

@@ -105,7 +105,7 @@ def test_over_budget_run_is_shortened_with_a_notice():
 
 
 def test_plain_vs_deep_training_rows_are_the_cores_and_verdicts_follow_them():
-    at = open_app(TINY, page="views/compare.py")
+    at = open_app(TINY, page="views/plain_vs_deep.py")
     assert_clean(at)
     assert any("Press the button" in i.value for i in at.info), "nothing trains before a click"
     at.button(key="train_compare").click().run()
@@ -133,7 +133,7 @@ def test_plain_vs_deep_training_rows_are_the_cores_and_verdicts_follow_them():
 def test_ab_trains_both_sides_on_the_same_batches_and_presets_set_them():
     from app import ab_training
 
-    at = open_app(TINY, page="views/ab.py")
+    at = open_app(TINY, page="views/ab_compare.py")
     assert_clean(at)
     at.button(key="train_preset_cosine_vs_constant_schedule").click().run()
     assert at.query_params["Asched"] == "cosine", "A changes the preset's field"

@@ -60,11 +60,11 @@ def test_an_uploaded_model_runs_on_every_page_with_the_cores_numbers():
     expected = np.log10(cell_norms(trace(model, x))[1])
     np.testing.assert_allclose(z, expected, rtol=0, atol=1e-6)
     assert at.slider(key="num_layers").disabled and at.slider(key="hidden_size").disabled
-    for page in [*PAGES, "views/phase.py", "views/training.py"]:
+    for page in [*PAGES, "views/phase_diagram.py", "views/training.py"]:
         at.switch_page(page).run()
         assert_clean(at)
         assert "my_lstm.safetensors is the network of every page" in infos(at), page
-        if page != "views/ab.py":  # the A/B page states L in its own caption
+        if page != "views/ab_compare.py":  # the A/B page states L in its own caption
             assert any("L = 3" in c.value and "h = 6" in c.value for c in at.caption), page
 
 
@@ -97,10 +97,14 @@ def test_a_headless_model_offers_the_probe_and_uploaded_data_sets_the_input():
     at = send(open_app({"act": "relu"}), "upload_model", "bare.safetensors",
               save_safetensors(rnn.state_dict()))  # fmt: skip
     assert "probe dLoss/dH_T^(L) = 1" in infos(at)
-    for page in [*PAGES, "views/phase.py", "views/training.py"]:  # the probe loss everywhere
+    for page in [
+        *PAGES,
+        "views/phase_diagram.py",
+        "views/training.py",
+    ]:  # the probe loss everywhere
         at.switch_page(page).run()
         assert_clean(at)
-    at.switch_page("views/flow.py").run()
+    at.switch_page("views/information_flow.py").run()
     x = np.random.default_rng(2).standard_normal((12, 2, 3))
     buffer = io.BytesIO()
     np.save(buffer, x)
@@ -113,12 +117,12 @@ def test_a_headless_model_offers_the_probe_and_uploaded_data_sets_the_input():
     at.radio(key="upload_head").set_value("random").run()
     assert_clean(at)
     assert "random head" in infos(at)
-    at.switch_page("views/gradients.py").run()
+    at.switch_page("views/gradient_flow.py").run()
     assert_clean(at)
     assert "random head" in infos(at), "the choice outlives the page's widget"
     at.checkbox(key="upload_standardize").check().run()
     assert "d = 3, standardized" in infos(at)
-    at.switch_page("views/flow.py").run()
+    at.switch_page("views/information_flow.py").run()
     tr = trace(from_torch(rnn), standardized(x), loss="last")  # the sidebar's loss, random head
     grid = values(by_name(chart_with(at, "cell picker"), "cells")["z"])
     np.testing.assert_allclose(grid, np.log10(cell_norms(tr)[1]), rtol=0, atol=1e-6)

@@ -82,7 +82,7 @@ def test_ratio_heatmap_marks_overflow_and_zeros(exploded):
     g = np.array([[0.0, 1.0, 1.0, 0.0]])
     none = np.zeros_like(g, bool)
     fig = figures.ratio_heatmap(ratio, g, g, none, none)
-    undefined = values(by_name(fig, figures.ab.UNDEFINED_NAME)["z"]) == 1
+    undefined = values(by_name(fig, figures.ab_pairs.UNDEFINED_NAME)["z"]) == 1
     np.testing.assert_array_equal(undefined, [[True, False, False, True]])
     assert by_name(fig, "ratio")["zmax"] == pytest.approx(1.0)
 
@@ -91,7 +91,7 @@ def test_ratio_scale_stays_pale_when_the_sides_agree():
     ratio = np.ones((2, 3))
     fig = figures.ratio_heatmap(ratio, ratio, ratio, ratio < 0, ratio < 0)
     heat = by_name(fig, "ratio")
-    assert heat["zmax"] == figures.ab.MIN_RATIO_DECADES and heat["zmid"] == 0
+    assert heat["zmax"] == figures.ab_pairs.MIN_RATIO_DECADES and heat["zmid"] == 0
     assert "1" in heat["colorbar"]["ticktext"]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from app import figures
 from app.figures.scrub import FRAME_BYTES, kept_steps, scrub_figure, time_stride
-from app.views.hidden import timescale_words
+from app.views.hidden_states import timescale_words
 from deeprnn_core import Model, RNNConfig, trace
 from deeprnn_core.analysis import cell_norms, layer_timescales
 from deeprnn_core.signals import make_signal

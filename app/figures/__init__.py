@@ -1,7 +1,7 @@
 """Pure figure builders: Trace or core summary arrays -> plotly Figure. No Streamlit here, so
 every figure also works in a notebook and is tested on its data."""
 
-from app.figures.ab import grid_pair, lines_pair, param_pair, ratio_heatmap
+from app.figures.ab_pairs import grid_pair, lines_pair, param_pair, ratio_heatmap
 from app.figures.flow import cell_vectors, flow_grid, lit_mask, picker_stride
 from app.figures.gates import cell_grad_lines, gated_layers, saturation_heatmaps
 from app.figures.gradients import attenuation_words, grad_lines, param_grad_bars

@@ -4,7 +4,7 @@ their gradient norms per (t, l)."""
 import numpy as np
 import streamlit as st
 
-from app import ab, ab_training, compute, figures, layout, state
+from app import ab_sides, ab_training, compute, figures, layout, state
 from app.state import AB_FIELDS
 
 EXPLAIN = (
@@ -30,25 +30,26 @@ CLIPPING = (
 
 def presets(settings) -> None:
     """One button per preset; the one matching the current overrides is highlighted."""
-    active = ab.active_preset(settings)
+    active = ab_sides.active_preset(settings)
     row = st.container(horizontal=True, key="presets")
-    for name in ab.PRESETS:
-        row.button(name, key="preset_" + name.replace(" ", "_").lower(), on_click=ab.apply_preset,
-                   args=(name,), type="primary" if name == active else "secondary")  # fmt: skip
+    for name in ab_sides.PRESETS:
+        row.button(name, key="preset_" + name.replace(" ", "_").lower(),
+                   on_click=ab_sides.apply_preset, args=(name,),
+                   type="primary" if name == active else "secondary")  # fmt: skip
 
 
 def overrides(settings) -> None:
     """Every override of both sides (controls of the table, in the URL)."""
-    if changed := ab.overrides(settings, "b"):
+    if changed := ab_sides.overrides(settings, "b"):
         fields = ", ".join(f"{field} = {value}" for field, value in changed.items())
         st.info(f"B is not exactly your sidebar settings: its overrides set {fields}.",
                 icon=":material/info:")  # fmt: skip
     with st.expander("Overrides: what A and B change from your sidebar settings"):
-        for side in ab.SIDES:
+        for side in ab_sides.SIDES:
             st.markdown(f"**Side {side.upper()}**")
             cols = st.columns(4)
             for i, (field, *_) in enumerate(AB_FIELDS):
-                state.widget(ab.key(side, field), cols[i % 4])
+                state.widget(ab_sides.key(side, field), cols[i % 4])
 
 
 def headline(column, title: str, summary: compute.Summary, spec: compute.TraceSpec) -> None:
@@ -67,11 +68,11 @@ def headline(column, title: str, summary: compute.Summary, spec: compute.TraceSp
     layout.overflow_banner(summary, column, title.split(":")[0])
 
 
-def why_equal(settings, pair: ab.Pair, ratio: np.ndarray) -> str | None:
+def why_equal(settings, pair: ab_sides.Pair, ratio: np.ndarray) -> str | None:
     """Why A and B show the same gradients, when they do: the core's applicability rules."""
     a, b = pair.spec_a, pair.spec_b
     if a == b:
-        asked = ab.side_settings(settings, "a")
+        asked = ab_sides.side_settings(settings, "a")
         rules = [r.notice for r in compute.remedy_rules(asked) if r.rule == "layer_norm_cells"]
         reason = rules[0] if rules else "The overrides repeat the sidebar's values."
         return f"A and B are the same run here, so every ratio is 1. {reason}"
@@ -87,7 +88,7 @@ def why_equal(settings, pair: ab.Pair, ratio: np.ndarray) -> str | None:
 
 @layout.guarded
 def draw(settings) -> None:
-    pair = ab.plan_pair(settings)
+    pair = ab_sides.plan_pair(settings)
     for notice in pair.notices:
         st.info(notice, icon=":material/info:")
     if pair.error:
@@ -99,7 +100,7 @@ def draw(settings) -> None:
     except compute.CORE_ERRORS as err:
         st.error(f"The core could not run these settings: {err}")
         return
-    labels = (f"A: {ab.label(settings, 'a')}", f"B: {ab.label(settings, 'b')}")
+    labels = (f"A: {ab_sides.label(settings, 'a')}", f"B: {ab_sides.label(settings, 'b')}")
     for column, title, summary, spec in zip(st.columns(2), labels, (sa, sb), specs):
         headline(column, title, summary, spec)
     c = pair.spec_a.config

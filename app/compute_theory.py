@@ -14,6 +14,7 @@ import streamlit as st
 
 from app import compute
 from deeprnn_core import RNNConfig, phase, spectra, theory
+from deeprnn_core.engine import LOSSES
 from deeprnn_core.signals import make_signal
 
 PHASE_GAINS = np.round(np.arange(0.05, 3.0001, 0.05), 2)  # the gain sliders' range and step
@@ -43,6 +44,10 @@ def prediction_gap(spec: compute.TraceSpec) -> str | None:
         return "residual connections" if c.residual else "layer norm"
     if spec.scheme not in theory.GAUSSIAN_LIKE:
         return f"{spec.scheme} init (W_hh = g·I is not a random matrix)"
+    if spec.model_key is not None:
+        return "an uploaded model (the theory describes freshly drawn weights, not trained ones)"
+    if spec.loss not in LOSSES:
+        return f"the {spec.loss} loss (the prediction is derived for the MSE head's loss)"
     return None
 
 

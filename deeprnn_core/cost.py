@@ -98,7 +98,9 @@ def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "floa
     arrays = 4 + len(gate_names) + (2 if "lstm" in cells else 0) + (1 if config.dropout else 0)
     params = num_params(config)
     io = steps * batch * (config.input_size + 3 * config.output_size)
-    kept = grid * arrays * item + params * (8 + 2 * item) + io * item  # model, layout, grads
+    recurrent = sum(GATES[c] for c in cells) * h * h  # W_hh entries: laid out twice (W, W^T)
+    # model (float64), its engine layout (one copy, and W_hh^T once more), the gradients
+    kept = grid * arrays * item + params * (8 + 2 * item) + recurrent * item + io * item
     per_layer = steps * batch * h * item
     forward_extra = sum(_KEPT[c] for c in cells) * per_layer  # records until the end
     scratch = max(_SCRATCH[c] for c in cells) * per_layer + params * 16  # init draws float64

@@ -1,6 +1,6 @@
 """The A/B page's logic: B is the sidebar's settings, A is B with a few fields replaced.
 
-The overrides are controls of the one table (state.AB_FIELDS, in the URL); a preset is one
+The overrides are controls of the one table (controls.AB_FIELDS: typed, in the URL); a preset is one
 click that sets A's overrides and clears B's (B's can still be set by hand). Both sides run
 on the same seed and input, with the same (T, B): their traces share the budgets of one rerun
 (budget.fit_trace).
@@ -9,22 +9,23 @@ on the same seed and input, with the same (T, B): their traces share the budgets
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from app import compute, state
-from app.state import AB_FIELDS, PER_LAYER, SAME
+from app.controls import AB_FIELDS, PER_LAYER, SAME
 
 SIDES = ("a", "b")
 FIELDS = tuple(field for field, *_ in AB_FIELDS)
 # name -> (overrides of A, overrides of B): B stays the sidebar's settings, A changes the
 # preset's fields only (a per-layer mix or relu in the sidebar stays on both sides).
-PRESETS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "LSTM": ({"cell": "lstm"}, {}),
     "GRU": ({"cell": "gru"}, {}),
-    "residual on": ({"residual": "on"}, {}),
-    "layer norm on": ({"layer_norm": "on"}, {}),
+    "residual on": ({"residual": True}, {}),
+    "layer norm on": ({"layer_norm": True}, {}),
     "orthogonal init": ({"scheme": "orthogonal"}, {}),
-    "clipping at 0.1": ({"clip_norm": "0.1"}, {}),
-    "dropout 0.5": ({"dropout": "0.5"}, {}),
+    "clipping at 0.1": ({"clip_norm": 0.1}, {}),
+    "dropout 0.5": ({"dropout": 0.5}, {}),
 }
 CELL_NAMES = {"gru": "GRU", "lstm": "LSTM", PER_LAYER: "per-layer cells"}
 
@@ -34,8 +35,8 @@ def key(side: str, field: str) -> str:
     return f"{side}_{field}"
 
 
-def overrides(settings, side: str) -> dict[str, str]:
-    """The fields that ``side`` replaces, and their values (as the controls hold them)."""
+def overrides(settings, side: str) -> dict[str, Any]:
+    """The fields that ``side`` replaces, and their values (typed as the sidebar's fields)."""
     chosen = {field: getattr(settings, key(side, field)) for field in FIELDS}
     return {field: value for field, value in chosen.items() if value != SAME}
 
@@ -55,18 +56,9 @@ def apply_preset(name: str) -> None:
 
 def side_settings(settings, side: str):
     """The Settings that ``side`` runs: the sidebar's, with its overrides applied."""
-    changes = {}
-    for field, value in overrides(settings, side).items():
-        if field in ("residual", "layer_norm"):
-            changes[field] = value == "on"
-        elif field == "clip_norm":
-            changes[field] = 0.0 if value == "off" else float(value)
-        elif field in ("dropout", "recurrent_gain"):
-            changes[field] = float(value)
-            if field == "dropout":
-                changes["dropout_mode"] = "train"  # eval mode would switch it off again
-        else:
-            changes[field] = value
+    changes = overrides(settings, side)
+    if "dropout" in changes:
+        changes["dropout_mode"] = "train"  # eval mode would switch it off again
     return replace(settings, **changes)
 
 
@@ -86,7 +78,7 @@ def label(settings, side: str) -> str:
     for field, on, off in (("residual", "residual on", "residual off"),
                            ("layer_norm", "layer norm on", "layer norm off")):  # fmt: skip
         if field in o:
-            parts.append(on if o[field] == "on" else off)
+            parts.append(on if o[field] else off)
     if "dropout" in o:
         parts.append("no dropout" if s.dropout == 0 else f"dropout p = {s.dropout:g}")
     if "clip_norm" in o:
@@ -117,7 +109,9 @@ def plan_pair(settings) -> Pair:
         return Pair(None, None, (), " ".join(errors))
     configs = [p.spec.config for p in alone]
     a, b = compute.plan(sides[0], (configs[1],)), compute.plan(sides[1], (configs[0],))
-    notices = [f"A: {n}" for n in a.notices] + [f"B: {n}" for n in b.notices]
-    both = [n[3:] for n in notices if n.startswith("A: ") and "B: " + n[3:] in notices]
-    notices = [f"A and B: {n}" for n in both] + [n for n in notices if n[3:] not in both]
+    both = [n for n in a.notices if n in b.notices]
+    notices = [f"A and B: {n}" for n in both]
+    notices += [
+        f"{side}: {n}" for side, p in (("A", a), ("B", b)) for n in p.notices if n not in both
+    ]
     return Pair(a.spec, b.spec, tuple(notices), None)

@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from app import ab_sides, compute, layout, state, training
+from app.controls import SAME
 from app.figures import training as fig
-from app.state import SAME
 from app.training_words import window
 
 # name -> ((overrides of A, overrides of B), schedules of (A, B), sidebar and training settings
@@ -29,10 +29,10 @@ PRESETS = {
                                     "train_steps": 400, "learning_rate": "0.01",
                                     "clip_norm": 1.0, "cell": "rnn", "activation": "tanh"}),
     "dropout on vs off on sunspots": (
-        ({"dropout": "0.25"}, {}), (SAME, SAME),
+        ({"dropout": 0.25}, {}), (SAME, SAME),
         {"task": "sunspots", "steps": 20, "train_steps": 800, "learning_rate": "0.003",
          "dropout": 0.0}),
-    "clipping on vs off at SGD lr 0.3": (({"clip_norm": "1"}, {}), (SAME, SAME),
+    "clipping on vs off at SGD lr 0.3": (({"clip_norm": 1.0}, {}), (SAME, SAME),
                                          {"optimizer": "sgd", "learning_rate": "0.3"}),
     "cosine vs constant schedule": (({}, {}), ("cosine", SAME), {"schedule": "constant"}),
 }  # fmt: skip

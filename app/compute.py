@@ -21,7 +21,7 @@ import numpy as np
 import streamlit as st
 
 from app import budget, server, upload
-from app.state import PER_LAYER, quote
+from app.controls import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
 from deeprnn_core.config import ACTIVATIONS, CELLS, Applicability, applicability
 from deeprnn_core.cost import init_seconds, trace_cost

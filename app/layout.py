@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import compute, export, figures, server, state, upload
+from app import compute, controls, export, figures, server, state, upload
 from deeprnn_core import Model, Trace
 from deeprnn_core.cost import trace_cost
 from deeprnn_core.overflow import QUANTITIES, Overflow
@@ -24,7 +24,7 @@ class Run:
     as Streamlit keeps a callback defined there (plotly selection callbacks are kept per figure,
     until the session ends), and a Trace held there would outlive its cache entry."""
 
-    settings: object  # state.Settings
+    settings: object  # controls.Settings
     spec: compute.TraceSpec
 
     @property
@@ -169,7 +169,7 @@ def _downloads(spec: compute.TraceSpec) -> None:
     Trace: Streamlit keeps a download's callable until the session's next run ends)."""
     c = spec.config
     stem = f"deeprnn_L{c.num_layers}_T{spec.steps}_h{c.hidden_size}_seed{spec.seed}"
-    query = urlencode(state.to_query(state.current()))
+    query = urlencode(controls.to_query(state.current()))
     size = trace_cost(c, spec.steps, spec.batch, spec.dtype).kept_bytes
     box = st.sidebar.container(border=True)
     box.markdown("**Download this run**")

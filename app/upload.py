@@ -121,7 +121,7 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
 
 
 def _default(key: str):
-    from app.state import BY_KEY
+    from app.controls import BY_KEY
 
     return BY_KEY[key].default
 

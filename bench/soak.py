@@ -24,7 +24,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import budget, compute, server, state  # noqa: E402
+from app import budget, compute, controls, server  # noqa: E402
 from tests import browser_support as bs  # noqa: E402
 
 PAGES = ("", "hidden", "gradients", "sweep", "compare", "ab")
@@ -40,8 +40,8 @@ RERUNS = int(os.environ.get("BENCH_RERUNS", "300"))
 def promise(page: str, query: str) -> float:
     """Seconds the page's estimates promise for ``query`` on a cold cache."""
     params = dict(p.split("=") for p in query.split("&") if p)
-    values, _ = state.from_query(params)
-    settings = state.Settings(**values)
+    values, _ = controls.from_query(params)
+    settings = controls.Settings(**values)
     spec = compute.plan(settings).spec
     total = compute.seconds(spec)
     if page == "sweep":

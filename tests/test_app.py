@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import compute, state
+from app import compute, controls, state
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis import attenuation, cell_norms, depth_sweep, measures
 from deeprnn_core.config import applicability
@@ -31,7 +31,7 @@ PAGES = {
     "views/plain_vs_deep.py": [],
     "views/ab_compare.py": ["A |G|", "ratio"],
 }
-DEFAULTS = {c.key: c.default for c in state.CONTROLS}
+DEFAULTS = {c.key: c.default for c in controls.CONTROLS}
 F32 = dict(rtol=1e-6, atol=0)
 
 
@@ -62,7 +62,7 @@ def chart_with(at: AppTest, trace_name: str) -> dict:
 def core_trace(**changes):
     """The trace the app should show for the defaults plus ``changes``, run by the core
     directly (no Streamlit cache)."""
-    spec = compute.plan(state.Settings(**(DEFAULTS | changes))).spec
+    spec = compute.plan(controls.Settings(**(DEFAULTS | changes))).spec
     c = spec.config
     model = Model.init(
         c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
@@ -173,8 +173,8 @@ def test_bad_query_params_fall_back_with_a_notice():
     assert_clean(at)
     notices = " ".join(w.value for w in at.warning)
     for name, text in query.items():
-        assert f"{state.quote(name)} = {state.quote(text)}" in notices or (
-            name == "zzz" and state.quote(name) in notices
+        assert f"{controls.quote(name)} = {controls.quote(text)}" in notices or (
+            name == "zzz" and controls.quote(name) in notices
         ), f"the notice names {name}={text}"
     assert at.slider(key="num_layers").value == 4 and at.slider(key="steps").value == 50
     assert at.session_state["activation"] == "tanh" and at.session_state["recurrent_gain"] == 1.0
@@ -194,10 +194,10 @@ def test_url_round_trip_reproduces_the_settings_and_the_picture():
     query = dict(at.query_params)
     again = open_app(query)
     assert_clean(again)
-    for c in state.CONTROLS:
+    for c in controls.CONTROLS:
         key = state.stored(c.key)
         assert again.session_state[key] == at.session_state[key], c.key
-    assert state.from_query(query)[0]["recurrent_gain"] == 1.25
+    assert controls.from_query(query)[0]["recurrent_gain"] == 1.25
     assert charts(again)[0]["data"] == charts(at)[0]["data"], "the same picture"
 
 
@@ -224,7 +224,7 @@ def test_per_layer_lists_are_fixed_with_a_notice():
     at = open_app({"act": "per layer", "acts": "tanh,relu,bogus", "cell": "per layer"})
     assert_clean(at)
     text = " ".join(i.value for i in at.info)
-    assert state.quote("bogus", 12) in text and "repeating the last" in text
+    assert controls.quote("bogus", 12) in text and "repeating the last" in text
 
 
 def test_hidden_page_heatmaps_are_the_trace():

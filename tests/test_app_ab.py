@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from app import ab_sides, compute, state
-from app.state import SAME
+from app import ab_sides, compute, controls
+from app.controls import SAME
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis import grad_norm_ratio
 from deeprnn_core.signals import make_signal
@@ -36,7 +36,7 @@ def preset_settings(name: str, **changes):
     presets = zip(ab_sides.SIDES, ab_sides.PRESETS[name])
     chosen = {ab_sides.key(side, f): o.get(f, SAME) for side, o in presets
               for f in ab_sides.FIELDS}  # fmt: skip
-    return state.Settings(**(DEFAULTS | changes | chosen))
+    return controls.Settings(**(DEFAULTS | changes | chosen))
 
 
 def assert_ratio_is_the_cores(at, settings) -> np.ndarray:
@@ -88,8 +88,8 @@ def test_overrides_are_controls_and_meaningless_presets_say_so():
     at.button(key="preset_layer_norm_on").click().run()
     assert_clean(at)
     assert any("plain rnn cells only" in i.value for i in at.info), "said, not failed"
-    at.selectbox(key="a_residual").set_value("on")
-    at.selectbox(key="a_recurrent_gain").set_value("1.5").run()
+    at.selectbox(key="a_residual").set_value(True)
+    at.selectbox(key="a_recurrent_gain").set_value(1.5).run()
     assert_clean(at)
     assert at.subheader[0].value == "A: residual on, layer norm on, g = 1.5"
     assert at.query_params["Ares"] == "on" and at.query_params["Agrec"] == "1.5"
@@ -169,7 +169,7 @@ def test_overrides_become_settings():
         and ab_sides.side_settings(s, "b").clip_norm == 0
     )
     assert ab_sides.label(s, "b") == "your settings (tanh RNN)"
-    s = replace(preset_settings("clipping at 0.1"), b_clip_norm="1")
+    s = replace(preset_settings("clipping at 0.1"), b_clip_norm=1.0)
     assert ab_sides.label(s, "b") == "clip norm 1", "an override of B names itself"
 
 
@@ -183,7 +183,7 @@ def test_b_is_the_sidebar_and_a_changes_only_the_presets_fields():
         settings = preset_settings(name, **sidebar)
         pair = ab_sides.plan_pair(settings)
         a, b = pair.spec_a, pair.spec_b
-        mine = compute.plan(state.Settings(**(DEFAULTS | sidebar)), (a.config,)).spec
+        mine = compute.plan(controls.Settings(**(DEFAULTS | sidebar)), (a.config,)).spec
         assert b == mine, f"{name}: B runs exactly the sidebar's settings"
         if field == "scheme":
             assert a == replace(b, scheme=value), f"{name}: A is B with the scheme changed"
@@ -201,7 +201,7 @@ def test_hidden_page_shows_the_cores_gate_saturation_for_gated_layers():
     query = {"cell": "per layer", "cells": "rnn,gru,lstm,lstm", "init": "gaussian", "grec": "3"}
     at = open_app(query, page="views/hidden_states.py")
     assert_clean(at)
-    spec = compute.plan(state.Settings(**DEFAULTS | state.from_query(query)[0])).spec
+    spec = compute.plan(controls.Settings(**DEFAULTS | controls.from_query(query)[0])).spec
     tr = core_run(spec)
     gates = chart_with(at, "f")
     for gate, fraction in gate_saturation(tr).items():

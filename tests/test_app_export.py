@@ -10,10 +10,10 @@ from dataclasses import replace
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from app import compute, export, state
+from app import compute, controls, export
 from tests.test_app import APP
 
-DEFAULTS = state.Settings(**{c.key: c.default for c in state.CONTROLS})
+DEFAULTS = controls.Settings(**{c.key: c.default for c in controls.CONTROLS})
 
 
 def test_npz_is_exact_and_deflates_only_what_compresses():

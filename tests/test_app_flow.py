@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app import compute, state
+from app import compute, controls
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis import cell_norms
 from deeprnn_core.scrub import config_at_depth
@@ -17,7 +17,7 @@ from tests.test_app import DEFAULTS, assert_clean, chart_with, open_app
 
 def depth_trace(depth: int, **changes):
     """The core's own trace of the depth-``depth`` network of the app's settings."""
-    spec = compute.plan(state.Settings(**(DEFAULTS | changes))).spec
+    spec = compute.plan(controls.Settings(**(DEFAULTS | changes))).spec
     c = config_at_depth(spec.config, depth)
     model = Model.init(c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
                        spec.seed)  # fmt: skip

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from app import compute, compute_theory, state
+from app import compute, compute_theory, controls
 from deeprnn_core import Model, phase, spectra, theory, trace
 from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, values
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 TINY = {"L": "3", "T": "12", "h": "16", "init": "gaussian", "grec": "1.3", "gin": "0.7"}
-DEFAULTS = {c.key: c.default for c in state.CONTROLS}
+DEFAULTS = {c.key: c.default for c in controls.CONTROLS}
 
 
 def open_phase(query: dict) -> AppTest:
@@ -40,9 +40,9 @@ def chart(at: AppTest, trace_name: str) -> dict:
 def spec_of(query: dict) -> compute.TraceSpec:
     settings = dict(DEFAULTS)
     for key, text in query.items():
-        control = state.BY_URL[key]
-        settings[control.key] = state.decode(control, text)
-    return compute.plan(state.Settings(**settings)).spec
+        control = controls.BY_URL[key]
+        settings[control.key] = controls.decode(control, text)
+    return compute.plan(controls.Settings(**settings)).spec
 
 
 def test_phase_page_draws_the_cores_diagram_and_sweep():

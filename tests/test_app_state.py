@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from app import budget, compute, state
+from app import budget, compute, controls
 
-DEFAULTS = state.Settings(**{c.key: c.default for c in state.CONTROLS})
+DEFAULTS = controls.Settings(**{c.key: c.default for c in controls.CONTROLS})
 
 
 def test_keys_and_url_names_are_unique_and_every_default_is_legal():
-    assert len(state.BY_KEY) == len(state.CONTROLS) == len(state.BY_URL)
-    for c in state.CONTROLS:
-        assert state.decode(c, state.encode(c, c.default)) == c.default, c.key
+    assert len(controls.BY_KEY) == len(controls.CONTROLS) == len(controls.BY_URL)
+    for c in controls.CONTROLS:
+        assert controls.decode(c, controls.encode(c, c.default)) == c.default, c.key
         if c.options:
             assert c.default in c.options, c.key
         if c.low is not None:
@@ -27,8 +28,8 @@ def test_query_round_trip():
         DEFAULTS, num_layers=9, recurrent_gain=1.35, activation="relu", residual=True,
         layers_shown=(1, 5), clip_norm=2.5, seed=123,
     )  # fmt: skip
-    values, notices = state.from_query(state.to_query(settings))
-    assert notices == [] and state.Settings(**values) == settings
+    values, notices = controls.from_query(controls.to_query(settings))
+    assert notices == [] and controls.Settings(**values) == settings
 
 
 @pytest.mark.parametrize(
@@ -37,15 +38,15 @@ def test_query_round_trip():
      ("act", "softmax"), ("res", "maybe"), ("show", "1,99"), ("show", "2,2"), ("show", "x")],
 )  # fmt: skip
 def test_bad_values_fall_back_to_the_default_with_a_notice(name, text):
-    values, notices = state.from_query({name: text})
-    control = state.BY_URL[name]
+    values, notices = controls.from_query({name: text})
+    control = controls.BY_URL[name]
     assert values[control.key] == control.default
-    assert len(notices) == 1 and f"{state.quote(name)} = {state.quote(text)}" in notices[0]
+    assert len(notices) == 1 and f"{controls.quote(name)} = {controls.quote(text)}" in notices[0]
 
 
 def test_unknown_parameters_are_named():
-    values, notices = state.from_query({"zzz": "1"})
-    assert values == {c.key: c.default for c in state.CONTROLS}
+    values, notices = controls.from_query({"zzz": "1"})
+    assert values == {c.key: c.default for c in controls.CONTROLS}
     assert notices == ["Unknown URL parameter `zzz` was ignored."]
 
 
@@ -101,17 +102,17 @@ def outside_code(notice: str) -> str:
 
 @pytest.mark.parametrize("name, text", ATTACKS.values(), ids=ATTACKS.keys())
 def test_hostile_values_give_the_default_and_a_cut_notice_showing_text_as_text(name, text):
-    values, notices = state.from_query({name: text})
-    control = state.BY_URL[name]
+    values, notices = controls.from_query({name: text})
+    control = controls.BY_URL[name]
     assert values[control.key] == control.default
     assert len(notices) == 1
     notice = notices[0]
     assert len(notice) < 300, "the notice is cut"
     assert not any(bad in outside_code(notice) for bad in ACTIVE), notice
     shown = [m.group(2) for m in CODE.finditer(notice)]
-    cut = text.replace("\n", "\ufffd")[: state.MAX_SHOWN - 1]
+    cut = text.replace("\n", "\ufffd")[: controls.MAX_SHOWN - 1]
     assert any(s.startswith(cut) for s in shown), "the text is shown as text, in a code span"
-    if len(text) > state.MAX_SHOWN:
+    if len(text) > controls.MAX_SHOWN:
         assert f"({len(text):,} characters, cut)" in notice
 
 
@@ -124,13 +125,13 @@ def test_per_layer_list_notices_quote_and_cut_the_users_text():
 
 @pytest.mark.parametrize("text", ["a`b", "``x", "x`", "plain", "$x$ <b>"])
 def test_quote_fences_backticks_and_keeps_the_text(text):
-    quoted = state.quote(text)
+    quoted = controls.quote(text)
     match = CODE.fullmatch(quoted)
     assert match and match.group(2) == text, quoted
 
 
 def test_duplicated_keys_use_the_last_and_say_so():
-    values, notices = state.from_query({"L": ["2", "30"]})
+    values, notices = controls.from_query({"L": ["2", "30"]})
     assert values["num_layers"] == 30
     assert notices == ["URL parameter `L` was given 2 times (`2`, `30`); using the last."]
 
@@ -140,13 +141,13 @@ def test_duplicated_keys_use_the_last_and_say_so():
                           ("show", "3, 1", (3, 1))],
 )  # fmt: skip
 def test_normalized_values_are_kept_and_reported(name, text, value):
-    values, notices = state.from_query({name: text})
-    assert values[state.BY_URL[name].key] == value
+    values, notices = controls.from_query({name: text})
+    assert values[controls.BY_URL[name].key] == value
     assert len(notices) == 1 and "was read as" in notices[0]
 
 
 def test_numbers_spelled_plainly_give_no_notice():
-    values, notices = state.from_query({"grec": "1.50", "L": "12", "clip": "0.25"})
+    values, notices = controls.from_query({"grec": "1.50", "L": "12", "clip": "0.25"})
     assert notices == [] and values["recurrent_gain"] == 1.5 and values["num_layers"] == 12
 
 
@@ -175,3 +176,26 @@ def test_budgets_follow_the_measured_speed_of_the_machine():
         assert budget.speed() <= budget.SPEED_LIMITS[1]
     finally:
         budget._speed["factor"] = before
+
+
+def test_ab_overrides_are_typed_rows_of_the_one_table_and_old_urls_decode_the_same():
+    old = {"Ares": "on", "Bln": "off", "Aclip": "off", "Bclip": "0.1", "Bp": "0.25"}
+    values, notices = controls.from_query(old | {"Agrec": "1", "Acell": "gru", "Bsched": "same"})
+    assert not notices, notices
+    typed = {"a_residual": True, "b_layer_norm": False, "a_clip_norm": 0.0, "b_clip_norm": 0.1}
+    typed |= {"b_dropout": 0.25, "a_recurrent_gain": 1.0, "a_cell": "gru"}
+    for key, value in typed.items():
+        assert values[key] == value and type(values[key]) is type(value), key
+    assert values["b_schedule"] == controls.SAME
+    query = controls.to_query(controls.Settings(**values))
+    assert {k: query[k] for k in old} == old, "the URL spells them as before"
+    _, notices = controls.from_query({"Ares": "yes"})
+    assert notices and "expected one of same, on, off" in notices[0]
+
+
+def test_the_table_and_codec_import_without_streamlit():
+    import subprocess
+    import sys
+
+    code = "import sys, app.controls; assert 'streamlit' not in sys.modules, 'imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app import state, training
+from app import controls, training
 from deeprnn_core import Model, make_task, train
 from tests.figure_data import by_name, values
 from tests.test_app import DEFAULTS, assert_clean, chart_with, charts, open_app
@@ -18,7 +18,7 @@ F32 = dict(rtol=1e-6, atol=0)  # figures carry float32
 
 def core_history(query: dict):
     """The History the page should show for ``query``, trained by the core directly."""
-    settings = state.Settings(**(DEFAULTS | state.from_query(query)[0]))
+    settings = controls.Settings(**(DEFAULTS | controls.from_query(query)[0]))
     spec = training.plan(settings).spec
     c = spec.config
     model = Model.init(

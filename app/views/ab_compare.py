@@ -4,8 +4,8 @@ their gradient norms per (t, l)."""
 import numpy as np
 import streamlit as st
 
-from app import ab_sides, ab_training, compute, figures, layout, state
-from app.state import AB_FIELDS
+from app import ab_sides, ab_training, compute, controls, figures, layout, state
+from app.controls import AB_FIELDS
 
 EXPLAIN = (
     "Two runs on the **same seed and input**. **B** is your sidebar settings as they are; "
@@ -41,7 +41,10 @@ def presets(settings) -> None:
 def overrides(settings) -> None:
     """Every override of both sides (controls of the table, in the URL)."""
     if changed := ab_sides.overrides(settings, "b"):
-        fields = ", ".join(f"{field} = {value}" for field, value in changed.items())
+        fields = ", ".join(
+            f"{field} = {controls.encode(controls.BY_KEY[ab_sides.key('b', field)], value)}"
+            for field, value in changed.items()
+        )
         st.info(f"B is not exactly your sidebar settings: its overrides set {fields}.",
                 icon=":material/info:")  # fmt: skip
     with st.expander("Overrides: what A and B change from your sidebar settings"):

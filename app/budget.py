@@ -13,7 +13,7 @@ import threading
 
 from deeprnn_core import RNNConfig
 from deeprnn_core.config import GATES
-from deeprnn_core.cost import sweep_cost, trace_cost
+from deeprnn_core.cost import num_params, sweep_cost, trace_cost
 
 # one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
 # (the tests raise it to make a run long enough to be cut short)
@@ -134,26 +134,26 @@ def fit_seeds(config: RNNConfig, steps: int, batch: int, seeds: int) -> int:
     return max(1, min(seeds, int(THEORY_SECONDS / per_seed) if per_seed > 0 else seeds))
 
 
-# --- training (app/training.py): one update is a trace of the minibatch plus an optimizer step.
-# Fitted to the CPU time of train() updates (deeprnn_core.train of branch i7, recording on) at
-# (L, h, T, B) = (4, 32, 25..50, 32) rnn / lstm, (4, 64, 50, 32) gru, (8, 64, 100, 32) rnn and
-# rounded up: a fixed cost per layer-step that is ~20x larger for gated cells (their many small
-# array operations), plus the matrix products, B * h^2 per gate block. On a loaded machine the
-# wall time is up to ~3x the CPU time; the estimate does not chase that.
+# --- training (app/training.py): one update is a trace of the minibatch (the core's exact
+# forward and adjoint, deeprnn_core.cost.trace_cost, at the current speed()) plus an optimizer
+# step. Measured side by side in one run (2-core machine, one BLAS thread, median of 40 updates
+# against the median of 7 traces of the same minibatch, float64, adding task): an update took
+# 0.61-0.99x the trace at (L, h, T, B) = (4, 32, 51, 32) rnn / lstm, (4, 64, 51, 32) gru,
+# (8, 64, 101, 32) rnn, (2, 128, 51, 64) lstm, and 2.1x at B = 1 (1.0 vs 2.2 ms: the step's own
+# fixed cost). So: UPDATE_PER_TRACE = 1 (the upper end) plus a step cost per parameter.
 TRAIN_SECONDS = 20.0  # one click of Train (all runs of that click together), with progress bar
 MAX_TRAIN_BYTES = 256 << 20  # what one update keeps (forward + adjoint), as the core counts it
-_TRAIN_STEP_S = {"rnn": 2.5e-5, "gru": 2.5e-4, "lstm": 5e-4}  # per (layer, step), by cell
-_TRAIN_FLOP_S = 1e-9  # per B * h^2 * gates of a layer-step
+UPDATE_PER_TRACE = 1.0  # an update's time over its minibatch's trace time (measured 0.6-1.0)
+_OPTIMIZER_STEP_S = (1.2e-3, 10e-9)  # torch.optim step and bookkeeping: fixed, per parameter
 _EVAL_FRACTION = 0.4  # a validation pass is forward only
 
 
 def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
-    """Estimated wall time of one training update on ``batch`` sequences of ``steps``."""
-    layer_steps = sum(
-        _TRAIN_STEP_S[c] + _TRAIN_FLOP_S * batch * config.hidden_size**2 * GATES[c]
-        for c in config.cells
-    )  # summed over the layers
-    return steps * layer_steps
+    """Estimated wall time of one training update on ``batch`` sequences of ``steps``: the
+    core's cost of a trace of the minibatch, at the current speed, plus an optimizer step."""
+    run = trace_cost(config, steps, batch).seconds * UPDATE_PER_TRACE * speed()
+    fixed, per_param = _OPTIMIZER_STEP_S
+    return run + fixed + per_param * num_params(config)
 
 
 def train_seconds(

@@ -34,7 +34,7 @@ class Control:
     default: Any  # the value when neither the URL nor the user set one (its type is the type)
     url: str  # query-parameter name
     group: str  # sidebar section, or "page:<name>" for a control drawn on one page
-    help: str = ""  # tooltip: what it does, in the seed's notation
+    help: str = ""  # tooltip: what it does, in the tutorial's (d2l) notation
     low: float | None = None  # numeric bounds (inclusive) and widget step
     high: float | None = None
     step: float | None = None
@@ -61,7 +61,8 @@ CONTROLS: tuple[Control, ...] = (
             "acts", ARCH,
             help=f"One of {', '.join(ACTIVATIONS)} per layer; a short list repeats its last."),
     Control("cell", "Cell type", "select", "rnn", "cell", ARCH, options=(*CELLS, PER_LAYER),
-            help="rnn is the seed's formula; gru / lstm are gated cells (torch's gate order)."),
+            help="rnn is the tutorial's (d2l) formula; gru / lstm are gated cells (torch's "
+                 "gate order)."),
     Control("cell_layers", "Cell per layer (comma list, bottom first)", "text", "rnn,lstm",
             "cells", ARCH,
             help=f"One of {', '.join(CELLS)} per layer; a short list repeats its last."),

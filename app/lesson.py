@@ -23,6 +23,9 @@ from deeprnn_core.measures import (
 )
 
 RATES = ("corner_rate", "depth_rate", "time_rate")
+# the tutorial whose claims the pages check: d2l's deep RNN chapter
+TUTORIAL_URL = "https://d2l.ai/chapter_recurrent-modern/deep-rnn.html"
+TUTORIAL = f"*Dive into Deep Learning* (section [Deep Recurrent Neural Networks]({TUTORIAL_URL}))"
 
 
 def num(value: float) -> str:
@@ -65,7 +68,7 @@ def table_rows(values: dict[str, float], num_layers: int, steps: int) -> list[li
 
 def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps: int) -> str:
     """Which way measure ``key`` moved from L = 1 to L = ``num_layers``, what it does at each,
-    and whether the deep one's problem is more severe by it (the seed's claim)."""
+    and whether the deep one's problem is more severe by it (the tutorial's claim)."""
     L = num_layers
     at_plain, at_deep = verdict(key, plain, 1, steps), verdict(key, deep, L, steps)
     shown = ["—" if v.startswith("no path") else num(x) for v, x in ((at_plain, plain),
@@ -75,7 +78,7 @@ def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps:
     if at_plain.startswith("no path") and deep_word in ("vanishes", "explodes"):
         return (
             f"{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: a problem only "
-            "the deep network can have, so the seed's claim holds by this measure."
+            "the deep network can have, so the tutorial's claim holds by this measure."
         )
     c = change(key, plain, deep)
     if c.direction == "":
@@ -84,9 +87,9 @@ def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps:
         return f"{head}: {c.phrase}. It {at_deep} at both: equally severe."
     severity = "more" if c.more_severe else "less"
     claim = (
-        "the seed's claim holds by this measure"
+        "the tutorial's claim holds by this measure"
         if c.more_severe
-        else "**the seed's claim does not hold by this measure**"
+        else "**the tutorial's claim does not hold by this measure**"
     )
     return (
         f"{head}: {c.phrase}. At L = 1 it {at_plain}, at L = {L} "
@@ -97,13 +100,13 @@ def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps:
 
 
 def claim_summary(sentences: dict[str, str]) -> str:
-    """The seed's row: by which measures the deep one's gradient problem is more severe."""
+    """The tutorial's row: by which measures the deep one's gradient problem is more severe."""
     holds = [MEASURES[k][0] for k, s in sentences.items() if "claim holds" in s]
     fails = [MEASURES[k][0] for k, s in sentences.items() if "does not hold" in s]
     text = f"More severe by {len(holds)} of {len(sentences)} measures"
     text += f" ({'; '.join(holds)})" if holds else ""
     if fails:
-        text += f". Less severe by {len(fails)} ({'; '.join(fails)}): there the seed's claim "
+        text += f". Less severe by {len(fails)} ({'; '.join(fails)}): there the tutorial's claim "
         text += "does not hold at these settings"
     return text + ". Each measure's sentence below says why."
 

@@ -1,8 +1,8 @@
 """Plain vs deep, measured in training: L = 1 and the current L trained on the same task,
-updates, batches and seed (deeprnn_core.train), next to the seed's claims about training.
+updates, batches and seed (deeprnn_core.train), next to the tutorial's (d2l) claims about training.
 
 A section of the Plain vs deep page (views/plain_vs_deep.py calls ``draw``). Each verdict is read
-off the two runs' numbers; where the measurement disagrees with the seed, it says so.
+off the two runs' numbers; where the measurement disagrees with the tutorial, it says so.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from app import compute, layout, training
 from app.training_words import window
 
 EXPLAIN = (
-    "The seed says a deep RNN is harder to train, overfits more (more parameters), costs more "
+    "The tutorial (*Dive into Deep Learning*, section Deep Recurrent Neural Networks) says "
+    "a deep RNN is harder to train, overfits more (more parameters), costs more "
     "time and memory, and does better on complex tasks. Here both networks are trained on the "
     "Training page's task, optimizer, learning rate, schedule, updates and batch size, on the "
     "same minibatches and seed; the plain one has the first layer's cell and activation and "
@@ -41,7 +42,7 @@ CLOSE = 0.02  # losses (and gaps) within 2 % of the loss scale count as no clear
 
 
 def verdicts(p: dict, d: dict, L: int, baseline: float | None) -> list[tuple[str, str, str]]:
-    """(the seed's claim, what was measured, verdict) for each claim: "agrees", "disagrees",
+    """(the tutorial's claim, what was measured, verdict) for each claim: "agrees", "disagrees",
     or "no clear difference" when the two runs are within CLOSE of each other."""
     scale = max(abs(p["val"]), abs(d["val"]), abs(p["train"]), abs(d["train"]))
 
@@ -148,12 +149,12 @@ def draw(settings) -> None:
     if baseline is not None:
         st.caption(f"The task's baseline (trivial predictor): {baseline:.4g}.")
     judged = verdicts(p, d, L, baseline)
-    claims = pd.DataFrame(judged, columns=["the seed", "measured here", "verdict"])
-    st.table(claims.set_index("the seed"))
+    claims = pd.DataFrame(judged, columns=["the tutorial says", "measured here", "verdict"])
+    st.table(claims.set_index("the tutorial says"))
     disagree = [c for c, _, v in judged if v == "disagrees"]
     if disagree:
         st.markdown(
-            "**Where this measurement disagrees with the seed:** "
+            "**Where this measurement disagrees with the tutorial:** "
             + "; ".join(disagree)
             + f". One task, one seed, {s.updates} updates: change them to see whether it holds."
         )

@@ -130,7 +130,7 @@ def singular_words(h, activations: tuple[str, ...], cells: tuple[str, ...]) -> s
     rnn = [i for i, c in enumerate(cells) if c == "rnn"]
     gated = "" if len(rnn) == len(cells) else (
         " GRU / LSTM layers stack their gate blocks into one matrix: the threshold is the "
-        "seed's rnn formula's, so it is drawn for rnn layers only."
+        "tutorial's (d2l) rnn formula's, so it is drawn for rnn layers only."
     )  # fmt: skip
     if not rnn:
         return "No plain rnn layer here." + gated

@@ -101,7 +101,7 @@ def check_change(line: str) -> tuple[float, float, str]:
     assert abs(float(s[2]) - logs[0]) < 0.01 and abs(float(s[3]) - logs[1]) < 0.01, line
     assert (s[1] == "more") == (logs[1] > logs[0]), line
     claim = "holds" if s[1] == "more" else "does not hold"
-    assert f"the seed's claim {claim} by this measure" in line, line
+    assert f"the tutorial's claim {claim} by this measure" in line, line
     return plain, deep, claim
 
 
@@ -133,7 +133,10 @@ def test_plain_vs_deep_words_follow_its_numbers(setting):
     at = open_app(SETTINGS[setting], page="views/plain_vs_deep.py")
     assert_clean(at)
     table = at.table[0].value
-    static = (compare_page.EXPLAIN, training_rows.EXPLAIN)  # what the seed says, not a measurement
+    static = (
+        compare_page.EXPLAIN,
+        training_rows.EXPLAIN,
+    )  # what the tutorial says, not a measurement
     texts = [m.value for m in at.markdown if m.value not in static]
     bullets = [line for t in texts for line in sentences(t) if line.startswith("- **")]
     assert len(bullets) == 8, "one sentence per measure"
@@ -146,7 +149,7 @@ def test_plain_vs_deep_words_follow_its_numbers(setting):
         printed = table.loc[row[0]].iloc[:2].str.replace(" per step", "")
         for shown, value in zip(printed, (plain, deep)):
             assert (shown == "—") if math.isnan(value) else float(shown) == value, line
-    row = table.loc["Gradient problems (the seed's words)"].iloc[2]
+    row = table.loc["Gradient problems (the tutorial's words)"].iloc[2]
     held, failed = claims.count("holds"), claims.count("does not hold")
     assert row.startswith(f"More severe by {held} of 8 measures")
     assert (f"Less severe by {failed} " in row) == (failed > 0), row

@@ -31,7 +31,7 @@ TEMPLATE = go.layout.Template(
 
 
 def sym(base: str, sub: str = "t", sup: str | None = "l") -> str:
-    """The seed's notation in plotly text: sym("H") = H_t^(l) as HTML sub/superscripts."""
+    """The tutorial's (d2l) notation in plotly text: sym("H") = H_t^(l) as HTML sub/superscripts."""
     return f"{base}<sub>{sub}</sub>" + (f"<sup>({sup})</sup>" if sup is not None else "")
 
 

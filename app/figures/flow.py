@@ -1,4 +1,4 @@
-"""The seed's time x layer diagram, live: one node per (t, l), X_t below, O_t above.
+"""The tutorial's (d2l) time x layer diagram, live: one node per (t, l), X_t below, O_t above.
 
 One heatmap of the node colours (it also carries the hover text of every cell), a transparent
 scatter on top to make cells clickable (plotly cannot select heatmap cells), and the arrows as

@@ -42,7 +42,9 @@ def hidden_heatmaps(hidden: np.ndarray, layers: tuple[int, ...], sample: int) ->
     "inf / nan (overflow)" heatmap for any layer holding inf / nan.
     """
     n, T, h = hidden.shape
-    order = list(range(n))[::-1]  # the top layer drawn at the top, as in the seed's diagram
+    order = list(range(n))[
+        ::-1
+    ]  # the top layer drawn at the top, as in the tutorial's (d2l) diagram
     finite = hidden[np.isfinite(hidden)]
     bound = float(np.abs(finite).max()) if finite.size else 1.0
     bound = bound if bound > 0 else 1.0

@@ -3,17 +3,16 @@
 import numpy as np
 import streamlit as st
 
-from app import compute, figures, layout, state
+from app import compute, figures, layout, lesson, state
 
-TUTORIAL = "https://d2l.ai/chapter_recurrent-modern/deep-rnn.html"
 EXPLAIN = (
     "Each heatmap is one layer's state $H_t^{(l)}$ for one sample: a row per hidden unit, a "
     "column per time step, one shared colour scale (red positive, blue negative). Look for how "
     "the texture changes with depth; the timescales below measure it."
 )
 TIMESCALE = (
-    "The tutorial this app follows, the section *Deep Recurrent Neural Networks* of *Dive into "
-    f"Deep Learning* ([d2l.ai]({TUTORIAL})), says *different layers capture different levels "
+    f"The tutorial this app follows, {lesson.TUTORIAL}, says *different layers capture "
+    "different levels "
     "of abstraction*. One measurable "
     "sign: the **lag-1 autocorrelation** ρ of $H_t^{(l)}$ over time (mean over units and "
     "samples) and the **timescale** −1/ln ρ it implies, in steps. A larger timescale means "

@@ -4,15 +4,13 @@ inspector."""
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import compute, compute_theory, depth_frames, figures, layout, state
+from app import compute, compute_theory, depth_frames, figures, layout, lesson, state
 from app.figures import theory as theory_figures
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
 
-TUTORIAL = "https://d2l.ai/chapter_recurrent-modern/deep-rnn.html"
 EXPLAIN = (
-    "The time × layer diagram of a deep RNN from *Dive into Deep Learning* (section [Deep "
-    f"Recurrent Neural Networks]({TUTORIAL})), computed live. Each square is one hidden "
-    "state $H_t^{(l)}$: time $t$ runs left to right, layers from "
+    f"The time × layer diagram of a deep RNN from {lesson.TUTORIAL}, computed live. "
+    "Each square is one hidden state $H_t^{(l)}$: time $t$ runs left to right, layers from "
     "the input $X_t$ (bottom) to the output $O_t$ (top). Arrows pass $H_{t-1}^{(l)}$ along "
     "the layer (memory) and $H_t^{(l-1)}$ up to the next layer (depth). Colour by $|G|$ = "
     "$|\\partial \\text{Loss} / \\partial H_t^{(l)}|$: when the bottom-left cells are many "

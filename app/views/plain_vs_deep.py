@@ -1,4 +1,4 @@
-"""Plain vs deep: the seed's comparison table, with measured numbers for L = 1 and L."""
+"""Plain vs deep: the tutorial's (d2l) comparison table, with measured numbers for L = 1 and L."""
 
 import pandas as pd
 import streamlit as st
@@ -7,7 +7,8 @@ from app import compute, layout, lesson, training_rows
 from deeprnn_core.measures import MEASURES
 
 EXPLAIN = (
-    "The seed's table compares a plain (one-layer) RNN with a deep one. Here the numeric rows "
+    f"The comparison table of {lesson.TUTORIAL} sets a plain (one-layer) RNN against a deep "
+    "one. Here the numeric rows "
     "are measured by the core for L = 1 and for the current L, everything else equal (the "
     "plain network uses the first layer's cell and activation)."
 )
@@ -22,7 +23,7 @@ QUALITATIVE = [
      "Speech, translation and other tasks with structure at several timescales."),
 ]  # fmt: skip
 REMEDIES = (
-    "The seed's remedies are in the sidebar under *Remedies*: gradient clipping, dropout, "
+    "The tutorial's remedies are in the sidebar under *Remedies*: gradient clipping, dropout, "
     "residual connections and layer normalisation; the fifth, learning-rate schedules, acts "
     "only while training: the Training page runs torch's schedulers."
 )
@@ -44,11 +45,11 @@ def draw(run: layout.Run) -> None:
     t_plain, t_deep = compute.trace_time(plain_spec), compute.trace_time(run.spec)
     L = run.spec.config.num_layers
     rows = [
-        ("Layers L", "1", f"{L}", "The seed: single layer vs stacked layers."),
+        ("Layers L", "1", f"{L}", "The tutorial: single layer vs stacked layers."),
         ("Parameters (Model.num_params)", f"{plain.num_params:,}", f"{deep.num_params:,}",
          "W_xh^(l), W_hh^(l), b_h^(l) per layer plus the head W_hq, b_q."),
         ("FLOPs per time step (analysis.flops_per_step)", f"{plain.flops_per_step:,}",
-         f"{deep.flops_per_step:,}", "The seed's O(h²) vs O(L h²), for this batch."),
+         f"{deep.flops_per_step:,}", "The tutorial's O(h²) vs O(L h²), for this batch."),
         ("Measured trace time, forward + backward (analysis.time_trace)",
          f"{t_plain * 1e3:.1f} ms", f"{t_deep * 1e3:.1f} ms",
          f"T = {run.spec.steps}, B = {run.spec.batch}, measured once on this server."),
@@ -59,7 +60,7 @@ def draw(run: layout.Run) -> None:
         key: lesson.change_sentence(key, plain.measures[key], deep.measures[key], L, T)
         for key in MEASURES
     }
-    claim = [("Gradient problems (the seed's words)", "present", "more severe",
+    claim = [("Gradient problems (the tutorial's words)", "present", "more severe",
               lesson.claim_summary(sentences))]  # fmt: skip
     body = rows + QUALITATIVE[:2] + claim + QUALITATIVE[2:]
     columns = ["plain RNN (L = 1)", f"deep RNN (L = {L})", "why"]
@@ -68,10 +69,10 @@ def draw(run: layout.Run) -> None:
     st.table(table)
     st.caption(
         f"Top {len(rows)} rows: measured by deeprnn_core for these settings (analysis.measures; "
-        "nan or — where a path has no steps). The others: the seed's qualitative rows, with "
+        "nan or — where a path has no steps). The others: the tutorial's qualitative rows, with "
         "the reason for each; the gradient row is checked against the measures below."
     )
-    st.subheader("The seed's claim, measure by measure")
+    st.subheader("The tutorial's claim, measure by measure")
     st.markdown("\n".join(f"- {s}" for s in sentences.values()))
     corner_plain, corner_deep = plain.measures["corner"], deep.measures["corner"]
     if L > 1 and T > 1 and corner_deep > corner_plain:

@@ -72,10 +72,7 @@ def start(title: str, explanation: str) -> Run:
     header(title, explanation)
     settings = state.current()
     plan = compute.plan(settings)
-    for notice in plan.notices:
-        st.info(notice, icon=":material/info:")
-    if plan.error:
-        st.error(f"The core refused these settings: {plan.error}")
+    if not said(plan):
         st.stop()
     try:
         summary = compute.summarize(plan.spec)
@@ -93,6 +90,16 @@ def start(title: str, explanation: str) -> Run:
         model, f"deeprnn_model_L{spec.config.num_layers}", lambda: compute.get_trace(spec)[0]
     )
     return Run(settings, spec)
+
+
+def said(plan) -> bool:
+    """Show a plan's notices (a compute.Plan, training.TrainPlan or ab_sides.Pair: settings
+    adjusted) and the core's refusal as an st.error; False when the settings were refused."""
+    for notice in plan.notices:
+        st.info(notice, icon=":material/info:")
+    if plan.error:
+        st.error(f"The core refused these settings: {plan.error}")
+    return not plan.error
 
 
 def header(title: str, explanation: str) -> None:

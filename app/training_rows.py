@@ -103,10 +103,7 @@ def draw(settings) -> None:
         st.info("Set the depth L above 1 in the sidebar to compare L = 1 with a deep network.")
         return
     plan = training.plan(settings, alongside=(replace(settings, num_layers=1),))
-    for notice in plan.notices:
-        st.info(notice, icon=":material/info:")
-    if plan.error:
-        st.error(f"The core refused these settings: {plan.error}")
+    if not layout.said(plan):
         return
     specs = (training.plain(plan.spec), plan.spec)
     s = plan.spec

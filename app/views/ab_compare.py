@@ -92,10 +92,7 @@ def why_equal(settings, pair: ab_sides.Pair, ratio: np.ndarray) -> str | None:
 @layout.guarded
 def draw(settings) -> None:
     pair = ab_sides.plan_pair(settings)
-    for notice in pair.notices:
-        st.info(notice, icon=":material/info:")
-    if pair.error:
-        st.error(f"The core refused these settings: {pair.error}")
+    if not layout.said(pair):
         return
     specs = (pair.spec_a, pair.spec_b)
     try:

@@ -84,10 +84,7 @@ def results(h, spec, task) -> None:
 @layout.guarded
 def draw(settings) -> None:
     plan = training.plan(settings)
-    for notice in plan.notices:
-        st.info(notice, icon=":material/info:")
-    if plan.error:
-        st.error(f"The core refused these settings: {plan.error}")
+    if not layout.said(plan):
         return
     spec = plan.spec
     c, task = spec.config, training.get_task(spec.task, spec.length, spec.seed)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from app import budget, compute, layout
 from app.figures.scrub import scrub_figure, time_stride
+from deeprnn_core import cost
 from deeprnn_core.scrub import DepthScrub, depth_scrub
 
 SCRUB = (
@@ -24,9 +25,10 @@ SCRUB_SECONDS = 4.0  # one scrub, computed once per setting then cached
 
 
 def scrub_seconds(spec: compute.TraceSpec) -> float:
-    """Estimated wall time: one forward, and the backward of every depth (L(L+1)/2 layers)."""
-    L = spec.config.num_layers
-    return budget.trace_seconds(spec.config, spec.steps, spec.batch) * (L + 2) / 2
+    """Estimated wall time (the core's cost model at the server's measured speed): one
+    forward, and one backward per layer with every depth that reaches it side by side."""
+    c = spec.config
+    return cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype) * budget.speed()
 
 
 @st.cache_data(max_entries=4, show_spinner="Running the backward pass of every depth 1..L…")

@@ -108,6 +108,22 @@ def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "floa
     return Cost(seconds, int(kept), int(kept + forward_extra + scratch))
 
 
+def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "float64") -> float:
+    """Estimated wall time of ``scrub.depth_scrub``: one forward pass of the L-layer stack, then
+    one backward pass per layer in which every depth that reaches it (L - k + 1 of them at layer
+    k) runs side by side: the per-step overhead is paid L times, the products L(L+1)/2 times.
+    A forward or a backward pass is taken as half of a trace's step."""
+    _check(config, steps, batch, dtype)
+    h, L, total = config.hidden_size, config.num_layers, _FIXED_S * config.num_layers
+    for k, cell in enumerate(config.cells):
+        step, gemv, pack, madd, unit = _TIME[cell, dtype]
+        weight = GATES[cell] * h * h
+        for n in (batch, (L - k) * batch):  # forward: the batch; backward: every depth's batch
+            matmul = gemv * weight if n == 1 else pack * weight + madd * n * weight
+            total += 0.5 * steps * (step + matmul + unit * n * GATES[cell] * h)
+    return total
+
+
 def sweep_cost(
     config: RNNConfig,
     max_layers: int,

@@ -109,3 +109,14 @@ def test_cancel_stops_between_layers():
         trace(model, make_signal("noise", 5, 1, 3, 0), cancel=cancel)
     assert len(calls) == 3
     assert trace(model, make_signal("noise", 5, 1, 3, 0), cancel=lambda: False).loss >= 0
+
+
+def test_the_depth_scrub_costs_one_trace_at_one_layer_and_grows_with_depth():
+    from deeprnn_core.cost import scrub_seconds
+
+    one = RNNConfig(1, 8, 64, 1, cell="lstm")
+    assert scrub_seconds(one, 100, 2) == pytest.approx(trace_cost(one, 100, 2).seconds)
+    times = [scrub_seconds(RNNConfig(L, 8, 64, 1), 100) for L in (2, 8, 32)]
+    traces = [trace_cost(RNNConfig(L, 8, 64, 1), 100).seconds for L in (2, 8, 32)]
+    assert times[0] < times[1] < times[2]
+    assert all(t > tr for t, tr in zip(times, traces)), "every depth's backward costs more"

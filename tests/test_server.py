@@ -121,11 +121,10 @@ def test_closing_the_browser_mid_run_frees_the_cpu(server):
         page = browser.new_page()
         page.goto(f"{url}/?L=32&T=500&h=256&cell=lstm&B=4&seed=11")
         page.wait_for_selector('[data-testid="stSpinner"]', timeout=60_000)
-        time.sleep(1.0)
         before = proc.cpu_times()
-        assert sum(proc.cpu_percent(0.5) for _ in range(2)) > 50, (
-            "the run is under way before the tab closes"
-        )
+        # the memory budget cuts this run to about a second on a quiet machine: catch it busy
+        busy = any(proc.cpu_percent(0.2) > 50 for _ in range(10))
+        assert busy, "the run is under way before the tab closes"
         chromium = [c for c in psutil.Process().children(recursive=True) if "chrom" in c.name()]
         for c in chromium:
             c.kill()  # as kill -9: no goodbye from the browser

@@ -56,6 +56,17 @@ def chromium_missing() -> str | None:
     return f"{CHROMIUM} not found; {INSTALL_HINT}"
 
 
+def require_chromium(what: str = "the browser test") -> None:
+    """Fail (under CI, which must run it) or skip (elsewhere) when Chromium is missing."""
+    import pytest
+
+    missing = chromium_missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{what} needs Chromium: {missing}")
+        pytest.skip(f"{what} needs Chromium: {missing}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,7 +8,6 @@ fails instead of skipping.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,17 +15,6 @@ import pytest
 from tests import browser_support as bs
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    missing = bs.chromium_missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser test needs Chromium: {missing}")
-        pytest.skip(f"the browser test needs Chromium: {missing}")
-    with bs.streamlit_server() as (url, _):
-        yield url
 
 
 @pytest.fixture

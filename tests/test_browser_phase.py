@@ -3,11 +3,8 @@ the gaussian scheme, and the star moves there. Skips without Chromium (fails wit
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
-
-import pytest
 
 from tests import browser_support as bs
 
@@ -26,11 +23,7 @@ STAR = """() => {
 
 
 def test_click_on_the_phase_diagram_applies_the_gains():
-    missing = bs.chromium_missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser test needs Chromium: {missing}")
-        pytest.skip(f"the browser test needs Chromium: {missing}")
+    bs.require_chromium()
     from playwright.sync_api import sync_playwright
 
     query = "L=2&T=10&h=16&psweep=0&init=torch"

@@ -4,7 +4,6 @@ scrub at a small and at the largest depth under tests/artifacts/."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,17 +15,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 DEPTH_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
   .find(el => el._transitionData && el._transitionData._frames.length > 0)
   ._fullData.find(tr => tr.name === 'O_t').y[0]"""
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    missing = bs.chromium_missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser test needs Chromium: {missing}")
-        pytest.skip(f"the browser test needs Chromium: {missing}")
-    with bs.streamlit_server() as (url, _):
-        yield url
 
 
 @pytest.mark.parametrize("query", ["?L=8&T=30&scrub=1", "?L=32&T=200&scrub=1"])

@@ -4,11 +4,9 @@ its predicted curve. Skips without Chromium (fails with CI=true)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from deeprnn_core import RNNConfig, phase, theory
 from tests import browser_support as bs
@@ -21,11 +19,7 @@ TRACES = """(prefix) => Array.from(document.querySelectorAll('.js-plotly-plot'))
 
 
 def test_gradient_flow_and_depth_sweep_draw_the_predicted_overlays():
-    missing = bs.chromium_missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser test needs Chromium: {missing}")
-        pytest.skip(f"the browser test needs Chromium: {missing}")
+    bs.require_chromium()
     from playwright.sync_api import sync_playwright
 
     query = "L=2&T=10&h=16&B=2&init=gaussian&grec=1.3&gin=0.7&tseeds=2"

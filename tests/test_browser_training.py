@@ -5,27 +5,13 @@ trains, then every figure with data, and scrub the |G| grid over the snapshots i
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import pytest
 
 from tests import browser_support as bs
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 FRAMES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el =>
   (el._transitionData && el._transitionData._frames || []).length)"""
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    missing = bs.chromium_missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser test needs Chromium: {missing}")
-        pytest.skip(f"the browser test needs Chromium: {missing}")
-    with bs.streamlit_server() as (url, _):
-        yield url
 
 
 def test_train_shows_progress_then_every_chart_and_scrubs_in_the_browser(app_url):

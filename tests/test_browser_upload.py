@@ -4,10 +4,8 @@ sidebar's model back. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import save_file
 
@@ -20,17 +18,6 @@ GRID_ROWS_JS = """() => {
   const cells = plot._fullData.find(tr => tr.name === 'cells');
   return cells.z.length;
 }"""
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    missing = bs.chromium_missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the browser test needs Chromium: {missing}")
-        pytest.skip(f"the browser test needs Chromium: {missing}")
-    with bs.streamlit_server() as (url, _):
-        yield url
 
 
 def test_upload_a_safetensors_model_through_the_file_input(app_url, tmp_path):

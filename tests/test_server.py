@@ -18,11 +18,7 @@ CAPTION = re.compile(r"Running L = (\d+), T = (\d+), h = (\d+).*seed (\d+)")
 
 @pytest.fixture(scope="module")
 def server():
-    missing = bs.chromium_missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the server test needs Chromium: {missing}")
-        pytest.skip(f"the server test needs Chromium: {missing}")
+    bs.require_chromium("the server test")
     os.environ["DEEPRNN_TRACE_SECONDS"] = "30"  # long enough to close a tab mid-run
     try:
         with bs.streamlit_server() as (url, _):

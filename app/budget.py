@@ -128,10 +128,10 @@ def fit_sweep(
 
 
 def fit_seeds(config: RNNConfig, steps: int, batch: int, seeds: int) -> int:
-    """Seeds (at least 1) whose traces, run one after another for a seed average, take at
-    most THEORY_SECONDS; each trace already fits the trace budgets."""
+    """Seeds whose traces, run one after another for a seed average, take at most
+    THEORY_SECONDS; 0 when even one would not (the page then says so and skips it)."""
     per_seed = trace_seconds(config, steps, batch)
-    return max(1, min(seeds, int(THEORY_SECONDS / per_seed) if per_seed > 0 else seeds))
+    return min(seeds, int(THEORY_SECONDS / per_seed) if per_seed > 0 else seeds)
 
 
 # --- training (app/training.py): one update is a trace of the minibatch (the core's exact

@@ -8,6 +8,7 @@ TrainSpec, shared by all sessions (read only), so coming back to a setting is in
 
 from __future__ import annotations
 
+import importlib
 import threading
 import tracemalloc
 from collections import OrderedDict
@@ -181,7 +182,8 @@ def _train(spec: TrainSpec, updates: int, callback=None, **kwargs) -> History:
     model = Model.init(
         c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
     )
-    compute._limit_torch_threads()  # the core imported torch: one thread, as for traces
+    importlib.import_module("torch")  # train() steps torch.optim: load it here, first use only
+    compute._limit_torch_threads()  # one thread, as for traces
     return train(
         model,
         get_task(spec.task, spec.length, spec.seed),

@@ -15,14 +15,9 @@ plateau        ReduceLROnPlateau(), stepped with the training loss of each updat
 
 from __future__ import annotations
 
-import torch
-
-OPTIMIZERS = {
-    "sgd": torch.optim.SGD,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "rmsprop": torch.optim.RMSprop,
-}
+# name -> torch.optim class name; torch is imported when an optimizer is made, not with the
+# package (it is ~190 MB of memory that pages which never train need not hold)
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}
 SCHEDULES = ("constant", "step", "exponential", "cosine", "onecycle", "warmup", "plateau")
 
 
@@ -31,8 +26,10 @@ def make_optimizer(name: str, params: list, lr: float, kwargs: dict | None):
     if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {tuple(OPTIMIZERS)}, got {name!r}")
     kwargs = _kwargs("optimizer_kwargs", kwargs)
+    import torch
+
     try:
-        return OPTIMIZERS[name](params, lr=lr, **kwargs)
+        return getattr(torch.optim, OPTIMIZERS[name])(params, lr=lr, **kwargs)
     except (TypeError, ValueError) as err:
         raise type(err)(f"optimizer_kwargs {kwargs} rejected by torch.optim: {err}") from None
 
@@ -55,6 +52,8 @@ def make_scheduler(name: str, optimizer, steps: int, lr: float, kwargs: dict | N
     if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {name!r}")
     kwargs = {**schedule_defaults(name, steps, lr), **_kwargs("schedule_kwargs", kwargs)}
+    import torch
+
     sched = torch.optim.lr_scheduler
     kinds = {
         "step": sched.StepLR,

@@ -12,7 +12,6 @@ import time
 from types import MappingProxyType
 
 import numpy as np
-import torch
 
 from deeprnn_core import engine
 from deeprnn_core.batches import Batches, TrainData, evaluate, probe_grids, step_gradients
@@ -20,6 +19,7 @@ from deeprnn_core.config import check_real, check_seed
 from deeprnn_core.history import History, Progress, Recorder, StopTraining, snapshot_schedule
 from deeprnn_core.model import Model
 from deeprnn_core.optimizers import make_optimizer, make_scheduler
+from deeprnn_core.trace import DTYPES
 
 # The app's default training run (a tanh RNN stack on the adding problem).
 DEFAULTS = MappingProxyType(
@@ -39,7 +39,6 @@ DEFAULTS = MappingProxyType(
         "seed": 0,
     }
 )
-TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 MAX_STEP_BYTES = 1 << 30  # the arrays one update keeps (forward + adjoint) must fit in 1 GiB
 
 
@@ -107,8 +106,10 @@ def train(
     eval_every = max(1, steps // 20) if eval_every is None else _count("eval_every", eval_every, 1)
     if clip_norm is not None:
         clip_norm = check_real("clip_norm", clip_norm, low=0.0, low_open=True)
-    if dtype not in TORCH_DTYPES:
-        raise ValueError(f"dtype must be one of {tuple(TORCH_DTYPES)}, got {dtype!r}")
+    import torch  # here, not with the package: pages that never train need not load it
+
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     for name, flag in (("shuffle", shuffle), ("record", record)):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be a bool, got {flag!r}")
@@ -130,7 +131,7 @@ def train(
         )
 
     weights = {
-        n: torch.tensor(v, dtype=TORCH_DTYPES[dtype]).requires_grad_(True)
+        n: torch.tensor(v, dtype=getattr(torch, dtype)).requires_grad_(True)
         for n, v in model.params.items()
     }
     views = {n: w.detach().numpy() for n, w in weights.items()}  # share memory with torch

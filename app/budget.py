@@ -127,6 +127,11 @@ def fit_sweep(
     return steps, seeds
 
 
+def theory_seconds(config: RNNConfig, steps: int, batch: int, seeds: int) -> float:
+    """Estimated wall time of the seed-averaged measurement: one trace per seed."""
+    return seeds * trace_seconds(config, steps, batch)
+
+
 def fit_seeds(config: RNNConfig, steps: int, batch: int, seeds: int) -> int:
     """Seeds whose traces, run one after another for a seed average, take at most
     THEORY_SECONDS; 0 when even one would not (the page then says so and skips it)."""

@@ -24,7 +24,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import budget, compute, controls, server  # noqa: E402
+from app import budget, compute, compute_theory, controls, server  # noqa: E402
 from tests import browser_support as bs  # noqa: E402
 
 PAGES = ("", "hidden", "gradients", "sweep", "compare", "ab")
@@ -56,6 +56,10 @@ def promise(page: str, query: str) -> float:
         total += compute.seconds(plain) * (1 + repeats(plain)) + compute.seconds(spec) * repeats(
             spec
         )
+    if page == "gradients" and settings.grad_theory and not compute_theory.prediction_gap(spec):
+        c = spec.config  # the seed-averaged measurement next to the theory, as the page says
+        seeds = budget.fit_seeds(c, spec.steps, spec.batch, settings.theory_seeds)
+        total += budget.theory_seconds(c, spec.steps, spec.batch, seeds)
     if page == "ab":
         total *= 2  # two sides, fitted together into one budget
     return total

@@ -99,6 +99,8 @@ def draw_theory(run: layout.Run) -> None:
             f"(of {asked}).",
             icon=":material/info:",
         )
+    extra = budget.theory_seconds(spec.config, spec.steps, spec.batch, seeds)
+    st.caption(f"The mean of {seeds} seeds runs {seeds} traces: about {extra:.2g} s here.")
     predicted, measured, r2 = compute_theory.theory_vs_measured(spec, seeds)
     fig = theory_figures.predicted_vs_measured(predicted, measured, r2, seeds)
     layout.chart(fig, "grad_theory_chart")

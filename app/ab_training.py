@@ -12,7 +12,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from app import ab_sides, compute, layout, state, training
+from app import ab_sides, layout, state, training
 from app.controls import SAME
 from app.figures import training as fig
 from app.training_words import window
@@ -112,24 +112,10 @@ def draw(settings) -> None:
         "minibatch indices on both sides."
     )
     labels = tuple(side_label(settings, side) for side in ab_sides.SIDES)
-    if st.button("Train A and B", key="train_ab", type="primary"):
-        bar = st.progress(0.0, text="Training")
-        try:
-            for i, (spec, label) in enumerate(zip(specs, labels)):
-
-                def progress(p, i=i, label=label) -> None:
-                    if p.step % max(1, p.steps // 50) == 0 or p.step == p.steps:
-                        bar.progress((i + p.step / p.steps) / 2, text=f"{label}: {p.step}")
-
-                training.run(spec, progress)
-        except compute.CORE_ERRORS as err:
-            st.error(f"The core could not train these settings: {err}")
-            return
-        bar.empty()
-    histories = [training.cached(spec) for spec in specs]
-    if not all(histories):
-        seconds = sum(training.estimate_seconds(spec) for spec in specs)
-        st.info(f"Press **Train A and B** (about {seconds:.0f} s estimated).")
+    histories = training.trained_on_click(
+        specs, labels, "Train A and B", "train_ab", "Press **Train A and B**"
+    )
+    if histories is None:
         return
     layout.chart(fig.loss_pair(tuple(histories), labels), "ab_train_loss")
     columns = ["training loss (minibatches, last tenth)", "validation loss", "gap", "clipped",

@@ -234,3 +234,36 @@ def peak_bytes(spec: TrainSpec) -> int:
             tracemalloc.stop()
         runs().put(key, peak)
     return peak
+
+
+def trained_on_click(
+    specs, labels, button: str, key: str, waiting: str, measure_peak: bool = False
+):
+    """The runs of ``specs`` behind one button: trained when it is clicked (one progress bar
+    over all of them, labelled by ``labels``), or fetched from the cache. Returns the histories,
+    or None after saying why there are none yet: ``waiting`` with the estimated time, or the
+    core's refusal."""
+    ready = all(cached(spec) for spec in specs)
+    if st.button(button, key=key, type="primary") and not ready:
+        bar = st.progress(0.0, text="Training")
+        try:
+            for i, (spec, label) in enumerate(zip(specs, labels)):
+
+                def progress(p, i=i, label=label) -> None:
+                    if p.step % max(1, p.steps // 50) == 0 or p.step == p.steps:
+                        done = (i + p.step / p.steps) / len(specs)
+                        bar.progress(done, text=f"{label}: {p.step}")
+
+                run(spec, progress)
+                if measure_peak:
+                    peak_bytes(spec)
+        except compute.CORE_ERRORS as err:
+            st.error(f"The core could not train these settings: {err}")
+            return None
+        bar.empty()
+    histories = [cached(spec) for spec in specs]
+    if not all(histories):
+        seconds = sum(estimate_seconds(spec) for spec in specs)
+        st.info(f"{waiting} (about {seconds:.0f} s estimated).")
+        return None
+    return histories

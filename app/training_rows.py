@@ -12,7 +12,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from app import compute, layout, training
+from app import layout, training
 from app.training_words import window
 
 EXPLAIN = (
@@ -80,19 +80,6 @@ def verdicts(p: dict, d: dict, L: int, baseline: float | None) -> list[tuple[str
     ]  # fmt: skip
 
 
-def train_both(specs, bar) -> None:
-    """Train the runs of ``specs`` not cached yet, one progress bar over all of them."""
-    for i, spec in enumerate(specs):
-        label = f"Training L = {spec.config.num_layers}"
-
-        def progress(p, i=i, label=label) -> None:
-            if p.step % max(1, p.steps // 50) == 0 or p.step == p.steps:
-                bar.progress((i + p.step / p.steps) / len(specs), text=f"{label}: {p.step}")
-
-        training.run(spec, progress)
-        training.peak_bytes(spec)
-
-
 @layout.guarded
 def draw(settings) -> None:
     """The section: a button that trains both, then the measured rows and the verdicts."""
@@ -112,20 +99,16 @@ def draw(settings) -> None:
         f"{s.updates} updates of batch {s.batch_size}, seed {s.seed}: change them on the "
         "Training page."
     )
-    ready = all(training.cached(spec) for spec in specs)
-    clicked = st.button(f"Train L = 1 and L = {L}", key="train_compare", type="primary")
-    if not ready and clicked:
-        bar = st.progress(0.0, text="Training")
-        try:
-            train_both(specs, bar)
-        except compute.CORE_ERRORS as err:
-            st.error(f"The core could not train these settings: {err}")
-            return
-        bar.empty()
-    histories = [training.cached(spec) for spec in specs]
-    if not all(histories):
-        seconds = sum(training.estimate_seconds(spec) for spec in specs)
-        st.info(f"Press the button to train both (about {seconds:.0f} s estimated).")
+    labels = [f"Training L = {spec.config.num_layers}" for spec in specs]
+    histories = training.trained_on_click(
+        specs,
+        labels,
+        f"Train L = 1 and L = {L}",
+        "train_compare",
+        "Press the button to train both",
+        measure_peak=True,
+    )
+    if histories is None:
         return
     p, d = (measured(h, training.peak_bytes(spec)) for h, spec in zip(histories, specs))
     rows = [

@@ -128,6 +128,15 @@ class ByteCache:
         self.put(key, value)
         return value
 
+    def peek(self, key: Hashable) -> Any:
+        """The value of ``key`` (counted as a use), or None when it is not kept."""
+        with self._lock:
+            if key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            self._used[key] = time.monotonic()
+            return self._entries[key][0]
+
     def put(self, key: Hashable, value: Any) -> None:
         """Keep ``value`` (unless it alone exceeds the capacity) and evict the least recently
         used entries until the total fits."""
@@ -166,7 +175,7 @@ class ByteCache:
             self._bytes = 0
 
 
-CACHE = ByteCache(CACHE_BYTES)  # traces and summaries of every session
+CACHE = ByteCache(CACHE_BYTES)  # traces, summaries and training runs of every session
 
 
 _sessions: set[str] = set()  # ids of the sessions that ran a page

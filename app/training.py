@@ -2,27 +2,24 @@
 
 The architecture (depth, cells, activations, init, remedies) comes from the shared sidebar
 through ``compute.plan``, exactly as the trace pages get theirs; the task fixes d and q. Every
-finished run is kept in ONE place, ``runs()``: a small LRU of Histories keyed by the frozen
-TrainSpec, shared by all sessions (read only), so coming back to a setting is instant.
+finished run is kept in the server's one byte-bounded cache (``server.CACHE``) keyed by the
+frozen TrainSpec, shared by all sessions (read only), so coming back to a setting is instant.
 """
 
 from __future__ import annotations
 
 import importlib
-import threading
 import tracemalloc
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from app import budget, compute
+from app import budget, compute, server
 from deeprnn_core import History, Model, RNNConfig, Task, make_task, train
 
 EVALS = 15  # validation passes per run (plus one before training): the validation curve
 SNAPSHOTS = 20  # (L, T) grids of |H| and |G| on the probe sequence, log-spaced over the run
 MIN_WINDOWS = 16  # a real series keeps at least this many training windows when T is capped
-MAX_RUNS = 12  # finished runs and peak measurements kept (a History is at most ~10 MB)
 OPTIMIZER_KWARGS = {"sgd": {"momentum": 0.9}}  # passed to torch.optim as they are
 REAL_SERIES = ("sunspots", "co2")
 
@@ -59,35 +56,6 @@ class TrainPlan:
     spec: TrainSpec | None  # None when the settings are rejected
     notices: tuple[str, ...] = ()
     error: str | None = None
-
-
-class RunCache:
-    """Finished runs by key, the least recently used dropped first. The one place training
-    results are cached: a byte budget plugs in at ``put``."""
-
-    def __init__(self, max_entries: int = MAX_RUNS) -> None:
-        self.max_entries = max_entries
-        self._runs: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._runs:
-                self._runs.move_to_end(key)
-            return self._runs.get(key)
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._runs[key] = value
-            self._runs.move_to_end(key)
-            while len(self._runs) > self.max_entries:
-                self._runs.popitem(last=False)
-
-
-@st.cache_resource
-def runs() -> RunCache:
-    """The cache of finished runs, shared by every session (never mutate what it holds)."""
-    return RunCache()
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -203,7 +171,7 @@ def _train(spec: TrainSpec, updates: int, callback=None, **kwargs) -> History:
 
 def cached(spec: TrainSpec) -> History | None:
     """The finished run of ``spec``, if it was trained before (by any session)."""
-    return runs().get(spec)
+    return server.CACHE.peek(("train", spec))
 
 
 def run(spec: TrainSpec, callback=None) -> History:
@@ -215,7 +183,7 @@ def run(spec: TrainSpec, callback=None) -> History:
             spec, spec.updates, callback, eval_every=spec.eval_every, snapshots=SNAPSHOTS
         )
         if not history.stopped_early or history.diverged:
-            runs().put(spec, history)
+            server.CACHE.put(("train", spec), history)
     return history
 
 
@@ -224,7 +192,7 @@ def peak_bytes(spec: TrainSpec) -> int:
     validation pass after each, traced by tracemalloc (torch's own buffers, the optimizer's
     state, are not traced; other sessions' allocations at the same moment would be)."""
     key = ("peak_bytes", spec)
-    peak = runs().get(key)
+    peak = server.CACHE.peek(key)
     if peak is None:
         tracemalloc.start()
         try:
@@ -232,7 +200,7 @@ def peak_bytes(spec: TrainSpec) -> int:
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        runs().put(key, peak)
+        server.CACHE.put(key, peak)
     return peak
 
 

@@ -236,7 +236,7 @@ def _trace_kwargs(spec: TraceSpec) -> dict:
     )
 
 
-def _limit_torch_threads() -> None:
+def limit_torch_threads() -> None:
     """torch's thread count is process-wide: pin it to 1 once, if the core imported torch
     (the app itself never imports it; that would cost ~3 s at start-up)."""
     torch = sys.modules.get("torch")
@@ -261,7 +261,7 @@ def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
             c = spec.config
             estimate = trace_cost(c, spec.steps, spec.batch, spec.dtype).seconds
             budget.observe(estimate, time.perf_counter() - start)
-    _limit_torch_threads()
+    limit_torch_threads()
     return model, result
 
 

@@ -151,7 +151,7 @@ def _train(spec: TrainSpec, updates: int, callback=None, **kwargs) -> History:
         c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
     )
     importlib.import_module("torch")  # train() steps torch.optim: load it here, first use only
-    compute._limit_torch_threads()  # one thread, as for traces
+    compute.limit_torch_threads()  # one thread, as for traces
     return train(
         model,
         get_task(spec.task, spec.length, spec.seed),

@@ -78,7 +78,7 @@ def row(h, spec) -> list[str]:
     """One side's final numbers, as the table shows them."""
     train = float(window(h.loss, True))
     val = float(h.val_loss[-1]) if len(h.val_loss) else float("nan")
-    clipped = int((h.grad_norm_clipped < h.grad_norm).sum())
+    clipped = int((h.param_grad_norm_clipped < h.param_grad_norm).sum())
     per = float(h.wall_time[-1]) / max(1, h.steps)
     return [f"{train:.4g}", f"{val:.4g}", f"{val - train:+.3g}", f"{clipped} of {h.steps}",
             f"{per * 1e3:.1f} ms", "diverged" if h.diverged else "finished"]  # fmt: skip

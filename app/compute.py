@@ -47,7 +47,7 @@ class TraceSpec:
     signal: str
     steps: int  # T
     batch: int  # B
-    loss: str
+    loss_kind: str  # the steps scored (trace's loss_kind): "last", "all" or "probe"
     dtype: str
     seed: int  # weights, input and dropout masks
     training: bool
@@ -175,7 +175,7 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
         signal=s.signal,
         steps=steps,
         batch=batch,
-        loss=s.loss,
+        loss_kind=s.loss_kind,
         dtype=s.dtype,
         seed=int(s.seed),
         training=s.dropout_mode == "train" and s.dropout > 0,  # one cache entry when p = 0
@@ -227,7 +227,7 @@ def _model_and_input(spec: TraceSpec) -> tuple[Model, np.ndarray]:
 
 def _trace_kwargs(spec: TraceSpec) -> dict:
     return dict(
-        loss=spec.loss,
+        loss_kind=spec.loss_kind,
         dtype=spec.dtype,
         training=spec.training,
         dropout_seed=spec.seed,
@@ -319,9 +319,9 @@ def cell_grad_norm(spec: TraceSpec) -> np.ndarray | None:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def grad_norm_ratio(spec_a: TraceSpec, spec_b: TraceSpec) -> np.ndarray:
-    """(L, T) |G_t^(l)| of A over that of B (analysis.grad_norm_ratio), on the A/B page."""
-    return analysis.grad_norm_ratio(get_trace(spec_a)[1], get_trace(spec_b)[1])
+def grad_hidden_norm_ratio(spec_a: TraceSpec, spec_b: TraceSpec) -> np.ndarray:
+    """(L, T) |G_t^(l)| of A over that of B (analysis.grad_hidden_norm_ratio), on the A/B page."""
+    return analysis.grad_hidden_norm_ratio(get_trace(spec_a)[1], get_trace(spec_b)[1])
 
 
 @st.cache_data(max_entries=16, show_spinner="Timing the trace…")
@@ -359,7 +359,7 @@ def depth_sweep(sweep: SweepSpec) -> analysis.DepthSweep:
             bias_scale=b.bias_scale,
             signal=b.signal,
             batch=b.batch,
-            loss=b.loss,
+            loss_kind=b.loss_kind,
             dtype=b.dtype,
             progress=progress,
         )

@@ -14,7 +14,7 @@ import streamlit as st
 
 from app import compute
 from deeprnn_core import RNNConfig, phase, spectra, theory
-from deeprnn_core.engine import LOSSES
+from deeprnn_core.engine import LOSS_KINDS
 from deeprnn_core.signals import make_signal
 
 PHASE_GAINS = np.round(np.arange(0.05, 3.0001, 0.05), 2)  # the gain sliders' range and step
@@ -46,8 +46,8 @@ def prediction_gap(spec: compute.TraceSpec) -> str | None:
         return f"{spec.scheme} init (W_hh = g·I is not a random matrix)"
     if spec.model_key is not None:
         return "an uploaded model (the theory describes freshly drawn weights, not trained ones)"
-    if spec.loss not in LOSSES:
-        return f"the {spec.loss} loss (the prediction is derived for the MSE head's loss)"
+    if spec.loss_kind not in LOSS_KINDS:
+        return f"the {spec.loss_kind} loss (the prediction is derived for the MSE head's loss)"
     return None
 
 
@@ -122,7 +122,7 @@ def prediction(spec: compute.TraceSpec) -> theory.Prediction:
     x = make_signal(spec.signal, spec.steps, spec.batch, spec.config.input_size, spec.seed)
     sigma_h, sigma_x, moment = _gains(spec, theory.input_moment(x))
     return theory.predict(
-        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss, batch=spec.batch
+        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss_kind, batch=spec.batch
     )
 
 
@@ -137,9 +137,9 @@ def grid_theory(spec: compute.TraceSpec) -> tuple[np.ndarray, np.ndarray]:
     """(measured, predicted), each (L, T) in units of E|G_t^(l)|^2 / h per sample: this run's
     |G_t^(l)|^2 / (B h) (compute.summarize's Frobenius norm over batch and units) and
     prediction(spec).grad_sq."""
-    grad_norm = compute.summarize(spec).grad_hidden_norm
+    grad_hidden_norm = compute.summarize(spec).grad_hidden_norm
     with np.errstate(over="ignore", invalid="ignore"):
-        measured = grad_norm.astype(np.float64) ** 2 / (spec.batch * spec.config.hidden_size)
+        measured = grad_hidden_norm.astype(np.float64) ** 2 / (spec.batch * spec.config.hidden_size)
     return measured, prediction(spec).grad_sq
 
 
@@ -150,7 +150,7 @@ def measured_grad_sq(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, n
     return phase.measured_grad_sq(
         spec.config, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
         range(spec.seed, spec.seed + seeds), spec.steps, spec.batch, scheme=spec.scheme,
-        signal=spec.signal, loss=spec.loss,
+        signal=spec.signal, loss_kind=spec.loss_kind,
     )  # fmt: skip
 
 
@@ -180,7 +180,14 @@ def predicted_sweep(sweep: compute.SweepSpec) -> phase.PredictedSweep:
     )  # fmt: skip
     sigma_h, sigma_x, moment = _gains(b, moment)
     return phase.predicted_sweep(
-        b.config, sweep.max_layers, sigma_h, sigma_x, b.bias_scale, moment, b.loss, batch=b.batch
+        b.config,
+        sweep.max_layers,
+        sigma_h,
+        sigma_x,
+        b.bias_scale,
+        moment,
+        b.loss_kind,
+        batch=b.batch,
     )
 
 
@@ -193,7 +200,7 @@ def theory_vs_measured(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray,
     measured, moment = measured_grad_sq(spec, seeds)
     sigma_h, sigma_x, moment = _gains(spec, moment)
     predicted = theory.predict(
-        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss, batch=spec.batch
+        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss_kind, batch=spec.batch
     ).grad_sq
     return predicted, measured, phase.r_squared(predicted, measured)
 

@@ -86,7 +86,7 @@ CONTROLS: tuple[Control, ...] = (
                  "step: 0, then 1 from T/2."),
     Control("batch", "Batch B", "slider", 1, "B", DATA, low=1, high=8, step=1,
             help="Sequences run side by side; norms are over batch and units." + KEYS),
-    Control("loss", "Loss", "radio", "last", "loss", DATA, options=("last", "all"),
+    Control("loss_kind", "Loss", "radio", "last", "loss", DATA, options=("last", "all"),
             labels=("last step", "every step"),
             help="MSE against a zero target, of O_T only or summed over every O_t."),
     Control("dtype", "Precision", "select", "float64", "dtype", DATA,
@@ -241,7 +241,7 @@ def quote(text: str, limit: int = MAX_SHOWN) -> str:
     characters replaced, inside a markdown code span (a backtick fence longer than any run of
     backticks in it), where markdown, links, KaTeX ($) and HTML show as the characters they
     are. (Backslash escapes are not enough: GFM still turns http://... into a link.)"""
-    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(text))
+    text = "".join(char if char.isprintable() else "\ufffd" for char in str(text))
     cut = text if len(text) <= limit else text[: limit - 1] + "…"
     more = f" ({len(text):,} characters, cut)" if len(text) > limit else ""
     if not cut.strip():

@@ -36,7 +36,12 @@ def grids(spec: compute.TraceSpec) -> DepthScrub:
     """The depth scrub of ``spec``'s model and input (its dropout masks too)."""
     model, tr = compute.get_trace(spec)
     return depth_scrub(
-        model, tr.input, spec.loss, dtype=spec.dtype, training=spec.training, dropout_seed=spec.seed
+        model,
+        tr.input,
+        spec.loss_kind,
+        dtype=spec.dtype,
+        training=spec.training,
+        dropout_seed=spec.seed,
     )
 
 
@@ -55,7 +60,7 @@ def draw(run: layout.Run, color_by: str) -> bool:
     scrub = grids(spec)
     L, T = scrub.hidden_norm.shape
     if color_by == "grad":
-        norms, bad = scrub.grad_norm, scrub.nonfinite_grad
+        norms, bad = scrub.grad_hidden_norm, scrub.nonfinite_grad
     else:  # |H| of layer l is the same at every depth that has it
         below = np.tril(np.ones((L, L), dtype=bool))[:, :, None]  # [D-1, l-1]: l <= D
         norms = np.where(below, scrub.hidden_norm[None], np.nan)

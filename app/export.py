@@ -102,14 +102,14 @@ def norms_csv(spec: compute.TraceSpec) -> str:
     return norms_table(s.hidden_norm, s.grad_hidden_norm, s.nonfinite_hidden, s.nonfinite_grad)
 
 
-def norms_table(hidden_norm, grad_norm, nonfinite_hidden, nonfinite_grad) -> str:
+def norms_table(hidden_norm, grad_hidden_norm, nonfinite_hidden, nonfinite_grad) -> str:
     """CSV with one row per cell: t, l, |H_t^(l)|, |G_t^(l)| (full precision) and the flags."""
     L, T = hidden_norm.shape
-    lines = ["t,l,hidden_norm,grad_norm,hidden_nonfinite,grad_nonfinite"]
+    lines = ["t,l,hidden_norm,grad_hidden_norm,hidden_nonfinite,grad_nonfinite"]
     for l in range(L):
         for t in range(T):
             lines.append(
-                f"{t + 1},{l + 1},{float(hidden_norm[l, t])!r},{float(grad_norm[l, t])!r},"
+                f"{t + 1},{l + 1},{float(hidden_norm[l, t])!r},{float(grad_hidden_norm[l, t])!r},"
                 f"{int(nonfinite_hidden[l, t])},{int(nonfinite_grad[l, t])}"
             )
     return "\n".join(lines) + "\n"

@@ -79,7 +79,7 @@ def _than_top(bottom: float, top: float, path: str) -> str:
 
 def grad_words(h) -> str:
     """Bottom against top layer, W_xh and W_hh, over the last tenth of updates."""
-    xh, hh = window(h.grad_norm_w_xh, True), window(h.grad_norm_w_hh, True)
+    xh, hh = window(h.param_grad_norm_w_xh, True), window(h.param_grad_norm_w_hh, True)
     L = len(hh)
     if L == 1:
         return (f"One layer: at the end |∂Loss/∂W_hh| is {hh[0]:.3g} and |∂Loss/∂W_xh| "
@@ -98,13 +98,13 @@ def ratio_words(h) -> str:
     r = window(h.update_ratio, True)
     if not np.isfinite(r).any():
         return "No update ratio is finite."
-    hi, lo = int(np.nanargmax(r)), int(np.nanargmin(r))
+    most, least = int(np.nanargmax(r)), int(np.nanargmin(r))
     if len(r) == 1:
         return f"At the end an update changes the weights by about {r[0]:.2g} of their norm."
     return (
-        f"At the end of training an update moves layer {hi + 1}'s weights most ({r[hi]:.2g} of "
-        f"their norm) and layer {lo + 1}'s least ({r[lo]:.2g}): a ratio far below ~1e-3 means "
-        "a layer has nearly stopped learning."
+        f"At the end of training an update moves layer {most + 1}'s weights most "
+        f"({r[most]:.2g} of their norm) and layer {least + 1}'s least ({r[least]:.2g}): a ratio "
+        "far below ~1e-3 means a layer has nearly stopped learning."
     )
 
 
@@ -115,13 +115,13 @@ def lr_words(h, schedule: str, clip_norm: float | None) -> str:
         f"With the {schedule} schedule the learning rate went from {lr[0]:.3g} to {lr[-1]:.3g} "
         f"(lowest {np.nanmin(lr):.3g}, highest {np.nanmax(lr):.3g}). "
     )
-    norm = np.asarray(h.grad_norm)
+    norm = np.asarray(h.param_grad_norm)
     if clip_norm is None:
         return text + (
             f"No clipping (the sidebar's clip norm is 0); the gradient norm ranged from "
             f"{np.nanmin(norm):.3g} to {np.nanmax(norm):.3g}."
         )
-    clipped = int((np.asarray(h.grad_norm_clipped) < norm).sum())
+    clipped = int((np.asarray(h.param_grad_norm_clipped) < norm).sum())
     return text + f"Clipping to {clip_norm:g} acted on {clipped} of {h.steps} updates."
 
 
@@ -134,14 +134,14 @@ def singular_words(h, activations: tuple[str, ...], cells: tuple[str, ...]) -> s
     )  # fmt: skip
     if not rnn:
         return "No plain rnn layer here." + gated
-    s0, s1 = np.asarray(h.top_singular_w_hh)[0], window(h.top_singular_w_hh, True)
+    s1_start, s1_end = np.asarray(h.top_singular_w_hh)[0], window(h.top_singular_w_hh, True)
     limit = np.array([1 / DERIVATIVE_BOUND[activations[i]] for i in rnn])
-    below0, below1 = int((s0[rnn] < limit).sum()), int((s1[rnn] < limit).sum())
+    below0, below1 = int((s1_start[rnn] < limit).sum()), int((s1_end[rnn] < limit).sum())
     return (
         f"Below 1/γ the gradient through time must vanish (sufficient); above it, it can "
         f"explode (necessary, not sufficient). Before training {below0} of {len(rnn)} rnn "
         f"layers were below 1/γ; at the end {below1}. The largest s1 went from "
-        f"{np.nanmax(s0[rnn]):.3g} to {np.nanmax(s1[rnn]):.3g}." + gated
+        f"{np.nanmax(s1_start[rnn]):.3g} to {np.nanmax(s1_end[rnn]):.3g}." + gated
     )
 
 

@@ -88,7 +88,7 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
         if up.model.random_head:
             probe = kept("upload_head", "probe") == "probe"
             head = "probe dLoss/dH_T^(L) = 1" if probe else "random head (seed 0)"
-            changes["loss"] = "probe" if probe else s.loss
+            changes["loss_kind"] = "probe" if probe else s.loss_kind
         phi = f", φ = {s.activation} (weights cannot tell: the sidebar's Activation)"
         notices.append(
             f"Your model {plain(up.name)} is the network of every page that runs one: "

@@ -96,8 +96,8 @@ def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, grad_prea
     """The seed's cell backward, t = T..1 (reference.rnn_step_back runs the same equations):
 
         dA_t = phi'(A_t) * G_t
-        dZ_t = dA_t, or with layer norm: with dX = dA_t * gain,
-               dZ_t = rstd_t * (dX - mean(dX) - xhat_t * mean(dX * xhat_t))
+        dZ_t = dA_t, or with layer norm: with dXhat = dA_t * gain,
+               dZ_t = rstd_t * (dXhat - mean(dXhat) - xhat_t * mean(dXhat * xhat_t))
         carry into G_{t-1} = dZ_t W_hh^T;   dP_t = dR_t = dZ_t
 
     Returns (dP, dR, dLoss/dH_0, None), dP = dR (T, S, B, h); fills grad_hidden (G_t) and
@@ -116,9 +116,9 @@ def _backward_rnn(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, grad_prea
         np.add(e_t, carry, out=g)  # G_t^(l) = E_t + carry
         np.multiply(dphi_t, g, out=da)  # dA_t = phi'(A_t) * G_t
         if layer_norm:
-            dx = da * w.ln_weight  # (S, B, h) dLoss/d(xhat_t)
-            dz = dx - dx.mean(-1, keepdims=True)
-            dz -= xhat[t] * (dx * xhat[t]).mean(-1, keepdims=True)
+            dxhat = da * w.ln_weight  # (S, B, h) dLoss/d(xhat_t)
+            dz = dxhat - dxhat.mean(-1, keepdims=True)
+            dz -= xhat[t] * (dxhat * xhat[t]).mean(-1, keepdims=True)
             np.multiply(dz, rstd[t], out=grad_z[t])  # dZ_t
             da = grad_z[t]
         np.matmul(da, w_hh_t, out=carry)  # (S, B, h) dZ_t W_hh^T, into G_{t-1}^(l)
@@ -190,11 +190,11 @@ def _backward_lstm(rec: LayerRecord, ext, grad_hidden, grad_preact, w_hh_t):
     carry_h, carry_c = np.zeros_like(ext[0]), np.zeros_like(ext[0])  # (S, B, h) each
     for t in range(ext.shape[0] - 1, -1, -1):
         grad_h = np.add(ext[t], carry_h, out=grad_hidden[t])  # (S, B, h) G_t^(l)
-        dc = np.multiply(grad_h, h_to_c[t], out=grad_cell[t])
-        dc += carry_c  # dLoss/dC_t^(l): through H_t and through C_{t+1}
-        np.multiply(dc[..., None, :], c_to_ifg[t], out=blocks[t, ..., :3, :])  # dA_i, f, g
+        dcell = np.multiply(grad_h, h_to_c[t], out=grad_cell[t])
+        dcell += carry_c  # dLoss/dC_t^(l): through H_t and through C_{t+1}
+        np.multiply(dcell[..., None, :], c_to_ifg[t], out=blocks[t, ..., :3, :])  # dA_i, f, g
         np.multiply(grad_h, h_to_o[t], out=blocks[t, ..., 3, :])  # dA_o
-        carry_c = dc * f[t]  # dC_t * f_t, into dC_{t-1}
+        carry_c = dcell * f[t]  # dC_t * f_t, into dC_{t-1}
         carry_h = np.matmul(grad_proj[t], w_hh_t)  # (S, B, h) dR_t W_hh^T, into G_{t-1}
     grad_preact[...] = grad_proj[..., 2 * h : 3 * h]
     return grad_proj, grad_proj, carry_h, grad_cell

@@ -16,7 +16,7 @@ from deeprnn_core.measures import PathEnds, measure_values, rms
 from deeprnn_core.model import Model
 from deeprnn_core.overflow import stable_norm  # one scaled norm for the core; re-exported here
 from deeprnn_core.signals import make_signal
-from deeprnn_core.trace import DTYPES, LOSSES, Trace, trace
+from deeprnn_core.trace import DTYPES, LOSS_KINDS, Trace, trace
 
 
 def cell_norms(tr: Trace) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +169,7 @@ def depth_sweep(
     bias_scale: float = 1.0,
     signal: str = "noise",
     batch: int = 1,
-    loss: str = "last",
+    loss_kind: str = "last",
     dtype: str = "float64",
     progress: Callable[[float], None] | None = None,
 ) -> DepthSweep:
@@ -187,8 +187,8 @@ def depth_sweep(
     seeds = np.asarray(seeds, dtype=np.int64).ravel()
     if seeds.size < 1:
         raise ValueError("seeds must name at least one seed, got none")
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if loss_kind not in LOSS_KINDS:
+        raise ValueError(f"loss_kind must be one of {LOSS_KINDS}, got {loss_kind!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     deep = _deepened(config, max_layers)
@@ -217,11 +217,11 @@ def depth_sweep(
                 fwd.inputs[:depth],
                 fwd.masks[:depth],
             )
-            if loss == "probe":  # dLoss/dH_T^(L) = 1, as trace(..., loss="probe")
+            if loss_kind == "probe":  # dLoss/dH_T^(L) = 1, as trace(..., loss_kind="probe")
                 ext = np.zeros_like(top)
                 ext[-1] = 1.0
             else:
-                _, _, grad_output = engine.head_loss(top, head_w, head_b, y, loss)
+                _, _, grad_output = engine.head_loss(top, head_w, head_b, y, loss_kind)
                 ext = grad_output @ head_w.swapaxes(-1, -2)
             grads = _backward_with_end_params(layers[:depth], part, ext)
             for key, g in (("first", grads[0].grad_hidden[0]), ("last", grads[-1].grad_hidden[-1]),
@@ -292,7 +292,7 @@ def gate_saturation(tr: Trace, margin: float = 0.05) -> dict[str, np.ndarray]:
     return out
 
 
-def grad_norm_ratio(a: Trace, b: Trace) -> np.ndarray:
+def grad_hidden_norm_ratio(a: Trace, b: Trace) -> np.ndarray:
     """(L, T) |G_t^(l)| of ``a`` over that of ``b``, for an A/B comparison of two runs of the
     same depth and length (inf / nan where one overflowed or is zero)."""
     if a.grad_hidden.shape[:2] != b.grad_hidden.shape[:2]:

@@ -27,7 +27,7 @@ class TrainData:
     y_train: np.ndarray  # (T, N, q) or (T, N, 1) class indices
     x_val: np.ndarray | None  # (T, N_val, d)
     y_val: np.ndarray | None
-    loss: str | tuple[int, ...]
+    loss_kind: str | tuple[int, ...]
     objective: str
     metric: str  # "mse" or "accuracy"
     baseline: float | None
@@ -45,13 +45,13 @@ class TrainData:
         return self.x_val is not None
 
     @classmethod
-    def resolve(cls, config: RNNConfig, data, loss, objective, dtype, seed) -> TrainData:
+    def resolve(cls, config: RNNConfig, data, loss_kind, objective, dtype, seed) -> TrainData:
         """From a task name, a Task or an (x, y) pair; checks the widths against ``config``."""
         if isinstance(data, str):
             data = make_task(data, seed=seed)
         if isinstance(data, Task):
-            if loss == "last" and objective == "mse":
-                loss, objective = data.loss, data.objective
+            if loss_kind == "last" and objective == "mse":
+                loss_kind, objective = data.loss_kind, data.objective
             xt, yt, xv, yv = data.x_train, data.y_train, data.x_val, data.y_val
             name, metric, baseline = data.name, data.metric, data.baseline
             if config.output_size != data.output_size:
@@ -74,14 +74,14 @@ class TrainData:
         yt = _sequence("y", yt, width, "output_size" if objective == "mse" else "1", dtype)
         if yt.shape[:2] != xt.shape[:2]:
             raise ValueError(f"y must have shape (T, N, {width}) = {xt.shape[:2]}, got {yt.shape}")
-        steps = engine.loss_steps(loss, xt.shape[0])
-        loss = loss if isinstance(loss, str) else tuple(int(t) for t in steps)
+        steps = engine.loss_steps(loss_kind, xt.shape[0])
+        loss_kind = loss_kind if isinstance(loss_kind, str) else tuple(int(t) for t in steps)
         if objective == "cross_entropy":
             engine.check_class_targets(yt[steps], config.output_size)
         if xv is not None:
             xv = _sequence("x_val", xv, config.input_size, "input_size", dtype)
             yv = np.ascontiguousarray(yv, dtype=dtype)
-        return cls(name, xt, yt, xv, yv, loss, objective, metric, baseline)
+        return cls(name, xt, yt, xv, yv, loss_kind, objective, metric, baseline)
 
 
 class Batches:
@@ -108,7 +108,7 @@ class Batches:
         return np.concatenate(out)
 
 
-def _run(config, views, x, y, loss, objective, dtype, rng, want_params=True):
+def _run(config, views, x, y, loss_kind, objective, dtype, rng, want_params=True):
     """Forward, head, loss and adjoint of one batch x (T, B, d); returns (value, output,
     per-layer LayerGrads, forward)."""
     layers = engine.stack_layers(config, [views], dtype)
@@ -119,7 +119,9 @@ def _run(config, views, x, y, loss, objective, dtype, rng, want_params=True):
     c0 = h0 if "lstm" in config.cells else None
     fwd = engine.forward(layers, x[:, None], h0, c0, config.dropout, rng)
     top = fwd.records[-1].hidden
-    output, values, grad_output = engine.head_loss(top, head_w, head_b, y[:, None], loss, objective)
+    output, values, grad_output = engine.head_loss(
+        top, head_w, head_b, y[:, None], loss_kind, objective
+    )
     ext = grad_output @ head_w.swapaxes(-1, -2)  # (T, 1, B, h)
     grads = engine.backward(layers, fwd, ext, want_params)
     return float(values[0]), output, grads, (fwd, grad_output, top)
@@ -129,7 +131,7 @@ def step_gradients(config, views, data: TrainData, idx, dtype, rng):
     """One minibatch: (loss, parameter gradients under torch names, (G_1^(1), G_T^(L)))."""
     x, y = data.x_train[:, idx], data.y_train[:, idx]
     value, _, grads, (fwd, grad_output, top) = _run(
-        config, views, x, y, data.loss, data.objective, dtype, rng
+        config, views, x, y, data.loss_kind, data.objective, dtype, rng
     )
     params = {}
     for k, g in enumerate(grads):
@@ -144,20 +146,20 @@ def evaluate(config, views, data: TrainData, dtype) -> tuple[float, float]:
     """Validation (dropout off): (loss, metric), the loss being the mean over sequences."""
     n = data.x_val.shape[1]
     loss_sum = metric_sum = 0.0
-    steps = engine.loss_steps(data.loss, data.steps)
+    steps = engine.loss_steps(data.loss_kind, data.steps)
     layers = engine.stack_layers(config, [views], dtype)
     head_w = views["head.weight"].T[None].astype(dtype, copy=False)
     head_b = views["head.bias"][None, None].astype(dtype, copy=False)
     L, h = config.num_layers, config.hidden_size
-    for lo in range(0, n, EVAL_CHUNK):
-        x, y = data.x_val[:, lo : lo + EVAL_CHUNK], data.y_val[:, lo : lo + EVAL_CHUNK]
+    for start in range(0, n, EVAL_CHUNK):
+        x, y = data.x_val[:, start : start + EVAL_CHUNK], data.y_val[:, start : start + EVAL_CHUNK]
         B = x.shape[1]
         h0 = np.zeros((L, 1, B, h), dtype=dtype)
         fwd = engine.forward(
             layers, x[:, None], h0, h0 if "lstm" in config.cells else None, 0, None
         )
         out, values, _ = engine.head_loss(
-            fwd.records[-1].hidden, head_w, head_b, y[:, None], data.loss, data.objective
+            fwd.records[-1].hidden, head_w, head_b, y[:, None], data.loss_kind, data.objective
         )
         loss_sum += float(values[0]) * B
         if data.metric == "accuracy":
@@ -174,7 +176,7 @@ def probe_grids(config, views, data: TrainData, dtype) -> tuple[np.ndarray, np.n
     x = (data.x_val if data.has_validation else data.x_train)[:, :1]
     y = (data.y_val if data.has_validation else data.y_train)[:, :1]
     _, _, grads, (fwd, _, _) = _run(
-        config, views, x, y, data.loss, data.objective, dtype, None, want_params=False
+        config, views, x, y, data.loss_kind, data.objective, dtype, None, want_params=False
     )
     hidden = np.linalg.norm(fwd.hidden[:, :, 0, 0], axis=-1)  # (L, T)
     grad = np.stack([np.linalg.norm(g.grad_hidden[:, 0, 0], axis=-1) for g in grads])

@@ -16,7 +16,7 @@ from deeprnn_core.adjoint import LayerGrads, backward_layer
 from deeprnn_core.cells import LayerRecord, LayerWeights, forward_layer
 from deeprnn_core.config import RNNConfig, dropout_applies
 
-LOSSES = ("last", "all")  # or a sequence of step indices
+LOSS_KINDS = ("last", "all")  # or a sequence of step indices
 OBJECTIVES = ("mse", "cross_entropy")
 PHASES = ("forward", "backward")
 
@@ -135,30 +135,33 @@ def forward(
     return fwd
 
 
-def loss_steps(loss, steps: int) -> np.ndarray:
+def loss_steps(loss_kind, steps: int) -> np.ndarray:
     """The 0-based steps a loss scores: "last" -> [T-1], "all" -> 0..T-1, or a sequence of
     distinct step indices (negative ones count from the end, as in Python: -10..-1 = last 10)."""
-    if isinstance(loss, str):
-        if loss not in LOSSES:
+    if isinstance(loss_kind, str):
+        if loss_kind not in LOSS_KINDS:
             raise ValueError(
-                f"loss must be one of {LOSSES}, got {loss!r} (or a sequence of step indices)"
+                f"loss_kind must be one of {LOSS_KINDS}, got {loss_kind!r} "
+                "(or a sequence of step indices)"
             )
-        return np.array([steps - 1]) if loss == "last" else np.arange(steps)
+        return np.array([steps - 1]) if loss_kind == "last" else np.arange(steps)
     try:
-        idx = [int(i) for i in loss if not isinstance(i, bool) and int(i) == i]
+        idx = [int(i) for i in loss_kind if not isinstance(i, bool) and int(i) == i]
     except TypeError:
         raise TypeError(
-            f"loss must be one of {LOSSES} or a sequence of ints, got {loss!r}"
+            f"loss_kind must be one of {LOSS_KINDS} or a sequence of ints, got {loss_kind!r}"
         ) from None
-    if len(idx) != len(loss) or not idx:
-        raise TypeError(f"loss must be a non-empty sequence of int step indices, got {loss!r}")
+    if len(idx) != len(loss_kind) or not idx:
+        raise TypeError(
+            f"loss_kind must be a non-empty sequence of int step indices, got {loss_kind!r}"
+        )
     if any(not -steps <= i < steps for i in idx):
         raise ValueError(
-            f"loss step indices must be in [-{steps}, {steps}) for T={steps}, got {idx}"
+            f"loss_kind step indices must be in [-{steps}, {steps}) for T={steps}, got {idx}"
         )
     idx = sorted(i % steps for i in idx)
     if len(set(idx)) != len(idx):
-        raise ValueError(f"loss step indices must be distinct, got {list(loss)}")
+        raise ValueError(f"loss_kind step indices must be distinct, got {list(loss_kind)}")
     return np.array(idx)
 
 
@@ -182,10 +185,10 @@ def head_loss(
     head_w: np.ndarray,
     head_b: np.ndarray,
     y: np.ndarray,
-    loss="last",
+    loss_kind="last",
     objective: str = "mse",
 ):
-    """O_t = H_t^(L) W_hq + b_q and the loss over the steps ``loss`` selects (``loss_steps``),
+    """O_t = H_t^(L) W_hq + b_q and the loss over the steps ``loss_kind`` selects (``loss_steps``),
     summed over those steps; returns (output (T, S, B, q), loss (S,), dLoss/dO (T, S, B, q)).
 
     mse: per step the mean over batch and q of (O_t - Y_t)^2, as torch's MSELoss.
@@ -193,7 +196,7 @@ def head_loss(
     stored in y (T, S, B, 1), as torch's F.cross_entropy; dLoss/dO_t = (softmax(O_t) - onehot) / B.
     """
     output = top @ head_w + head_b  # (T, S, B, q); head_w (S, h, q), head_b (S, 1, q)
-    steps = loss_steps(loss, output.shape[0])
+    steps = loss_steps(loss_kind, output.shape[0])
     grad_output = np.zeros_like(output)
     o = output[steps]  # (K, S, B, q)
     batch = y.shape[2]

@@ -26,12 +26,14 @@ class History:
 
     loss: np.ndarray  # (n,) training loss of each minibatch
     lr: np.ndarray  # (n,) learning rate the update used (param group 0)
-    grad_norm: np.ndarray  # (n,) global norm of all parameter gradients, before clipping
-    grad_norm_clipped: np.ndarray  # (n,) the same after clipping (equal without clip_norm)
+    param_grad_norm: np.ndarray  # (n,) global norm of all parameter gradients, before clipping
+    param_grad_norm_clipped: np.ndarray  # (n,) the same after clipping (equal without clip_norm)
     wall_time: np.ndarray  # (n,) seconds from the start of training to the end of the update
-    grad_norm_w_xh: np.ndarray | None = None  # (n, L) |dLoss/dW_xh^(l)| (torch weight_ih_l)
-    grad_norm_w_hh: np.ndarray | None = None  # (n, L) |dLoss/dW_hh^(l)| (torch weight_hh_l)
-    grad_norm_b: np.ndarray | None = None  # (n, L) |dLoss/d(bias_ih, bias_hh)^(l)|, None: no bias
+    param_grad_norm_w_xh: np.ndarray | None = None  # (n, L) |dLoss/dW_xh^(l)| (torch weight_ih_l)
+    param_grad_norm_w_hh: np.ndarray | None = None  # (n, L) |dLoss/dW_hh^(l)| (torch weight_hh_l)
+    param_grad_norm_b: np.ndarray | None = (
+        None  # (n, L) |dLoss/d(bias_ih, bias_hh)^(l)|, None: no bias
+    )
     update_ratio: np.ndarray | None = None  # (n, L) |W_after - W_before| / |W_before|, all of
     # layer l's parameters together
     top_singular_w_hh: np.ndarray | None = None  # (n, L) largest singular value of the torch
@@ -68,8 +70,8 @@ class Progress:
     history: History  # everything so far (views; ``model`` is None), valid during the call
 
 
-_PER_STEP = ("loss", "lr", "grad_norm", "grad_norm_clipped", "wall_time", "attenuation")
-_PER_LAYER = ("grad_norm_w_xh", "grad_norm_w_hh", "grad_norm_b", "update_ratio")
+_PER_STEP = ("loss", "lr", "param_grad_norm", "param_grad_norm_clipped", "wall_time", "attenuation")
+_PER_LAYER = ("param_grad_norm_w_xh", "param_grad_norm_w_hh", "param_grad_norm_b", "update_ratio")
 
 
 class Recorder:
@@ -82,7 +84,7 @@ class Recorder:
             names = _PER_LAYER + ("top_singular_w_hh",)
             self.arrays.update({n: np.full((steps, layers), np.nan) for n in names})
             if not bias:
-                del self.arrays["grad_norm_b"]
+                del self.arrays["param_grad_norm_b"]
         else:
             del self.arrays["attenuation"]
         self.evals: list[tuple[int, float, float]] = []

@@ -44,7 +44,7 @@ class Model:
     config: RNNConfig
     params: dict[str, np.ndarray]
     random_head: bool = False  # the head was drawn (none was given), not trained: a probe of
-    # dLoss/dH_T^(L) = 1 (trace(..., loss="probe")) may be the better question to ask
+    # dLoss/dH_T^(L) = 1 (trace(..., loss_kind="probe")) may be the better question to ask
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, RNNConfig):

@@ -31,7 +31,7 @@ def measured_grad_sq(
     *,
     scheme: str = "gaussian",
     signal: str = "noise",
-    loss: str = "last",
+    loss_kind: str = "last",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean over seeds and batch of |G_t^(l)|^2 / h, the measured counterpart of
     ``theory.predicted_grad_sq``; each seed draws its own weights and input. Dropout is off.
@@ -45,7 +45,7 @@ def measured_grad_sq(
     for seed in seeds:
         model = Model.init(config, scheme, recurrent_gain, input_gain, bias_scale, seed)
         x = make_signal(signal, steps, batch, config.input_size, seed)  # (T, B, d)
-        tr = trace(model, x, loss=loss, training=False)
+        tr = trace(model, x, loss_kind=loss_kind, training=False)
         with np.errstate(all="ignore"):
             total += (tr.grad_hidden**2).sum(-1).mean(-1) / config.hidden_size
         moment += theory.input_moment(x)
@@ -177,7 +177,7 @@ def predicted_sweep(
     input_gain: float,
     bias_scale: float,
     input_moment,
-    loss: str = "last",
+    loss_kind: str = "last",
     *,
     steps: int | None = None,
     batch: int = 1,
@@ -198,13 +198,20 @@ def predicted_sweep(
         cell=extend(config.cells),
     )
     full = theory.predict(
-        deep, recurrent_gain, input_gain, bias_scale, input_moment, loss, steps=steps, batch=batch
+        deep,
+        recurrent_gain,
+        input_gain,
+        bias_scale,
+        input_moment,
+        loss_kind,
+        steps=steps,
+        batch=batch,
     )
     out = np.empty((3, max_layers))
     with np.errstate(all="ignore"):
         for depth in range(1, max_layers + 1):
             m = full.m[:depth]
-            e = theory.loss_injection(m, loss, batch, config.output_size, config.hidden_size)
+            e = theory.loss_injection(m, loss_kind, batch, config.output_size, config.hidden_size)
             g = theory.backward_dp(full.chi_h[:depth], full.chi_x[:depth], e)
             out[:, depth - 1] = np.sqrt(np.array([g[0, 0], g[0, -1], g[-1, 0]]) / g[-1, -1])
     return PredictedSweep(np.arange(1, max_layers + 1), *out)

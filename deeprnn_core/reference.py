@@ -83,8 +83,8 @@ def rnn_step_back(p, s, grad_h, activation, grads):
     """The seed's cell backward, one step, from G_t = ``grad_h`` (B, h):
 
     dA_t = phi'(A_t) * G_t
-    dZ_t = dA_t, or with layer norm: with dX = dA_t * gain,
-           dZ_t = rstd_t * (dX - mean(dX) - xhat_t * mean(dX * xhat_t))
+    dZ_t = dA_t, or with layer norm: with dXhat = dA_t * gain,
+           dZ_t = rstd_t * (dXhat - mean(dXhat) - xhat_t * mean(dXhat * xhat_t))
     carry into G_{t-1} = dZ_t W_hh^T;   dP_t = dR_t = dZ_t
 
     Returns (dA_t, dLoss/dx, carry); adds the step's parameter gradients to ``grads``.
@@ -94,8 +94,8 @@ def rnn_step_back(p, s, grad_h, activation, grads):
     if "ln_weight" in p:
         grads["ln_weight"] += (da * s["xhat"]).sum(0)
         grads["ln_bias"] += da.sum(0)
-        dx = da * p["ln_weight"]
-        dz = s["rstd"] * (dx - mean(dx) - s["xhat"] * mean(dx * s["xhat"]))
+        dxhat = da * p["ln_weight"]
+        dz = s["rstd"] * (dxhat - mean(dxhat) - s["xhat"] * mean(dxhat * s["xhat"]))
     accumulate(grads, s, dz, dz)
     return da, dz @ p["weight_ih"], dz @ p["weight_hh"]
 
@@ -168,23 +168,23 @@ def lstm_step_back(p, s, grad_h, carry_c, grads):
     Returns (dA_g, dC_t, dLoss/dx, carry into G_{t-1}, carry into dC_{t-1}).
     """
     i, f, g, o, tanh_c = s["i"], s["f"], s["g"], s["o"], np.tanh(s["c"])
-    dc = grad_h * o * (1.0 - tanh_c * tanh_c) + carry_c
-    da_i = dc * g * i * (1.0 - i)
-    da_f = dc * s["c_prev"] * f * (1.0 - f)
-    da_g = dc * i * (1.0 - g * g)
+    dcell = grad_h * o * (1.0 - tanh_c * tanh_c) + carry_c
+    da_i = dcell * g * i * (1.0 - i)
+    da_f = dcell * s["c_prev"] * f * (1.0 - f)
+    da_g = dcell * i * (1.0 - g * g)
     da_o = grad_h * tanh_c * o * (1.0 - o)
     d = np.concatenate([da_i, da_f, da_g, da_o], axis=-1)  # dP_t = dR_t (B, 4h)
     accumulate(grads, s, d, d)
-    return da_g, dc, d @ p["weight_ih"], d @ p["weight_hh"], dc * f
+    return da_g, dcell, d @ p["weight_ih"], d @ p["weight_hh"], dcell * f
 
 
-def run(config: RNNConfig, params, x, y, loss="last", h0=None, c0=None, masks=None) -> dict:
+def run(config: RNNConfig, params, x, y, loss_kind="last", h0=None, c0=None, masks=None) -> dict:
     """Forward, head, MSE loss and the exact backward of a stack, one layer and step at a time.
 
     Args:
         config: the architecture; params: torch-named float64 arrays (Model.params).
         x: (T, B, d) input X_t; y: (T, B, q) target Y_t.
-        loss: "last" (MSE of O_T) or "all" (sum over t of the MSE of O_t).
+        loss_kind: "last" (MSE of O_T) or "all" (sum over t of the MSE of O_t).
         h0, c0: (L, B, h) initial states, zeros when None.
         masks: (L-1, T, B, h) dropout masks (keep / (1 - p)) on H^(l) fed to layer l+1, or None.
     Returns:
@@ -216,7 +216,7 @@ def run(config: RNNConfig, params, x, y, loss="last", h0=None, c0=None, masks=No
         dropped = masks is not None and dropout_applies(k + 1, L)
         inputs.append(fed * masks[k] if dropped else fed)
     output = linear(inputs[L], params["head.weight"], params["head.bias"])  # (T, B, q) O_t
-    steps = [T - 1] if loss == "last" else range(T)
+    steps = [T - 1] if loss_kind == "last" else range(T)
     grad_output = np.zeros_like(output)  # dLoss/dO_t of MSE (mean over B and q)
     for t in steps:
         grad_output[t] = 2.0 * (output[t] - y[t]) / output[t].size
@@ -237,8 +237,8 @@ def run(config: RNNConfig, params, x, y, loss="last", h0=None, c0=None, masks=No
             elif cell == "gru":
                 da, dx, carry_h = gru_step_back(p, s, grad_h, layer_grads)
             else:
-                da, dc, dx, carry_h, carry_c = lstm_step_back(p, s, grad_h, carry_c, layer_grads)
-                out["grad_cell"][k, t] = dc
+                da, dcell, dx, carry_h, carry_c = lstm_step_back(p, s, grad_h, carry_c, layer_grads)
+                out["grad_cell"][k, t] = dcell
             grad_input[t] = dx + grad_h if residual[k] else dx
             out["grad_hidden"][k, t], out["grad_preact"][k, t] = grad_h, da
         ext = grad_input * masks[k - 1] if masks is not None and k > 0 else grad_input

@@ -34,7 +34,7 @@ class DepthScrub:
     """
 
     hidden_norm: np.ndarray  # (L, T) |H_t^(l)|: the same in every network that has layer l
-    grad_norm: np.ndarray  # (L, L, T) |G_t^(l)| of the depth-D network; nan for l > D
+    grad_hidden_norm: np.ndarray  # (L, L, T) |G_t^(l)| of the depth-D network; nan for l > D
     nonfinite_hidden: np.ndarray  # (L, T) bool: H_t^(l) holds inf or nan
     nonfinite_grad: np.ndarray  # (L, L, T) bool: G_t^(l) of depth D holds inf / nan (l <= D)
     output_norm: np.ndarray  # (L, T) |O_t| of the depth-D network
@@ -43,9 +43,9 @@ class DepthScrub:
     @property
     def attenuation(self) -> np.ndarray:
         """(L,) |G_1^(1)| / |G_T^(D)| of each depth D, as analysis.attenuation of its trace."""
-        depth = np.arange(self.grad_norm.shape[0])
+        depth = np.arange(self.grad_hidden_norm.shape[0])
         with np.errstate(all="ignore"):
-            return self.grad_norm[:, 0, 0] / self.grad_norm[depth, depth, -1]
+            return self.grad_hidden_norm[:, 0, 0] / self.grad_hidden_norm[depth, depth, -1]
 
 
 def config_at_depth(config: RNNConfig, depth: int) -> RNNConfig:
@@ -64,7 +64,7 @@ def config_at_depth(config: RNNConfig, depth: int) -> RNNConfig:
 def depth_scrub(
     model: Model,
     x,
-    loss: str = "last",
+    loss_kind: str = "last",
     *,
     dtype: str = "float64",
     training: bool = True,
@@ -77,7 +77,7 @@ def depth_scrub(
         model: the deepest network (depth L).
         x: (T, B, d) input; the target is zero, the initial states are zero (as ``trace``'s
             defaults).
-        loss, dtype, training, dropout_seed: as ``trace``. Dropout masks are drawn layer by
+        loss_kind, dtype, training, dropout_seed: as ``trace``. Dropout masks are drawn layer by
             layer from one generator, so depth D's masks are the first D - 1 of depth L's.
         max_elements: the largest T * depths * B * h of one backward array; depths run in
             groups below it (1 depth per group is the plain per-depth backward).
@@ -86,8 +86,8 @@ def depth_scrub(
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a deeprnn_core.Model, got {type(model).__name__}")
-    if loss not in engine.LOSSES:
-        raise ValueError(f"loss must be one of {engine.LOSSES}, got {loss!r}")
+    if loss_kind not in engine.LOSS_KINDS:
+        raise ValueError(f"loss_kind must be one of {engine.LOSS_KINDS}, got {loss_kind!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     if not isinstance(training, bool):
@@ -104,7 +104,7 @@ def depth_scrub(
     head_w = model.params["head.weight"].T[None].astype(dtype)  # (1, h, q)
     head_b = model.params["head.bias"][None, None].astype(dtype)  # (1, 1, q)
     rng = np.random.default_rng([dropout_seed, 1]) if training and c.dropout else None
-    grad_norm = np.full((L, L, T), np.nan)
+    grad_hidden_norm = np.full((L, L, T), np.nan)
     nonfinite_grad = np.zeros((L, L, T), dtype=bool)
     output_norm, losses = np.empty((L, T)), np.empty(L)
     group = max(1, max_elements // (T * B * h))  # depths side by side in one backward
@@ -115,7 +115,7 @@ def depth_scrub(
         def head_gradient(depth: int) -> np.ndarray:
             """(T, 1, B, h) dLoss/dO_t W_hq^T of the depth-``depth`` network."""
             top = fwd.records[depth - 1].hidden
-            output, value, grad_output = engine.head_loss(top, head_w, head_b, y, loss)
+            output, value, grad_output = engine.head_loss(top, head_w, head_b, y, loss_kind)
             output_norm[depth - 1] = stable_norm(output[:, 0], (1, 2))
             losses[depth - 1] = value[0]
             return grad_output @ head_w.swapaxes(-1, -2)
@@ -131,7 +131,7 @@ def depth_scrub(
                 depths = np.arange(max(low, k + 1), high + 1)  # ascending, as ext's axis 1
                 grads = backward_layer(layers[k], fwd.records[k], fwd.inputs[k], ext, False)
                 grad = grads.grad_hidden  # (T, K, B, h)
-                grad_norm[depths - 1, k] = stable_norm(grad, (2, 3)).T
+                grad_hidden_norm[depths - 1, k] = stable_norm(grad, (2, 3)).T
                 nonfinite_grad[depths - 1, k] = ~np.isfinite(grad).all(axis=(2, 3)).T
                 if k:
                     carried = grads.grad_input
@@ -140,4 +140,6 @@ def depth_scrub(
         hidden = fwd.hidden[:, :, 0]  # (L, T, B, h)
         hidden_norm = stable_norm(hidden, (2, 3))
         nonfinite_hidden = ~np.isfinite(hidden).all(axis=(2, 3))
-    return DepthScrub(hidden_norm, grad_norm, nonfinite_hidden, nonfinite_grad, output_norm, losses)
+    return DepthScrub(
+        hidden_norm, grad_hidden_norm, nonfinite_hidden, nonfinite_grad, output_norm, losses
+    )

@@ -12,7 +12,7 @@ quantity chi_h / chi_x of ``theory`` predict for Gaussian weights. The LSTM's st
 C_{t-1} fixed (its cell-state path, dC_t/dC_{t-1} = diag(f_t), is ``cell_time``); the depth
 step is taken with respect to the layer's input as it was fed (after any dropout mask).
 
-Every Jacobian here is diag(s0) + sum_k diag(c_k) W_k, W_k a (h, n) block of a torch weight
+Every Jacobian here is diag(direct) + sum_k diag(c_k) W_k, W_k a (h, n) block of a torch weight
 (row i of W_k is what unit i reads), so row i's squared norm needs only the (K, K) Gram
 matrix of the rows i of the blocks: O(T B h K^2) per layer after an O(h n K^2) setup.
 """
@@ -43,15 +43,15 @@ class JacobianSpectra:
         return self.time.mean(axis=2), self.depth.mean(axis=2)
 
 
-def _row_norms(s0, coefs, blocks) -> np.ndarray:
-    """|row i of diag(s0) + sum_k diag(c_k) W_k|^2 for every (..., i): coefs (K, ..., h), blocks
-    (K, h, n); s0 (..., h) or None (needs n = h)."""
+def _row_norms(direct, coefs, blocks) -> np.ndarray:
+    """|row i of diag(direct) + sum_k diag(c_k) W_k|^2 for every (..., i): coefs (K, ..., h), blocks
+    (K, h, n); direct (..., h) or None (needs n = h)."""
     gram = np.einsum("kin,jin->ikj", blocks, blocks)  # (h, K, K) rows i of the blocks
     c = np.moveaxis(coefs, 0, -1)  # (..., h, K)
     out = np.einsum("...ik,ikj,...ij->...i", c, gram, c)
-    if s0 is not None:
+    if direct is not None:
         diag = np.einsum("kii->ki", blocks)  # (K, h) W_k[i, i]
-        out += s0 * s0 + 2.0 * s0 * np.einsum("...ik,ki->...i", c, diag)
+        out += direct * direct + 2.0 * direct * np.einsum("...ik,ki->...i", c, diag)
     return out
 
 
@@ -137,7 +137,7 @@ def _layer_norm_rows(p, k, act, inp, h_prev, res):
     scale = _dphi(act, a_ln) * p[f"ln_weight_l{k}"] * rstd  # (T, B, h)
     u, v = 1.0 / np.sqrt(h), xhat / np.sqrt(h)
     out = []
-    for w, s0 in ((w_hh, None), (w_ih, res)):
+    for w, direct in ((w_hh, None), (w_ih, res)):
         a = u * w.sum(0)  # (n,) u^T W
         b = v @ w  # (T, B, n) v^T W
         rows = (
@@ -149,7 +149,7 @@ def _layer_norm_rows(p, k, act, inp, h_prev, res):
             + 2 * u * v * (b @ a)[..., None]
         )  # (T, B, h) |row i of P W|^2
         sq = scale * scale * rows
-        if s0 is not None:  # residual: + I, square
+        if direct is not None:  # residual: + I, square
             diag = np.diagonal(w) - u * a - v * b
             sq = sq + 1.0 + 2.0 * scale * diag
         out.append(sq)

@@ -36,7 +36,7 @@ class Task:
     x_val: np.ndarray  # (T, N_val, d)
     y_val: np.ndarray  # (T, N_val, q) or (T, N_val, 1)
     objective: str  # "mse" or "cross_entropy"
-    loss: str | tuple[int, ...]  # the steps scored: "last" or 0-based step indices
+    loss_kind: str | tuple[int, ...]  # the steps scored: "last" or 0-based step indices
     metric: str  # "mse" (the loss itself) or "accuracy" (argmax O_t == class, scored steps)
     baseline: float  # the trivial predictor's loss on the validation split, measured
     baseline_rule: str  # what the trivial predictor is

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
 from deeprnn_core.config import ACTIVATIONS, RNNConfig, check_real
-from deeprnn_core.engine import LOSSES
+from deeprnn_core.engine import LOSS_KINDS
 
 NODES = 64  # Gauss-Hermite nodes: relative error below 1e-6 for tanh / sigmoid at any q
 _Z, _W = hermegauss(NODES)
@@ -196,14 +196,14 @@ def _skew(a: np.ndarray, rows, cols, n_rows: int, n_cols: int) -> np.ndarray:
 
 
 def lattice_sum(
-    chi_h: float, chi_x: float, num_layers: int, steps: int, loss: str, injection: float = 1.0
+    chi_h: float, chi_x: float, num_layers: int, steps: int, loss_kind: str, injection: float = 1.0
 ) -> np.ndarray:
     """The textbook approximation with constant chi: a sum over lattice paths from every cell
     where the loss injects to (t, l), C((t'-t) + (L-l), L-l) chi_h^(t'-t) chi_x^(L-l) e. (L, T)."""
     L, T = num_layers, steps
     log_fact = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, T + L + 1)))])
     down = np.arange(L)[::-1, None]  # L - l, (L, 1)
-    sources = [T] if loss == "last" else range(1, T + 1)
+    sources = [T] if loss_kind == "last" else range(1, T + 1)
     out = np.zeros((L, T))
     t = np.arange(1, T + 1)[None, :]
     with np.errstate(all="ignore"):
@@ -225,7 +225,7 @@ def predicted_grad_sq(
     input_gain: float = 1.0,
     bias_scale: float = 1.0,
     input_moment=1.0,
-    loss: str = "last",
+    loss_kind: str = "last",
     *,
     steps: int | None = None,
     batch: int = 1,
@@ -233,7 +233,14 @@ def predicted_grad_sq(
     """(L, T) predicted E|G_t^(l)|^2 / h per sample for ``Model.init(config, "gaussian",
     recurrent_gain, input_gain, bias_scale)`` and a zero target; see ``predict``."""
     return predict(
-        config, recurrent_gain, input_gain, bias_scale, input_moment, loss, steps=steps, batch=batch
+        config,
+        recurrent_gain,
+        input_gain,
+        bias_scale,
+        input_moment,
+        loss_kind,
+        steps=steps,
+        batch=batch,
     ).grad_sq
 
 
@@ -243,7 +250,7 @@ def predict(
     input_gain: float = 1.0,
     bias_scale: float = 1.0,
     input_moment=1.0,
-    loss: str = "last",
+    loss_kind: str = "last",
     *,
     steps: int | None = None,
     batch: int = 1,
@@ -253,7 +260,7 @@ def predict(
 
     Args:
         input_moment: R_t = E[x_t^2], a scalar (then ``steps`` gives T) or a (T,) array.
-        loss: "last" or "all", MSE against a zero target as ``trace`` computes it.
+        loss_kind: "last" or "all", MSE against a zero target as ``trace`` computes it.
         batch: B, which scales the loss's gradient by 1 / B per sample (MSE takes the mean).
     The injection: dLoss/dO_t = 2 O_t / (B q) and W_hq ~ U(+-1/sqrt(h)) (torch's Linear), so
     E|dLoss/dO_t W_hq^T|^2 / h = 4 / (3 B^2 q h) * E[O^2], E[O^2] = m_t^(L) / 3 + 1 / (3h).
@@ -265,8 +272,8 @@ def predict(
             "the mean-field theory here covers plain rnn cells without residual or layer_norm; "
             f"got cell={config.cell!r}, residual={config.residual}, layer_norm={config.layer_norm}"
         )
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if loss_kind not in LOSS_KINDS:
+        raise ValueError(f"loss_kind must be one of {LOSS_KINDS}, got {loss_kind!r}")
     sigma_h = check_real("recurrent_gain", recurrent_gain)
     sigma_x = check_real("input_gain", input_gain)
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
@@ -279,17 +286,17 @@ def predict(
     chi_h = sigma_h**2 * d
     widths = np.array([config.layer_input_size(k) for k in range(config.num_layers)], float)
     chi_x = sigma_x**2 * d * (h / widths)[:, None]  # per unit of the layer below
-    injection = loss_injection(m, loss, batch, q_out, h)
+    injection = loss_injection(m, loss_kind, batch, q_out, h)
     return Prediction(q, m, chi_h, chi_x, injection, backward_dp(chi_h, chi_x, injection))
 
 
-def loss_injection(m: np.ndarray, loss: str, batch: int, output_size: int, hidden: int):
+def loss_injection(m: np.ndarray, loss_kind: str, batch: int, output_size: int, hidden: int):
     """(L, T) e_t^(l) for the variance map's ``m`` (L, T): on the top row only,
     4 / (3 B^2 q h) (m_t^(L) / 3 + 1 / (3h)) at t = T ("last") or at every t ("all")."""
     injection = np.zeros_like(m)
     scale = 4.0 / (3.0 * batch**2 * output_size * hidden)
     top = scale * (m[-1] / 3.0 + 1.0 / (3.0 * hidden))  # (T,)
-    if loss == "last":
+    if loss_kind == "last":
         injection[-1, -1] = top[-1]
     else:
         injection[-1] = top

@@ -15,7 +15,10 @@ from deeprnn_core.model import Model
 from deeprnn_core.overflow import Overflow, first_overflow
 
 DTYPES = ("float64", "float32")
-LOSSES = (*engine.LOSSES, "probe")  # probe: dLoss/dH_T^(L) = 1, for a model with no trained head
+LOSS_KINDS = (
+    *engine.LOSS_KINDS,
+    "probe",
+)  # probe: dLoss/dH_T^(L) = 1, for a model with no trained head
 
 
 def physical_memory() -> int:
@@ -89,7 +92,7 @@ def trace(
     model: Model,
     x,
     y=None,
-    loss="last",
+    loss_kind="last",
     *,
     objective: str = "mse",
     dtype: str = "float64",
@@ -108,7 +111,7 @@ def trace(
         x: (T, B, d) input, numpy or torch, time-major.
         y: (T, B, q) target for mse; (T, B, 1) class indices in [0, q) for cross_entropy;
             zeros when None.
-        loss: the steps scored, summed over: "last" (O_T only), "all" (every t), or a sequence
+        loss_kind: the steps scored, summed over: "last" (O_T only), "all" (every t), or a sequence
             of distinct 0-based step indices (negative count from the end: range(-10, 0) scores
             the last 10 steps, as the copy task does). "probe": the sum of H_T^(L) over batch
             and units instead of the objective, so that G_T^(L) = 1 and G_t^(l) is the sum of
@@ -131,11 +134,12 @@ def trace(
     if not isinstance(model, Model):
         raise TypeError(f"model must be a deeprnn_core.Model, got {type(model).__name__}")
     c = model.config
-    if isinstance(loss, str) and loss not in LOSSES:
+    if isinstance(loss_kind, str) and loss_kind not in LOSS_KINDS:
         raise ValueError(
-            f"loss must be one of {LOSSES}, got {loss!r} (or a sequence of step indices)"
+            f"loss_kind must be one of {LOSS_KINDS}, got {loss_kind!r} "
+            "(or a sequence of step indices)"
         )
-    probe = isinstance(loss, str) and loss == "probe"
+    probe = isinstance(loss_kind, str) and loss_kind == "probe"
     if objective not in engine.OBJECTIVES:
         raise ValueError(f"objective must be one of {engine.OBJECTIVES}, got {objective!r}")
     if dtype not in DTYPES:
@@ -155,8 +159,8 @@ def trace(
     if y.shape[:2] != (T, B):
         shape = "(T, B, q)" if objective == "mse" else "(T, B, 1)"
         raise ValueError(f"y must have shape {shape} = {(T, B, width)}, got {y.shape}")
-    steps = engine.loss_steps("last" if probe else loss, T)
-    loss = loss if isinstance(loss, str) else tuple(int(t) for t in steps)
+    steps = engine.loss_steps("last" if probe else loss_kind, T)
+    loss_kind = loss_kind if isinstance(loss_kind, str) else tuple(int(t) for t in steps)
     if objective == "cross_entropy":
         engine.check_class_targets(y[steps], c.output_size)
     limit = physical_memory() // 2 if memory_limit is None else memory_limit
@@ -189,7 +193,7 @@ def trace(
         fwd = engine.forward(layers, x[:, None], h0[:, None], _s(c0), c.dropout, rng, check)
         top = fwd.records[-1].hidden
         output, losses, grad_output = engine.head_loss(
-            top, head_w, head_b, y[:, None], "last" if probe else loss, objective
+            top, head_w, head_b, y[:, None], "last" if probe else loss_kind, objective
         )
         grad_hidden = np.empty_like(fwd.hidden)  # (L, T, 1, B, h)
         grad_preact = np.empty_like(fwd.hidden)
@@ -209,7 +213,7 @@ def trace(
         param_grads, norm, clipped = engine.clip_gradients(param_grads, clip_norm)
     out = Trace(
         config=c,
-        loss_kind=loss,
+        loss_kind=loss_kind,
         dtype=dtype,
         input=x,
         target=y,

@@ -54,7 +54,7 @@ def train(
     schedule_kwargs: dict | None = None,
     batch_size: int = 32,
     clip_norm: float | None = None,
-    loss="last",
+    loss_kind="last",
     objective: str = "mse",
     dtype: str = "float64",
     shuffle: bool = True,
@@ -81,7 +81,7 @@ def train(
         batch_size: sequences per update, <= N. shuffle=False: minibatch k holds samples
             (k * batch_size + i) mod N; shuffle=True: a fresh seeded permutation per epoch.
         clip_norm: clip the global gradient norm to this (torch's clip_grad_norm_), or None.
-        loss, objective: as in ``trace`` (steps scored; "mse" or "cross_entropy"). With a
+        loss_kind, objective: as in ``trace`` (steps scored; "mse" or "cross_entropy"). With a
             task, the defaults ("last", "mse") mean the task's own loss and objective.
         dtype: "float64" or "float32", of the engine and of the torch weights.
         seed: seeds the task, the shuffling and the dropout masks (dropout is on in training,
@@ -116,7 +116,7 @@ def train(
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     seed = check_seed("seed", seed)
-    data = TrainData.resolve(model.config, data, loss, objective, dtype, seed)
+    data = TrainData.resolve(model.config, data, loss_kind, objective, dtype, seed)
     config = model.config
     if batch_size > data.num_train:
         raise ValueError(
@@ -144,9 +144,9 @@ def train(
     settings = dict(
         task=data.name, steps=steps, optimizer=optimizer, lr=lr,
         optimizer_kwargs=optimizer_kwargs, schedule=schedule, schedule_kwargs=schedule_kwargs,
-        batch_size=batch_size, clip_norm=clip_norm, loss=data.loss, objective=data.objective,
-        dtype=dtype, shuffle=shuffle, seed=seed, eval_every=eval_every, snapshots=snapshots,
-        record=record,
+        batch_size=batch_size, clip_norm=clip_norm, loss_kind=data.loss_kind,
+        objective=data.objective, dtype=dtype, shuffle=shuffle, seed=seed, eval_every=eval_every,
+        snapshots=snapshots, record=record,
     )  # fmt: skip
     layer_names = [[n for n in views if n.endswith(f"_l{k}")] for k in range(config.num_layers)]
 
@@ -167,7 +167,11 @@ def train(
             raw = grads
             grads, norm, clipped = engine.clip_gradients(grads, clip_norm)
             a = rec.arrays
-            a["loss"][row], a["grad_norm"][row], a["grad_norm_clipped"][row] = value, norm, clipped
+            a["loss"][row], a["param_grad_norm"][row], a["param_grad_norm_clipped"][row] = (
+                value,
+                norm,
+                clipped,
+            )
             a["lr"][row] = opt.param_groups[0]["lr"]
             if record:
                 before, sizes = _record_gradients(a, row, raw, views, grad_hidden, layer_names)
@@ -205,11 +209,11 @@ def _record_gradients(a, row, grads, views, grad_hidden, layer_names):
     """Fill the per-layer norms of row ``row``; return the weights before the update (copies)
     and each layer's squared weight norm, for the update ratio."""
     for k in range(len(layer_names)):
-        a["grad_norm_w_xh"][row, k] = np.sqrt(_sq(grads[f"weight_ih_l{k}"]))
-        a["grad_norm_w_hh"][row, k] = np.sqrt(_sq(grads[f"weight_hh_l{k}"]))
-        if "grad_norm_b" in a:
+        a["param_grad_norm_w_xh"][row, k] = np.sqrt(_sq(grads[f"weight_ih_l{k}"]))
+        a["param_grad_norm_w_hh"][row, k] = np.sqrt(_sq(grads[f"weight_hh_l{k}"]))
+        if "param_grad_norm_b" in a:
             b = _sq(grads[f"bias_ih_l{k}"]) + _sq(grads[f"bias_hh_l{k}"])
-            a["grad_norm_b"][row, k] = np.sqrt(b)
+            a["param_grad_norm_b"][row, k] = np.sqrt(b)
     # sigma_max(W) = sqrt(largest eigenvalue of W^T W): one batched call, 2-4x cheaper than SVD
     w_hh = [views[f"weight_hh_l{k}"] for k in range(len(layer_names))]
     gram = np.stack([w.T @ w for w in w_hh]).astype(np.float64)  # (L, h, h)

@@ -68,7 +68,9 @@ def core_trace(**changes):
         c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
     )
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)
-    return spec, trace(model, x, loss=spec.loss, dtype=spec.dtype, clip_norm=spec.clip_norm)
+    return spec, trace(
+        model, x, loss_kind=spec.loss_kind, dtype=spec.dtype, clip_norm=spec.clip_norm
+    )
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -97,9 +99,9 @@ def test_flow_numbers_are_the_cores_and_follow_L_and_T():
     at = open_app()
     _, tr = core_trace()
     both = values(by_name(chart_with(at, "cell picker"), "cell picker")["customdata"])
-    hidden_norm, grad_norm = cell_norms(tr)
+    hidden_norm, grad_hidden_norm = cell_norms(tr)
     np.testing.assert_allclose(both[:, 0], hidden_norm.ravel(), **F32)
-    np.testing.assert_allclose(both[:, 1], grad_norm.ravel(), **F32)
+    np.testing.assert_allclose(both[:, 1], grad_hidden_norm.ravel(), **F32)
     at.slider(key="num_layers").set_value(6).run()
     at.slider(key="steps").set_value(20).run()
     assert_clean(at)
@@ -259,7 +261,7 @@ def test_sweep_page_is_the_cores_depth_sweep():
     expected = depth_sweep(
         base.config, 5, sweep_spec.seeds, base.steps, scheme=base.scheme,
         recurrent_gain=base.recurrent_gain, input_gain=base.input_gain,
-        bias_scale=base.bias_scale, signal=base.signal, batch=1, loss=base.loss,
+        bias_scale=base.bias_scale, signal=base.signal, batch=1, loss_kind=base.loss_kind,
     )  # fmt: skip
     median = values(by_name(chart_with(at, "median"), "median")["y"])
     np.testing.assert_allclose(median, expected.measure_quantiles("corner")[1], **F32)

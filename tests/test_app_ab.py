@@ -1,5 +1,5 @@
 """The A/B page and the remedy toggles in AppTest: no exception, the figures' data change, and
-the ratio shown is the core's grad_norm_ratio of the two runs (run here again, uncached)."""
+the ratio shown is the core's grad_hidden_norm_ratio of the two runs (run here again, uncached)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from app import ab_sides, compute, controls
 from app.controls import SAME
 from deeprnn_core import Model, trace
-from deeprnn_core.analysis import grad_norm_ratio
+from deeprnn_core.analysis import grad_hidden_norm_ratio
 from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, values
 from tests.test_app import DEFAULTS, assert_clean, chart_with, open_app
@@ -27,7 +27,7 @@ def core_run(spec):
         c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
     )
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)
-    return trace(model, x, loss=spec.loss, dtype=spec.dtype, training=spec.training,
+    return trace(model, x, loss_kind=spec.loss_kind, dtype=spec.dtype, training=spec.training,
                  dropout_seed=spec.seed, clip_norm=spec.clip_norm)  # fmt: skip
 
 
@@ -41,7 +41,7 @@ def preset_settings(name: str, **changes):
 
 def assert_ratio_is_the_cores(at, settings) -> np.ndarray:
     pair = ab_sides.plan_pair(settings)
-    ratio = grad_norm_ratio(core_run(pair.spec_a), core_run(pair.spec_b))
+    ratio = grad_hidden_norm_ratio(core_run(pair.spec_a), core_run(pair.spec_b))
     z = values(by_name(chart_with(at, "ratio"), "ratio")["z"])
     with np.errstate(all="ignore"):
         np.testing.assert_allclose(z, np.log10(ratio), **LOG, equal_nan=True)

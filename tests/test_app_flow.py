@@ -22,7 +22,7 @@ def depth_trace(depth: int, **changes):
     model = Model.init(c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
                        spec.seed)  # fmt: skip
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)
-    return trace(model, x, loss=spec.loss, dtype=spec.dtype)
+    return trace(model, x, loss_kind=spec.loss_kind, dtype=spec.dtype)
 
 
 def test_scrub_sends_every_depth_as_frames_equal_to_the_core():

@@ -47,7 +47,9 @@ def test_train_button_runs_and_the_figures_carry_the_history():
     np.testing.assert_allclose(values(by_name(loss, "validation")["y"]), h.val_loss, **F32)
     np.testing.assert_allclose(values(by_name(loss, "baseline")["y"]), h.baseline, **F32)
     grads = chart_with(at, "W_hh l = 2")
-    np.testing.assert_allclose(values(by_name(grads, "W_hh l = 2")["y"]), h.grad_norm_w_hh[:, 1])
+    np.testing.assert_allclose(
+        values(by_name(grads, "W_hh l = 2")["y"]), h.param_grad_norm_w_hh[:, 1]
+    )
     ratio = chart_with(at, "ratio l = 1")
     np.testing.assert_allclose(values(by_name(ratio, "ratio l = 1")["y"]), h.update_ratio[:, 0])
     sigma = chart_with(at, "sigma l = 1")
@@ -88,7 +90,7 @@ def test_other_tasks_optimizers_and_schedules_train_without_error():
     np.testing.assert_allclose(values(by_name(loss, "train")["y"]), h.loss, **F32)
     assert any("accuracy" in m.value for m in at.markdown), "copy reports its accuracy"
     clipped = by_name(chart_with(at, "clipped"), "clipped")
-    assert len(values(clipped["x"])) == int((h.grad_norm_clipped < h.grad_norm).sum())
+    assert len(values(clipped["x"])) == int((h.param_grad_norm_clipped < h.param_grad_norm).sum())
     query = TINY | {"task": "sunspots", "T": "300", "bs": "256", "cell": "lstm"}
     at = open_app(query, page=PAGE)
     assert any("sunspots series is short" in i.value for i in at.info)

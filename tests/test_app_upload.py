@@ -111,7 +111,7 @@ def test_a_headless_model_offers_the_probe_and_uploaded_data_sets_the_input():
     at = send(at, "upload_data", "seq.npy", buffer.getvalue())
     assert_clean(at)
     assert "T = 12, B = 2, d = 3" in infos(at)
-    tr = trace(from_torch(rnn), x, loss="probe")
+    tr = trace(from_torch(rnn), x, loss_kind="probe")
     grid = values(by_name(chart_with(at, "cell picker"), "cells")["z"])
     np.testing.assert_allclose(grid, np.log10(cell_norms(tr)[1]), rtol=0, atol=1e-6)
     at.radio(key="upload_head").set_value("random").run()
@@ -123,7 +123,9 @@ def test_a_headless_model_offers_the_probe_and_uploaded_data_sets_the_input():
     at.checkbox(key="upload_standardize").check().run()
     assert "d = 3, standardized" in infos(at)
     at.switch_page("views/information_flow.py").run()
-    tr = trace(from_torch(rnn), standardized(x), loss="last")  # the sidebar's loss, random head
+    tr = trace(
+        from_torch(rnn), standardized(x), loss_kind="last"
+    )  # the sidebar's loss, random head
     grid = values(by_name(chart_with(at, "cell picker"), "cells")["z"])
     np.testing.assert_allclose(grid, np.log10(cell_norms(tr)[1]), rtol=0, atol=1e-6)
     uploader = next(u for u in at.get("file_uploader") if u.key.startswith("upload_data"))

@@ -15,7 +15,7 @@ from deeprnn_core.analysis import (
     depth_sweep,
     flops_per_step,
     gate_saturation,
-    grad_norm_ratio,
+    grad_hidden_norm_ratio,
     layer_timescales,
     param_grad_norms,
     stable_norm,
@@ -37,12 +37,12 @@ def mixed_trace():
 
 
 def test_cell_norms_are_frobenius_norms_over_batch_and_units(mixed_trace):
-    hidden_norm, grad_norm = cell_norms(mixed_trace)
-    assert hidden_norm.shape == grad_norm.shape == (3, 9)
+    hidden_norm, grad_hidden_norm = cell_norms(mixed_trace)
+    assert hidden_norm.shape == grad_hidden_norm.shape == (3, 9)
     want_hidden = np.linalg.norm(mixed_trace.hidden, axis=(2, 3))
     want_grad = np.linalg.norm(mixed_trace.grad_hidden, axis=(2, 3))
     np.testing.assert_allclose(hidden_norm, want_hidden, rtol=1e-14)
-    np.testing.assert_allclose(grad_norm, want_grad, rtol=1e-14)
+    np.testing.assert_allclose(grad_hidden_norm, want_grad, rtol=1e-14)
 
 
 @pytest.mark.parametrize(
@@ -90,14 +90,14 @@ def test_grad_norm_ratio_of_two_runs(mixed_trace):
     want = np.linalg.norm(mixed_trace.grad_hidden, axis=(2, 3)) / np.linalg.norm(
         other.grad_hidden, axis=(2, 3)
     )
-    np.testing.assert_allclose(grad_norm_ratio(mixed_trace, other), want, rtol=1e-14)
-    np.testing.assert_array_equal(grad_norm_ratio(other, other), np.ones((3, 9)))
+    np.testing.assert_allclose(grad_hidden_norm_ratio(mixed_trace, other), want, rtol=1e-14)
+    np.testing.assert_array_equal(grad_hidden_norm_ratio(other, other), np.ones((3, 9)))
 
 
 def test_grad_norm_ratio_needs_equal_grids(mixed_trace):
-    shorter = trace(Model.init(CONFIG, seed=0), mixed_trace.input[:5], loss="all")
+    shorter = trace(Model.init(CONFIG, seed=0), mixed_trace.input[:5], loss_kind="all")
     with pytest.raises(ValueError, match=r"same \(L, T\).*got \(3, 9\) and \(3, 5\)"):
-        grad_norm_ratio(mixed_trace, shorter)
+        grad_hidden_norm_ratio(mixed_trace, shorter)
 
 
 # ---------------------------------------------------------------- gate saturation
@@ -159,14 +159,17 @@ def at_depth(config: RNNConfig, layers: int) -> RNNConfig:
 
 
 SWEEPS = {
-    "rnn-noise-last": (RNNConfig(1, 3, 5, 1), dict(scheme="torch", signal="noise", loss="last")),
+    "rnn-noise-last": (
+        RNNConfig(1, 3, 5, 1),
+        dict(scheme="torch", signal="noise", loss_kind="last"),
+    ),
     "mixed-sine-all": (
         RNNConfig(2, 3, 5, 2, cell=("lstm", "gru"), dropout=0.3),
-        dict(scheme="orthogonal", signal="sine", loss="all", recurrent_gain=1.2, batch=2),
+        dict(scheme="orthogonal", signal="sine", loss_kind="all", recurrent_gain=1.2, batch=2),
     ),
     "relu-impulse": (
         RNNConfig(2, 3, 5, 1, activation=("relu", "identity")),
-        dict(scheme="gaussian", signal="impulse", loss="all", input_gain=0.7, bias_scale=0.5),
+        dict(scheme="gaussian", signal="impulse", loss_kind="all", input_gain=0.7, bias_scale=0.5),
     ),
 }
 
@@ -193,7 +196,7 @@ def test_depth_sweep_equals_attenuation_of_each_depth(name):
         for layers in range(1, max_layers + 1):
             model = Model.init(at_depth(config, layers), seed=seed, **init)
             x = make_signal(kwargs["signal"], steps, batch, config.input_size, seed=seed)
-            tr = trace(model, x, loss=kwargs["loss"], training=False)
+            tr = trace(model, x, loss_kind=kwargs["loss_kind"], training=False)
             assert sweep.ratio[i, layers - 1] == pytest.approx(attenuation(tr), rel=1e-10), (
                 f"seed {seed}, depth {layers}"
             )
@@ -309,7 +312,7 @@ def test_flops_per_step():
 
 def test_time_trace_is_a_positive_duration():
     model = Model.init(RNNConfig(2, 2, 4, 1))
-    seconds = time_trace(model, make_signal("noise", 5, 1, 2), repeats=2, loss="all")
+    seconds = time_trace(model, make_signal("noise", 5, 1, 2), repeats=2, loss_kind="all")
     assert isinstance(seconds, float) and 0 < seconds < 10
 
 

@@ -187,9 +187,9 @@ def test_state_dict_of_another_config():
         ({"y": np.zeros((5, 1))}, ValueError, r"y must have 3 dimensions \(T, B, output_size\)"),
         ({"y": np.full((5, 2, 1), np.nan)}, ValueError, r"y must be finite, got 10 inf/nan values"),
         (
-            {"loss": "mean"},
+            {"loss_kind": "mean"},
             ValueError,
-            r"loss must be one of \('last', 'all', 'probe'\), got 'mean'",
+            r"loss_kind must be one of \('last', 'all', 'probe'\), got 'mean'",
         ),
         (
             {"dtype": "float16"},
@@ -295,7 +295,10 @@ def test_bad_signal(args, message):
     [
         ({"max_layers": 0}, r"max_layers must be an int >= 1, got 0"),
         ({"seeds": []}, r"seeds must name at least one seed, got none"),
-        ({"loss": "first"}, r"loss must be one of \('last', 'all', 'probe'\), got 'first'"),
+        (
+            {"loss_kind": "first"},
+            r"loss_kind must be one of \('last', 'all', 'probe'\), got 'first'",
+        ),
         ({"steps": 0}, r"steps must be an int >= 1, got 0"),
         ({"batch": 0}, r"batch must be an int >= 1, got 0"),
         ({"seeds": [3, -1]}, r"seed must be an int >= 0, got -1"),

@@ -31,19 +31,19 @@ GRID = [
         layers,
         batch,
         bias,
-        loss,
+        loss_kind,
         batch_first,
-        id=f"{kind}-L{layers}-B{batch}-{'bias' if bias else 'nobias'}-{loss}"
+        id=f"{kind}-L{layers}-B{batch}-{'bias' if bias else 'nobias'}-{loss_kind}"
         + ("-batch_first" if batch_first else ""),
     )
     for kind in ("gru", "lstm")
     for layers in (1, 2, 3)
     for batch in (1, 3)
     for bias in (True, False)
-    for loss in ("last", "all")
+    for loss_kind in ("last", "all")
     for batch_first in (False, True)
 ]
-GRID_ARGS = "kind, layers, batch, bias, loss, batch_first"
+GRID_ARGS = "kind, layers, batch, bias, loss_kind, batch_first"
 
 
 def torch_gated(
@@ -56,13 +56,13 @@ def torch_gated(
 
 
 @pytest.mark.parametrize(GRID_ARGS, GRID)
-def test_from_torch_matches_fused_module(kind, layers, batch, bias, loss, batch_first):
+def test_from_torch_matches_fused_module(kind, layers, batch, bias, loss_kind, batch_first):
     rnn, head = torch_gated(kind, layers, bias, batch_first)
     x, y = random_sequences(STEPS, batch, INPUT, OUTPUT, seed=layers)
     model = from_torch(rnn, head)
     assert model.config.cells == (kind,) * layers
-    tr = trace(model, x, y, loss)
-    want = fused_reference(rnn, head, x, y, loss)
+    tr = trace(model, x, y, loss_kind)
+    want = fused_reference(rnn, head, x, y, loss_kind)
 
     np.testing.assert_allclose(tr.hidden[-1], want.top_hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.hidden[:, -1], want.last_hidden, rtol=1e-10, atol=1e-12)
@@ -76,12 +76,12 @@ def test_from_torch_matches_fused_module(kind, layers, batch, bias, loss, batch_
 
 
 @pytest.mark.parametrize(GRID_ARGS, GRID)
-def test_every_layer_matches_unrolled_graph(kind, layers, batch, bias, loss, batch_first):
+def test_every_layer_matches_unrolled_graph(kind, layers, batch, bias, loss_kind, batch_first):
     rnn, head = torch_gated(kind, layers, bias, batch_first)
     model = from_torch(rnn, head)
     x, y = random_sequences(STEPS, batch, INPUT, OUTPUT, seed=layers)
-    tr = trace(model, x, y, loss)
-    want = unrolled_reference(model, x, y, loss)
+    tr = trace(model, x, y, loss_kind)
+    want = unrolled_reference(model, x, y, loss_kind)
 
     assert_matches_unrolled(tr, want)
     if kind == "lstm":
@@ -105,18 +105,18 @@ def test_gates_equal_torch_gates(kind):
         )
 
 
-@pytest.mark.parametrize("loss", ["last", "all"])
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
 @pytest.mark.parametrize("kind", ["gru", "lstm"])
-def test_initial_states(kind, loss):
+def test_initial_states(kind, loss_kind):
     rnn, head = torch_gated(kind, 2, seed=3)
     model = from_torch(rnn, head)
     x, y = random_sequences(STEPS, 2, INPUT, OUTPUT, seed=3)
     rng = np.random.default_rng(3)
     h0 = rng.standard_normal((2, 2, HIDDEN))
     c0 = rng.standard_normal((2, 2, HIDDEN)) if kind == "lstm" else None
-    tr = trace(model, x, y, loss, h0=h0, c0=c0)
-    fused = fused_reference(rnn, head, x, y, loss, h0=h0, c0=c0)
-    unrolled = unrolled_reference(model, x, y, loss, h0=h0, c0=c0)
+    tr = trace(model, x, y, loss_kind, h0=h0, c0=c0)
+    fused = fused_reference(rnn, head, x, y, loss_kind, h0=h0, c0=c0)
+    unrolled = unrolled_reference(model, x, y, loss_kind, h0=h0, c0=c0)
 
     np.testing.assert_allclose(tr.hidden[:, -1], fused.last_hidden, rtol=1e-10, atol=1e-12)
     assert_param_grads_close(tr.param_grads, fused.param_grads, rtol=1e-8, atol=1e-12)
@@ -137,9 +137,9 @@ MIXED = [
 
 
 @pytest.mark.parametrize("cells", MIXED, ids="-".join)
-@pytest.mark.parametrize("loss", ["last", "all"])
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
 @pytest.mark.parametrize("bias", [True, False])
-def test_mixed_stack_matches_torch_cells(cells, loss, bias):
+def test_mixed_stack_matches_torch_cells(cells, loss_kind, bias):
     activations = ("relu", "sigmoid", "tanh", "identity")[: len(cells)]
     config = RNNConfig(
         len(cells), INPUT, HIDDEN, OUTPUT, activation=activations, cell=cells, bias=bias
@@ -148,8 +148,8 @@ def test_mixed_stack_matches_torch_cells(cells, loss, bias):
     x, y = random_sequences(STEPS, 3, INPUT, OUTPUT, seed=9)
     rng = np.random.default_rng(9)
     h0, c0 = rng.standard_normal((2, len(cells), 3, HIDDEN))
-    tr = trace(model, x, y, loss, h0=h0, c0=c0)
-    want = unrolled_reference(model, x, y, loss, h0=h0, c0=c0)
+    tr = trace(model, x, y, loss_kind, h0=h0, c0=c0)
+    want = unrolled_reference(model, x, y, loss_kind, h0=h0, c0=c0)
 
     assert_matches_unrolled(tr, want)
     lstm = np.array([c == "lstm" for c in cells])

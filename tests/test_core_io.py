@@ -45,9 +45,9 @@ def as_file(sd: dict, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def assert_same_trace(a: dc.Model, b: dc.Model, loss: str = "last") -> None:
+def assert_same_trace(a: dc.Model, b: dc.Model, loss_kind: str = "last") -> None:
     x = make_signal("noise", 6, 2, a.config.input_size, seed=1)
-    ta, tb = dc.trace(a, x, loss=loss), dc.trace(b, x, loss=loss)
+    ta, tb = dc.trace(a, x, loss_kind=loss_kind), dc.trace(b, x, loss_kind=loss_kind)
     for name in ("hidden", "grad_hidden", "output"):
         np.testing.assert_allclose(getattr(ta, name), getattr(tb, name), **TOL, err_msg=name)
     for name in ta.param_grads:
@@ -193,7 +193,7 @@ def test_probe_loss_is_the_gradient_of_the_sum_of_the_top_state_at_T(cell):
     rnn, _ = build(cell, 2, True, seed=3)
     model = dc.from_torch(rnn)
     x = make_signal("sine", 9, 2, 3, seed=4)
-    tr = dc.trace(model, x, loss="probe")
+    tr = dc.trace(model, x, loss_kind="probe")
     np.testing.assert_array_equal(tr.grad_hidden[-1, -1], np.ones((2, 4)))
     out, _ = rnn(torch.tensor(x))
     probe = out[-1].sum()
@@ -208,11 +208,13 @@ def test_depth_sweep_takes_the_probe_loss_as_trace_does():
     from deeprnn_core.analysis import depth_sweep, stable_norm
 
     config = dc.RNNConfig(2, 3, 4, cell="gru")
-    sweep = depth_sweep(config, 3, [7], 5, loss="probe")
+    sweep = depth_sweep(config, 3, [7], 5, loss_kind="probe")
     np.testing.assert_allclose(sweep.grad_last, 2.0, rtol=1e-12)  # |G_T^(L)| = |ones(1, 4)| = 2
     for depth in (1, 3):
         deep = dc.RNNConfig(depth, 3, 4, cell="gru")
-        tr = dc.trace(dc.Model.init(deep, seed=7), make_signal("noise", 5, 1, 3, 7), loss="probe")
+        tr = dc.trace(
+            dc.Model.init(deep, seed=7), make_signal("noise", 5, 1, 3, 7), loss_kind="probe"
+        )
         assert sweep.grad_first[0, depth - 1] == pytest.approx(
             stable_norm(tr.grad_hidden[0, 0], (0, 1)), rel=1e-10
         )

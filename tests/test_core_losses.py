@@ -23,23 +23,23 @@ def class_targets(seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm", ("lstm", "rnn", "gru")])
-@pytest.mark.parametrize("loss", ["last", "all", (4, 5, 6), [-3, 0]])
-def test_cross_entropy_matches_unrolled_graph(cell, loss):
+@pytest.mark.parametrize("loss_kind", ["last", "all", (4, 5, 6), [-3, 0]])
+def test_cross_entropy_matches_unrolled_graph(cell, loss_kind):
     model = Model.init(RNNConfig(3, D, H, CLASSES, cell=cell), seed=3)
     x, _ = random_sequences(T, B, D, CLASSES, seed=3)
     y = class_targets(3)
-    tr = trace(model, x, y, loss, objective="cross_entropy")
-    want = unrolled_reference(model, x, y, loss, objective="cross_entropy")
+    tr = trace(model, x, y, loss_kind, objective="cross_entropy")
+    want = unrolled_reference(model, x, y, loss_kind, objective="cross_entropy")
     assert_matches_unrolled(tr, want)
     np.testing.assert_allclose(tr.loss, want.loss, rtol=1e-12)
 
 
-@pytest.mark.parametrize("loss", [(1, 3), [-1], range(-4, 0)])
-def test_mse_over_chosen_steps_matches_unrolled_graph(loss):
+@pytest.mark.parametrize("loss_kind", [(1, 3), [-1], range(-4, 0)])
+def test_mse_over_chosen_steps_matches_unrolled_graph(loss_kind):
     model = Model.init(RNNConfig(2, D, H, 2, residual=True), seed=4)
     x, y = random_sequences(T, B, D, 2, seed=4)
-    tr = trace(model, x, y, loss)
-    assert_matches_unrolled(tr, unrolled_reference(model, x, y, list(loss)))
+    tr = trace(model, x, y, loss_kind)
+    assert_matches_unrolled(tr, unrolled_reference(model, x, y, list(loss_kind)))
 
 
 def test_cross_entropy_value_and_output_gradient_equal_torch():
@@ -71,14 +71,26 @@ def test_loss_last_equals_the_last_step_index():
     "kwargs, error, message",
     [
         (
-            {"loss": "mean"},
+            {"loss_kind": "mean"},
             ValueError,
-            r"loss must be one of \('last', 'all', 'probe'\), got 'mean'",
+            r"loss_kind must be one of \('last', 'all', 'probe'\), got 'mean'",
         ),
-        ({"loss": [7]}, ValueError, r"loss step indices must be in \[-7, 7\) for T=7, got \[7\]"),
-        ({"loss": [1, -6]}, ValueError, "loss step indices must be distinct"),
-        ({"loss": [1.5]}, TypeError, "loss must be a non-empty sequence of int step indices"),
-        ({"loss": []}, TypeError, "loss must be a non-empty sequence of int step indices"),
+        (
+            {"loss_kind": [7]},
+            ValueError,
+            r"loss_kind step indices must be in \[-7, 7\) for T=7, got \[7\]",
+        ),
+        ({"loss_kind": [1, -6]}, ValueError, "loss_kind step indices must be distinct"),
+        (
+            {"loss_kind": [1.5]},
+            TypeError,
+            "loss_kind must be a non-empty sequence of int step indices",
+        ),
+        (
+            {"loss_kind": []},
+            TypeError,
+            "loss_kind must be a non-empty sequence of int step indices",
+        ),
         ({"objective": "hinge"}, ValueError, "objective must be one of"),
         (
             {"objective": "cross_entropy", "y": np.full((T, B, 1), 5.0)},

@@ -25,9 +25,9 @@ CASES = {
 }
 
 
-def torch_measures(model: Model, x: np.ndarray, loss: str) -> dict[str, float]:
+def torch_measures(model: Model, x: np.ndarray, loss_kind: str) -> dict[str, float]:
     """Every measure computed directly from torch autograd's G_t^(l) and dLoss/dW."""
-    ref = unrolled_reference(model, x, loss=loss)
+    ref = unrolled_reference(model, x, loss_kind=loss_kind)
     L, T = ref.grad_hidden.shape[:2]
     g = lambda l, t: np.linalg.norm(ref.grad_hidden[l - 1, t - 1])  # noqa: E731
 
@@ -51,11 +51,11 @@ def torch_measures(model: Model, x: np.ndarray, loss: str) -> dict[str, float]:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_measure_equals_torch_autograd(name):
-    config, steps, batch, loss = CASES[name]
+    config, steps, batch, loss_kind = CASES[name]
     model = Model.init(config, "gaussian", 1.3, 1.1, 0.5, seed=3)
     x = make_signal("noise", steps, batch, config.input_size, seed=3)
-    got = measures(trace(model, x, loss=loss))
-    want = torch_measures(model, x, loss)
+    got = measures(trace(model, x, loss_kind=loss_kind))
+    want = torch_measures(model, x, loss_kind)
     assert set(got) == set(MEASURES)
     for key in MEASURES:
         np.testing.assert_allclose(got[key], want[key], rtol=1e-10, err_msg=f"{name}: {key}")
@@ -99,8 +99,8 @@ def test_the_rate_is_the_geometric_mean_per_step():
 @pytest.mark.parametrize(
     "config, kwargs",
     [
-        (RNNConfig(1, 3, 5, 1), dict(scheme="torch", loss="last")),
-        (RNNConfig(2, 3, 4, 1, cell=("lstm", "gru")), dict(scheme="orthogonal", loss="all")),
+        (RNNConfig(1, 3, 5, 1), dict(scheme="torch", loss_kind="last")),
+        (RNNConfig(2, 3, 4, 1, cell=("lstm", "gru")), dict(scheme="orthogonal", loss_kind="all")),
     ],
 )
 def test_depth_sweep_measures_equal_each_depths_trace(config, kwargs):
@@ -112,7 +112,7 @@ def test_depth_sweep_measures_equal_each_depths_trace(config, kwargs):
         for layers in range(1, 5):
             model = Model.init(at_depth(config, layers), kwargs["scheme"], seed=seed)
             x = make_signal("noise", steps, 1, config.input_size, seed=seed)
-            want = measures(trace(model, x, loss=kwargs["loss"], training=False))
+            want = measures(trace(model, x, loss_kind=kwargs["loss_kind"], training=False))
             for key in MEASURES:
                 got = sweep.measure(key)[i, layers - 1]
                 np.testing.assert_allclose(got, want[key], rtol=1e-10, err_msg=f"{key} L={layers}")

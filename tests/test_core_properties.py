@@ -68,7 +68,7 @@ def runs(draw) -> dict:
         model=model,
         x=rng.standard_normal((steps, batch, config.input_size)),
         y=rng.standard_normal((steps, batch, config.output_size)),
-        loss=draw(st.sampled_from(["last", "all"])),
+        loss_kind=draw(st.sampled_from(["last", "all"])),
         h0=rng.standard_normal(states) if random_states else None,
         c0=rng.standard_normal(states) if random_states and "lstm" in config.cells else None,
         dropout_seed=seed,
@@ -80,7 +80,7 @@ def runs(draw) -> dict:
 def test_gradients_equal_unrolled_autograd(run):
     tr = trace(**run)
     want = unrolled_reference(
-        run["model"], run["x"], run["y"], run["loss"], run["h0"], run["c0"], tr.dropout_masks
+        run["model"], run["x"], run["y"], run["loss_kind"], run["h0"], run["c0"], tr.dropout_masks
     )
     np.testing.assert_allclose(tr.hidden, want.hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.grad_hidden, want.grad_hidden, rtol=1e-8, atol=1e-10)

@@ -33,9 +33,9 @@ CASES = {
 }
 
 
-def as_reference(tr, config, model, x, y, loss, h0=None, c0=None):
+def as_reference(tr, config, model, x, y, loss_kind, h0=None, c0=None):
     """The reference's result for what ``tr`` ran, and the assert that they agree."""
-    want = reference.run(config, model.params, x, y, loss, h0, c0, tr.dropout_masks)
+    want = reference.run(config, model.params, x, y, loss_kind, h0, c0, tr.dropout_masks)
     for name in ("hidden", "preact", "grad_hidden", "grad_preact"):
         np.testing.assert_allclose(getattr(tr, name), want[name], **TOL, err_msg=name)
     if "lstm" in config.cells:
@@ -48,17 +48,17 @@ def as_reference(tr, config, model, x, y, loss, h0=None, c0=None):
     return want
 
 
-@pytest.mark.parametrize("loss", ["last", "all"])
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
 @pytest.mark.parametrize("case", CASES)
-def test_engine_equals_reference(case, loss):
+def test_engine_equals_reference(case, loss_kind):
     config = RNNConfig(
         num_layers=3, hidden_size=4, output_size=2, **{"input_size": 3, **CASES[case]}
     )
     model = Model.init(config, recurrent_gain=1.5, seed=7)
     x, y = random_sequences(6, 2, config.input_size, 2, seed=3)
-    tr = trace(model, x, y, loss, dropout_seed=5)
+    tr = trace(model, x, y, loss_kind, dropout_seed=5)
     assert (tr.dropout_masks is not None) == (config.dropout > 0)
-    as_reference(tr, config, model, x, y, loss)
+    as_reference(tr, config, model, x, y, loss_kind)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])

@@ -23,11 +23,11 @@ from tests.torch_reference import (
 STEPS, HIDDEN, OUTPUT = 6, 4, 2
 
 
-def trace_matches_unrolled(model, x, y, loss, **kwargs):
+def trace_matches_unrolled(model, x, y, loss_kind, **kwargs):
     """Trace and unrolled torch graph agree on H, G and every parameter gradient."""
-    tr = trace(model, x, y, loss, **kwargs)
+    tr = trace(model, x, y, loss_kind, **kwargs)
     masks = tr.dropout_masks if kwargs.get("training", True) else None
-    want = unrolled_reference(model, x, y, loss, dropout_masks=masks)
+    want = unrolled_reference(model, x, y, loss_kind, dropout_masks=masks)
     assert_matches_unrolled(tr, want)
     if "lstm" in model.config.cells:
         np.testing.assert_allclose(tr.grad_cell_state, want.grad_cell_state, rtol=1e-8, atol=1e-12)
@@ -39,12 +39,12 @@ def trace_matches_unrolled(model, x, y, loss, **kwargs):
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm", ("lstm", "rnn", "gru")])
 @pytest.mark.parametrize("input_size", [HIDDEN, 3], ids=["d==h", "d!=h"])
-@pytest.mark.parametrize("loss", ["last", "all"])
-def test_residual_matches_unrolled_graph(cell, input_size, loss):
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
+def test_residual_matches_unrolled_graph(cell, input_size, loss_kind):
     config = RNNConfig(3, input_size, HIDDEN, OUTPUT, cell=cell, residual=True)
     model = Model.init(config, seed=1)
     x, y = random_sequences(STEPS, 2, input_size, OUTPUT, seed=1)
-    trace_matches_unrolled(model, x, y, loss)
+    trace_matches_unrolled(model, x, y, loss_kind)
 
 
 @pytest.mark.parametrize("input_size", [HIDDEN, 3], ids=["d==h", "d!=h"])
@@ -82,14 +82,14 @@ def with_random_layer_norm(config: RNNConfig, seed: int) -> Model:
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "identity"])
 @pytest.mark.parametrize("residual", [False, True])
-@pytest.mark.parametrize("loss", ["last", "all"])
-def test_layer_norm_matches_nn_layer_norm(activation, residual, loss):
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
+def test_layer_norm_matches_nn_layer_norm(activation, residual, loss_kind):
     config = RNNConfig(
         3, HIDDEN, HIDDEN, OUTPUT, activation=activation, layer_norm=True, residual=residual
     )
     model = with_random_layer_norm(config, seed=3)
     x, y = random_sequences(STEPS, 3, HIDDEN, OUTPUT, seed=3)
-    tr = trace_matches_unrolled(model, x, y, loss)
+    tr = trace_matches_unrolled(model, x, y, loss_kind)
     assert {f"ln_weight_l{k}" for k in range(3)} <= set(tr.param_grads)
     assert all(np.abs(tr.param_grads[f"ln_bias_l{k}"]).max() > 0 for k in range(3))
 

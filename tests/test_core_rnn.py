@@ -29,19 +29,19 @@ GRID = [
         nonlinearity,
         batch,
         bias,
-        loss,
+        loss_kind,
         batch_first,
-        id=f"L{layers}-{nonlinearity}-B{batch}-{'bias' if bias else 'nobias'}-{loss}"
+        id=f"L{layers}-{nonlinearity}-B{batch}-{'bias' if bias else 'nobias'}-{loss_kind}"
         + ("-batch_first" if batch_first else ""),
     )
     for layers in (1, 2, 5)
     for nonlinearity in ("tanh", "relu")
     for batch in (1, 3)
     for bias in (True, False)
-    for loss in ("last", "all")
+    for loss_kind in ("last", "all")
     for batch_first in (False, True)
 ]
-GRID_ARGS = "layers, nonlinearity, batch, bias, loss, batch_first"
+GRID_ARGS = "layers, nonlinearity, batch, bias, loss_kind, batch_first"
 
 
 def torch_rnn(
@@ -57,11 +57,11 @@ def torch_rnn(
 
 
 @pytest.mark.parametrize(GRID_ARGS, GRID)
-def test_from_torch_matches_nn_rnn(layers, nonlinearity, batch, bias, loss, batch_first):
+def test_from_torch_matches_nn_rnn(layers, nonlinearity, batch, bias, loss_kind, batch_first):
     rnn, head = torch_rnn(layers, nonlinearity, bias, batch_first)
     x, y = random_sequences(STEPS, batch, INPUT, OUTPUT, seed=layers)
-    tr = trace(from_torch(rnn, head), x, y, loss)
-    want = fused_reference(rnn, head, x, y, loss)
+    tr = trace(from_torch(rnn, head), x, y, loss_kind)
+    want = fused_reference(rnn, head, x, y, loss_kind)
 
     np.testing.assert_allclose(tr.hidden[-1], want.top_hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.hidden[:, -1], want.last_hidden, rtol=1e-10, atol=1e-12)
@@ -71,12 +71,14 @@ def test_from_torch_matches_nn_rnn(layers, nonlinearity, batch, bias, loss, batc
 
 
 @pytest.mark.parametrize(GRID_ARGS, GRID)
-def test_every_layer_matches_unrolled_graph(layers, nonlinearity, batch, bias, loss, batch_first):
+def test_every_layer_matches_unrolled_graph(
+    layers, nonlinearity, batch, bias, loss_kind, batch_first
+):
     rnn, head = torch_rnn(layers, nonlinearity, bias, batch_first)
     model = from_torch(rnn, head)
     x, y = random_sequences(STEPS, batch, INPUT, OUTPUT, seed=layers)
-    tr = trace(model, x, y, loss)
-    want = unrolled_reference(model, x, y, loss)
+    tr = trace(model, x, y, loss_kind)
+    want = unrolled_reference(model, x, y, loss_kind)
 
     assert_matches_unrolled(tr, want)
 
@@ -84,13 +86,13 @@ def test_every_layer_matches_unrolled_graph(layers, nonlinearity, batch, bias, l
 @pytest.mark.parametrize("activation", ["sigmoid", "identity"])
 @pytest.mark.parametrize("layers", [1, 3])
 @pytest.mark.parametrize("bias", [True, False])
-@pytest.mark.parametrize("loss", ["last", "all"])
-def test_activations_without_nn_rnn_match_unrolled_graph(activation, layers, bias, loss):
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
+def test_activations_without_nn_rnn_match_unrolled_graph(activation, layers, bias, loss_kind):
     config = RNNConfig(layers, INPUT, HIDDEN, OUTPUT, activation=activation, bias=bias)
     model = Model.init(config, scheme="gaussian", seed=layers)
     x, y = random_sequences(STEPS, 3, INPUT, OUTPUT, seed=1)
-    tr = trace(model, x, y, loss)
-    want = unrolled_reference(model, x, y, loss)
+    tr = trace(model, x, y, loss_kind)
+    want = unrolled_reference(model, x, y, loss_kind)
 
     assert_matches_unrolled(tr, want)
 
@@ -126,22 +128,22 @@ def test_formula_cell_of_the_oracle_equals_nn_rnn_cell(nonlinearity):
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-@pytest.mark.parametrize("loss", ["last", "all"])
-def test_initial_state_h0(nonlinearity, loss):
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
+def test_initial_state_h0(nonlinearity, loss_kind):
     rnn, head = torch_rnn(3, nonlinearity, bias=True, batch_first=False, seed=7)
     model = from_torch(rnn, head)
     x, y = random_sequences(STEPS, 2, INPUT, OUTPUT, seed=7)
     h0 = np.random.default_rng(7).standard_normal((3, 2, HIDDEN))
-    tr = trace(model, x, y, loss, h0=h0)
-    fused = fused_reference(rnn, head, x, y, loss, h0=h0)
-    unrolled = unrolled_reference(model, x, y, loss, h0=h0)
+    tr = trace(model, x, y, loss_kind, h0=h0)
+    fused = fused_reference(rnn, head, x, y, loss_kind, h0=h0)
+    unrolled = unrolled_reference(model, x, y, loss_kind, h0=h0)
 
     np.testing.assert_allclose(tr.hidden[-1], fused.top_hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.hidden[:, -1], fused.last_hidden, rtol=1e-10, atol=1e-12)
     assert_param_grads_close(tr.param_grads, fused.param_grads, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(tr.hidden, unrolled.hidden, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(tr.grad_hidden, unrolled.grad_hidden, rtol=1e-8, atol=1e-12)
-    assert not np.allclose(tr.hidden, trace(model, x, y, loss).hidden), "h0 had no effect"
+    assert not np.allclose(tr.hidden, trace(model, x, y, loss_kind).hidden), "h0 had no effect"
 
 
 def test_torch_tensors_are_accepted_as_input():

@@ -29,22 +29,24 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("loss", ["last", "all"])
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
 @pytest.mark.parametrize("group", [1, 2, 10**6], ids=["per depth", "pairs", "all at once"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_every_depth_equals_its_own_trace(name, group, loss):
+def test_every_depth_equals_its_own_trace(name, group, loss_kind):
     config = CASES[name]
     T, B = 6, 2
     x = make_signal("noise", T, B, config.input_size, seed=3)
     deep = Model.init(config, "gaussian", 1.3, 1.1, 0.5, seed=3)
-    scrub = depth_scrub(deep, x, loss, dropout_seed=5, max_elements=group * T * B * 4)
+    scrub = depth_scrub(deep, x, loss_kind, dropout_seed=5, max_elements=group * T * B * 4)
     for depth in range(1, config.num_layers + 1):
         model = Model.init(config_at_depth(config, depth), "gaussian", 1.3, 1.1, 0.5, seed=3)
-        tr = trace(model, x, loss=loss, dropout_seed=5)
-        hidden_norm, grad_norm = cell_norms(tr)
+        tr = trace(model, x, loss_kind=loss_kind, dropout_seed=5)
+        hidden_norm, grad_hidden_norm = cell_norms(tr)
         np.testing.assert_allclose(scrub.hidden_norm[:depth], hidden_norm, rtol=1e-10, atol=0)
-        np.testing.assert_allclose(scrub.grad_norm[depth - 1, :depth], grad_norm, rtol=1e-10)
-        assert np.isnan(scrub.grad_norm[depth - 1, depth:]).all(), "no layer above depth D"
+        np.testing.assert_allclose(
+            scrub.grad_hidden_norm[depth - 1, :depth], grad_hidden_norm, rtol=1e-10
+        )
+        assert np.isnan(scrub.grad_hidden_norm[depth - 1, depth:]).all(), "no layer above depth D"
         np.testing.assert_allclose(
             scrub.output_norm[depth - 1], stable_norm(tr.output, (1, 2)), rtol=1e-10
         )
@@ -69,7 +71,7 @@ def test_overflow_is_marked_per_depth():
 def test_bad_arguments_are_named():
     model = Model.init(RNNConfig(2, 3, 4), seed=0)
     x = make_signal("noise", 3, 1, 3, seed=0)
-    with pytest.raises(ValueError, match="loss must be one of"):
+    with pytest.raises(ValueError, match="loss_kind must be one of"):
         depth_scrub(model, x, "every")
     with pytest.raises(ValueError, match="max_elements must be an int >= 1, got 0"):
         depth_scrub(model, x, max_elements=0)

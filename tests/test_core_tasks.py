@@ -23,7 +23,7 @@ def test_adding_layout_one_marker_per_half_and_the_sum_as_target():
     assert x.shape == (10, 50, 2) and y.shape == (10, 50, 1)
     assert np.all(x[:5, :, 1].sum(axis=0) == 1) and np.all(x[5:, :, 1].sum(axis=0) == 1)
     np.testing.assert_allclose(y[-1, :, 0], (x[:, :, 0] * x[:, :, 1]).sum(axis=0), rtol=1e-15)
-    assert np.all(y[:-1] == 0) and task.loss == "last" and task.objective == "mse"
+    assert np.all(y[:-1] == 0) and task.loss_kind == "last" and task.objective == "mse"
 
 
 def test_copy_layout_and_baseline():
@@ -35,7 +35,7 @@ def test_copy_layout_and_baseline():
     assert np.all((tokens[:10] >= 1) & (tokens[:10] <= 8))
     assert np.all(tokens[delay + 9] == 9) and np.all(tokens[10 : delay + 9] == 0)
     np.testing.assert_array_equal(task.y_train[-10:, :, 0], tokens[:10])
-    assert np.all(task.y_train[:-10] == 0) and task.loss == tuple(range(T - 10, T))
+    assert np.all(task.y_train[:-10] == 0) and task.loss_kind == tuple(range(T - 10, T))
     assert task.metric == "accuracy" and task.objective == "cross_entropy"
     np.testing.assert_allclose(task.baseline, 10 * np.log(8), rtol=1e-12)
     np.testing.assert_allclose(task.paper_baseline, 10 * np.log(8) / (delay + 20), rtol=1e-12)
@@ -44,7 +44,7 @@ def test_copy_layout_and_baseline():
     logits[0] = -60.0  # probability ~1e-26 on blank
     top = np.zeros((T, 1, 4000, 1))
     _, value, _ = head_loss(top, np.zeros((1, 1, 9)), logits[None, None], task.y_val[:, None],
-                            task.loss, "cross_entropy")  # fmt: skip
+                            task.loss_kind, "cross_entropy")  # fmt: skip
     np.testing.assert_allclose(value[0], task.baseline, rtol=1e-12)
 
 
@@ -54,7 +54,7 @@ def test_forecasting_baseline_is_persistence_on_the_validation_split(name):
     np.testing.assert_array_equal(task.y_train[:-1], task.x_train[1:])  # next step targets
     persistence = np.mean((task.y_val[-1] - task.x_val[-1]) ** 2)
     np.testing.assert_allclose(task.baseline, persistence, rtol=1e-15)
-    assert task.source and task.metric == "mse" and task.loss == "last"
+    assert task.source and task.metric == "mse" and task.loss_kind == "last"
 
 
 def test_sine_persistence_baseline_on_a_large_sample():

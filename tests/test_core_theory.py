@@ -81,13 +81,13 @@ def _paths(t, l, T, L):
                 yield [(t, l)] + rest
 
 
-@pytest.mark.parametrize("loss", ["last", "all"])
-def test_backward_dp_matches_brute_force_path_sums(loss):
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
+def test_backward_dp_matches_brute_force_path_sums(loss_kind):
     L, T = 3, 4
     rng = np.random.default_rng(1)
     chi_h, chi_x = rng.uniform(0.3, 1.5, (L, T)), rng.uniform(0.3, 1.5, (L, T))
     e = np.zeros((L, T))
-    if loss == "last":
+    if loss_kind == "last":
         e[-1, -1] = 1.7
     else:
         e[-1] = rng.uniform(0.5, 2.0, T)
@@ -102,16 +102,16 @@ def test_backward_dp_matches_brute_force_path_sums(loss):
         assert abs(g[l - 1, t - 1] - total) < 1e-12 * total, (t, l, g[l - 1, t - 1], total)
 
 
-@pytest.mark.parametrize("loss", ["last", "all"])
-def test_lattice_sum_is_the_dp_with_constant_chi(loss):
+@pytest.mark.parametrize("loss_kind", ["last", "all"])
+def test_lattice_sum_is_the_dp_with_constant_chi(loss_kind):
     L, T = 5, 30
     e = np.zeros((L, T))
-    if loss == "last":
+    if loss_kind == "last":
         e[-1, -1] = 1.0
     else:
         e[-1] = 1.0
     g = theory.backward_dp(np.full((L, T), 0.7), np.full((L, T), 0.4), e)
-    closed = theory.lattice_sum(0.7, 0.4, L, T, loss)
+    closed = theory.lattice_sum(0.7, 0.4, L, T, loss_kind)
     np.testing.assert_allclose(closed, g, rtol=1e-10, err_msg="binomial path sum = DP")
 
 

@@ -77,7 +77,7 @@ class CellStack(nn.Module):
         return out
 
 
-def torch_training(model, x, y, optimizer, lr, schedule, clip, loss="last", fused=True):
+def torch_training(model, x, y, optimizer, lr, schedule, clip, loss_kind="last", fused=True):
     """torch's own loop: forward, loss, backward, clip_grad_norm_, optimizer and scheduler step.
     Returns the weights under the model's names."""
     if fused:
@@ -94,7 +94,9 @@ def torch_training(model, x, y, optimizer, lr, schedule, clip, loss="last", fuse
     sched = TORCH_SCHEDULES[schedule](opt, lr)
     for k in range(STEPS):
         idx = (k * BATCH + np.arange(BATCH)) % N
-        value = mse_loss(outputs(torch.from_numpy(x[:, idx])), torch.from_numpy(y[:, idx]), loss)
+        value = mse_loss(
+            outputs(torch.from_numpy(x[:, idx])), torch.from_numpy(y[:, idx]), loss_kind
+        )
         opt.zero_grad()
         value.backward()
         if clip is not None:
@@ -112,17 +114,19 @@ def assert_same_weights(got: Model, want: dict[str, np.ndarray]) -> None:
         )
 
 
-def run_both(config, optimizer="adam", schedule="constant", clip=None, loss="last", fused=True):
+def run_both(
+    config, optimizer="adam", schedule="constant", clip=None, loss_kind="last", fused=True
+):
     model = Model.init(config, seed=11)
     x, y = random_sequences(T, N, config.input_size, config.output_size, seed=11)
     kwargs = {"patience": 1} if schedule == "plateau" else None
     hist = train(
         model, (x, y), steps=STEPS, optimizer=optimizer, lr=LR[optimizer],
         optimizer_kwargs=OPT_KWARGS[optimizer] or None, schedule=schedule,
-        schedule_kwargs=kwargs, batch_size=BATCH, clip_norm=clip, loss=loss, shuffle=False,
-        snapshots=3,
+        schedule_kwargs=kwargs, batch_size=BATCH, clip_norm=clip, loss_kind=loss_kind,
+        shuffle=False, snapshots=3,
     )  # fmt: skip
-    want = torch_training(model, x, y, optimizer, LR[optimizer], schedule, clip, loss, fused)
+    want = torch_training(model, x, y, optimizer, LR[optimizer], schedule, clip, loss_kind, fused)
     assert_same_weights(hist.model, want)
     assert hist.steps == STEPS and not hist.stopped_early
     return hist
@@ -138,11 +142,13 @@ def test_every_optimizer_and_schedule_equals_torch_training(optimizer, schedule)
 @pytest.mark.parametrize("clip", [None, 0.05])
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_fused_torch_modules_train_the_same(cell, clip, optimizer):
-    hist = run_both(RNNConfig(2, D, H, Q, cell=cell), optimizer, "cosine", clip, loss="all")
+    hist = run_both(RNNConfig(2, D, H, Q, cell=cell), optimizer, "cosine", clip, loss_kind="all")
     if clip is not None:
-        assert (hist.grad_norm > clip).any(), "the clip never acted: the test would not test it"
+        assert (hist.param_grad_norm > clip).any(), (
+            "the clip never acted: the test would not test it"
+        )
         np.testing.assert_allclose(
-            hist.grad_norm_clipped, np.minimum(hist.grad_norm, clip), rtol=1e-5, atol=0
+            hist.param_grad_norm_clipped, np.minimum(hist.param_grad_norm, clip), rtol=1e-5, atol=0
         )
 
 
@@ -158,7 +164,7 @@ def test_fused_torch_modules_train_the_same(cell, clip, optimizer):
 )
 @pytest.mark.parametrize("clip", [None, 0.05])
 def test_mixed_residual_and_layernorm_stacks_train_like_the_cell_built_reference(config, clip):
-    run_both(config, "adam", "warmup", clip, loss=[-2, -1], fused=False)
+    run_both(config, "adam", "warmup", clip, loss_kind=[-2, -1], fused=False)
 
 
 def test_same_seed_same_history_bit_for_bit():
@@ -170,9 +176,9 @@ def test_same_seed_same_history_bit_for_bit():
         for _ in range(2)
     ]  # fmt: skip
     a, b = runs
-    for name in ("loss", "lr", "grad_norm", "grad_norm_w_hh", "grad_norm_b", "update_ratio",
-                 "top_singular_w_hh", "attenuation", "val_loss", "val_metric", "snapshot_hidden",
-                 "snapshot_grad", "eval_steps", "snapshot_steps"):  # fmt: skip
+    for name in ("loss", "lr", "param_grad_norm", "param_grad_norm_w_hh", "param_grad_norm_b",
+                 "update_ratio", "top_singular_w_hh", "attenuation", "val_loss", "val_metric",
+                 "snapshot_hidden", "snapshot_grad", "eval_steps", "snapshot_steps"):  # fmt: skip
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     for name in model.params:
         np.testing.assert_array_equal(a.model.params[name], b.model.params[name])
@@ -184,7 +190,12 @@ def test_history_shapes_snapshots_and_evaluations():
     config = RNNConfig(3, 2, 4, 1)
     hist = train(Model.init(config), "adding", steps=30, batch_size=16, eval_every=7, snapshots=20)
     assert hist.loss.shape == hist.lr.shape == hist.attenuation.shape == (30,)
-    for name in ("grad_norm_w_xh", "grad_norm_w_hh", "grad_norm_b", "update_ratio"):
+    for name in (
+        "param_grad_norm_w_xh",
+        "param_grad_norm_w_hh",
+        "param_grad_norm_b",
+        "update_ratio",
+    ):
         assert getattr(hist, name).shape == (30, 3), name
     assert hist.eval_steps.tolist() == [0, 7, 14, 21, 28, 30]
     steps = hist.snapshot_steps
@@ -192,7 +203,7 @@ def test_history_shapes_snapshots_and_evaluations():
     assert hist.snapshot_hidden.shape == hist.snapshot_grad.shape == (len(steps), 3, 50)
     assert np.all(np.diff(hist.wall_time) >= 0) and hist.metric == "mse"
     assert hist.baseline == dc.make_task("adding").baseline
-    np.testing.assert_allclose(hist.grad_norm_clipped, hist.grad_norm)
+    np.testing.assert_allclose(hist.param_grad_norm_clipped, hist.param_grad_norm)
     model = Model.init(config)  # the weights of update 1: torch's spectral norm, rtol=1e-10
     for k in range(3):
         want = torch.linalg.matrix_norm(torch.tensor(model.params[f"weight_hh_l{k}"]), ord=2)
@@ -208,11 +219,14 @@ def test_recorded_norms_and_update_ratio_follow_their_definitions():
     hist = train(model, (x, y), steps=1, batch_size=BATCH, shuffle=False, lr=0.1)
     tr = dc.trace(model, x[:, :BATCH], y[:, :BATCH])
     for k in range(2):
-        for name, field in (("weight_ih", "grad_norm_w_xh"), ("weight_hh", "grad_norm_w_hh")):
+        for name, field in (
+            ("weight_ih", "param_grad_norm_w_xh"),
+            ("weight_hh", "param_grad_norm_w_hh"),
+        ):
             want = np.linalg.norm(tr.param_grads[f"{name}_l{k}"])
             np.testing.assert_allclose(getattr(hist, field)[0, k], want, rtol=1e-12)
         bias = np.concatenate([tr.param_grads[f"bias_ih_l{k}"], tr.param_grads[f"bias_hh_l{k}"]])
-        np.testing.assert_allclose(hist.grad_norm_b[0, k], np.linalg.norm(bias), rtol=1e-12)
+        np.testing.assert_allclose(hist.param_grad_norm_b[0, k], np.linalg.norm(bias), rtol=1e-12)
         names = [n for n in model.params if n.endswith(f"_l{k}")]
         moved = sum(((hist.model.params[n] - model.params[n]) ** 2).sum() for n in names)
         size = sum((model.params[n] ** 2).sum() for n in names)
@@ -232,7 +246,7 @@ def test_the_trained_model_is_a_new_model_that_trace_accepts():
         np.testing.assert_array_equal(model.params[name], before[name])
     assert not hist.model.params["weight_hh_l0"].flags.writeable
     assert np.isfinite(dc.trace(hist.model, np.zeros((5, 1, 2))).loss)
-    assert hist.snapshot_hidden is None and hist.grad_norm_w_hh is None
+    assert hist.snapshot_hidden is None and hist.param_grad_norm_w_hh is None
 
 
 @pytest.mark.parametrize("stop", ["false", "raise"])
@@ -257,7 +271,7 @@ def test_copy_task_trains_with_cross_entropy_and_reports_accuracy():
     model = Model.init(RNNConfig(1, task.input_size, 8, task.output_size, cell="lstm"))
     hist = train(model, task, steps=4, batch_size=8, lr=1e-2, eval_every=2)
     assert hist.settings["objective"] == "cross_entropy"
-    assert hist.settings["loss"] == tuple(range(13, 23)) and hist.metric == "accuracy"
+    assert hist.settings["loss_kind"] == tuple(range(13, 23)) and hist.metric == "accuracy"
     assert np.all((hist.val_metric >= 0) & (hist.val_metric <= 1))
     np.testing.assert_allclose(hist.val_loss[0], 10 * np.log(9), rtol=0.2)  # ~uniform logits
 
@@ -299,7 +313,7 @@ def test_a_diverging_run_stops_before_applying_the_overflowed_update():
     hist = train(model, (x, y), steps=50, optimizer="sgd", lr=1e6, batch_size=8)
     assert hist.stopped_early and hist.steps < 50
     assert hist.diverged == f"update {hist.steps}: the loss or its gradient overflowed (inf / nan)"
-    assert not np.isfinite(hist.loss[-1]) or not np.isfinite(hist.grad_norm[-1])
+    assert not np.isfinite(hist.loss[-1]) or not np.isfinite(hist.param_grad_norm[-1])
     assert all(np.isfinite(v).all() for v in hist.model.params.values())
 
 

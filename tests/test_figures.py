@@ -45,10 +45,10 @@ def exploded():
 
 
 def flow_of(tr, **kwargs):
-    hidden_norm, grad_norm = cell_norms(tr)
+    hidden_norm, grad_hidden_norm = cell_norms(tr)
     return figures.flow_grid(
         hidden_norm,
-        grad_norm,
+        grad_hidden_norm,
         tr.nonfinite_hidden,
         tr.nonfinite_grad,
         stable_norm(tr.input, (1, 2)),
@@ -59,10 +59,10 @@ def flow_of(tr, **kwargs):
 
 @pytest.mark.parametrize("color_by", ["hidden", "grad"])
 def test_flow_grid_colours_are_the_cell_norms(small, color_by):
-    hidden_norm, grad_norm = cell_norms(small)
+    hidden_norm, grad_hidden_norm = cell_norms(small)
     fig = flow_of(small, color_by=color_by)
     z = values(by_name(fig, "cells")["z"])
-    expected = np.log10(hidden_norm if color_by == "hidden" else grad_norm)
+    expected = np.log10(hidden_norm if color_by == "hidden" else grad_hidden_norm)
     np.testing.assert_allclose(z, expected, rtol=0, atol=1e-6, err_msg="z = log10 |.|")
     picker = by_name(fig, "cell picker")
     L, T = hidden_norm.shape
@@ -71,10 +71,10 @@ def test_flow_grid_colours_are_the_cell_norms(small, color_by):
     np.testing.assert_array_equal(y, np.repeat(np.arange(1, L + 1), T))
     both = values(picker["customdata"])
     np.testing.assert_allclose(both[:, 0], hidden_norm.ravel(), **F32)
-    np.testing.assert_allclose(both[:, 1], grad_norm.ravel(), **F32)
+    np.testing.assert_allclose(both[:, 1], grad_hidden_norm.ravel(), **F32)
     hover = values(by_name(fig, "cells")["customdata"])  # (L, T, 2): every cell's hover
     np.testing.assert_allclose(hover[..., 0], hidden_norm, **F32)
-    np.testing.assert_allclose(hover[..., 1], grad_norm, **F32)
+    np.testing.assert_allclose(hover[..., 1], grad_hidden_norm, **F32)
     assert [s.name for s in fig.layout.shapes] == ["arrows"]
     assert "inf / nan (overflow)" not in names(fig)
 
@@ -112,19 +112,19 @@ def test_flow_grid_marks_overflow(exploded):
     ), "a legend entry in the overflow colour"
     # the hover data keeps inf / nan as the core computed them, not dropped
     both = values(by_name(fig, "cell picker")["customdata"])
-    _, grad_norm = cell_norms(exploded)
-    np.testing.assert_array_equal(np.isnan(both[:, 1]), np.isnan(grad_norm.ravel()))
+    _, grad_hidden_norm = cell_norms(exploded)
+    np.testing.assert_array_equal(np.isnan(both[:, 1]), np.isnan(grad_hidden_norm.ravel()))
 
 
 def test_flow_grid_is_small_at_the_largest_grid():
     rng = np.random.default_rng(0)
     L, T = 32, 500
-    hidden_norm, grad_norm = rng.random((L, T)) + 0.1, 10.0 ** -rng.uniform(0, 30, (L, T))
+    hidden_norm, grad_hidden_norm = rng.random((L, T)) + 0.1, 10.0 ** -rng.uniform(0, 30, (L, T))
     bad = np.zeros((L, T), bool)
     bad[5:, 400:] = True
-    grad_norm[bad] = np.inf
+    grad_hidden_norm[bad] = np.inf
     fig = figures.flow_grid(
-        hidden_norm, grad_norm, bad, bad, np.ones(T), np.ones(T), "grad",
+        hidden_norm, grad_hidden_norm, bad, bad, np.ones(T), np.ones(T), "grad",
         lit=figures.lit_mask(L, T, 20_000)[0], current=(3, 4), selected=(1, 1),
     )  # fmt: skip
     assert len(fig.data) <= 10, "a handful of traces, never one per cell"
@@ -184,22 +184,24 @@ def test_timescale_bars_are_layer_timescales(small, exploded):
 
 
 def test_grad_lines_are_the_gradient_norms(small, exploded):
-    _, grad_norm = cell_norms(small)
-    fig = figures.grad_lines(grad_norm, small.nonfinite_grad)
-    for l in range(1, grad_norm.shape[0] + 1):
-        np.testing.assert_allclose(values(by_name(fig, f"l = {l}")["y"]), grad_norm[l - 1], **F32)
+    _, grad_hidden_norm = cell_norms(small)
+    fig = figures.grad_lines(grad_hidden_norm, small.nonfinite_grad)
+    for l in range(1, grad_hidden_norm.shape[0] + 1):
+        np.testing.assert_allclose(
+            values(by_name(fig, f"l = {l}")["y"]), grad_hidden_norm[l - 1], **F32
+        )
     assert fig.layout.yaxis.type == "log"
-    _, grad_norm = cell_norms(exploded)
-    fig = figures.grad_lines(grad_norm, exploded.nonfinite_grad)
+    _, grad_hidden_norm = cell_norms(exploded)
+    fig = figures.grad_lines(grad_hidden_norm, exploded.nonfinite_grad)
     marks = [t for t in spec_traces(fig) if str(t.get("name")).startswith("inf / nan")]
     assert len(marks) == 1 and f"{exploded.nonfinite_grad.sum()} cells" in marks[0]["name"]
     assert len(values(marks[0]["x"])) == exploded.nonfinite_grad.sum()
 
 
 def test_grad_lines_keep_tiny_gradients_exact():
-    grad_norm = np.array([[1e-300, 1e-45, 1.0]])  # below float32's range: sent as float64
-    fig = figures.grad_lines(grad_norm, np.zeros((1, 3), bool))
-    np.testing.assert_array_equal(values(by_name(fig, "l = 1")["y"]), grad_norm[0])
+    grad_hidden_norm = np.array([[1e-300, 1e-45, 1.0]])  # below float32's range: sent as float64
+    fig = figures.grad_lines(grad_hidden_norm, np.zeros((1, 3), bool))
+    np.testing.assert_array_equal(values(by_name(fig, "l = 1")["y"]), grad_hidden_norm[0])
     assert compact(np.array([1e300])).dtype == np.float64
     assert compact(np.array([1.0, np.inf])).dtype == np.float32
 
@@ -253,13 +255,15 @@ def test_exports_hold_the_trace(small, exploded):
     name = "weight_hh_l1"
     np.testing.assert_array_equal(data[f"param_grads/{name}"], exploded.param_grads[name])
     assert str(data["settings"]) == "L=3"
-    hidden_norm, grad_norm = cell_norms(small)
-    csv = export.norms_table(hidden_norm, grad_norm, small.nonfinite_hidden, small.nonfinite_grad)
+    hidden_norm, grad_hidden_norm = cell_norms(small)
+    csv = export.norms_table(
+        hidden_norm, grad_hidden_norm, small.nonfinite_hidden, small.nonfinite_grad
+    )
     rows = [line.split(",") for line in csv.strip().splitlines()[1:]]
     assert len(rows) == hidden_norm.size
     t, l, h_norm, g_norm = rows[8][:4]  # row-major: l = 2, t = 2 when T = 7
     assert float(h_norm) == hidden_norm[int(l) - 1, int(t) - 1]
-    assert float(g_norm) == grad_norm[int(l) - 1, int(t) - 1]
+    assert float(g_norm) == grad_hidden_norm[int(l) - 1, int(t) - 1]
 
 
 def test_flow_grid_marks_exact_zeros():

@@ -1,5 +1,5 @@
-"""The A/B and gate figures show exactly the core's numbers (grad_norm_ratio, gate_saturation,
-cell norms), mark inf / nan, share their ranges between the sides, and stay small.
+"""The A/B and gate figures show exactly the core's numbers (grad_hidden_norm_ratio,
+gate_saturation, cell norms), mark inf / nan, share their ranges between the sides, and stay small.
 
 Tolerances as in test_figures.py: float32 round trip, rtol 1e-6 on values and 1e-6 absolute
 (plus rtol 1e-6) on log10 values.
@@ -16,7 +16,7 @@ from deeprnn_core import Model, RNNConfig, trace
 from deeprnn_core.analysis import (
     cell_norms,
     gate_saturation,
-    grad_norm_ratio,
+    grad_hidden_norm_ratio,
     param_grad_norms,
     stable_norm,
 )
@@ -53,7 +53,7 @@ def sides(a, b):
 
 def test_ratio_heatmap_is_log10_of_the_cores_ratio(pair):
     a, b = pair
-    ratio = grad_norm_ratio(a, b)
+    ratio = grad_hidden_norm_ratio(a, b)
     ga, gb, bad_a, bad_b = sides(a, b)
     fig = figures.ratio_heatmap(ratio, ga, gb, bad_a, bad_b)
     heat = by_name(fig, "ratio")
@@ -70,7 +70,7 @@ def test_ratio_heatmap_is_log10_of_the_cores_ratio(pair):
 
 def test_ratio_heatmap_marks_overflow_and_zeros(exploded):
     other = run(L=3, T=120, h=16)
-    ratio = grad_norm_ratio(exploded, other)
+    ratio = grad_hidden_norm_ratio(exploded, other)
     ga, gb, bad_a, bad_b = sides(exploded, other)
     fig = figures.ratio_heatmap(ratio, ga, gb, bad_a, bad_b)
     marked = values(by_name(fig, OVERFLOW_NAME)["z"]) == 1

@@ -41,11 +41,11 @@ def test_loss_figure_has_training_validation_and_baseline(history):
 
 
 def test_grad_norm_figure_keeps_w_xh_and_w_hh_apart(history):
-    f = fig.grad_norm_figure(history)
+    f = fig.param_grad_norm_figure(history)
     for k in range(3):
         xh, hh = by_name(f, f"W_xh l = {k + 1}"), by_name(f, f"W_hh l = {k + 1}")
-        np.testing.assert_allclose(values(xh["y"]), history.grad_norm_w_xh[:, k], **F32)
-        np.testing.assert_allclose(values(hh["y"]), history.grad_norm_w_hh[:, k], **F32)
+        np.testing.assert_allclose(values(xh["y"]), history.param_grad_norm_w_xh[:, k], **F32)
+        np.testing.assert_allclose(values(hh["y"]), history.param_grad_norm_w_hh[:, k], **F32)
         assert (xh.get("xaxis") or "x") == "x" and hh["xaxis"] == "x2"
 
 
@@ -63,10 +63,10 @@ def test_lr_figure_marks_exactly_the_clipped_updates(history):
     f = fig.lr_clip_figure(history, CLIP)
     np.testing.assert_allclose(values(by_name(f, "lr")["y"]), history.lr, **F32)
     assert values(by_name(f, "lr")["y"])[-1] < values(by_name(f, "lr")["y"])[0], "cosine decays"
-    clipped = history.grad_norm_clipped < history.grad_norm
+    clipped = history.param_grad_norm_clipped < history.param_grad_norm
     assert clipped.any(), "the fixture clips some updates"
     np.testing.assert_allclose(values(by_name(f, "clipped")["x"]), np.flatnonzero(clipped) + 1)
-    np.testing.assert_allclose(values(by_name(f, "norm")["y"]), history.grad_norm, **F32)
+    np.testing.assert_allclose(values(by_name(f, "norm")["y"]), history.param_grad_norm, **F32)
     np.testing.assert_allclose(values(by_name(f, "clip norm")["y"]), CLIP)
     assert "clip norm" not in names(fig.lr_clip_figure(history, None))
     assert f.layout.yaxis2.matches is None, "lr and norm rows have their own axes"
@@ -122,13 +122,18 @@ def test_sentences_follow_the_numbers(history):
     shrinks = replace(history, attenuation=np.linspace(1, 1e-6, 12))
     assert "fell" in words.attenuation_words(shrinks)
     text = words.lr_words(history, "cosine", CLIP)
-    assert f"acted on {int((history.grad_norm_clipped < history.grad_norm).sum())} of 12" in text
+    assert (
+        f"acted on {int((history.param_grad_norm_clipped < history.param_grad_norm).sum())} of 12"
+        in text
+    )
     bottom_small = np.tile([1e-3, 1e-2, 1.0], (12, 1))
     assert "less gradient through time" in words.grad_words(
-        replace(history, grad_norm_w_hh=bottom_small, grad_norm_w_xh=bottom_small)
+        replace(history, param_grad_norm_w_hh=bottom_small, param_grad_norm_w_xh=bottom_small)
     )
     assert "more gradient through time" in words.grad_words(
-        replace(history, grad_norm_w_hh=bottom_small[:, ::-1], grad_norm_w_xh=bottom_small)
+        replace(
+            history, param_grad_norm_w_hh=bottom_small[:, ::-1], param_grad_norm_w_xh=bottom_small
+        )
     )
 
 

@@ -127,12 +127,12 @@ def grad_preact(
     return grad
 
 
-def mse_loss(outputs: list[torch.Tensor], targets: torch.Tensor, loss, objective="mse"):
+def mse_loss(outputs: list[torch.Tensor], targets: torch.Tensor, loss_kind, objective="mse"):
     """The engine's loss summed over the scored steps: "last" (O_T), "all" (every t) or a list
     of step indices; per step F.mse_loss (mean over batch and q) or, for "cross_entropy",
     F.cross_entropy of the logits O_t against the class indices targets[t, :, 0]."""
     T = len(outputs)
-    steps = [T - 1] if loss == "last" else range(T) if loss == "all" else loss
+    steps = [T - 1] if loss_kind == "last" else range(T) if loss_kind == "all" else loss_kind
     if objective == "mse":
         return sum(F.mse_loss(outputs[t], targets[t]) for t in steps)
     return sum(F.cross_entropy(outputs[t], targets[t, :, 0].long()) for t in steps)
@@ -158,7 +158,7 @@ def unrolled_reference(
     model: Model,
     x: np.ndarray,
     y: np.ndarray | None = None,
-    loss: str = "last",
+    loss_kind: str = "last",
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
     dropout_masks: np.ndarray | None = None,
@@ -224,7 +224,7 @@ def unrolled_reference(
         head.weight.copy_(torch.tensor(model.params["head.weight"]))
         head.bias.copy_(torch.tensor(model.params["head.bias"]))
     outputs = [head(state) for state in hidden[-1]]
-    value = mse_loss(outputs, targets, loss, objective)
+    value = mse_loss(outputs, targets, loss_kind, objective)
     value.backward()
 
     def per_layer(get) -> np.ndarray:
@@ -288,7 +288,7 @@ def fused_reference(
     head: nn.Linear,
     x: np.ndarray,
     y: np.ndarray,
-    loss: str,
+    loss_kind: str,
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
 ) -> FusedResult:
@@ -307,7 +307,7 @@ def fused_reference(
     if rnn.batch_first:
         top = top.transpose(0, 1)
     output = head(top)
-    value = mse_loss(list(output), torch.from_numpy(np.asarray(y, dtype=np.float64)), loss)
+    value = mse_loss(list(output), torch.from_numpy(np.asarray(y, dtype=np.float64)), loss_kind)
     value.backward()
     last_hidden, last_cell = last if isinstance(rnn, nn.LSTM) else (last, None)
     param_grads = {name: p.grad.numpy().copy() for name, p in rnn.named_parameters()}

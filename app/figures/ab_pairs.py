@@ -110,7 +110,7 @@ def ratio_heatmap(
     gradient, red: less, white: the same).
 
     Args:
-        ratio: (L, T) analysis.grad_norm_ratio(A, B).
+        ratio: (L, T) analysis.grad_hidden_norm_ratio(A, B).
         grad_a, grad_b: (L, T) each side's |G_t^(l)|, for the hover.
         bad_a, bad_b: (L, T) bool, cells of either side holding inf / nan.
     Traces: "ratio" (z = log10 ratio, nan where undefined; customdata (L, T, 3) = ratio,
@@ -171,7 +171,8 @@ def lines_pair(
     """|G_t^(l)| against t, one line per layer, A left and B right on one shared log y axis.
 
     Traces: per side and layer a line named "l = <l>" with meta "<side> l = <l>"
-    (y = that side's grad_norm[l-1]), then per side "<side>: inf / nan (overflow): ..." marks.
+    (y = that side's grad_hidden_norm[l-1]), then per side "<side>: inf / nan (overflow): ..."
+    marks.
     """
     log = dict(type="log", exponentformat="power")
     fig = go.Figure(layout=_pair_layout(labels, "time step t", f"{G_NORM}  (log scale)", **log))

@@ -115,7 +115,7 @@ def arrow_path(num_layers: int, steps: int, height: int) -> str:
 
 def flow_grid(
     hidden_norm: np.ndarray,
-    grad_norm: np.ndarray,
+    grad_hidden_norm: np.ndarray,
     nonfinite_hidden: np.ndarray,
     nonfinite_grad: np.ndarray,
     input_norm: np.ndarray,
@@ -129,7 +129,7 @@ def flow_grid(
     """The (t, l) grid coloured by log10 |H_t^(l)| or log10 |G_t^(l)|.
 
     Args:
-        hidden_norm, grad_norm: (L, T) norms (analysis.cell_norms).
+        hidden_norm, grad_hidden_norm: (L, T) norms (analysis.cell_norms).
         nonfinite_hidden, nonfinite_grad: (L, T) bool, cells holding inf / nan.
         input_norm, output_norm: (T,) |X_t| and |O_t|, shown on hover in the bottom/top rows.
         color_by: "hidden" or "grad".
@@ -144,10 +144,10 @@ def flow_grid(
     """
     L, T = hidden_norm.shape
     t_axis, l_axis = np.arange(1, T + 1, dtype=np.float32), np.arange(1, L + 1, dtype=np.float32)
-    values = hidden_norm if color_by == "hidden" else grad_norm
+    values = hidden_norm if color_by == "hidden" else grad_hidden_norm
     bad = nonfinite_hidden if color_by == "hidden" else nonfinite_grad
     z = log10_positive(values)  # (L, T)
-    both = np.stack([compact(hidden_norm), compact(grad_norm)], axis=-1)  # (L, T, 2)
+    both = np.stack([compact(hidden_norm), compact(grad_hidden_norm)], axis=-1)  # (L, T, 2)
     gap = 4 if T <= 60 else 1 if T <= 200 else 0
     height = int(np.clip(200 + 40 * (L + 2), 420, 820))
     fig = go.Figure()

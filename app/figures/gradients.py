@@ -24,7 +24,7 @@ def top(values: np.ndarray) -> float:
 
 def add_grad_lines(
     fig: go.Figure,
-    grad_norm: np.ndarray,
+    grad_hidden_norm: np.ndarray,
     nonfinite: np.ndarray,
     top: float,
     side: str = "",
@@ -32,11 +32,11 @@ def add_grad_lines(
 ) -> None:
     """Add one |G_t^(l)| line per layer (named "l = 1".., meta "<side> l = 1" when ``side``)
     and the overflow marks at height ``top`` to ``fig`` (on subplot ``axes``: xaxis, yaxis)."""
-    L, T = grad_norm.shape
+    L, T = grad_hidden_norm.shape
     t_axis = np.arange(1, T + 1, dtype=np.float32)
     tag = f"{side}: " if side else ""
     for l, color in zip(range(1, L + 1), layer_colors(L)):
-        y = compact(grad_norm[l - 1])
+        y = compact(grad_hidden_norm[l - 1])
         fig.add_trace(
             go.Scatter(x=t_axis, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
                        mode="lines" if T > 1 else "markers",  # one point draws no line
@@ -50,7 +50,9 @@ def add_grad_lines(
         ls, ts = np.nonzero(nonfinite)
         stride = -(-len(ls) // 2000)  # at most 2000 marks; the legend says how many cells
         ls, ts = ls[::stride], ts[::stride]
-        text = [f"{tag}|{sym('G', t + 1, l + 1)}| = {grad_norm[l, t]}" for l, t in zip(ls, ts)]
+        text = [
+            f"{tag}|{sym('G', t + 1, l + 1)}| = {grad_hidden_norm[l, t]}" for l, t in zip(ls, ts)
+        ]
         marks = overflow_markers(t_axis[ts], np.full(len(text), top), text)
         count = int(nonfinite.sum())
         if side:  # beside the layer names of a pair: short, the hover says which cell
@@ -61,17 +63,17 @@ def add_grad_lines(
         fig.add_trace(marks.update(**axes))
 
 
-def grad_lines(grad_norm: np.ndarray, nonfinite: np.ndarray) -> go.Figure:
+def grad_lines(grad_hidden_norm: np.ndarray, nonfinite: np.ndarray) -> go.Figure:
     """|G_t^(l)| against t, one line per layer, log y.
 
     Args:
-        grad_norm: (L, T) norms (analysis.cell_norms(trace)[1]).
+        grad_hidden_norm: (L, T) norms (analysis.cell_norms(trace)[1]).
         nonfinite: (L, T) bool, trace.nonfinite_grad.
-    Traces: "l = 1" .. "l = L" lines (y = grad_norm[l-1], inf / nan as gaps), then one
+    Traces: "l = 1" .. "l = L" lines (y = grad_hidden_norm[l-1], inf / nan as gaps), then one
     "inf / nan (overflow)" marker trace at the top of the plot for every non-finite cell.
     """
     fig = go.Figure()
-    add_grad_lines(fig, grad_norm, nonfinite, top(grad_norm))
+    add_grad_lines(fig, grad_hidden_norm, nonfinite, top(grad_hidden_norm))
     fig.update_xaxes(title="time step t")
     title = f"|{sym('G')}| = |∂Loss / ∂{sym('H')}|  (log scale)"
     fig.update_yaxes(title=title, type="log", exponentformat="power")

@@ -113,21 +113,21 @@ def loss_figure(h, baseline_rule: str = "") -> go.Figure:
     return base_layout(fig, 380)
 
 
-def grad_norm_figure(h) -> go.Figure:
+def param_grad_norm_figure(h) -> go.Figure:
     """Per-layer gradient norms over training: |dLoss/dW_xh^(l)| (left, through depth) and
     |dLoss/dW_hh^(l)| (right, through time), before clipping, on one shared log y.
 
-    Traces: "l = 1".."l = L" with meta "W_xh l = k" (y = h.grad_norm_w_xh[:, k-1]) on x / y,
-    and meta "W_hh l = k" (y = h.grad_norm_w_hh[:, k-1]) on x2 / y2; overflow marks.
+    Traces: "l = 1".."l = L" with meta "W_xh l = k" (y = h.param_grad_norm_w_xh[:, k-1]) on x / y,
+    and meta "W_hh l = k" (y = h.param_grad_norm_w_hh[:, k-1]) on x2 / y2; overflow marks.
     """
     titles = [f"∂Loss / ∂{sym('W', 'xh')}: through depth",
               f"∂Loss / ∂{sym('W', 'hh')}: through time"]  # fmt: skip
     fig = go.Figure(layout=_grid([titles], hgap=0.06))
     x = _updates(h)
-    _layer_lines(fig, x, h.grad_norm_w_xh, "W_xh", "|∂Loss/∂W_xh|")
-    _layer_lines(fig, x, h.grad_norm_w_hh, "W_hh", "|∂Loss/∂W_hh|", xaxis="x2", yaxis="y2")
+    _layer_lines(fig, x, h.param_grad_norm_w_xh, "W_xh", "|∂Loss/∂W_xh|")
+    _layer_lines(fig, x, h.param_grad_norm_w_hh, "W_hh", "|∂Loss/∂W_hh|", xaxis="x2", yaxis="y2")
     fig.update_xaxes(title=UPDATE)
-    fig.update_yaxes(**log_axis(h.grad_norm_w_xh, h.grad_norm_w_hh))
+    fig.update_yaxes(**log_axis(h.param_grad_norm_w_xh, h.param_grad_norm_w_hh))
     fig.update_layout(yaxis_title="gradient norm  (log scale)")
     return base_layout(fig, 400, margin=dict(l=70, r=20, t=70, b=55),
                        legend=dict(orientation="v", x=1.01, y=1, title="layer"))  # fmt: skip
@@ -150,15 +150,16 @@ def lr_clip_figure(h, clip_norm: float | None) -> go.Figure:
     clipping (bottom), with the updates that were clipped marked on both.
 
     Traces: "learning rate" (y = h.lr), "clipped" markers at the clipped updates (x where
-    grad_norm_clipped < grad_norm, y = h.lr there), "gradient norm" (y = h.grad_norm, on y2),
-    "after clipping" (y = h.grad_norm_clipped, on y2) and "clip norm" (a line, on y2).
+    h.param_grad_norm_clipped < h.param_grad_norm, y = h.lr there), "gradient norm"
+    (y = h.param_grad_norm, on y2), "after clipping" (y = h.param_grad_norm_clipped, on y2) and
+    "clip norm" (a line, on y2).
     """
     x = _updates(h)
     fig = go.Figure(layout=_grid([["learning rate"], ["global gradient norm"]],
                                         vgap=0.2))  # fmt: skip
     fig.add_trace(_line(x, h.lr, "learning rate", "#4e79a7", "lr", 2,
                         hovertemplate="update %{x}: lr %{y:.4g}<extra></extra>"))  # fmt: skip
-    clipped = np.asarray(h.grad_norm_clipped) < np.asarray(h.grad_norm)
+    clipped = np.asarray(h.param_grad_norm_clipped) < np.asarray(h.param_grad_norm)
     count = int(clipped.sum())
     fig.add_trace(
         go.Scatter(x=x[clipped], y=compact(np.asarray(h.lr)[clipped]), mode="markers",
@@ -167,20 +168,20 @@ def lr_clip_figure(h, clip_norm: float | None) -> go.Figure:
                    hovertemplate="update %{x}: clipped<extra></extra>")
     )  # fmt: skip
     axes2 = dict(xaxis="x2", yaxis="y2")
-    fig.add_trace(_line(x, h.grad_norm, "gradient norm (before clipping)", "#f28e2b", "norm",
+    fig.add_trace(_line(x, h.param_grad_norm, "gradient norm (before clipping)", "#f28e2b", "norm",
                         1.2, **axes2))  # fmt: skip
     if clip_norm is not None:
-        fig.add_trace(_line(x, h.grad_norm_clipped, "after clipping", "#59a14f",
+        fig.add_trace(_line(x, h.param_grad_norm_clipped, "after clipping", "#59a14f",
                             "norm clipped", 1.2, **axes2))  # fmt: skip
         fig.add_trace(
             go.Scatter(x=np.array([0, h.steps], np.float32), y=np.full(2, clip_norm, np.float32),
                        mode="lines", name=f"clip norm {clip_norm:g}", meta="clip norm",
                        line=dict(color="#555", dash="dash"), **axes2)
         )  # fmt: skip
-    _overflow(fig, x, np.asarray(h.grad_norm), "the gradient norm", **axes2)
+    _overflow(fig, x, np.asarray(h.param_grad_norm), "the gradient norm", **axes2)
     fig.layout.yaxis2.matches = None  # the two rows have their own y axes
     fig.update_layout(xaxis2_title=UPDATE, yaxis=dict(title="lr", **log_axis(h.lr)),
-                      yaxis2=dict(title="norm", **log_axis(h.grad_norm)))  # fmt: skip
+                      yaxis2=dict(title="norm", **log_axis(h.param_grad_norm)))  # fmt: skip
     legend = dict(orientation="v", x=1.01, y=1)
     return base_layout(fig, 480, margin=dict(l=70, r=20, t=40, b=55), legend=legend)
 

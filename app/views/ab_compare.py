@@ -18,7 +18,7 @@ EXPLAIN = (
 )
 RATIO = (
     "log-scaled and centred at 1 (white): blue cells are where A keeps more of the gradient "
-    "than B, red where it keeps less (analysis.grad_norm_ratio). The bottom-left corner is "
+    "than B, red where it keeps less (analysis.grad_hidden_norm_ratio). The bottom-left corner is "
     "the gradient that travelled farthest back, through every layer and step."
 )
 CLIPPING = (
@@ -116,7 +116,7 @@ def draw(settings) -> None:
     if grads[0].shape != grads[1].shape:  # overrides never change L or T; be safe
         st.info(f"A and B differ in (L, T): {grads[0].shape} vs {grads[1].shape}.")
         return
-    ratio = compute.grad_norm_ratio(*specs)
+    ratio = compute.grad_hidden_norm_ratio(*specs)
     st.markdown(RATIO)
     if note := why_equal(settings, pair, ratio):
         st.info(note, icon=":material/info:")

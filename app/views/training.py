@@ -59,7 +59,7 @@ def results(h, spec, task) -> None:
         "Before clipping, per layer: the weights on the path through depth (left) and through "
         "time (right). " + words.grad_words(h)
     )
-    layout.chart(fig.grad_norm_figure(h), "train_grads")
+    layout.chart(fig.param_grad_norm_figure(h), "train_grads")
     st.subheader("Update-to-weight ratio")
     st.markdown("$|\\Delta W^{(l)}| / |W^{(l)}|$ of each update. " + words.ratio_words(h))
     layout.chart(fig.update_ratio_figure(h), "train_ratio")

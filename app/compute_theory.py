@@ -25,10 +25,9 @@ SWEEP_BATCH = 4  # sequences per seed at every point, whatever the sidebar's B: 
 
 def theory_gap(config: RNNConfig) -> str | None:
     """Why the closed form does not describe ``config`` (None when it does)."""
-    if set(config.cells) != {"rnn"}:
-        return f"gated cells ({', '.join(sorted(set(config.cells) - {'rnn'}))})"
-    if config.residual or config.layer_norm:
-        return "residual connections" if config.residual else "layer norm"
+    gap = theory.scope_gap(config)
+    if gap is not None:
+        return gap
     if len(set(config.activations)) > 1:
         return "a different activation per layer (the diagram needs one φ)"
     return None
@@ -37,11 +36,9 @@ def theory_gap(config: RNNConfig) -> str | None:
 def prediction_gap(spec: compute.TraceSpec) -> str | None:
     """Why no mean-field prediction of E|G_t^(l)|^2 is drawn for ``spec`` (None: it is).
     Per-layer activations are covered; identity init (W_hh = g I) is not random."""
-    c = spec.config
-    if set(c.cells) != {"rnn"}:
-        return f"gated cells ({', '.join(sorted(set(c.cells) - {'rnn'}))})"
-    if c.residual or c.layer_norm:
-        return "residual connections" if c.residual else "layer norm"
+    gap = theory.scope_gap(spec.config)
+    if gap is not None:
+        return gap
     if spec.scheme not in theory.GAUSSIAN_LIKE:
         return f"{spec.scheme} init (W_hh = g·I is not a random matrix)"
     if spec.model_key is not None:

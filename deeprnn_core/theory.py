@@ -31,6 +31,18 @@ NODES = 64  # Gauss-Hermite nodes: relative error below 1e-6 for tanh / sigmoid 
 _Z, _W = hermegauss(NODES)
 _W = _W / _W.sum()  # weights of E_z[f(z)], z ~ N(0, 1)
 _DECAYING = {"tanh": 1.0, "sigmoid": 0.5}  # phi written through sech^2(a u), a = this
+SCOPE = "plain rnn cells without residual connections or layer norm"  # what the theory covers
+
+
+def scope_gap(config: RNNConfig) -> str | None:
+    """What puts ``config`` outside ``SCOPE``, in a few words ("gated cells (lstm)", "layer
+    norm"), or None when the theory covers it; ``predict`` refuses a config with a gap."""
+    gated = sorted(set(config.cells) - {"rnn"})
+    if gated:
+        return f"gated cells ({', '.join(gated)})"
+    if config.residual or config.layer_norm:
+        return "residual connections" if config.residual else "layer norm"
+    return None
 
 
 def gaussian_moments(activation: str, q) -> tuple[np.ndarray, np.ndarray]:
@@ -267,10 +279,11 @@ def predict(
     """
     if not isinstance(config, RNNConfig):
         raise TypeError(f"config must be an RNNConfig, got {type(config).__name__}")
-    if set(config.cells) != {"rnn"} or config.residual or config.layer_norm:
+    gap = scope_gap(config)
+    if gap is not None:
         raise ValueError(
-            "the mean-field theory here covers plain rnn cells without residual or layer_norm; "
-            f"got cell={config.cell!r}, residual={config.residual}, layer_norm={config.layer_norm}"
+            f"config must be in the mean-field theory's scope, {SCOPE}; got {gap} "
+            f"(cell={config.cell!r}, residual={config.residual}, layer_norm={config.layer_norm})"
         )
     if loss_kind not in LOSS_KINDS:
         raise ValueError(f"loss_kind must be one of {LOSS_KINDS}, got {loss_kind!r}")

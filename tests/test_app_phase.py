@@ -89,7 +89,7 @@ def test_phase_page_words_follow_its_numbers():
 def test_gated_cells_show_measured_spectra_instead():
     query = TINY | {"cell": "lstm"}
     at = open_phase(query)
-    assert any("closed form is for vanilla" in i.value for i in at.info)
+    assert any(f"closed form is for {theory.SCOPE}" in i.value for i in at.info)
     spec = spec_of(query)
     model = Model.init(
         spec.config, "gaussian", spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed

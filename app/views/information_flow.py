@@ -7,6 +7,8 @@ import streamlit as st
 from app import compute, compute_theory, depth_frames, figures, layout, lesson, state
 from app.figures import theory as theory_figures
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
+from deeprnn_core import theory
+from deeprnn_core.engine import PHASES, order_text
 
 EXPLAIN = (
     f"The time × layer diagram of a deep RNN from {lesson.TUTORIAL}, computed live. "
@@ -30,11 +32,16 @@ THEORY = {
         "ten. Gradient flow compares the shape with a seed average."
     ),
 }
-ORDER = (
-    "Order of computation in the core: layer 1 for t = 1..T, then layer 2, … (each layer "
-    "reads the whole sequence of the layer below). Backward: layer L from t = T down to 1, "
-    "then layer L−1, …  Either order gives the same numbers; this is the one that ran."
-)
+
+
+def order_caption(L: int, T: int) -> str:
+    """The core's order of computation, in the core's words (engine.order_text)."""
+    forward, backward = (order_text(phase, L, T) for phase in PHASES)
+    return (
+        f"Order of computation in the core: {forward}. Then the {backward}. Each layer reads "
+        "the whole sequence of the layer below. Another order that respects the arrows (time "
+        "step by time step across the layers) gives the same numbers; this is the one that ran."
+    )
 
 
 def pick_cell() -> None:
@@ -106,7 +113,7 @@ def explorer(run: layout.Run) -> None:
         inspector(run, t, l, b)
         return
     mode = "off" if walk else state.widget("flow_theory")
-    st.caption(ORDER)
+    st.caption(order_caption(L, T))
     fig = grid_figure(
         run.spec, "grad" if mode != "off" else color_by, step if walk else None, (t, l)
     )
@@ -133,7 +140,7 @@ def theory_colours(spec: compute.TraceSpec, fig, mode: str) -> None:
     gap = compute_theory.prediction_gap(spec)
     if gap:
         st.info(
-            f"No prediction to colour by: the mean-field theory covers plain rnn cells with "
+            f"No prediction to colour by: the mean-field theory covers {theory.SCOPE}, with "
             f"random weights of known variance; this run has {gap}. The grid shows |G|.",
             icon=":material/info:",
         )

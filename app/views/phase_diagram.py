@@ -20,7 +20,7 @@ EXPLAIN = (
     "to set the gains (and the gaussian scheme) in the sidebar."
 )
 GATED = (
-    "The closed form is for vanilla (rnn) cells without residual or layer norm; this run has "
+    f"The closed form is for {theory.SCOPE} (deeprnn_core.theory.SCOPE); this run has "
     "{gap}. Below are the **measured** spectra of this run's step Jacobians instead: the mean "
     "squared singular value of each step the gradient crosses (blue: it shrinks the gradient, "
     "red: it amplifies it). For an LSTM the cell state $C_t$ has its own path, "

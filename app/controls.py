@@ -15,6 +15,7 @@ from dataclasses import dataclass, make_dataclass
 from typing import Any
 
 from deeprnn_core import ACTIVATIONS, CELLS, OPTIMIZERS, SCHEDULES, SCHEMES, TASKS
+from deeprnn_core.config import DROPOUT_RULE, LAYER_NORM_RULE, RESIDUAL_RULE
 from deeprnn_core.measures import MEASURES
 from deeprnn_core.signals import SIGNALS
 
@@ -93,13 +94,13 @@ CONTROLS: tuple[Control, ...] = (
             options=("float64", "float32"),
             help="float32 overflows to inf above about 3e38, float64 above 1.8e308."),
     Control("residual", "Residual connections", "check", False, "res", REMEDY,
-            help="H_t^(l) += H_t^(l-1) where the widths match (the page says which layers "
-                 "skip it: deeprnn_core.config.residual_applies)."),
+            help=f"{RESIDUAL_RULE} (deeprnn_core.config.residual_applies); the page says which "
+                 "layers skip it."),
     Control("layer_norm", "Layer norm", "check", False, "ln", REMEDY,
-            help="LayerNorm on A_t^(l), with learnable gain and bias, where the core's rule "
-                 "allows it (deeprnn_core.config.layer_norm_applies; greyed out otherwise)."),
+            help=f"LayerNorm on A_t^(l), with learnable gain and bias; {LAYER_NORM_RULE} "
+                 "(deeprnn_core.config.layer_norm_applies; greyed out otherwise)."),
     Control("dropout", "Dropout p", "slider", 0.0, "p", REMEDY, low=0.0, high=0.9, step=0.05,
-            help="Dropout on H_t^(l) as it is fed to layer l+1, as nn.RNN "
+            help=f"Each unit zeroed with probability p; {DROPOUT_RULE} "
                  "(deeprnn_core.config.dropout_applies)." + KEYS),
     Control("dropout_mode", "Dropout mode", "radio", "train", "mode", REMEDY,
             options=("train", "eval"), help="Dropout acts in training mode only, as in torch."),

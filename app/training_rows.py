@@ -14,6 +14,7 @@ import streamlit as st
 
 from app import layout, training
 from app.training_words import window
+from deeprnn_core.config import DROPOUT_RULE
 
 EXPLAIN = (
     "The tutorial (*Dive into Deep Learning*, section Deep Recurrent Neural Networks) says "
@@ -21,7 +22,7 @@ EXPLAIN = (
     "time and memory, and does better on complex tasks. Here both networks are trained on the "
     "Training page's task, optimizer, learning rate, schedule, updates and batch size, on the "
     "same minibatches and seed; the plain one has the first layer's cell and activation and "
-    "no dropout (dropout acts between layers)."
+    f"no dropout ({DROPOUT_RULE})."
 )
 
 

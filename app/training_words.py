@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.figures.training import DERIVATIVE_BOUND
+from deeprnn_core import RNNConfig
+from deeprnn_core.spectra import pascanu_gamma
 
 
 def window(values: np.ndarray, end: bool) -> np.ndarray:
@@ -125,17 +126,20 @@ def lr_words(h, schedule: str, clip_norm: float | None) -> str:
     return text + f"Clipping to {clip_norm:g} acted on {clipped} of {h.steps} updates."
 
 
-def singular_words(h, activations: tuple[str, ...], cells: tuple[str, ...]) -> str:
-    """Pascanu's condition at the start and end, for the plain rnn layers."""
-    rnn = [i for i, c in enumerate(cells) if c == "rnn"]
-    gated = "" if len(rnn) == len(cells) else (
-        " GRU / LSTM layers stack their gate blocks into one matrix: the threshold is the "
-        "tutorial's (d2l) rnn formula's, so it is drawn for rnn layers only."
+def singular_words(h, config: RNNConfig) -> str:
+    """Pascanu's condition at the start and end, for the layers where it holds
+    (deeprnn_core.spectra.pascanu_gamma)."""
+    gamma = pascanu_gamma(config)
+    rnn = np.flatnonzero(~np.isnan(gamma))
+    gated = "" if len(rnn) == config.num_layers else (
+        " The bound holds for plain rnn cells without layer norm only: GRU / LSTM layers stack "
+        "their gate blocks into one matrix and layer norm rescales A_t, so the threshold is "
+        "drawn for the other layers only."
     )  # fmt: skip
-    if not rnn:
-        return "No plain rnn layer here." + gated
+    if not len(rnn):
+        return "No layer here where the bound holds." + gated
     s1_start, s1_end = np.asarray(h.top_singular_w_hh)[0], window(h.top_singular_w_hh, True)
-    limit = np.array([1 / DERIVATIVE_BOUND[activations[i]] for i in rnn])
+    limit = 1 / gamma[rnn]
     below0, below1 = int((s1_start[rnn] < limit).sum()), int((s1_end[rnn] < limit).sum())
     return (
         f"Below 1/γ the gradient through time must vanish (sufficient); above it, it can "

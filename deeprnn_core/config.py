@@ -12,6 +12,11 @@ GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # pre-activation blocks per cell, in to
 # LayerNorm of A_t^(l) is a remedy for the seed's plain cell; gated cells bound their state
 # with their own gates, and torch's GRU / LSTM have no such option to compare against
 LAYER_NORM_CELLS = ("rnn",)
+# Each remedy's rule in words, stated here once: the notices below, the sidebar's help and the
+# pages read these (tests/test_rules_once.py greps the app for restatements).
+LAYER_NORM_RULE = "layer norm applies to plain rnn cells only"
+RESIDUAL_RULE = "H_t^(l) += H_t^(l-1) needs equal widths, so layer 1 gets it only when d = h"
+DROPOUT_RULE = "dropout acts only between layers, on H_t^(l) as it is fed to layer l+1 (as nn.RNN)"
 
 
 def layer_norm_applies(cell: str) -> bool:
@@ -57,12 +62,12 @@ def applicability(
     out = []
     gated = tuple(k + 1 for k, c in enumerate(cells) if not layer_norm_applies(c))
     if layer_norm and gated:
+        kinds = ", ".join(sorted({cells[k - 1] for k in gated}))
         out.append(
             Applicability(
                 "layer_norm_cells",
                 gated,
-                "Layer norm applies to plain rnn cells only; "
-                f"{_layers(gated)} gated ({', '.join(sorted({cells[k - 1] for k in gated}))}), "
+                f"{_sentence(LAYER_NORM_RULE)}; {_layers(gated)} gated ({kinds}), "
                 "so layer norm is off for this run.",
             )
         )
@@ -80,11 +85,15 @@ def applicability(
             Applicability(
                 "dropout_between_layers",
                 (num_layers,),
-                "Dropout acts only between layers (on H^(l) fed to layer l+1), so with one "
-                "layer it changes nothing.",
+                f"{_sentence(DROPOUT_RULE)}, so with one layer it changes nothing.",
             )
         )
     return out
+
+
+def _sentence(rule: str) -> str:
+    """A rule as the start of a sentence."""
+    return rule[0].upper() + rule[1:]
 
 
 def _layers(layers: tuple[int, ...]) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deeprnn_core.cells import LN_EPS
+from deeprnn_core.config import RNNConfig
 from deeprnn_core.model import Model
 from deeprnn_core.trace import Trace
 
@@ -180,6 +181,12 @@ def pascanu_bound(model: Model) -> PascanuBound:
     top = np.array(
         [np.linalg.norm(model.params[f"weight_hh_l{k}"], 2) for k in range(c.num_layers)]
     )
-    applies = np.array([cell == "rnn" and not c.layer_norm for cell in c.cells])
-    gamma = np.array([GAMMA[a] for a in c.activations])
-    return PascanuBound(top, np.where(applies, gamma, np.nan), applies)
+    gamma = pascanu_gamma(c)
+    return PascanuBound(top, gamma, ~np.isnan(gamma))
+
+
+def pascanu_gamma(config: RNNConfig) -> np.ndarray:
+    """(L,) gamma = max phi'_l of each layer where Pascanu's bound holds (a plain rnn cell
+    without LayerNorm: the rule, stated here once), nan where it does not."""
+    applies = [cell == "rnn" and not config.layer_norm for cell in config.cells]
+    return np.array([GAMMA[a] if ok else np.nan for a, ok in zip(config.activations, applies)])

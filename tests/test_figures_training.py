@@ -73,14 +73,17 @@ def test_lr_figure_marks_exactly_the_clipped_updates(history):
 
 
 def test_singular_figure_draws_one_over_gamma_for_rnn_layers_only(history):
-    acts, cells = ("tanh", "sigmoid", "tanh"), ("rnn", "rnn", "gru")
-    f = fig.singular_figure(history, acts, cells)
+    config = RNNConfig(3, 2, 4, activation=("tanh", "sigmoid", "tanh"), cell=("rnn", "rnn", "gru"))
+    f = fig.singular_figure(history, config)
     for k in range(3):
         y = values(by_name(f, f"sigma l = {k + 1}")["y"])
         np.testing.assert_allclose(y, history.top_singular_w_hh[:, k], **F32)
     np.testing.assert_allclose(values(by_name(f, "threshold tanh")["y"]), 1.0)
     np.testing.assert_allclose(values(by_name(f, "threshold sigmoid")["y"]), 4.0)
-    assert "GRU / LSTM" in words.singular_words(history, acts, cells)
+    assert "GRU / LSTM" in words.singular_words(history, config)
+    normed = replace(config, cell="rnn", layer_norm=True)  # the bound holds nowhere
+    assert "threshold tanh" not in str(fig.singular_figure(history, normed).to_dict())
+    assert "No layer here where the bound holds" in words.singular_words(history, normed)
 
 
 def test_grad_grid_scrub_has_one_frame_per_snapshot_on_one_colour_range(history):

@@ -21,11 +21,9 @@ from app.figures.encoding import (
     sym,
 )
 from app.figures.gradients import layer_colors, top
+from deeprnn_core import RNNConfig
+from deeprnn_core.spectra import pascanu_gamma
 
-# sup |phi'| of each activation; Pascanu, Mikolov & Bengio (2013): with s1 the largest singular
-# value of W_hh, s1 < 1 / gamma is sufficient for the gradient through time to vanish, and
-# s1 > 1 / gamma is necessary for it to explode. tanh: gamma = 1; sigmoid: 1/4.
-DERIVATIVE_BOUND = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "identity": 1.0}
 UPDATE = "update k"
 
 
@@ -186,9 +184,11 @@ def lr_clip_figure(h, clip_norm: float | None) -> go.Figure:
     return base_layout(fig, 480, margin=dict(l=70, r=20, t=40, b=55), legend=legend)
 
 
-def singular_figure(h, activations: tuple[str, ...], cells: tuple[str, ...]) -> go.Figure:
+def singular_figure(h, config: RNNConfig) -> go.Figure:
     """The top singular value s1 of each layer's recurrent weights over training, with
-    Pascanu et al.'s threshold 1 / gamma (one dashed line per activation of the rnn layers).
+    Pascanu et al.'s threshold 1 / gamma (deeprnn_core.spectra.pascanu_gamma: s1 < 1 / gamma is
+    sufficient for the gradient through time to vanish, s1 > 1 / gamma necessary for it to
+    explode), one dashed line per activation of the layers where the bound holds.
 
     Traces: "l = 1".."l = L" with meta "sigma l = k" (y = h.top_singular_w_hh[:, k-1]), then
     "1/γ = .. (<activation>)" lines with meta "threshold <activation>".
@@ -196,9 +196,10 @@ def singular_figure(h, activations: tuple[str, ...], cells: tuple[str, ...]) -> 
     x = _updates(h)
     fig = go.Figure()
     _layer_lines(fig, x, h.top_singular_w_hh, "sigma", "s1(W_hh)")
-    plain = sorted({a for a, c in zip(activations, cells) if c == "rnn"})
-    for phi in plain:
-        threshold = 1.0 / DERIVATIVE_BOUND[phi]
+    gamma = pascanu_gamma(config)
+    plain = sorted({(a, g) for a, g in zip(config.activations, gamma) if not np.isnan(g)})
+    for phi, g in plain:
+        threshold = 1.0 / g
         fig.add_trace(
             go.Scatter(x=np.array([0, max(1, h.steps)], np.float32),
                        y=np.full(2, threshold, np.float32), mode="lines",

@@ -67,8 +67,8 @@ def results(h, spec, task) -> None:
     st.markdown(words.lr_words(h, spec.schedule, spec.clip_norm))
     layout.chart(fig.lr_clip_figure(h, spec.clip_norm), "train_lr")
     st.subheader("Largest singular value of $W_{hh}^{(l)}$ against $1/\\gamma$")
-    st.markdown(words.singular_words(h, c.activations, c.cells))
-    layout.chart(fig.singular_figure(h, c.activations, c.cells), "train_sigma")
+    st.markdown(words.singular_words(h, c))
+    layout.chart(fig.singular_figure(h, c), "train_sigma")
     st.subheader("$|G_t^{(l)}|$ over training")
     st.markdown(
         "The time x layer grid of the gradient on one fixed validation sequence, at "

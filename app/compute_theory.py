@@ -177,15 +177,9 @@ def predicted_sweep(sweep: compute.SweepSpec) -> phase.PredictedSweep:
     )  # fmt: skip
     sigma_h, sigma_x, moment = _gains(b, moment)
     return phase.predicted_sweep(
-        b.config,
-        sweep.max_layers,
-        sigma_h,
-        sigma_x,
-        b.bias_scale,
-        moment,
-        b.loss_kind,
+        b.config, sweep.max_layers, sigma_h, sigma_x, b.bias_scale, moment, b.loss_kind,
         batch=b.batch,
-    )
+    )  # fmt: skip
 
 
 @st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")

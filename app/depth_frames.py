@@ -36,13 +36,9 @@ def grids(spec: compute.TraceSpec) -> DepthScrub:
     """The depth scrub of ``spec``'s model and input (its dropout masks too)."""
     model, tr = compute.get_trace(spec)
     return depth_scrub(
-        model,
-        tr.input,
-        spec.loss_kind,
-        dtype=spec.dtype,
-        training=spec.training,
+        model, tr.input, spec.loss_kind, dtype=spec.dtype, training=spec.training,
         dropout_seed=spec.seed,
-    )
+    )  # fmt: skip
 
 
 def draw(run: layout.Run, color_by: str) -> bool:

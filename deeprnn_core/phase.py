@@ -198,15 +198,9 @@ def predicted_sweep(
         cell=extend(config.cells),
     )
     full = theory.predict(
-        deep,
-        recurrent_gain,
-        input_gain,
-        bias_scale,
-        input_moment,
-        loss_kind,
-        steps=steps,
-        batch=batch,
-    )
+        deep, recurrent_gain, input_gain, bias_scale, input_moment, loss_kind,
+        steps=steps, batch=batch,
+    )  # fmt: skip
     out = np.empty((3, max_layers))
     with np.errstate(all="ignore"):
         for depth in range(1, max_layers + 1):

@@ -245,15 +245,9 @@ def predicted_grad_sq(
     """(L, T) predicted E|G_t^(l)|^2 / h per sample for ``Model.init(config, "gaussian",
     recurrent_gain, input_gain, bias_scale)`` and a zero target; see ``predict``."""
     return predict(
-        config,
-        recurrent_gain,
-        input_gain,
-        bias_scale,
-        input_moment,
-        loss_kind,
-        steps=steps,
-        batch=batch,
-    ).grad_sq
+        config, recurrent_gain, input_gain, bias_scale, input_moment, loss_kind,
+        steps=steps, batch=batch,
+    ).grad_sq  # fmt: skip
 
 
 def predict(

@@ -83,13 +83,22 @@ def start(title: str, explanation: str) -> Run:
         st.stop()
     overflow_banner(summary)
     _facts(plan.spec, summary)
-    _downloads(plan.spec)
     spec = plan.spec
-    model = compute.get_trace(spec)[0]  # in the cache already: the summary was made from it
-    upload.export_section(
-        model, f"deeprnn_model_L{spec.config.num_layers}", lambda: compute.get_trace(spec)[0]
-    )
+    box = downloads_section()
+    if box is not None:
+        _downloads(spec, box)
+        model = compute.get_trace(spec)[0]  # in the cache already: the summary was made from it
+        upload.export_section(
+            model, f"deeprnn_model_L{spec.config.num_layers}",
+            lambda: compute.get_trace(spec)[0], box,
+        )  # fmt: skip
     return Run(settings, spec)
+
+
+def downloads_section():
+    """The sidebar's "Download and export" expander (None while closed: nothing in it is
+    built or sent on a rerun until it is opened)."""
+    return state.section("Download and export", "open_downloads")
 
 
 def said(plan) -> bool:
@@ -171,14 +180,14 @@ def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
     )
 
 
-def _downloads(spec: compute.TraceSpec) -> None:
-    """Sidebar downloads, built only when clicked, from the small spec (never a closure over a
-    Trace: Streamlit keeps a download's callable until the session's next run ends)."""
+def _downloads(spec: compute.TraceSpec, box) -> None:
+    """Downloads of this run into ``box``, built only when clicked, from the small spec (never
+    a closure over a Trace: Streamlit keeps a download's callable until the session's next run
+    ends)."""
     c = spec.config
     stem = f"deeprnn_L{c.num_layers}_T{spec.steps}_h{c.hidden_size}_seed{spec.seed}"
     query = urlencode(controls.to_query(state.current()))
     size = trace_cost(c, spec.steps, spec.batch, spec.dtype).kept_bytes
-    box = st.sidebar.container(border=True)
     box.markdown("**Download this run**")
     box.download_button(
         f"Trace, every array (NPZ, about {export.megabytes(size)})",

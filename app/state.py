@@ -126,6 +126,30 @@ def widget(key: str, container=None, *, high: float | None = None, options=None,
     return tuple(box.multiselect(c.label, options, max_selections=6, **common))
 
 
+def section(label: str, key: str, expanded: bool = False, container=None):
+    """A sidebar expander whose content is drawn only while it is open (opening it reruns the
+    script): a closed section costs the server and the browser nothing on a rerun. Returns the
+    expander, or None while it is closed.
+
+    ``expanded``: open at first. A click's state is kept under stored(key) and given back as
+    ``expanded``, so the section stays as the user left it on every page (an expander on
+    another page, or with another ``expanded``, is another widget)."""
+    is_open = st.session_state.get(stored(key), expanded)
+    box = (container or st.sidebar).expander(
+        label, is_open, key=key, on_change=_toggled, args=(key,)
+    )
+    return box if box.open else None
+
+
+def _toggled(key: str) -> None:
+    st.session_state[stored(key)] = bool(st.session_state[key])
+
+
+def group_key(group: str) -> str:
+    """The session-state key of a sidebar group's open / closed state."""
+    return f"open_{group.split()[0].lower()}"
+
+
 def sidebar() -> None:
     """Draw the shared controls in the sidebar, section by section."""
     from app import compute, upload  # both import this module
@@ -138,11 +162,15 @@ def sidebar() -> None:
         for r in compute.remedy_rules(current(), layer_norm=True)
         if r.rule == "layer_norm_cells"
     ]
+    from_url = st.session_state.get(_NOTICE, ((), {}))[1]  # the values the URL gave
     for group in GROUPS:
-        box = side.expander(group, expanded=group in GROUPS[:2])
-        for c in CONTROLS:
-            if c.group != group:
-                continue
+        members = [c for c in CONTROLS if c.group == group]
+        # open at first: the first two groups, and any group a shared link changed
+        changed = any(from_url.get(c.key, c.default) != c.default for c in members)
+        box = section(group, group_key(group), expanded=group in GROUPS[:2] or changed)
+        if box is None:
+            continue
+        for c in members:
             if c.key in ("activation_layers", "cell_layers"):
                 if get(c.key.removesuffix("_layers")) != PER_LAYER:
                     continue

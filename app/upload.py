@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import streamlit as st
 
+from app import state
 from deeprnn_core import Model, load_model, load_sequence, save_model, torch_code
 from deeprnn_core.model import expected_shapes
 from deeprnn_core.signals import standardized
@@ -227,7 +228,10 @@ def sidebar_section() -> None:
     """The sidebar's "Your model and data" section, the same on every page."""
     up, data = model_upload(), data_upload()
     errors = [st.session_state.get(ERROR + k) for k in ("model", "data")]
-    box = st.sidebar.expander("Your model and data", expanded=bool(up or data or any(errors)))
+    in_use = bool(up or data or any(errors))  # opens by itself while something is in use
+    box = state.section("Your model and data", "open_upload", expanded=in_use)
+    if box is None:
+        return
     box.caption(
         "Kept in this browser tab's session only: never on disk, never shared with other "
         "users. A shared link cannot carry an upload: it opens the sidebar's own model."
@@ -268,11 +272,11 @@ def sidebar_section() -> None:
                    args=("data",))  # fmt: skip
 
 
-def export_section(model: Model, stem: str, load: Callable[[], Model]) -> None:
+def export_section(model: Model, stem: str, load: Callable[[], Model], box) -> None:
     """Download the model shown (drawn, uploaded or trained) as safetensors, with torch code
-    for it. ``load`` fetches the model again when the button is clicked: the deferred download
-    keeps only that small callable (Streamlit holds it for the session), never the weights."""
-    box = st.sidebar.container(border=True)
+    for it, into the container ``box``. ``load`` fetches the model again when the button is
+    clicked: the deferred download keeps only that small callable (Streamlit holds it for the
+    session), never the weights."""
     box.markdown("**Export this model**")
     name = f"{stem}.safetensors"
     box.download_button(
@@ -286,5 +290,5 @@ def export_section(model: Model, stem: str, load: Callable[[], Model]) -> None:
     except ValueError as err:
         box.caption(f"No torch module rebuilds this model: {plain(err)}.")
         return
-    with box.expander("torch code that loads it"):
-        st.code(code, language="python")
+    box.caption("torch code that loads it:")
+    box.code(code, language="python")

@@ -44,6 +44,13 @@ def open_app(query: dict | None = None, page: str | None = None) -> AppTest:
     return at
 
 
+def open_sections(at: AppTest, *keys: str) -> AppTest:
+    """Open closed sidebar sections (state.section) as a click on their header does."""
+    for key in keys:
+        at.session_state[state.stored(key)] = True  # where a click keeps it (state.section)
+    return at.run()
+
+
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]

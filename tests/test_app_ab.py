@@ -8,13 +8,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from app import ab_sides, compute, controls
+from app import ab_sides, compute, controls, state
 from app.controls import SAME
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis import grad_hidden_norm_ratio
 from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, values
-from tests.test_app import DEFAULTS, assert_clean, chart_with, open_app
+from tests.test_app import DEFAULTS, assert_clean, chart_with, open_app, open_sections
 
 AB = "views/ab_compare.py"
 LOG = dict(rtol=1e-6, atol=1e-6)
@@ -114,7 +114,7 @@ def grad_page_data(at) -> tuple[str, str]:
 
 
 def test_each_remedy_toggle_changes_the_gradient_figures():
-    at = open_app(page="views/gradient_flow.py")
+    at = open_sections(open_app(page="views/gradient_flow.py"), state.group_key("Remedies"))
     base = grad_page_data(at)
     toggles = [  # (what, switch it on, switch it off again or None)
         ("residual", lambda: at.checkbox(key="residual").check(),

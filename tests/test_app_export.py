@@ -11,7 +11,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from app import compute, controls, export
-from tests.test_app import APP
+from tests.test_app import APP, open_sections
 
 DEFAULTS = controls.Settings(**{c.key: c.default for c in controls.CONTROLS})
 
@@ -44,6 +44,9 @@ def test_buttons_say_the_size_before_the_click():
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update({"L": "3", "T": "20"})
     at.run()
+    assert not at.exception
+    assert not at.get("download_button"), "a closed section builds and sends nothing"
+    at = open_sections(at, "open_downloads")
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert any(label.startswith("Trace, every array (NPZ, about ") for label in labels), labels

@@ -9,7 +9,7 @@ import numpy as np
 from app import controls, training
 from deeprnn_core import Model, make_task, train
 from tests.figure_data import by_name, values
-from tests.test_app import DEFAULTS, assert_clean, chart_with, charts, open_app
+from tests.test_app import DEFAULTS, assert_clean, chart_with, charts, open_app, open_sections
 
 PAGE = "views/training.py"
 TINY = {"L": "2", "h": "8", "T": "12", "n": "20", "bs": "8", "seed": "3"}
@@ -166,7 +166,7 @@ def test_the_trained_model_exports_as_safetensors_and_torch_code_that_rebuild_it
     from deeprnn_core import save_model, trace
     from deeprnn_core.signals import make_signal
 
-    at = open_app(TINY, page=PAGE)
+    at = open_sections(open_app(TINY, page=PAGE), "open_downloads")
     at.button(key="train").click().run()
     assert_clean(at)
     _, h = core_history(TINY)

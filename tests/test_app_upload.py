@@ -17,7 +17,7 @@ from deeprnn_core import from_torch, trace
 from deeprnn_core.analysis import cell_norms
 from deeprnn_core.signals import make_signal, standardized
 from tests.figure_data import by_name, values
-from tests.test_app import PAGES, assert_clean, chart_with, open_app
+from tests.test_app import PAGES, assert_clean, chart_with, open_app, open_sections
 
 OCTET = "application/octet-stream"
 
@@ -32,6 +32,8 @@ def lstm_file(layers: int = 3, hidden: int = 6, d: int = 5, seed: int = 0):
 
 
 def send(at, key: str, name: str, data: bytes):
+    if not at.get("file_uploader"):  # the section is closed: open it, as a user does
+        at = open_sections(at, "open_upload")
     uploader = next(u for u in at.get("file_uploader") if u.key.startswith(key))
     return uploader.set_value((name, data, OCTET)).run()
 
@@ -144,7 +146,7 @@ def test_bad_data_is_refused_with_the_rule():
 
 
 def test_export_offers_the_safetensors_and_the_torch_code():
-    at = open_app({"cell": "gru"})
+    at = open_sections(open_app({"cell": "gru"}), "open_downloads")
     assert_clean(at)
     code = [c.value for c in at.sidebar.code if "torch.nn.GRU" in c.value]
     assert code and "load_file('deeprnn_model_L4.safetensors')" in code[0]

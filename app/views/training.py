@@ -118,11 +118,13 @@ def draw(settings) -> None:
     st.caption("Every number below was recorded by deeprnn_core.train during this run.")
     results(history, spec, task)
     # the trained model leaves as the drawn and uploaded ones do: safetensors + torch code
-    upload.export_section(
-        history.model,
-        f"deeprnn_trained_{spec.task}_L{c.num_layers}",
-        lambda: training.cached(spec).model,
-    )
+    if (box := layout.downloads_section()) is not None:
+        upload.export_section(
+            history.model,
+            f"deeprnn_trained_{spec.task}_L{c.num_layers}",
+            lambda: training.cached(spec).model,
+            box,
+        )
 
 
 layout.header("Training", EXPLAIN)

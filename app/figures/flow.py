@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from app.figures.encoding import (
     OVERFLOW_COLOR,
-    base_layout,
+    build,
     compact,
     log10_positive,
     log_ticks,
@@ -150,33 +150,34 @@ def flow_grid(
     both = np.stack([compact(hidden_norm), compact(grad_hidden_norm)], axis=-1)  # (L, T, 2)
     gap = 4 if T <= 60 else 1 if T <= 200 else 0
     height = int(np.clip(200 + 40 * (L + 2), 420, 820))
-    fig = go.Figure()
-    fig.add_trace(
+    traces = [
         go.Heatmap(
             z=z, x=t_axis, y=l_axis, colorscale="Viridis", xgap=gap, ygap=gap if L <= 40 else 0,
             customdata=both, hovertemplate=HOVER, name="cells",
             colorbar=dict(title=dict(text=f"{QUANTITY[color_by]}<br>(log scale)"), **log_ticks(z)),
         )
-    )  # fmt: skip
+    ]  # fmt: skip
     zero = values == 0  # log scale: exactly 0 has no colour, so it gets its own
     if bad.any():
-        fig.add_trace(overflow_heatmap(bad, t_axis, l_axis, xgap=gap, ygap=gap))
+        traces.append(overflow_heatmap(bad, t_axis, l_axis, xgap=gap, ygap=gap))
     if zero.any():
         marks = overflow_heatmap(zero, t_axis, l_axis, ZERO_COLOR, ZERO_NAME, xgap=gap, ygap=gap)
-        fig.add_trace(marks)
+        traces.append(marks)
     if lit is not None and not lit.all():
         dim = np.where(lit, np.nan, 1.0).astype(np.float32)
         white = "rgba(255,255,255,0.82)"
-        fig.add_trace(
+        traces.append(
             go.Heatmap(z=dim, x=t_axis, y=l_axis, colorscale=[[0, white], [1, white]],
                        showscale=False, hoverinfo="skip", name="not yet computed", zmin=0, zmax=1)
         )  # fmt: skip
+    shapes = []
     if arrows_drawn(L, T):
-        fig.add_shape(type="path", path=arrow_path(L, T, height), name="arrows", layer="above",
-                      line=dict(color="rgba(50,50,50,0.6)", width=1.2))  # fmt: skip
+        line = dict(color="rgba(50,50,50,0.6)", width=1.2)
+        path = arrow_path(L, T, height)
+        shapes.append(dict(type="path", path=path, name="arrows", layer="above", line=line))
     for name, row, norms in (("X_t", 0, input_norm), ("O_t", L + 1, output_norm)):
         color = "#f28e2b" if row == 0 else "#59a14f"  # a thin one-row heatmap: no SVG per step
-        fig.add_trace(
+        traces.append(
             go.Heatmap(
                 z=np.ones((1, T), dtype=np.float32), x=t_axis,
                 y=np.array([row - 0.25, row + 0.25], dtype=np.float32), name=name, xgap=gap,
@@ -188,7 +189,7 @@ def flow_grid(
     stride = picker_stride(L, T)
     columns = np.arange(0, T, stride)
     tt, ll = np.meshgrid(t_axis[columns], l_axis)  # (L, T / stride), row-major (l, t)
-    fig.add_trace(
+    traces.append(
         go.Scatter(
             x=tt.ravel(), y=ll.ravel(), mode="markers", name="cell picker", showlegend=False,
             marker=dict(size=10, color="rgba(0,0,0,0)"),
@@ -197,7 +198,7 @@ def flow_grid(
     )  # fmt: skip
     for name, cell, color in (("computing", current, "#e15759"), ("selected", selected, "black")):
         if cell and cell[0] >= 1:
-            fig.add_trace(
+            traces.append(
                 go.Scatter(
                     x=[cell[0]], y=[cell[1]], mode="markers", name=name, hoverinfo="skip",
                     showlegend=False,
@@ -205,13 +206,12 @@ def flow_grid(
                 )
             )  # fmt: skip
     if bad.any():
-        fig.add_trace(overflow_legend(int(bad.sum())))
+        traces.append(overflow_legend(int(bad.sum())))
     if zero.any():
-        fig.add_trace(overflow_legend(int(zero.sum()), ZERO_COLOR, ZERO_NAME))
-    fig.update_xaxes(time_axis(T))
-    fig.update_yaxes(layer_axis(cells or ("rnn",) * L))
-    return base_layout(fig, height, plot_bgcolor="#d9d9d9", clickmode="event+select",
-                       showlegend=bool(bad.any() or zero.any()))  # fmt: skip
+        traces.append(overflow_legend(int(zero.sum()), ZERO_COLOR, ZERO_NAME))
+    return build(traces, height, xaxis=time_axis(T), yaxis=layer_axis(cells or ("rnn",) * L),
+                 shapes=shapes, plot_bgcolor="#d9d9d9", clickmode="event+select",
+                 showlegend=bool(bad.any() or zero.any()))  # fmt: skip
 
 
 def cell_vectors(
@@ -227,21 +227,21 @@ def cell_vectors(
     h = hidden_vec.shape[0]
     units = np.arange(1, h + 1, dtype=np.float32)
     titles = (f"{sym('H', t, l)}, sample {sample}", f"{sym('G', t, l)} = ∂Loss / ∂{sym('H', t, l)}")
-    fig = go.Figure()
+    traces = []
     for col, (name, vec, color) in enumerate(
         (("H", hidden_vec, "#4e79a7"), ("G", grad_vec, "#f28e2b"))
     ):
         axes = dict(xaxis=f"x{col + 1 if col else ''}", yaxis=f"y{col + 1 if col else ''}")
         vec = compact(vec)
         ok = np.isfinite(vec)
-        fig.add_trace(  # a filled step line: one SVG path, where bars would be h of them
+        traces.append(  # a filled step line: one SVG path, where bars would be h of them
             go.Scatter(x=units, y=np.where(ok, vec, np.nan).astype(vec.dtype), name=name,
                        mode="lines", line=dict(shape="hvh", color=color, width=1),
                        fill="tozeroy", showlegend=False,
                        hovertemplate=f"unit %{{x}}: {name} = %{{y:.4g}}<extra></extra>", **axes)
         )  # fmt: skip
         if not ok.all():
-            fig.add_trace(
+            traces.append(
                 go.Scatter(x=units[~ok], y=np.zeros(int((~ok).sum()), dtype=np.float32),
                            mode="markers", name=f"overflow {name}",
                            marker=dict(symbol="x", size=10, color=OVERFLOW_COLOR),
@@ -249,7 +249,8 @@ def cell_vectors(
                            hovertemplate="unit %{x}: %{text}<extra></extra>", **axes)
             )  # fmt: skip
     left, right = [0.0, 0.45], [0.55, 1.0]
-    fig.update_layout(
+    return build(
+        traces, 300,
         xaxis=dict(domain=left, title="hidden unit", anchor="y"),
         xaxis2=dict(domain=right, title="hidden unit", anchor="y2"),
         yaxis=dict(title="value", exponentformat="e", anchor="x"),
@@ -259,4 +260,3 @@ def cell_vectors(
                           font=dict(size=16))
                      for text, domain in zip(titles, (left, right))],
     )  # fmt: skip
-    return base_layout(fig, 300)

@@ -13,7 +13,8 @@ import threading
 
 from deeprnn_core import RNNConfig
 from deeprnn_core.config import GATES
-from deeprnn_core.cost import num_params, sweep_cost, trace_cost
+from deeprnn_core import cost
+from deeprnn_core.cost import init_seconds, num_params, sweep_cost, trace_cost
 
 # one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
 # (the tests raise it to make a run long enough to be cut short)
@@ -25,6 +26,7 @@ MAX_TRACE_BYTES = (
 )  # peak bytes of one trace (server.py reserves this per heavy run)
 MAX_SWEEP_BYTES = 1 << 29  # peak bytes of one depth sweep
 THEORY_SECONDS = 2.5  # the seed-averaged measurement next to the mean-field prediction
+PHASE_SWEEP_SECONDS = 2.5  # the measured points on the phase diagram (25 gains x seeds)
 
 
 # what a page adds to a trace, measured on the busy 2-core machine: the summary's norms and
@@ -89,8 +91,8 @@ def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: s
 
 
 def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, scheme: str) -> bool:
-    cost = sweep_cost(config, max_layers, seeds, steps, dtype, scheme)
-    return cost.peak_bytes <= MAX_SWEEP_BYTES and cost.seconds * speed() <= SWEEP_SECONDS
+    sweep = sweep_cost(config, max_layers, seeds, steps, dtype, scheme)
+    return sweep.peak_bytes <= MAX_SWEEP_BYTES and sweep.seconds * speed() <= SWEEP_SECONDS
 
 
 def _fewer(steps: int) -> int:
@@ -137,6 +139,30 @@ def fit_seeds(config: RNNConfig, steps: int, batch: int, seeds: int) -> int:
     THEORY_SECONDS; 0 when even one would not (the page then says so and skips it)."""
     per_seed = trace_seconds(config, steps, batch)
     return min(seeds, int(THEORY_SECONDS / per_seed) if per_seed > 0 else seeds)
+
+
+def phase_sweep_seconds(
+    config: RNNConfig, steps: int, batch: int, points: int, seeds: int
+) -> float:
+    """Estimated wall time of the measured phase points: a gaussian-init trace per point and
+    seed (phase.measured_phase_points), weights drawn each time."""
+    one = trace_cost(config, steps, batch).seconds + init_seconds(config, "gaussian")
+    return points * seeds * one * speed()
+
+
+def fit_phase_seeds(config: RNNConfig, steps: int, batch: int, points: int, seeds: int) -> int:
+    """Seeds per point within PHASE_SWEEP_SECONDS (at least 1: the sweep is small already)."""
+    while seeds > 1 and phase_sweep_seconds(config, steps, batch, points, seeds) > (
+        PHASE_SWEEP_SECONDS
+    ):
+        seeds -= 1
+    return seeds
+
+
+def spectra_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+    """Estimated wall time of the Jacobian spectra and Pascanu's bound of one trace, at the
+    current speed."""
+    return cost.spectra_seconds(config, steps, batch) * speed()
 
 
 # --- training (app/training.py): one update is a trace of the minibatch (the core's exact

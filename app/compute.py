@@ -324,12 +324,24 @@ def grad_norm_ratio(spec_a: TraceSpec, spec_b: TraceSpec) -> np.ndarray:
     return analysis.grad_norm_ratio(get_trace(spec_a)[1], get_trace(spec_b)[1])
 
 
+def timing_repeats(spec: TraceSpec) -> int:
+    """How many runs trace_time takes the median of: more when one run is short."""
+    estimate = seconds(spec)
+    return 5 if estimate < 0.05 else 3 if estimate < 0.3 else 1
+
+
+def timing_seconds(spec: TraceSpec) -> float:
+    """Estimated seconds of ``trace_time(spec)``: the model drawn, then timing_repeats traces
+    (no summary, no figures)."""
+    run = trace_cost(spec.config, spec.steps, spec.batch, spec.dtype).seconds
+    return (timing_repeats(spec) * run + init_seconds(spec.config, spec.scheme)) * budget.speed()
+
+
 @st.cache_data(max_entries=16, show_spinner="Timing the trace…")
 def trace_time(spec: TraceSpec) -> float:
     """Median wall time of ``trace`` for ``spec`` (analysis.time_trace), measured once."""
     model, x = _model_and_input(spec)
-    estimate = seconds(spec)
-    repeats = 5 if estimate < 0.05 else 3 if estimate < 0.3 else 1
+    repeats = timing_repeats(spec)
     with server.heavy_run("timing this trace"):
         return analysis.time_trace(model, x, repeats=repeats, **_trace_kwargs(spec))
 

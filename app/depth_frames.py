@@ -46,12 +46,16 @@ def draw(run: layout.Run, color_by: str) -> bool:
     spec = run.spec
     if (seconds := scrub_seconds(spec)) > SCRUB_SECONDS:
         st.info(
-            f"Scrubbing depth would run the backward pass of every depth 1..L, about "
-            f"{seconds:.0f} s here (the limit is {SCRUB_SECONDS:g} s): lower L, "
+            f"Scrubbing depth would run the backward pass of every depth 1..L, estimated at "
+            f"{seconds:.0f} s (the limit is {SCRUB_SECONDS:g} s): lower L, "
             "T, h or B to scrub. The grid below is depth L only.",
             icon=":material/info:",
         )
         return False
+    st.caption(
+        f"The backward pass of every depth 1..{spec.config.num_layers}: about {seconds:.2g} s "
+        "here (deeprnn_core.cost)."
+    )
     scrub = grids(spec)
     L, T = scrub.hidden_norm.shape
     if color_by == "grad":

@@ -28,6 +28,11 @@ _TIME = {  # (cell, dtype): (step, weight if B = 1, weight if B > 1, multiply-ad
     ("lstm", "float32"): (45e-6, 1.38e-9, 3.1e-9, 0.59e-9, 0.0),
 }
 _FIXED_S = 1.5e-4  # per call: checks, weight layout, head and loss
+# per parameter and call: the weights laid out in the run's precision (W and W_hh^T) and the
+# parameter gradients allocated, summed and clipped; what a short run costs at a large L h^2
+# (measured at T = 1, L = 32, h = 256: 0.069 s for an LSTM trace, 0.015 s for an rnn one, on a
+# quiet machine that ran the per-step terms ~3x faster than _TIME says)
+_PARAM_S = 12e-9
 # drawing the weights (init.init_params) and laying them out, per parameter; an orthogonal
 # block's QR adds a cost that grows with its width h (one BLAS thread)
 _INIT_S = {"torch": 30e-9, "gaussian": 50e-9, "identity": 50e-9, "orthogonal": 50e-9}
@@ -104,7 +109,7 @@ def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "floa
     per_layer = steps * batch * h * item
     forward_extra = sum(_KEPT[c] for c in cells) * per_layer  # records until the end
     scratch = max(_SCRATCH[c] for c in cells) * per_layer + params * 16  # init draws float64
-    seconds = _seconds(cells, h, steps, batch, dtype)
+    seconds = _seconds(cells, h, steps, batch, dtype) + _PARAM_S * params
     return Cost(seconds, int(kept), int(kept + forward_extra + scratch))
 
 
@@ -114,7 +119,8 @@ def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "f
     k) runs side by side: the per-step overhead is paid L times, the products L(L+1)/2 times.
     A forward or a backward pass is taken as half of a trace's step."""
     _check(config, steps, batch, dtype)
-    h, L, total = config.hidden_size, config.num_layers, _FIXED_S * config.num_layers
+    h, L = config.hidden_size, config.num_layers
+    total = _FIXED_S * L + _PARAM_S * num_params(config)
     for k, cell in enumerate(config.cells):
         step, gemv, pack, madd, unit = _TIME[cell, dtype]
         weight = GATES[cell] * h * h
@@ -122,6 +128,26 @@ def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "f
             matmul = gemv * weight if n == 1 else pack * weight + madd * n * weight
             total += 0.5 * steps * (step + matmul + unit * n * GATES[cell] * h)
     return total
+
+
+# spectra.jacobian_spectra per (layer, step, sample, unit): the rows of each step Jacobian from
+# a (K, K) Gram matrix of the weight rows (K = 1 for rnn, 3 for gru, 4 for lstm); and
+# pascanu_bound's SVD of each (G h, h) W_hh, per G h^3. In the units of _TIME: measured side by
+# side with traces at (L, T, B, h) from (16, 100, 2, 64) to (32, 500, 8, 256), scaled by the
+# trace's measured / estimated time of the same run (numpy's elementwise work and LAPACK do not
+# speed up as much as the engine's loops on a quiet machine)
+_SPECTRA_S = {"rnn": 40e-9, "gru": 250e-9, "lstm": 200e-9}
+_SVD_S = 1.0e-9
+
+
+def spectra_seconds(config: RNNConfig, steps: int, batch: int = 1) -> float:
+    """Estimated wall time of ``spectra.jacobian_spectra`` and ``spectra.pascanu_bound`` for a
+    trace of (steps, batch) sequences (one BLAS thread; both work in float64)."""
+    _check(config, steps, batch, "float64")
+    h = config.hidden_size
+    cells = config.cells
+    rows = sum(_SPECTRA_S[c] for c in cells) * steps * batch * h
+    return _FIXED_S + rows + sum(_SVD_S * GATES[c] * h**3 for c in cells)
 
 
 def sweep_cost(

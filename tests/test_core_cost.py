@@ -120,3 +120,16 @@ def test_the_depth_scrub_costs_one_trace_at_one_layer_and_grows_with_depth():
     traces = [trace_cost(RNNConfig(L, 8, 64, 1), 100).seconds for L in (2, 8, 32)]
     assert times[0] < times[1] < times[2]
     assert all(t > tr for t, tr in zip(times, traces)), "every depth's backward costs more"
+
+
+def test_the_spectra_cost_grows_with_the_run_and_the_gates():
+    from deeprnn_core.cost import spectra_seconds
+
+    config = RNNConfig(4, 8, 32, 1)
+    base = spectra_seconds(config, 50, 2)
+    assert 0 < base < spectra_seconds(config, 100, 2) < spectra_seconds(config, 100, 4)
+    for cell in ("gru", "lstm"):
+        gated = RNNConfig(4, 8, 32, 1, cell=cell)
+        assert spectra_seconds(gated, 50, 2) > base, f"{cell}: a (K, K) Gram per row, K > 1"
+    with pytest.raises(ValueError, match="steps"):
+        spectra_seconds(config, 0, 1)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 import threading
 
-from deeprnn_core import RNNConfig
+from deeprnn_core import RNNConfig, cost
 from deeprnn_core.config import GATES
-from deeprnn_core import cost
-from deeprnn_core.cost import init_seconds, num_params, sweep_cost, trace_cost
+from deeprnn_core.cost import init_seconds, layout_seconds, num_params, sweep_cost, trace_cost
 
 # one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
 # (the tests raise it to make a run long enough to be cut short)
@@ -57,6 +56,20 @@ def observe(estimated: float, measured: float) -> None:
         _speed["factor"] = 0.6 * _speed["factor"] + 0.4 * ratio
 
 
+def at_speed(seconds: float, config: RNNConfig) -> float:
+    """A core estimate of a run of ``config`` (trace_cost, scrub_seconds) at the current speed:
+    its per-step work scaled by speed(), its weights' layout (cost.layout_seconds, memory-bound)
+    as it is."""
+    layout = layout_seconds(config)
+    return (seconds - layout) * speed() + layout
+
+
+def observe_trace(config: RNNConfig, estimated: float, measured: float) -> None:
+    """observe() for a trace of ``config``: its per-step work only (the layout does not scale)."""
+    layout = layout_seconds(config)
+    observe(estimated - layout, max(0.0, measured - layout))
+
+
 def page_seconds(config: RNNConfig, steps: int, batch: int) -> float:
     """Estimated wall time of the summary and figures of one trace."""
     cells = config.num_layers * steps
@@ -65,8 +78,8 @@ def page_seconds(config: RNNConfig, steps: int, batch: int) -> float:
 
 def trace_seconds(config: RNNConfig, steps: int, batch: int, dtype: str = "float64") -> float:
     """Estimated wall time of one trace with its summary and figures, at the current speed."""
-    run = trace_cost(config, steps, batch, dtype).seconds + page_seconds(config, steps, batch)
-    return run * speed()
+    run = at_speed(trace_cost(config, steps, batch, dtype).seconds, config)
+    return run + page_seconds(config, steps, batch) * speed()
 
 
 def sweep_seconds(
@@ -182,7 +195,7 @@ _EVAL_FRACTION = 0.4  # a validation pass is forward only
 def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
     """Estimated wall time of one training update on ``batch`` sequences of ``steps``: the
     core's cost of a trace of the minibatch, at the current speed, plus an optimizer step."""
-    run = trace_cost(config, steps, batch).seconds * UPDATE_PER_TRACE * speed()
+    run = at_speed(trace_cost(config, steps, batch).seconds, config) * UPDATE_PER_TRACE
     fixed, per_param = _OPTIMIZER_STEP_S
     return run + fixed + per_param * num_params(config)
 

@@ -260,7 +260,7 @@ def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
             result = trace(model, x, cancel=server.session_gone, **_trace_kwargs(spec))
             c = spec.config
             estimate = trace_cost(c, spec.steps, spec.batch, spec.dtype).seconds
-            budget.observe(estimate, time.perf_counter() - start)
+            budget.observe_trace(c, estimate, time.perf_counter() - start)
     limit_torch_threads()
     return model, result
 
@@ -333,8 +333,9 @@ def timing_repeats(spec: TraceSpec) -> int:
 def timing_seconds(spec: TraceSpec) -> float:
     """Estimated seconds of ``trace_time(spec)``: the model drawn, then timing_repeats traces
     (no summary, no figures)."""
-    run = trace_cost(spec.config, spec.steps, spec.batch, spec.dtype).seconds
-    return (timing_repeats(spec) * run + init_seconds(spec.config, spec.scheme)) * budget.speed()
+    c = spec.config
+    run = budget.at_speed(trace_cost(c, spec.steps, spec.batch, spec.dtype).seconds, c)
+    return timing_repeats(spec) * run + init_seconds(c, spec.scheme) * budget.speed()
 
 
 @st.cache_data(max_entries=16, show_spinner="Timing the trace…")

@@ -28,7 +28,7 @@ def scrub_seconds(spec: compute.TraceSpec) -> float:
     """Estimated wall time (the core's cost model at the server's measured speed): one
     forward, and one backward per layer with every depth that reaches it side by side."""
     c = spec.config
-    return cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype) * budget.speed()
+    return budget.at_speed(cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype), c)
 
 
 @st.cache_data(max_entries=4, show_spinner="Running the backward pass of every depth 1..L…")

@@ -29,10 +29,11 @@ _TIME = {  # (cell, dtype): (step, weight if B = 1, weight if B > 1, multiply-ad
 }
 _FIXED_S = 1.5e-4  # per call: checks, weight layout, head and loss
 # per parameter and call: the weights laid out in the run's precision (W and W_hh^T) and the
-# parameter gradients allocated, summed and clipped; what a short run costs at a large L h^2
-# (measured at T = 1, L = 32, h = 256: 0.069 s for an LSTM trace, 0.015 s for an rnn one, on a
-# quiet machine that ran the per-step terms ~3x faster than _TIME says)
-_PARAM_S = 12e-9
+# parameter gradients allocated, summed and clipped; what a short run costs at a large L h^2.
+# Measured in the app's server process (where every array over 1 MB is a fresh mapping, so
+# first touches fault pages in): 0.21-0.25 s for an LSTM trace at T = 1, L = 32, h = 256
+# (16.6 M parameters), whether or not the machine was busy: memory-bound, see layout_seconds
+_PARAM_S = 13e-9
 # drawing the weights (init.init_params) and laying them out, per parameter; an orthogonal
 # block's QR adds a cost that grows with its width h (one BLAS thread)
 _INIT_S = {"torch": 30e-9, "gaussian": 50e-9, "identity": 50e-9, "orthogonal": 50e-9}
@@ -84,6 +85,13 @@ def num_params(config: RNNConfig) -> int:
     return total + config.output_size * (h + 1)
 
 
+def layout_seconds(config: RNNConfig) -> float:
+    """The part of ``trace_cost(config, ...).seconds`` spent laying out the weights and their
+    gradients (per parameter, whatever T and B): memory-bound, it does not follow the speed of
+    the per-step loops from one machine load to another."""
+    return _PARAM_S * num_params(config)
+
+
 def init_seconds(config: RNNConfig, scheme: str = "torch") -> float:
     """Estimated wall time of ``Model.init(config, scheme)`` and the engine's weight layout."""
     if scheme not in _INIT_S:
@@ -109,7 +117,7 @@ def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "floa
     per_layer = steps * batch * h * item
     forward_extra = sum(_KEPT[c] for c in cells) * per_layer  # records until the end
     scratch = max(_SCRATCH[c] for c in cells) * per_layer + params * 16  # init draws float64
-    seconds = _seconds(cells, h, steps, batch, dtype) + _PARAM_S * params
+    seconds = _seconds(cells, h, steps, batch, dtype) + layout_seconds(config)
     return Cost(seconds, int(kept), int(kept + forward_extra + scratch))
 
 
@@ -120,7 +128,7 @@ def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "f
     A forward or a backward pass is taken as half of a trace's step."""
     _check(config, steps, batch, dtype)
     h, L = config.hidden_size, config.num_layers
-    total = _FIXED_S * L + _PARAM_S * num_params(config)
+    total = _FIXED_S * L + layout_seconds(config)
     for k, cell in enumerate(config.cells):
         step, gemv, pack, madd, unit = _TIME[cell, dtype]
         weight = GATES[cell] * h * h

@@ -37,23 +37,33 @@ FIGURES_S_PER_CELL = 10e-6
 # The constants were fitted on a machine shared with other jobs, whose speed changes ~5x from
 # one hour to the next; each trace the server runs updates this measured / estimated factor
 # (an exponential moving average, clamped), so the budgets follow the machine as it is now.
-_speed = {"factor": 1.0}
+# Drawing the weights (numpy's generators, QR, first touches of fresh memory) does not speed up
+# as the engine's loops do (measured on a quiet machine: traces at 0.1-0.2x their constants,
+# draws at 0.2-0.46x), so it has a factor of its own.
+_speed = {"trace": 1.0, "init": 1.0}
 _speed_lock = threading.Lock()
 SPEED_LIMITS = (0.1, 10.0)
 
 
-def speed() -> float:
-    """Measured over estimated seconds of the recent traces (1 until one was measured)."""
-    return _speed["factor"]
+def speed(kind: str = "trace") -> float:
+    """Measured over estimated seconds of the recent traces, or weight draws with kind="init"
+    (1 until one was measured)."""
+    return _speed[kind]
 
 
-def observe(estimated: float, measured: float) -> None:
-    """Fold one trace's measured time into ``speed()`` (runs under 50 ms are too noisy)."""
+def observe(estimated: float, measured: float, kind: str = "trace") -> None:
+    """Fold one run's measured time into ``speed(kind)`` (runs under 50 ms are too noisy)."""
     if estimated < 0.05 or measured <= 0:
         return
     ratio = min(max(measured / estimated, SPEED_LIMITS[0]), SPEED_LIMITS[1])
     with _speed_lock:
-        _speed["factor"] = 0.6 * _speed["factor"] + 0.4 * ratio
+        _speed[kind] = 0.6 * _speed[kind] + 0.4 * ratio
+
+
+def draw_seconds(config: RNNConfig, scheme: str) -> float:
+    """Estimated wall time of drawing ``config``'s weights (cost.init_seconds) at the current
+    speed of weight draws."""
+    return init_seconds(config, scheme) * speed("init")
 
 
 def at_speed(seconds: float, config: RNNConfig) -> float:
@@ -62,6 +72,13 @@ def at_speed(seconds: float, config: RNNConfig) -> float:
     as it is."""
     layout = layout_seconds(config)
     return (seconds - layout) * speed() + layout
+
+
+def cost_now(estimate: cost.Cost) -> float:
+    """A core Cost's seconds at the current speeds: the per-step work at speed(), the weight
+    draws at speed("init"), the layout as it is."""
+    steps = estimate.seconds - estimate.draw_seconds - estimate.layout_seconds
+    return steps * speed() + estimate.draw_seconds * speed("init") + estimate.layout_seconds
 
 
 def observe_trace(config: RNNConfig, estimated: float, measured: float) -> None:
@@ -78,7 +95,7 @@ def page_seconds(config: RNNConfig, steps: int, batch: int) -> float:
 
 def trace_seconds(config: RNNConfig, steps: int, batch: int, dtype: str = "float64") -> float:
     """Estimated wall time of one trace with its summary and figures, at the current speed."""
-    run = at_speed(trace_cost(config, steps, batch, dtype).seconds, config)
+    run = cost_now(trace_cost(config, steps, batch, dtype))
     return run + page_seconds(config, steps, batch) * speed()
 
 
@@ -91,7 +108,7 @@ def sweep_seconds(
     scheme: str = "torch",
 ) -> float:
     """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth."""
-    return sweep_cost(config, max_layers, seeds, steps, dtype, scheme).seconds * speed()
+    return cost_now(sweep_cost(config, max_layers, seeds, steps, dtype, scheme))
 
 
 def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str) -> bool:
@@ -105,7 +122,7 @@ def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: s
 
 def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, scheme: str) -> bool:
     sweep = sweep_cost(config, max_layers, seeds, steps, dtype, scheme)
-    return sweep.peak_bytes <= MAX_SWEEP_BYTES and sweep.seconds * speed() <= SWEEP_SECONDS
+    return sweep.peak_bytes <= MAX_SWEEP_BYTES and cost_now(sweep) <= SWEEP_SECONDS
 
 
 def _fewer(steps: int) -> int:
@@ -159,8 +176,8 @@ def phase_sweep_seconds(
 ) -> float:
     """Estimated wall time of the measured phase points: a gaussian-init trace per point and
     seed (phase.measured_phase_points), weights drawn each time."""
-    one = trace_cost(config, steps, batch).seconds + init_seconds(config, "gaussian")
-    return points * seeds * one * speed()
+    one = cost_now(trace_cost(config, steps, batch))
+    return points * seeds * (one + draw_seconds(config, "gaussian"))
 
 
 def fit_phase_seeds(config: RNNConfig, steps: int, batch: int, points: int, seeds: int) -> int:
@@ -195,7 +212,7 @@ _EVAL_FRACTION = 0.4  # a validation pass is forward only
 def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
     """Estimated wall time of one training update on ``batch`` sequences of ``steps``: the
     core's cost of a trace of the minibatch, at the current speed, plus an optimizer step."""
-    run = at_speed(trace_cost(config, steps, batch).seconds, config) * UPDATE_PER_TRACE
+    run = cost_now(trace_cost(config, steps, batch)) * UPDATE_PER_TRACE
     fixed, per_param = _OPTIMIZER_STEP_S
     return run + fixed + per_param * num_params(config)
 

@@ -216,9 +216,12 @@ def _model_and_input(spec: TraceSpec) -> tuple[Model, np.ndarray]:
     if spec.model_key:
         model = upload.model(spec)
     else:
+        start = time.perf_counter()
         model = Model.init(
             c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
         )
+        elapsed = time.perf_counter() - start
+        budget.observe(init_seconds(c, spec.scheme), elapsed, kind="init")
     if spec.data_key:
         return model, upload.sequence(spec)[0]
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)  # (T, B, d)
@@ -248,7 +251,7 @@ def seconds(spec: TraceSpec) -> float:
     """Estimated seconds of ``spec``'s model, trace, summary and figures (deeprnn_core.cost
     and budget.page_seconds)."""
     run = budget.trace_seconds(spec.config, spec.steps, spec.batch, spec.dtype)
-    return run + init_seconds(spec.config, spec.scheme) * budget.speed()
+    return run + budget.draw_seconds(spec.config, spec.scheme)
 
 
 def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
@@ -334,8 +337,8 @@ def timing_seconds(spec: TraceSpec) -> float:
     """Estimated seconds of ``trace_time(spec)``: the model drawn, then timing_repeats traces
     (no summary, no figures)."""
     c = spec.config
-    run = budget.at_speed(trace_cost(c, spec.steps, spec.batch, spec.dtype).seconds, c)
-    return timing_repeats(spec) * run + init_seconds(c, spec.scheme) * budget.speed()
+    run = budget.cost_now(trace_cost(c, spec.steps, spec.batch, spec.dtype))
+    return timing_repeats(spec) * run + budget.draw_seconds(c, spec.scheme)
 
 
 @st.cache_data(max_entries=16, show_spinner="Timing the trace…")

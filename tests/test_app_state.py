@@ -177,7 +177,7 @@ def test_budgets_follow_the_measured_speed_of_the_machine():
         budget.observe(0.01, 5.0)  # too short to count
         assert budget.speed() <= budget.SPEED_LIMITS[1]
     finally:
-        budget._speed["factor"] = before
+        budget._speed["trace"] = before
 
 
 def test_ab_overrides_are_typed_rows_of_the_one_table_and_old_urls_decode_the_same():

@@ -151,11 +151,14 @@ def fit_sweep(
     dtype: str = "float64",
     scheme: str = "torch",
 ) -> tuple[int, int]:
-    """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps."""
+    """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps, then
+    seeds again (drawing 3 seeds of an L = 32, h = 256 LSTM alone can take the budget)."""
     while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
         seeds -= 1
     while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
         steps = _fewer(steps)
+    while seeds > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
+        seeds -= 1
     return steps, seeds
 
 

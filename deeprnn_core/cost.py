@@ -31,10 +31,10 @@ _FIXED_S = 1.5e-4  # per call: checks, weight layout, head and loss
 # per parameter and call, by the layer's cell: the weights laid out in the run's precision (W and
 # W_hh^T) and the parameter gradients allocated, summed and clipped; what a short run costs at
 # a large L h^2. Measured in the app's server process (every array over 1 MB a fresh mapping,
-# so first touches fault pages in) at T = 1, L = 32: 0.21 s for an LSTM at h = 256 (16.6 M
+# so first touches fault pages in) at T = 1, L = 32: 0.21-0.25 s for an LSTM at h = 256 (16.6 M
 # parameters), 0.016 s for an rnn (4.1 M), 0.013 s for a GRU at h = 128 (3.2 M), whether or not
 # the machine was busy: memory-bound, see layout_seconds
-_LAYOUT_S = {"rnn": 5e-9, "gru": 5e-9, "lstm": 13e-9}
+_LAYOUT_S = {"rnn": 5e-9, "gru": 5e-9, "lstm": 15e-9}
 # drawing the weights (init.init_params) and laying them out, per parameter; an orthogonal
 # block's QR adds a cost that grows with its width h (one BLAS thread)
 _INIT_S = {"torch": 30e-9, "gaussian": 50e-9, "identity": 50e-9, "orthogonal": 50e-9}

@@ -225,10 +225,11 @@ def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
 def train_seconds(
     config: RNNConfig, steps: int, batch: int, updates: int, evals: int, num_val: int
 ) -> float:
-    """Estimated wall time of a training run: the weights drawn, updates, validation passes and
-    20 snapshots."""
+    """Estimated wall time of a training run: the weights drawn, updates, ``evals`` validation
+    passes and 20 snapshots (a short run has at most one of each per update, and one before)."""
+    evals, snapshots = min(evals, updates + 1), min(20, updates + 1)
     val = _EVAL_FRACTION * update_seconds(config, steps, num_val) * evals
-    snapshots = 20 * update_seconds(config, steps, 1)
+    snapshots = snapshots * update_seconds(config, steps, 1)
     draw = draw_seconds(config, "torch")
     return draw + updates * update_seconds(config, steps, batch) + val + snapshots
 
@@ -252,8 +253,8 @@ def fit_train(
     the runs of ``configs`` that one click starts (Plain vs deep and A/B train two): the memory
     of one update first (fewer sequences per batch, then shorter ones), then the time (fewer
     updates down to 50, fewer validation sequences down to 20, a smaller batch, fewer updates
-    down to 10, fewer validation sequences down to 1). ``fixed_val``: the task's validation
-    split cannot shrink (a real series)."""
+    down to 10, fewer validation sequences down to 1, shorter sequences). ``fixed_val``: the
+    task's validation split cannot shrink (a real series)."""
 
     def small() -> bool:
         return max(update_bytes(c, steps, batch) for c in configs) <= MAX_TRAIN_BYTES
@@ -279,4 +280,6 @@ def fit_train(
         updates = max(10, _fewer(updates))
     while num_val > 1 and not fixed_val and not quick():
         num_val = fewer_val(1)
+    while steps > 2 and not quick():  # last: shorter sequences (a deep, wide stack at T = 500)
+        steps = _fewer(steps)
     return steps, batch, updates, num_val

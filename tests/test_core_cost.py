@@ -133,3 +133,18 @@ def test_the_spectra_cost_grows_with_the_run_and_the_gates():
         assert spectra_seconds(gated, 50, 2) > base, f"{cell}: a (K, K) Gram per row, K > 1"
     with pytest.raises(ValueError, match="steps"):
         spectra_seconds(config, 0, 1)
+
+
+def test_the_weights_layout_is_the_part_of_a_trace_that_does_not_grow_with_t_or_b():
+    from deeprnn_core.cost import layout_seconds
+
+    for cell in ("rnn", "gru", "lstm"):
+        config = RNNConfig(3, 8, 16, 1, cell=cell)
+        costs = [trace_cost(config, t, b) for t, b in ((1, 1), (50, 1), (50, 4))]
+        assert all(c.layout_seconds == layout_seconds(config) > 0 for c in costs)
+        assert costs[0].seconds < costs[1].seconds < costs[2].seconds
+        assert all(c.seconds > c.layout_seconds for c in costs)
+        wider = RNNConfig(3, 8, 32, 1, cell=cell)
+        assert layout_seconds(wider) > layout_seconds(config), "more weights to lay out"
+    sweep = sweep_cost(RNNConfig(2, 8, 16, 1), 6, 3, 20, scheme="orthogonal")
+    assert 0 < sweep.draw_seconds + sweep.layout_seconds < sweep.seconds

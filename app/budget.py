@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import threading
 
-from deeprnn_core import RNNConfig
+from deeprnn_core import RNNConfig, cost
 from deeprnn_core.config import GATES
-from deeprnn_core.cost import num_params, sweep_cost, trace_cost
+from deeprnn_core.cost import init_seconds, layout_seconds, num_params, sweep_cost, trace_cost
 
 # one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
 # (the tests raise it to make a run long enough to be cut short)
@@ -25,6 +25,7 @@ MAX_TRACE_BYTES = (
 )  # peak bytes of one trace (server.py reserves this per heavy run)
 MAX_SWEEP_BYTES = 1 << 29  # peak bytes of one depth sweep
 THEORY_SECONDS = 2.5  # the seed-averaged measurement next to the mean-field prediction
+PHASE_SWEEP_SECONDS = 2.5  # the measured points on the phase diagram (25 gains x seeds)
 
 
 # what a page adds to a trace, measured on the busy 2-core machine: the summary's norms and
@@ -36,23 +37,54 @@ FIGURES_S_PER_CELL = 10e-6
 # The constants were fitted on a machine shared with other jobs, whose speed changes ~5x from
 # one hour to the next; each trace the server runs updates this measured / estimated factor
 # (an exponential moving average, clamped), so the budgets follow the machine as it is now.
-_speed = {"factor": 1.0}
+# Drawing the weights (numpy's generators, QR, first touches of fresh memory) does not speed up
+# as the engine's loops do (measured on a quiet machine: traces at 0.1-0.2x their constants,
+# draws at 0.2-0.46x), so it has a factor of its own.
+_speed = {"trace": 1.0, "init": 1.0}
 _speed_lock = threading.Lock()
 SPEED_LIMITS = (0.1, 10.0)
 
 
-def speed() -> float:
-    """Measured over estimated seconds of the recent traces (1 until one was measured)."""
-    return _speed["factor"]
+def speed(kind: str = "trace") -> float:
+    """Measured over estimated seconds of the recent traces, or weight draws with kind="init"
+    (1 until one was measured)."""
+    return _speed[kind]
 
 
-def observe(estimated: float, measured: float) -> None:
-    """Fold one trace's measured time into ``speed()`` (runs under 50 ms are too noisy)."""
+def observe(estimated: float, measured: float, kind: str = "trace") -> None:
+    """Fold one run's measured time into ``speed(kind)`` (runs under 50 ms are too noisy)."""
     if estimated < 0.05 or measured <= 0:
         return
     ratio = min(max(measured / estimated, SPEED_LIMITS[0]), SPEED_LIMITS[1])
     with _speed_lock:
-        _speed["factor"] = 0.6 * _speed["factor"] + 0.4 * ratio
+        _speed[kind] = 0.6 * _speed[kind] + 0.4 * ratio
+
+
+def draw_seconds(config: RNNConfig, scheme: str) -> float:
+    """Estimated wall time of drawing ``config``'s weights (cost.init_seconds) at the current
+    speed of weight draws."""
+    return init_seconds(config, scheme) * speed("init")
+
+
+def at_speed(seconds: float, config: RNNConfig) -> float:
+    """A core estimate of a run of ``config`` (trace_cost, scrub_seconds) at the current speed:
+    its per-step work scaled by speed(), its weights' layout (cost.layout_seconds, memory-bound)
+    as it is."""
+    layout = layout_seconds(config)
+    return (seconds - layout) * speed() + layout
+
+
+def cost_now(estimate: cost.Cost) -> float:
+    """A core Cost's seconds at the current speeds: the per-step work at speed(), the weight
+    draws at speed("init"), the layout as it is."""
+    steps = estimate.seconds - estimate.draw_seconds - estimate.layout_seconds
+    return steps * speed() + estimate.draw_seconds * speed("init") + estimate.layout_seconds
+
+
+def observe_trace(config: RNNConfig, estimated: float, measured: float) -> None:
+    """observe() for a trace of ``config``: its per-step work only (the layout does not scale)."""
+    layout = layout_seconds(config)
+    observe(estimated - layout, max(0.0, measured - layout))
 
 
 def page_seconds(config: RNNConfig, steps: int, batch: int) -> float:
@@ -63,8 +95,8 @@ def page_seconds(config: RNNConfig, steps: int, batch: int) -> float:
 
 def trace_seconds(config: RNNConfig, steps: int, batch: int, dtype: str = "float64") -> float:
     """Estimated wall time of one trace with its summary and figures, at the current speed."""
-    run = trace_cost(config, steps, batch, dtype).seconds + page_seconds(config, steps, batch)
-    return run * speed()
+    run = cost_now(trace_cost(config, steps, batch, dtype))
+    return run + page_seconds(config, steps, batch) * speed()
 
 
 def sweep_seconds(
@@ -76,7 +108,7 @@ def sweep_seconds(
     scheme: str = "torch",
 ) -> float:
     """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth."""
-    return sweep_cost(config, max_layers, seeds, steps, dtype, scheme).seconds * speed()
+    return cost_now(sweep_cost(config, max_layers, seeds, steps, dtype, scheme))
 
 
 def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str) -> bool:
@@ -89,8 +121,8 @@ def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: s
 
 
 def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, scheme: str) -> bool:
-    cost = sweep_cost(config, max_layers, seeds, steps, dtype, scheme)
-    return cost.peak_bytes <= MAX_SWEEP_BYTES and cost.seconds * speed() <= SWEEP_SECONDS
+    sweep = sweep_cost(config, max_layers, seeds, steps, dtype, scheme)
+    return sweep.peak_bytes <= MAX_SWEEP_BYTES and cost_now(sweep) <= SWEEP_SECONDS
 
 
 def _fewer(steps: int) -> int:
@@ -119,11 +151,14 @@ def fit_sweep(
     dtype: str = "float64",
     scheme: str = "torch",
 ) -> tuple[int, int]:
-    """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps."""
+    """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps, then
+    seeds again (drawing 3 seeds of an L = 32, h = 256 LSTM alone can take the budget)."""
     while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
         seeds -= 1
     while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
         steps = _fewer(steps)
+    while seeds > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
+        seeds -= 1
     return steps, seeds
 
 
@@ -139,6 +174,30 @@ def fit_seeds(config: RNNConfig, steps: int, batch: int, seeds: int) -> int:
     return min(seeds, int(THEORY_SECONDS / per_seed) if per_seed > 0 else seeds)
 
 
+def phase_sweep_seconds(
+    config: RNNConfig, steps: int, batch: int, points: int, seeds: int
+) -> float:
+    """Estimated wall time of the measured phase points: a gaussian-init trace per point and
+    seed (phase.measured_phase_points), weights drawn each time."""
+    one = cost_now(trace_cost(config, steps, batch))
+    return points * seeds * (one + draw_seconds(config, "gaussian"))
+
+
+def fit_phase_seeds(config: RNNConfig, steps: int, batch: int, points: int, seeds: int) -> int:
+    """Seeds per point within PHASE_SWEEP_SECONDS (at least 1: the sweep is small already)."""
+    while seeds > 1 and phase_sweep_seconds(config, steps, batch, points, seeds) > (
+        PHASE_SWEEP_SECONDS
+    ):
+        seeds -= 1
+    return seeds
+
+
+def spectra_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+    """Estimated wall time of the Jacobian spectra and Pascanu's bound of one trace, at the
+    current speed."""
+    return cost.spectra_seconds(config, steps, batch) * speed()
+
+
 # --- training (app/training.py): one update is a trace of the minibatch (the core's exact
 # forward and adjoint, deeprnn_core.cost.trace_cost, at the current speed()) plus an optimizer
 # step. Measured side by side in one run (2-core machine, one BLAS thread, median of 40 updates
@@ -150,13 +209,15 @@ TRAIN_SECONDS = 20.0  # one click of Train (all runs of that click together), wi
 MAX_TRAIN_BYTES = 256 << 20  # what one update keeps (forward + adjoint), as the core counts it
 UPDATE_PER_TRACE = 1.0  # an update's time over its minibatch's trace time (measured 0.6-1.0)
 _OPTIMIZER_STEP_S = (1.2e-3, 10e-9)  # torch.optim step and bookkeeping: fixed, per parameter
-_EVAL_FRACTION = 0.4  # a validation pass is forward only
+# a validation pass is forward only, on every validation sequence at once; measured side by
+# side with a trace of the same 200 sequences: 0.27-0.65x for lstm / rnn, 1.19x for a gru
+_EVAL_FRACTION = 1.0
 
 
 def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
     """Estimated wall time of one training update on ``batch`` sequences of ``steps``: the
     core's cost of a trace of the minibatch, at the current speed, plus an optimizer step."""
-    run = trace_cost(config, steps, batch).seconds * UPDATE_PER_TRACE * speed()
+    run = cost_now(trace_cost(config, steps, batch)) * UPDATE_PER_TRACE
     fixed, per_param = _OPTIMIZER_STEP_S
     return run + fixed + per_param * num_params(config)
 
@@ -164,10 +225,13 @@ def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
 def train_seconds(
     config: RNNConfig, steps: int, batch: int, updates: int, evals: int, num_val: int
 ) -> float:
-    """Estimated wall time of a training run: updates, validation passes and 20 snapshots."""
+    """Estimated wall time of a training run: the weights drawn, updates, ``evals`` validation
+    passes and 20 snapshots (a short run has at most one of each per update, and one before)."""
+    evals, snapshots = min(evals, updates + 1), min(20, updates + 1)
     val = _EVAL_FRACTION * update_seconds(config, steps, num_val) * evals
-    snapshots = 20 * update_seconds(config, steps, 1)
-    return updates * update_seconds(config, steps, batch) + val + snapshots
+    snapshots = snapshots * update_seconds(config, steps, 1)
+    draw = draw_seconds(config, "torch")
+    return draw + updates * update_seconds(config, steps, batch) + val + snapshots
 
 
 def update_bytes(config: RNNConfig, steps: int, batch: int, itemsize: int = 8) -> int:
@@ -177,12 +241,20 @@ def update_bytes(config: RNNConfig, steps: int, batch: int, itemsize: int = 8) -
 
 
 def fit_train(
-    configs: tuple[RNNConfig, ...], steps: int, batch: int, updates: int, evals: int, num_val: int
-) -> tuple[int, int, int]:
-    """(sequence steps, batch, updates) within the training budgets, for the runs of
-    ``configs`` that one click starts (Plain vs deep and A/B train two): the memory of one
-    update first (fewer sequences per batch, then shorter ones), then the time (fewer updates
-    down to 50, then a smaller batch, then fewer updates down to 10)."""
+    configs: tuple[RNNConfig, ...],
+    steps: int,
+    batch: int,
+    updates: int,
+    evals: int,
+    num_val: int,
+    fixed_val: bool = False,
+) -> tuple[int, int, int, int]:
+    """(sequence steps, batch, updates, validation sequences) within the training budgets, for
+    the runs of ``configs`` that one click starts (Plain vs deep and A/B train two): the memory
+    of one update first (fewer sequences per batch, then shorter ones), then the time (fewer
+    updates down to 50, fewer validation sequences down to 20, a smaller batch, fewer updates
+    down to 10, fewer validation sequences down to 1, shorter sequences). ``fixed_val``: the
+    task's validation split cannot shrink (a real series)."""
 
     def small() -> bool:
         return max(update_bytes(c, steps, batch) for c in configs) <= MAX_TRAIN_BYTES
@@ -191,14 +263,23 @@ def fit_train(
         costs = (train_seconds(c, steps, batch, updates, evals, num_val) for c in configs)
         return sum(costs) <= TRAIN_SECONDS
 
+    def fewer_val(low: int) -> int:
+        return num_val if fixed_val else max(low, min(num_val - 1, int(num_val * 0.7)))
+
     while batch > 1 and not small():
         batch = _fewer(batch)
     while steps > 1 and not small():
         steps = _fewer(steps)
     while updates > 50 and not quick():
         updates = max(50, _fewer(updates))
+    while num_val > 20 and not fixed_val and not quick():
+        num_val = fewer_val(20)
     while batch > 1 and not quick():
         batch = _fewer(batch)
     while updates > 10 and not quick():
         updates = max(10, _fewer(updates))
-    return steps, batch, updates
+    while num_val > 1 and not fixed_val and not quick():
+        num_val = fewer_val(1)
+    while steps > 2 and not quick():  # last: shorter sequences (a deep, wide stack at T = 500)
+        steps = _fewer(steps)
+    return steps, batch, updates, num_val

@@ -216,9 +216,12 @@ def _model_and_input(spec: TraceSpec) -> tuple[Model, np.ndarray]:
     if spec.model_key:
         model = upload.model(spec)
     else:
+        start = time.perf_counter()
         model = Model.init(
             c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
         )
+        elapsed = time.perf_counter() - start
+        budget.observe(init_seconds(c, spec.scheme), elapsed, kind="init")
     if spec.data_key:
         return model, upload.sequence(spec)[0]
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)  # (T, B, d)
@@ -248,7 +251,7 @@ def seconds(spec: TraceSpec) -> float:
     """Estimated seconds of ``spec``'s model, trace, summary and figures (deeprnn_core.cost
     and budget.page_seconds)."""
     run = budget.trace_seconds(spec.config, spec.steps, spec.batch, spec.dtype)
-    return run + init_seconds(spec.config, spec.scheme) * budget.speed()
+    return run + budget.draw_seconds(spec.config, spec.scheme)
 
 
 def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
@@ -260,7 +263,7 @@ def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
             result = trace(model, x, cancel=server.session_gone, **_trace_kwargs(spec))
             c = spec.config
             estimate = trace_cost(c, spec.steps, spec.batch, spec.dtype).seconds
-            budget.observe(estimate, time.perf_counter() - start)
+            budget.observe_trace(c, estimate, time.perf_counter() - start)
     limit_torch_threads()
     return model, result
 
@@ -324,12 +327,25 @@ def grad_hidden_norm_ratio(spec_a: TraceSpec, spec_b: TraceSpec) -> np.ndarray:
     return analysis.grad_hidden_norm_ratio(get_trace(spec_a)[1], get_trace(spec_b)[1])
 
 
+def timing_repeats(spec: TraceSpec) -> int:
+    """How many runs trace_time takes the median of: more when one run is short."""
+    estimate = seconds(spec)
+    return 5 if estimate < 0.05 else 3 if estimate < 0.3 else 1
+
+
+def timing_seconds(spec: TraceSpec) -> float:
+    """Estimated seconds of ``trace_time(spec)``: the model drawn, then timing_repeats traces
+    (no summary, no figures)."""
+    c = spec.config
+    run = budget.cost_now(trace_cost(c, spec.steps, spec.batch, spec.dtype))
+    return timing_repeats(spec) * run + budget.draw_seconds(c, spec.scheme)
+
+
 @st.cache_data(max_entries=16, show_spinner="Timing the trace…")
 def trace_time(spec: TraceSpec) -> float:
     """Median wall time of ``trace`` for ``spec`` (analysis.time_trace), measured once."""
     model, x = _model_and_input(spec)
-    estimate = seconds(spec)
-    repeats = 5 if estimate < 0.05 else 3 if estimate < 0.3 else 1
+    repeats = timing_repeats(spec)
     with server.heavy_run("timing this trace"):
         return analysis.time_trace(model, x, repeats=repeats, **_trace_kwargs(spec))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from app import compute
+from app import budget, compute
 from deeprnn_core import RNNConfig, phase, spectra, theory
 from deeprnn_core.engine import LOSS_KINDS
 from deeprnn_core.signals import make_signal
@@ -90,11 +90,27 @@ def phase_sweep_plan(spec: compute.TraceSpec, seeds: int) -> tuple[PhaseSweepSpe
     ]
     if used:
         notices.append(f"To stay within a few seconds the sweep uses {', '.join(used)}.")
+    points = len(SWEEP_GAINS) ** 2
+    fitted = budget.fit_phase_seeds(config, steps, batch, points, seeds)
+    if fitted < seeds:
+        notices.append(
+            f"To stay within about {budget.PHASE_SWEEP_SECONDS:g} s the sweep averages "
+            f"{fitted} seeds per point (of {seeds})."
+        )
+        seeds = fitted
     sweep = PhaseSweepSpec(
         config, steps, tuple(range(spec.seed, spec.seed + seeds)), batch, spec.bias_scale,
         spec.signal,
     )  # fmt: skip
     return sweep, notices
+
+
+def phase_sweep_seconds(sweep: PhaseSweepSpec) -> float:
+    """Estimated wall time of ``phase_points(sweep)`` (budget.phase_sweep_seconds)."""
+    points = len(SWEEP_GAINS) ** 2
+    return budget.phase_sweep_seconds(
+        sweep.config, sweep.steps, sweep.batch, points, len(sweep.seeds)
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

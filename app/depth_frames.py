@@ -22,13 +22,18 @@ SCRUB = (
     "rerun. One colour scale serves every depth. Orange: $X_t$; green: $O_t$."
 )
 SCRUB_SECONDS = 4.0  # one scrub, computed once per setting then cached
+# building the figure: plotly validates every frame's traces, ~8 ms per depth measured at
+# L = 32, T = 100 on a quiet machine (0.25-0.3 s, more than the scrub's own 0.07 s there)
+FRAME_SECONDS = 12e-3
 
 
 def scrub_seconds(spec: compute.TraceSpec) -> float:
     """Estimated wall time (the core's cost model at the server's measured speed): one
-    forward, and one backward per layer with every depth that reaches it side by side."""
+    forward, and one backward per layer with every depth that reaches it side by side; and a
+    frame of the figure per depth."""
     c = spec.config
-    return cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype) * budget.speed()
+    frames = FRAME_SECONDS * c.num_layers * budget.speed()
+    return budget.at_speed(cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype), c) + frames
 
 
 @st.cache_data(max_entries=4, show_spinner="Running the backward pass of every depth 1..L…")
@@ -47,12 +52,16 @@ def draw(run: layout.Run, color_by: str) -> bool:
     spec = run.spec
     if (seconds := scrub_seconds(spec)) > SCRUB_SECONDS:
         st.info(
-            f"Scrubbing depth would run the backward pass of every depth 1..L, about "
-            f"{seconds:.0f} s here (the limit is {SCRUB_SECONDS:g} s): lower L, "
+            f"Scrubbing depth would run the backward pass of every depth 1..L, estimated at "
+            f"{seconds:.0f} s (the limit is {SCRUB_SECONDS:g} s): lower L, "
             "T, h or B to scrub. The grid below is depth L only.",
             icon=":material/info:",
         )
         return False
+    st.caption(
+        f"The backward pass of every depth 1..{spec.config.num_layers} and a frame for each: "
+        f"about {seconds:.2g} s here (deeprnn_core.cost)."
+    )
     scrub = grids(spec)
     L, T = scrub.hidden_norm.shape
     if color_by == "grad":

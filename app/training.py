@@ -22,6 +22,7 @@ SNAPSHOTS = 20  # (L, T) grids of |H| and |G| on the probe sequence, log-spaced 
 MIN_WINDOWS = 16  # a real series keeps at least this many training windows when T is capped
 OPTIMIZER_KWARGS = {"sgd": {"momentum": 0.9}}  # passed to torch.optim as they are
 REAL_SERIES = ("sunspots", "co2")
+VALIDATION = 200  # validation sequences of a drawn task, unless the time budget needs fewer
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class TrainSpec:
     clip_norm: float | None
     dtype: str
     seed: int  # weights, task, minibatch order and dropout masks
+    validation: int = VALIDATION  # validation sequences (make_task's n_val; fewer to fit)
 
     @property
     def eval_every(self) -> int:
@@ -59,9 +61,15 @@ class TrainPlan:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def get_task(name: str, length: int, seed: int) -> Task:
-    """deeprnn_core's task, shared by every session: read only."""
-    return make_task(name, length, seed=seed)
+def get_task(name: str, length: int, seed: int, validation: int = VALIDATION) -> Task:
+    """deeprnn_core's task with ``validation`` validation sequences (a real series keeps its
+    own split), shared by every session: read only."""
+    return make_task(name, length, n_val=validation, seed=seed)
+
+
+def task_of(spec: TrainSpec) -> Task:
+    """The task ``spec`` trains on."""
+    return get_task(spec.task, spec.length, spec.seed, spec.validation)
 
 
 def plan(s, alongside: tuple = ()) -> TrainPlan:
@@ -95,12 +103,15 @@ def plan(s, alongside: tuple = ()) -> TrainPlan:
     if batch < s.train_batch:
         notices.append(f"Batch size {batch} (of {s.train_batch}): the {s.task} series has "
                        f"{windows} training windows at T = {length}.")  # fmt: skip
-    steps, fit_batch, updates = budget.fit_train(
-        tuple(configs), length + extra, batch, s.train_steps, EVALS + 1, probe.x_val.shape[1]
-    )
+    asked_val = probe.x_val.shape[1]
+    steps, fit_batch, updates, validation = budget.fit_train(
+        tuple(configs), length + extra, batch, s.train_steps, EVALS + 1, asked_val,
+        fixed_val=s.task in REAL_SERIES,
+    )  # fmt: skip
     lowered = [f"{name} = {now} (of {asked})" for name, now, asked in (
         ("updates", updates, s.train_steps), ("batch size", fit_batch, batch),
-        ("T", steps - extra, length)) if now != asked]  # fmt: skip
+        ("T", steps - extra, length), ("validation sequences", validation, asked_val))
+        if now != asked]  # fmt: skip
     if lowered:
         runs_word = "these runs use" if alongside else "this run uses"
         notices.append(
@@ -125,6 +136,7 @@ def plan(s, alongside: tuple = ()) -> TrainPlan:
             clip_norm=float(s.clip_norm) if s.clip_norm > 0 else None,
             dtype=s.dtype,
             seed=int(s.seed),
+            validation=validation,
         ),
         tuple(notices),
     )
@@ -139,7 +151,7 @@ def plain(spec: TrainSpec) -> TrainSpec:
 
 def estimate_seconds(spec: TrainSpec) -> float:
     """The budget's estimate of the run's wall time."""
-    task = get_task(spec.task, spec.length, spec.seed)
+    task = task_of(spec)
     return budget.train_seconds(
         spec.config, task.steps, spec.batch_size, spec.updates, EVALS + 1, task.x_val.shape[1]
     )
@@ -154,7 +166,7 @@ def _train(spec: TrainSpec, updates: int, callback=None, **kwargs) -> History:
     compute.limit_torch_threads()  # one thread, as for traces
     return train(
         model,
-        get_task(spec.task, spec.length, spec.seed),
+        task_of(spec),
         steps=updates,
         optimizer=spec.optimizer,
         lr=spec.lr,

@@ -9,6 +9,7 @@ import browser  # noqa: E402
 import browser_scrub  # noqa: E402
 import core  # noqa: E402
 import cost  # noqa: E402
+import extremes  # noqa: E402
 import mean_field  # noqa: E402
 import soak  # noqa: E402
 import train  # noqa: E402
@@ -17,6 +18,7 @@ import uploads  # noqa: E402
 if __name__ == "__main__":
     core.main()
     cost.main()
+    extremes.main()
     train.main()
     mean_field.main()
     browser.main()

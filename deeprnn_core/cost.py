@@ -28,6 +28,13 @@ _TIME = {  # (cell, dtype): (step, weight if B = 1, weight if B > 1, multiply-ad
     ("lstm", "float32"): (45e-6, 1.38e-9, 3.1e-9, 0.59e-9, 0.0),
 }
 _FIXED_S = 1.5e-4  # per call: checks, weight layout, head and loss
+# per parameter and call, by the layer's cell: the weights laid out in the run's precision (W and
+# W_hh^T) and the parameter gradients allocated, summed and clipped; what a short run costs at
+# a large L h^2. Measured in the app's server process (every array over 1 MB a fresh mapping,
+# so first touches fault pages in) at T = 1, L = 32: 0.21-0.25 s for an LSTM at h = 256 (16.6 M
+# parameters), 0.016 s for an rnn (4.1 M), 0.013 s for a GRU at h = 128 (3.2 M), whether or not
+# the machine was busy: memory-bound, see layout_seconds
+_LAYOUT_S = {"rnn": 5e-9, "gru": 5e-9, "lstm": 15e-9}
 # drawing the weights (init.init_params) and laying them out, per parameter; an orthogonal
 # block's QR adds a cost that grows with its width h (one BLAS thread)
 _INIT_S = {"torch": 30e-9, "gaussian": 50e-9, "identity": 50e-9, "orthogonal": 50e-9}
@@ -47,6 +54,10 @@ class Cost:
     seconds: float  # wall time on one core
     kept_bytes: int  # what the result keeps (a Trace and its Model; a sweep's small arrays)
     peak_bytes: int  # the most allocated at once while it runs
+    # the parts of ``seconds`` that do not follow the per-step loops' speed from one machine
+    # load to another: drawing weights (init_seconds) and laying them out (layout_seconds)
+    draw_seconds: float = 0.0
+    layout_seconds: float = 0.0
 
 
 def _check(config: RNNConfig, steps: int, batch: int, dtype: str) -> None:
@@ -79,6 +90,16 @@ def num_params(config: RNNConfig) -> int:
     return total + config.output_size * (h + 1)
 
 
+def layout_seconds(config: RNNConfig) -> float:
+    """The part of ``trace_cost(config, ...).seconds`` spent laying out the weights and their
+    gradients (per parameter, whatever T and B): memory-bound, it does not follow the speed of
+    the per-step loops from one machine load to another."""
+    h, total = config.hidden_size, 0.0
+    for k, cell in enumerate(config.cells):
+        total += _LAYOUT_S[cell] * GATES[cell] * h * (config.layer_input_size(k) + h + 2)
+    return total + _LAYOUT_S["rnn"] * config.output_size * (h + 1)
+
+
 def init_seconds(config: RNNConfig, scheme: str = "torch") -> float:
     """Estimated wall time of ``Model.init(config, scheme)`` and the engine's weight layout."""
     if scheme not in _INIT_S:
@@ -104,8 +125,9 @@ def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "floa
     per_layer = steps * batch * h * item
     forward_extra = sum(_KEPT[c] for c in cells) * per_layer  # records until the end
     scratch = max(_SCRATCH[c] for c in cells) * per_layer + params * 16  # init draws float64
-    seconds = _seconds(cells, h, steps, batch, dtype)
-    return Cost(seconds, int(kept), int(kept + forward_extra + scratch))
+    layout = layout_seconds(config)
+    seconds = _seconds(cells, h, steps, batch, dtype) + layout
+    return Cost(seconds, int(kept), int(kept + forward_extra + scratch), layout_seconds=layout)
 
 
 def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "float64") -> float:
@@ -114,7 +136,8 @@ def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "f
     k) runs side by side: the per-step overhead is paid L times, the products L(L+1)/2 times.
     A forward or a backward pass is taken as half of a trace's step."""
     _check(config, steps, batch, dtype)
-    h, L, total = config.hidden_size, config.num_layers, _FIXED_S * config.num_layers
+    h, L = config.hidden_size, config.num_layers
+    total = _FIXED_S * L + layout_seconds(config)
     for k, cell in enumerate(config.cells):
         step, gemv, pack, madd, unit = _TIME[cell, dtype]
         weight = GATES[cell] * h * h
@@ -122,6 +145,26 @@ def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "f
             matmul = gemv * weight if n == 1 else pack * weight + madd * n * weight
             total += 0.5 * steps * (step + matmul + unit * n * GATES[cell] * h)
     return total
+
+
+# spectra.jacobian_spectra per (layer, step, sample, unit): the rows of each step Jacobian from
+# a (K, K) Gram matrix of the weight rows (K = 1 for rnn, 3 for gru, 4 for lstm); and
+# pascanu_bound's SVD of each (G h, h) W_hh, per G h^3. In the units of _TIME: measured side by
+# side with traces at (L, T, B, h) from (16, 100, 2, 64) to (32, 500, 8, 256), scaled by the
+# trace's measured / estimated time of the same run (numpy's elementwise work and LAPACK do not
+# speed up as much as the engine's loops on a quiet machine)
+_SPECTRA_S = {"rnn": 40e-9, "gru": 250e-9, "lstm": 200e-9}
+_SVD_S = 1.0e-9
+
+
+def spectra_seconds(config: RNNConfig, steps: int, batch: int = 1) -> float:
+    """Estimated wall time of ``spectra.jacobian_spectra`` and ``spectra.pascanu_bound`` for a
+    trace of (steps, batch) sequences (one BLAS thread; both work in float64)."""
+    _check(config, steps, batch, "float64")
+    h = config.hidden_size
+    cells = config.cells
+    rows = sum(_SPECTRA_S[c] for c in cells) * steps * batch * h
+    return _FIXED_S + rows + sum(_SVD_S * GATES[c] * h**3 for c in cells)
 
 
 def sweep_cost(
@@ -154,5 +197,6 @@ def sweep_cost(
     scratch = max(_SCRATCH[c] for c in cells) * per_layer * 2
     deep = RNNConfig(num_layers=max_layers, input_size=config.input_size, hidden_size=h, cell=cells)
     weights = seeds * num_params(deep) * (8 + item)  # every seed's draws and their layout
-    seconds += seeds * init_seconds(deep, scheme)
-    return Cost(seconds, 16 * seeds * max_layers, int(kept_forward + scratch + weights))
+    draws, layout = seeds * init_seconds(deep, scheme), seeds * layout_seconds(deep)
+    peak = int(kept_forward + scratch + weights)
+    return Cost(seconds + draws + layout, 16 * seeds * max_layers, peak, draws, layout)

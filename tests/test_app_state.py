@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app import budget, compute, controls
+from deeprnn_core.cost import layout_seconds
 
 DEFAULTS = controls.Settings(**{c.key: c.default for c in controls.CONTROLS})
 
@@ -167,15 +168,16 @@ def test_budgets_follow_the_measured_speed_of_the_machine():
         for _ in range(20):
             budget.observe(1.0, 3.0)  # the machine runs 3x slower than the constants
         assert budget.speed() == pytest.approx(3.0, rel=1e-3)
+        layout = layout_seconds(config)  # memory-bound: it does not follow the speed
         assert budget.trace_seconds(config, 200, 4) == pytest.approx(
-            budget.speed() * estimate / before
+            budget.speed() * (estimate - layout) / before + layout
         )
         budget.observe(1.0, 1e6)
         assert budget.speed() <= budget.SPEED_LIMITS[1]
         budget.observe(0.01, 5.0)  # too short to count
         assert budget.speed() <= budget.SPEED_LIMITS[1]
     finally:
-        budget._speed["factor"] = before
+        budget._speed["trace"] = before
 
 
 def test_ab_overrides_are_typed_rows_of_the_one_table_and_old_urls_decode_the_same():
@@ -199,3 +201,29 @@ def test_the_table_and_codec_import_without_streamlit():
 
     code = "import sys, app.controls; assert 'streamlit' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def test_training_fits_its_validation_split_into_the_time_budget():
+    from app import training
+
+    biggest = replace(DEFAULTS, num_layers=32, steps=500, hidden_size=256, cell="lstm",
+                      train_steps=3000, train_batch=256)  # fmt: skip
+    plan = training.plan(biggest)
+    spec = plan.spec
+    assert plan.error is None and spec.validation < training.VALIDATION
+    assert any("validation sequences" in n for n in plan.notices), plan.notices
+    assert training.estimate_seconds(spec) <= budget.TRAIN_SECONDS
+    assert training.task_of(spec).x_val.shape[1] == spec.validation
+    small = training.plan(replace(DEFAULTS, num_layers=1, hidden_size=8, train_steps=20)).spec
+    assert small.validation == training.VALIDATION, "a run that fits keeps the whole split"
+
+
+def test_the_phase_sweep_averages_fewer_seeds_when_they_would_not_fit():
+    from app import compute_theory
+
+    spec = compute.plan(replace(DEFAULTS, num_layers=32, steps=500, hidden_size=256)).spec
+    sweep, notices = compute_theory.phase_sweep_plan(spec, 8)
+    seconds = compute_theory.phase_sweep_seconds(sweep)
+    assert seconds <= budget.PHASE_SWEEP_SECONDS or len(sweep.seeds) == 1
+    if len(sweep.seeds) < 8:
+        assert any("seeds per point (of 8)" in n for n in notices), notices

@@ -120,3 +120,31 @@ def test_the_depth_scrub_costs_one_trace_at_one_layer_and_grows_with_depth():
     traces = [trace_cost(RNNConfig(L, 8, 64, 1), 100).seconds for L in (2, 8, 32)]
     assert times[0] < times[1] < times[2]
     assert all(t > tr for t, tr in zip(times, traces)), "every depth's backward costs more"
+
+
+def test_the_spectra_cost_grows_with_the_run_and_the_gates():
+    from deeprnn_core.cost import spectra_seconds
+
+    config = RNNConfig(4, 8, 32, 1)
+    base = spectra_seconds(config, 50, 2)
+    assert 0 < base < spectra_seconds(config, 100, 2) < spectra_seconds(config, 100, 4)
+    for cell in ("gru", "lstm"):
+        gated = RNNConfig(4, 8, 32, 1, cell=cell)
+        assert spectra_seconds(gated, 50, 2) > base, f"{cell}: a (K, K) Gram per row, K > 1"
+    with pytest.raises(ValueError, match="steps"):
+        spectra_seconds(config, 0, 1)
+
+
+def test_the_weights_layout_is_the_part_of_a_trace_that_does_not_grow_with_t_or_b():
+    from deeprnn_core.cost import layout_seconds
+
+    for cell in ("rnn", "gru", "lstm"):
+        config = RNNConfig(3, 8, 16, 1, cell=cell)
+        costs = [trace_cost(config, t, b) for t, b in ((1, 1), (50, 1), (50, 4))]
+        assert all(c.layout_seconds == layout_seconds(config) > 0 for c in costs)
+        assert costs[0].seconds < costs[1].seconds < costs[2].seconds
+        assert all(c.seconds > c.layout_seconds for c in costs)
+        wider = RNNConfig(3, 8, 32, 1, cell=cell)
+        assert layout_seconds(wider) > layout_seconds(config), "more weights to lay out"
+    sweep = sweep_cost(RNNConfig(2, 8, 16, 1), 6, 3, 20, scheme="orthogonal")
+    assert 0 < sweep.draw_seconds + sweep.layout_seconds < sweep.seconds

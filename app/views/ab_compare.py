@@ -95,6 +95,7 @@ def draw(settings) -> None:
     if not layout.said(pair):
         return
     specs = (pair.spec_a, pair.spec_b)
+    seconds = sum(compute.seconds(spec) for spec in set(specs))  # equal sides run once
     try:
         sa, sb = (compute.summarize(spec) for spec in specs)
     except compute.CORE_ERRORS as err:
@@ -107,7 +108,8 @@ def draw(settings) -> None:
     st.caption(
         f"Both sides: L = {c.num_layers}, T = {pair.spec_a.steps}, h = {c.hidden_size}, "
         f"d = {c.input_size}, B = {pair.spec_a.batch}, {pair.spec_a.dtype}, seed "
-        f"{pair.spec_a.seed}, the same input X_t · every number computed by deeprnn_core"
+        f"{pair.spec_a.seed}, the same input X_t · computing both takes about {seconds:.2g} s "
+        "here (deeprnn_core.cost) · every number computed by deeprnn_core"
     )
     st.subheader("Gradient norm per cell, $|G_t^{(l)}|$")
     grads, bads = (sa.grad_hidden_norm, sb.grad_hidden_norm), (sa.nonfinite_grad, sb.nonfinite_grad)

@@ -4,7 +4,7 @@ several seeds, and sentences whose direction words follow the medians drawn."""
 import numpy as np
 import streamlit as st
 
-from app import compute, compute_theory, figures, layout, lesson, state
+from app import budget, compute, compute_theory, figures, layout, lesson, state
 from app.figures import theory as theory_figures
 from app.figures.sweep import MEASURE_STYLE
 from deeprnn_core.measures import MEASURES, path_steps
@@ -29,6 +29,12 @@ def draw(run: layout.Run) -> None:
     sweep_spec, notices = compute.sweep_plan(run.spec, max_layers, seeds)
     for notice in notices:
         st.info(notice, icon=":material/info:")
+    b, n = sweep_spec.base, len(sweep_spec.seeds)
+    seconds = budget.sweep_seconds(b.config, b.steps, max_layers, n, b.dtype, b.scheme)
+    st.caption(
+        f"The sweep runs L = 1..{max_layers} for {n} seeds at T = {b.steps}: about "
+        f"{seconds:.2g} s here (deeprnn_core.cost)."
+    )
     try:
         sweep = compute.depth_sweep(sweep_spec)
     except compute.CORE_ERRORS as err:

@@ -100,7 +100,8 @@ def draw_theory(run: layout.Run) -> None:
             icon=":material/info:",
         )
     extra = budget.theory_seconds(spec.config, spec.steps, spec.batch, seeds)
-    st.caption(f"The mean of {seeds} seeds runs {seeds} traces: about {extra:.2g} s here.")
+    runs = f"{seeds} seeds runs {seeds} traces" if seeds > 1 else "1 seed runs 1 trace"
+    st.caption(f"The mean of {runs}: about {extra:.2g} s here (deeprnn_core.cost).")
     predicted, measured, r2 = compute_theory.theory_vs_measured(spec, seeds)
     fig = theory_figures.predicted_vs_measured(predicted, measured, r2, seeds)
     layout.chart(fig, "grad_theory_chart")

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from app import compute_theory, layout, state
+from app import budget, compute_theory, layout, state
 from app.figures import theory as figures
 from deeprnn_core import theory
 
@@ -68,6 +68,11 @@ def draw_theory(run: layout.Run) -> None:
         sweep, notices = compute_theory.phase_sweep_plan(spec, seeds)
         for notice in notices:
             st.info(notice, icon=":material/info:")
+        st.caption(
+            f"The sweep runs {len(compute_theory.SWEEP_GAINS) ** 2} × {len(sweep.seeds)} traces "
+            f"(L = {sweep.config.num_layers}, h = {sweep.config.hidden_size}, T = {sweep.steps}): "
+            f"about {compute_theory.phase_sweep_seconds(sweep):.2g} s here (deeprnn_core.cost)."
+        )
         points = compute_theory.phase_points(sweep)
     fig = figures.phase_figure(diagram, current, points)
     layout.chart(fig, "phase_chart", on_select=apply_click, selection_mode="points")
@@ -143,8 +148,10 @@ def draw_spectra(run: layout.Run, gap: str | None) -> None:
         st.info(GATED.format(gap=gap), icon=":material/info:")
     else:
         st.subheader("Measured Jacobian spectra of this run")
+    c, spec = run.spec.config, run.spec
+    seconds = budget.spectra_seconds(c, spec.steps, spec.batch)
+    st.caption(f"The spectra and the bound take about {seconds:.2g} s here (deeprnn_core.cost).")
     time, depth, cell = compute_theory.jacobian_spectra(run.spec)
-    c = run.spec.config
     width_note = (
         f" At l = 1 the fan-in is d = {c.input_size}, not h = {c.hidden_size}: per input unit "
         "the gradient changes by h/d times more."

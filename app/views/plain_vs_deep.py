@@ -41,6 +41,12 @@ def path_rows(plain: dict, deep: dict, L: int, T: int) -> list[tuple]:
 @layout.guarded
 def draw(run: layout.Run) -> None:
     deep, plain_spec = run.summary, compute.plain(run.spec)
+    extra = compute.seconds(plain_spec) + sum(map(compute.timing_seconds, (plain_spec, run.spec)))
+    st.caption(
+        f"The plain run's trace, then timing both (the median of "
+        f"{compute.timing_repeats(plain_spec)} and {compute.timing_repeats(run.spec)} runs): "
+        f"about {extra:.2g} s here (deeprnn_core.cost)."
+    )
     plain = compute.summarize(plain_spec)
     t_plain, t_deep = compute.trace_time(plain_spec), compute.trace_time(run.spec)
     L = run.spec.config.num_layers

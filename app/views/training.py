@@ -87,7 +87,7 @@ def draw(settings) -> None:
     if not layout.said(plan):
         return
     spec = plan.spec
-    c, task = spec.config, training.get_task(spec.task, spec.length, spec.seed)
+    c, task = spec.config, training.task_of(spec)
     st.caption(
         f"Training L = {c.num_layers} ({', '.join(sorted(set(c.cells)))}), h = {c.hidden_size}, "
         f"T = {task.steps}, d = {task.input_size} and q = {task.output_size} (the task's), "

@@ -44,7 +44,11 @@ RULES = {
     ),
     "the mean-field theory's scope": (
         r"^SCOPE = ",
-        [r"set\([\w.]*cells\) != \{[\"']rnn[\"']\}", r"closed form is for vanilla"],
+        [
+            r"set\([\w.]*cells\) != \{[\"']rnn[\"']\}",
+            r"closed form is for vanilla",
+            r"covers plain rnn cells",
+        ],
         "theory.SCOPE, theory.scope_gap",
     ),
     "Pascanu's gamma = max phi' and where the bound holds": (

@@ -7,6 +7,7 @@ import streamlit as st
 from app import budget, compute, compute_theory, figures, layout, lesson, state
 from app.figures import theory as theory_figures
 from app.figures.sweep import MEASURE_STYLE
+from deeprnn_core import theory
 from deeprnn_core.measures import MEASURES, path_steps
 from deeprnn_core.phase import PredictedSweep
 
@@ -85,7 +86,7 @@ def add_prediction(fig, sweep_spec: compute.SweepSpec, keys: tuple[str, ...], T:
     gap = compute_theory.prediction_gap(sweep_spec.base)
     if gap:
         return (
-            "No mean-field curve: the theory covers plain rnn cells with random weights of "
+            f"No mean-field curve: the theory covers {theory.SCOPE}, with random weights of "
             f"known variance; this sweep has {gap}."
         )
     shown = [k for k in keys if k in PredictedSweep.PREDICTED]

@@ -5,6 +5,7 @@ import streamlit as st
 
 from app import budget, compute_theory, figures, layout, lesson, state
 from app.figures import theory as theory_figures
+from deeprnn_core import theory
 
 EXPLAIN = (
     "$G_t^{(l)} = \\partial \\text{Loss} / \\partial H_t^{(l)}$ is the total derivative: every "
@@ -77,7 +78,7 @@ def draw_theory(run: layout.Run) -> None:
     gap = compute_theory.prediction_gap(spec)
     if gap:
         st.info(
-            "No prediction is drawn: the mean-field theory here covers plain rnn cells with "
+            f"No prediction is drawn: the mean-field theory here covers {theory.SCOPE}, with "
             f"random weights of known variance (gaussian, torch or orthogonal init); this run has "
             f"{gap}. The Phase diagram page shows the measured Jacobian spectra instead.",
             icon=":material/info:",

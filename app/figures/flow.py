@@ -9,6 +9,8 @@ thin out along t; the arrows are drawn only while a step is wide enough to read 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -24,6 +26,9 @@ from app.figures.encoding import (
 )
 from deeprnn_core.engine import computation_order
 
+# Margins set by hand instead of plotly's automargin, which draws a figure twice whenever its
+# layout is new (every slider move): once to measure the labels, once with the margins they need.
+FIXED = dict(automargin=False)
 MAX_ARROW_STEPS = 80  # more steps and one is under ~11 px wide: arrows would be a grey smear
 MAX_ARROW_CELLS = 600  # ~1200 arrows: each costs the browser a little on every redraw
 MAX_PICKER_CELLS = 600  # clickable points (SVG nodes); above, every k-th step is
@@ -209,9 +214,18 @@ def flow_grid(
         traces.append(overflow_legend(int(bad.sum())))
     if zero.any():
         traces.append(overflow_legend(int(zero.sum()), ZERO_COLOR, ZERO_NAME))
-    return build(traces, height, xaxis=time_axis(T), yaxis=layer_axis(cells or ("rnn",) * L),
+    y_axis = layer_axis(cells or ("rnn",) * L)
+    return build(traces, height, xaxis=time_axis(T) | FIXED, yaxis=y_axis | FIXED,
+                 margin=dict(l=left_margin(y_axis["ticktext"]), r=20, t=40, b=50),
                  shapes=shapes, plot_bgcolor="#d9d9d9", clickmode="event+select",
                  showlegend=bool(bad.any() or zero.any()))  # fmt: skip
+
+
+def left_margin(ticktext: list[str], title: bool = True) -> int:
+    """Pixels left of the plot for these tick labels (HTML tags do not count) and an axis
+    title: set by hand with FIXED axes."""
+    longest = max((len(re.sub(r"<[^>]+>", "", text)) for text in ticktext), default=1)
+    return 22 + 8 * longest + (24 if title else 0)
 
 
 def cell_vectors(
@@ -251,10 +265,11 @@ def cell_vectors(
     left, right = [0.0, 0.45], [0.55, 1.0]
     return build(
         traces, 300,
-        xaxis=dict(domain=left, title="hidden unit", anchor="y"),
-        xaxis2=dict(domain=right, title="hidden unit", anchor="y2"),
-        yaxis=dict(title="value", exponentformat="e", anchor="x"),
-        yaxis2=dict(exponentformat="e", anchor="x2"),
+        xaxis=dict(domain=left, title="hidden unit", anchor="y", **FIXED),
+        xaxis2=dict(domain=right, title="hidden unit", anchor="y2", **FIXED),
+        yaxis=dict(title="value", exponentformat="e", anchor="x", **FIXED),
+        yaxis2=dict(exponentformat="e", anchor="x2", **FIXED),
+        margin=dict(l=90, r=20, t=40, b=50),  # room for labels such as -1.5e-05
         annotations=[dict(text=text, x=sum(domain) / 2, y=1, xref="paper", yref="paper",
                           xanchor="center", yanchor="bottom", showarrow=False,
                           font=dict(size=16))

@@ -15,6 +15,7 @@ from deeprnn_core.cost import trace_cost
 from deeprnn_core.overflow import QUANTITIES, Overflow
 
 _LOG = logging.getLogger("deeprnn.app")
+SHARE = "the address bar holds every setting: copy it to share exactly this view"
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
         f"Running L = {c.num_layers}, T = {spec.steps}, h = {c.hidden_size}, d = {c.input_size}, "
         f"B = {spec.batch} · {spec.dtype} · seed {spec.seed} · loss {s.loss:.4g} "
         f"· computing it takes about {compute.seconds(spec):.2g} s here (deeprnn_core.cost) "
-        "· every number on this page computed by deeprnn_core"
+        f"· every number on this page computed by deeprnn_core · {SHARE}"
     )
 
 

@@ -182,5 +182,4 @@ def sidebar() -> None:
             if c.key == "layer_norm" and no_layer_norm:
                 box.caption(no_layer_norm[0])
     side.button("Reset all to defaults", on_click=reset, key="reset_all")
-    side.caption("The address bar holds every setting: copy it to share exactly this view.")
     upload.sidebar_section()  # your model and data: per session, never in the URL

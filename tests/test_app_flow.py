@@ -9,6 +9,7 @@ import numpy as np
 from app import compute, controls
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis import cell_norms
+from deeprnn_core.engine import PHASES, order_text
 from deeprnn_core.scrub import config_at_depth
 from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, values
@@ -73,6 +74,20 @@ def test_stepping_forward_the_colour_control_agrees_with_the_grid():
     shown = [r.value for r in at.radio if r.key == "color_by"]
     assert shown in ([], ["hidden"]), f"no control claims |G| while the grid shows |H|: {shown}"
     assert any("state |H|" in m.value for m in at.markdown)
+
+
+def test_the_step_through_states_the_cores_order_and_defaults_skip_what_says_nothing():
+    at = open_app({"walk": "1", "step": "3", "L": "2", "T": "5"})
+    assert_clean(at)
+    forward, backward = (order_text(phase, 2, 5) for phase in PHASES)
+    captions = [c.value for c in at.caption]
+    assert any(forward in c and backward in c for c in captions), "the engine's own order"
+    at = open_app()  # defaults: no step-through, B = 1
+    assert not any("Order of computation" in c.value for c in at.caption)
+    assert not [n for n in at.number_input if n.key == "sample"], "no picker of one sample"
+    assert not [c for c in at.caption if "(only value)" in c.value]
+    at = open_app({"B": "3"})
+    assert [n.key for n in at.number_input if n.key == "sample"] == ["sample"]
 
 
 def test_one_step_has_integer_time_ticks_and_mixed_layers_are_named():

@@ -109,7 +109,7 @@ def draw(settings) -> None:
         f"Both sides: L = {c.num_layers}, T = {pair.spec_a.steps}, h = {c.hidden_size}, "
         f"d = {c.input_size}, B = {pair.spec_a.batch}, {pair.spec_a.dtype}, seed "
         f"{pair.spec_a.seed}, the same input X_t · computing both takes about {seconds:.2g} s "
-        "here (deeprnn_core.cost) · every number computed by deeprnn_core"
+        f"here (deeprnn_core.cost) · every number computed by deeprnn_core · {layout.SHARE}"
     )
     st.subheader("Gradient norm per cell, $|G_t^{(l)}|$")
     grads, bads = (sa.grad_hidden_norm, sb.grad_hidden_norm), (sa.nonfinite_grad, sb.nonfinite_grad)

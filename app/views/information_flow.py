@@ -63,9 +63,9 @@ def walk_caption(phase: str, step: int, L: int, T: int, current) -> str:
     return f"**{phase.capitalize()} pass**: {done} of {L * T} cells {what}{cell}."
 
 
-# Figures are built once per trace and view (cached): a fragment rerun that changes nothing
-# in them (a click elsewhere, the inspector's controls) only unpickles a copy.
-@st.cache_data(max_entries=16, show_spinner=False)
+# Not cached: built at once (figures.encoding.build) the grid takes ~4 ms and the vectors ~2 ms,
+# less than st.cache_data spends hashing the spec and pickling the figure on a miss, and every
+# slider move is a miss.
 def grid_figure(spec: compute.TraceSpec, color_by: str, step: int | None, selected) -> go.Figure:
     """The time x layer grid of ``spec``'s trace; ``step``: the step-through's position."""
     s = compute.summarize(spec)
@@ -78,7 +78,6 @@ def grid_figure(spec: compute.TraceSpec, color_by: str, step: int | None, select
     )  # fmt: skip
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def vectors_figure(spec: compute.TraceSpec, t: int, l: int, b: int) -> go.Figure:
     """H_t^(l) and G_t^(l) of sample b, unit by unit."""
     tr = compute.get_trace(spec)[1]
@@ -99,7 +98,7 @@ def explorer(run: layout.Run) -> None:
     walk = state.widget("walk", cols[2], disabled=scrubbing) and not scrubbing
     t = state.widget("cell_t", cols[3], high=T)
     l = state.widget("cell_l", cols[4], high=L)
-    b = state.widget("sample", cols[5], high=run.spec.batch)
+    b = state.widget("sample", cols[5], high=run.spec.batch) if run.spec.batch > 1 else 1
     if walk:  # the pass decides the colour: H in the forward pass, G in the backward
         step = state.widget("walk_step", high=2 * L * T)
         _, phase, current = figures.lit_mask(L, T, step)
@@ -107,13 +106,13 @@ def explorer(run: layout.Run) -> None:
         cols[0].markdown(f"Colour: {'state |H|' if color_by == 'hidden' else 'gradient |G|'} "
                          f"({phase} pass)")  # fmt: skip
         st.markdown(walk_caption(phase, step, L, T, current))
+        st.caption(order_caption(L, T))  # the order the step-through follows
     else:
         color_by = state.widget("color_by", cols[0])
     if scrubbing and depth_frames.draw(run, color_by):
         inspector(run, t, l, b)
         return
     mode = "off" if walk else state.widget("flow_theory")
-    st.caption(order_caption(L, T))
     fig = grid_figure(
         run.spec, "grad" if mode != "off" else color_by, step if walk else None, (t, l)
     )
@@ -153,10 +152,10 @@ def theory_colours(spec: compute.TraceSpec, fig, mode: str) -> None:
 
 def inspector(run: layout.Run, t: int, l: int, b: int) -> None:
     """The vectors of one cell of the page's trace (depth L)."""
-    st.subheader(f"Inside cell t = {t}, l = {l}")
-    st.markdown(
-        "Click a cell above (or set t and l) to see its vectors for one sample: the state "
-        "$H_t^{(l)}$ unit by unit, and $G_t^{(l)}$, how the loss changes with each unit."
+    st.markdown(  # one element, heading and text: each costs the browser a redraw per rerun
+        f"### Inside cell t = {t}, l = {l}\n\nClick a cell above (or set t and l) to see its "
+        "vectors for one sample: the state $H_t^{(l)}$ unit by unit, and $G_t^{(l)}$, how the "
+        "loss changes with each unit."
     )
     layout.chart(vectors_figure(run.spec, t, l, b), "cell_vectors")
     state.write_url()  # a fragment rerun skips the router, which writes the URL otherwise

@@ -94,7 +94,7 @@ def draw(settings) -> None:
         f"batch {spec.batch_size}, {spec.updates} updates, {spec.dtype}, seed {spec.seed}, "
         f"dropout {c.dropout:g} (training only), clip norm "
         f"{'off' if spec.clip_norm is None else f'{spec.clip_norm:g}'} · data: {task.source} · "
-        f"baseline: {task.baseline_rule}"
+        f"baseline: {task.baseline_rule} · {layout.SHARE}"
     )
     history = training.cached(spec)
     clicked = st.button("Train", type="primary", key="train", icon=":material/play_arrow:")

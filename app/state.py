@@ -41,9 +41,14 @@ def begin_run(page: str) -> None:
     st.session_state[_PAGE] = page
 
 
+def _from_url() -> tuple[tuple[str, ...], dict]:
+    """The URL's notices and the values it gave (state.load keeps them for the session)."""
+    return st.session_state.get(_NOTICE, ((), {}))
+
+
 def url_notices() -> tuple[str, ...]:
     """The URL's notices, as long as nothing was changed since the URL was read."""
-    notices, values = st.session_state.get(_NOTICE, ((), {}))
+    notices, values = _from_url()
     return notices if notices and asdict(current()) == values else ()
 
 
@@ -162,7 +167,7 @@ def sidebar() -> None:
         for r in compute.remedy_rules(current(), layer_norm=True)
         if r.rule == "layer_norm_cells"
     ]
-    from_url = st.session_state.get(_NOTICE, ((), {}))[1]  # the values the URL gave
+    from_url = _from_url()[1]
     for group in GROUPS:
         members = [c for c in CONTROLS if c.group == group]
         # open at first: the first two groups, and any group a shared link changed

@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.figures.encoding import (
+    MARGIN,
     OVERFLOW_COLOR,
     build,
     compact,
@@ -216,7 +217,7 @@ def flow_grid(
         traces.append(overflow_legend(int(zero.sum()), ZERO_COLOR, ZERO_NAME))
     y_axis = layer_axis(cells or ("rnn",) * L)
     return build(traces, height, xaxis=time_axis(T) | FIXED, yaxis=y_axis | FIXED,
-                 margin=dict(l=left_margin(y_axis["ticktext"]), r=20, t=40, b=50),
+                 margin=MARGIN | dict(l=left_margin(y_axis["ticktext"])),
                  shapes=shapes, plot_bgcolor="#d9d9d9", clickmode="event+select",
                  showlegend=bool(bad.any() or zero.any()))  # fmt: skip
 
@@ -269,7 +270,7 @@ def cell_vectors(
         xaxis2=dict(domain=right, title="hidden unit", anchor="y2", **FIXED),
         yaxis=dict(title="value", exponentformat="e", anchor="x", **FIXED),
         yaxis2=dict(exponentformat="e", anchor="x2", **FIXED),
-        margin=dict(l=90, r=20, t=40, b=50),  # room for labels such as -1.5e-05
+        margin=MARGIN | dict(l=90),  # room for labels such as -1.5e-05
         annotations=[dict(text=text, x=sum(domain) / 2, y=1, xref="paper", yref="paper",
                           xanchor="center", yanchor="bottom", showarrow=False,
                           font=dict(size=16))

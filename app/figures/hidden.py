@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.figures.encoding import (
+    MARGIN,
     base_layout,
     compact,
     finite_or_nan,
@@ -129,5 +130,4 @@ def timescale_bars(autocorrelation: np.ndarray, timescale: np.ndarray) -> go.Fig
     low = min(0.0, float(rho.min())) if rho.size else 0.0
     fig.update_yaxes(range=[low - 0.05, 1.05], row=1, col=1)
     fig.update_yaxes(range=[-0.06 * top, top * 1.08], row=1, col=2)  # room for the 0 marks
-    margin = dict(l=60, r=20, t=40, b=50)
-    return base_layout(fig, 300, **legend_strip(bool(odd.any() or flat.any()), margin))
+    return base_layout(fig, 300, **legend_strip(bool(odd.any() or flat.any()), MARGIN))

@@ -211,6 +211,7 @@ def test_training_fits_its_validation_split_into_the_time_budget():
     plan = training.plan(biggest)
     spec = plan.spec
     assert plan.error is None and spec.validation < training.VALIDATION
+    assert spec.validation >= budget.MIN_VALIDATION, "a baseline on one sequence says nothing"
     assert any("validation sequences" in n for n in plan.notices), plan.notices
     assert training.estimate_seconds(spec) <= budget.TRAIN_SECONDS
     assert training.task_of(spec).x_val.shape[1] == spec.validation

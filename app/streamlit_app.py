@@ -6,7 +6,9 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without PYTHONPATH too
-from app import layout, state  # noqa: E402
+from app import layout, server, state  # noqa: E402
+
+server.freeze_modules()  # before Streamlit's per-run full collection: see there
 
 # The pages live in views/, not pages/: a pages/ folder beside this file makes Streamlit serve
 # a deep link such as /compare as a legacy page, without this router (no sidebar, no state).

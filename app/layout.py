@@ -49,6 +49,12 @@ def chart(fig, key: str, **kwargs):
     return st.plotly_chart(fig, key=key, theme=None, config=config, **kwargs)
 
 
+class PageEnd(Exception):
+    """The page has said why it draws nothing more (the core refused the settings). Unlike
+    st.stop() it ends the page only: the router still draws the sidebar's controls after it,
+    so the user can change what was refused."""
+
+
 def guarded(draw):
     """Run a drawing function; an unexpected error becomes an st.error, never a traceback."""
 
@@ -56,6 +62,8 @@ def guarded(draw):
     def wrapper(*args, **kwargs):
         try:
             return draw(*args, **kwargs)
+        except PageEnd:
+            return None
         except compute.STOPPED:
             st.stop()  # the session has gone: nothing to draw
         except Exception as err:  # noqa: BLE001 - the last line of defence, logged in full
@@ -68,20 +76,21 @@ def guarded(draw):
 def start(title: str, explanation: str) -> Run:
     """Draw the page header and run (or fetch) the trace of the current settings.
 
-    Stops the page with an st.error naming the problem if the core refuses the settings.
+    Ends the page (PageEnd) with an st.error naming the problem if the core refuses the
+    settings.
     """
     header(title, explanation)
     settings = state.current()
     plan = compute.plan(settings)
     if not said(plan):
-        st.stop()
+        raise PageEnd
     try:
         summary = compute.summarize(plan.spec)
     except compute.STOPPED:
         st.stop()
     except compute.CORE_ERRORS as err:
         st.error(f"The core could not run these settings: {err}")
-        st.stop()
+        raise PageEnd from err
     overflow_banner(summary)
     _facts(plan.spec, summary)
     spec = plan.spec

@@ -86,15 +86,24 @@ def _changed(key: str) -> None:
     put(key, tuple(value) if isinstance(BY_KEY[key].default, tuple) else value)
 
 
+def clamped(key: str, high: float | None = None) -> Any:
+    """The value widget(key, high=high) will show: the setting, clamped to its bounds (for a
+    page that sends its figure before it draws the controls above it)."""
+    c, value = BY_KEY[key], get(key)
+    if c.kind in ("slider", "number"):
+        kind = type(c.default)
+        value = min(max(value, kind(c.low)), kind(c.high if high is None else high))
+    return value
+
+
 def widget(key: str, container=None, *, high: float | None = None, options=None, **kwargs) -> Any:
     """Draw the control ``key`` and return its value. ``high`` tightens the upper bound and
     ``options`` gives the choices of a layer picker; a stored value outside them is clamped."""
     c, box = BY_KEY[key], container or st
-    value = get(key)
+    value = clamped(key, high)
     if c.kind in ("slider", "number"):
         kind = type(c.default)
         low, high = kind(c.low), kind(c.high if high is None else high)
-        value = min(max(value, low), high)
     elif c.kind == "layers":
         options = tuple(options or ())
         if dropped := [v for v in value if v not in options]:
@@ -155,11 +164,12 @@ def group_key(group: str) -> str:
     return f"open_{group.split()[0].lower()}"
 
 
-def sidebar() -> None:
-    """Draw the shared controls in the sidebar, section by section."""
+def sidebar(box=None) -> None:
+    """Draw the shared controls in the sidebar (or ``box``, a container in it), section by
+    section."""
     from app import compute, upload  # both import this module
 
-    side = st.sidebar
+    side = box or st.sidebar
     fixed = upload.fixed_keys()
     # the core's rule, asked as if layer norm were on: a gated layer anywhere switches it off
     no_layer_norm = [
@@ -172,8 +182,8 @@ def sidebar() -> None:
         members = [c for c in CONTROLS if c.group == group]
         # open at first: the first two groups, and any group a shared link changed
         changed = any(from_url.get(c.key, c.default) != c.default for c in members)
-        box = section(group, group_key(group), expanded=group in GROUPS[:2] or changed)
-        if box is None:
+        opened = section(group, group_key(group), group in GROUPS[:2] or changed, side)
+        if opened is None:
             continue
         for c in members:
             if c.key in ("activation_layers", "cell_layers"):
@@ -183,8 +193,8 @@ def sidebar() -> None:
                 c.key == "dropout_mode" and not get("dropout")
             )
             disabled = disabled or c.key in fixed  # set by an uploaded model / data
-            widget(c.key, box, disabled=disabled)
+            widget(c.key, opened, disabled=disabled)
             if c.key == "layer_norm" and no_layer_norm:
-                box.caption(no_layer_norm[0])
+                opened.caption(no_layer_norm[0])
     side.button("Reset all to defaults", on_click=reset, key="reset_all")
-    upload.sidebar_section()  # your model and data: per session, never in the URL
+    upload.sidebar_section(side)  # your model and data: per session, never in the URL

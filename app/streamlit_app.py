@@ -42,6 +42,10 @@ page = st.navigation(
     ]
 )
 state.begin_run(page.url_path)
-state.sidebar()
-state.write_url()
+# The page before the sidebar's controls (drawn into their place above it afterwards): its
+# figures reach the browser first, which then loads plotly while the widgets arrive. The
+# controls' values live in session state (state.stored), so the page does not need them drawn.
+controls = st.sidebar.container()
 layout.guarded(page.run)()
+state.sidebar(controls)
+state.write_url()

@@ -224,12 +224,13 @@ def _remove(kind: str) -> None:
     st.session_state[generation] = st.session_state.get(generation, 0) + 1
 
 
-def sidebar_section() -> None:
-    """The sidebar's "Your model and data" section, the same on every page."""
+def sidebar_section(container=None) -> None:
+    """The sidebar's "Your model and data" section, the same on every page (in ``container``,
+    a container in the sidebar, if given)."""
     up, data = model_upload(), data_upload()
     errors = [st.session_state.get(ERROR + k) for k in ("model", "data")]
     in_use = bool(up or data or any(errors))  # opens by itself while something is in use
-    box = state.section("Your model and data", "open_upload", expanded=in_use)
+    box = state.section("Your model and data", "open_upload", in_use, container)
     if box is None:
         return
     box.caption(

@@ -344,3 +344,40 @@ def test_reset_puts_every_setting_back_and_page_views_survive_navigation():
     assert_clean(at)
     assert at.slider(key="num_layers").value == 4 and at.slider(key="recurrent_gain").value == 1
     assert at.radio(key="color_by").value == "grad" and at.query_params["L"] == "4"
+
+
+@pytest.mark.parametrize("where", ["plan", "core"])
+def test_refused_settings_end_the_page_with_an_error_and_the_controls_still_drawn(
+    where, monkeypatch
+):
+    """The sidebar's controls are drawn after the page (the router sends the figures first):
+    a page that ends on a refusal must not take them with it, or nothing could be changed."""
+    if where == "plan":
+        refused = compute.Plan(None, (), "hidden_size must be >= 1")
+        monkeypatch.setattr(compute, "plan", lambda settings: refused)
+    else:
+
+        def summarize(spec):
+            raise ValueError("the core refuses this")
+
+        monkeypatch.setattr(compute, "summarize", summarize)
+    at = open_app()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The core refused these settings: hidden_size must be >= 1"
+        if where == "plan"
+        else "The core could not run these settings: the core refuses this"
+    ]
+    assert not at.get("plotly_chart")
+    keys = {s.key for s in at.sidebar.slider}
+    assert {"num_layers", "steps", "hidden_size"} <= keys
+    assert at.sidebar.button(key="reset_all")
+
+
+def test_sidebar_sections_keep_their_order_though_the_page_is_drawn_first():
+    at = open_app()
+    labels = [e.label for e in at.sidebar.expander]
+    assert labels == [
+        "Architecture", "Initialization", "Input and loss", "Remedies", "Your model and data",
+        "Download and export",
+    ]  # fmt: skip

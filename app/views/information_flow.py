@@ -90,32 +90,54 @@ def vectors_figure(spec: compute.TraceSpec, t: int, l: int, b: int) -> go.Figure
 @layout.guarded
 def explorer(run: layout.Run) -> None:
     """The grid and the inspector; a fragment, so stepping or clicking does not re-run the
-    page (the trace is cached anyway: only figures are redrawn)."""
+    page (the trace is cached anyway: only figures are redrawn). The controls above the grid
+    are drawn after it, into their place: the grid reaches the browser first."""
     s = run.summary
     L, T = s.hidden_norm.shape
-    cols = st.columns([3, 2, 3, 1, 1, 1])
-    scrubbing = state.widget("scrub", cols[1]) if L > 1 else False
-    walk = state.widget("walk", cols[2], disabled=scrubbing) and not scrubbing
-    t = state.widget("cell_t", cols[3], high=T)
-    l = state.widget("cell_l", cols[4], high=L)
-    b = state.widget("sample", cols[5], high=run.spec.batch) if run.spec.batch > 1 else 1
+    above = st.container()
+    scrubbing = L > 1 and state.clamped("scrub")
+    walk = state.clamped("walk") and not scrubbing
+    t, l = state.clamped("cell_t", high=T), state.clamped("cell_l", high=L)
+    b = state.clamped("sample", high=run.spec.batch) if run.spec.batch > 1 else 1
+    step, phase, current = None, "", None
     if walk:  # the pass decides the colour: H in the forward pass, G in the backward
-        step = state.widget("walk_step", high=2 * L * T)
+        step = state.clamped("walk_step", high=2 * L * T)
         _, phase, current = figures.lit_mask(L, T, step)
         color_by = "hidden" if phase == "forward" else "grad"
-        cols[0].markdown(f"Colour: {'state |H|' if color_by == 'hidden' else 'gradient |G|'} "
-                         f"({phase} pass)")  # fmt: skip
-        st.markdown(walk_caption(phase, step, L, T, current))
-        st.caption(order_caption(L, T))  # the order the step-through follows
     else:
-        color_by = state.widget("color_by", cols[0])
-    if scrubbing and depth_frames.draw(run, color_by):
-        inspector(run, t, l, b)
-        return
-    mode = "off" if walk else state.widget("flow_theory")
-    fig = grid_figure(
-        run.spec, "grad" if mode != "off" else color_by, step if walk else None, (t, l)
-    )
+        color_by = state.clamped("color_by")
+    mode = "off" if walk else state.clamped("flow_theory")
+    if not (scrubbing and depth_frames.draw(run, color_by)):
+        grid(run, color_by if mode == "off" else "grad", step, (t, l), mode)
+    controls(above, L, T, run.spec.batch, walk, scrubbing, step, phase, current)
+    inspector(run, t, l, b)
+
+
+def controls(box, L: int, T: int, B: int, walk: bool, scrubbing: bool, step, phase, current):
+    """The explorer's widgets, in ``box`` above the grid (their values were read before)."""
+    cols = box.columns([3, 2, 3, 1, 1, 1])
+    if L > 1:
+        state.widget("scrub", cols[1])
+    state.widget("walk", cols[2], disabled=scrubbing)
+    state.widget("cell_t", cols[3], high=T)
+    state.widget("cell_l", cols[4], high=L)
+    if B > 1:
+        state.widget("sample", cols[5], high=B)
+    if walk:
+        state.widget("walk_step", box, high=2 * L * T)
+        color = "state |H|" if phase == "forward" else "gradient |G|"
+        cols[0].markdown(f"Colour: {color} ({phase} pass)")
+        box.markdown(walk_caption(phase, step, L, T, current))
+        box.caption(order_caption(L, T))  # the order the step-through follows
+    else:
+        state.widget("color_by", cols[0])
+        state.widget("flow_theory", box)
+
+
+def grid(run: layout.Run, color_by: str, step, selected, mode: str) -> None:
+    """The time x layer grid (coloured by the theory in ``mode``) and its notes."""
+    L, T = run.summary.hidden_norm.shape
+    fig = grid_figure(run.spec, color_by, step, selected)
     if mode != "off":
         theory_colours(run.spec, fig, mode)
     layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")
@@ -130,7 +152,6 @@ def explorer(run: layout.Run) -> None:
         notes.append(f"At this size a click picks one step in {stride}; set t for any other.")
     if notes:
         st.caption(" ".join(notes))
-    inspector(run, t, l, b)
 
 
 def theory_colours(spec: compute.TraceSpec, fig, mode: str) -> None:

@@ -111,12 +111,19 @@ def sweep_seconds(
     return cost_now(sweep_cost(config, max_layers, seeds, steps, dtype, scheme))
 
 
-def _traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str) -> bool:
-    """The traces of ``configs``, run in one rerun, share the time and memory budgets."""
+def traces_need(
+    configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str
+) -> tuple[int, float]:
+    """Peak bytes and seconds of the traces of ``configs`` run one after the other in one
+    rerun: all results kept, plus the largest one's scratch at its peak."""
     costs = [trace_cost(c, steps, batch, dtype) for c in configs]
-    # run one after the other: all results kept, plus the largest one's scratch at its peak
     peak = sum(c.kept_bytes for c in costs) + max(c.peak_bytes - c.kept_bytes for c in costs)
-    seconds = sum(trace_seconds(c, steps, batch, dtype) for c in configs)
+    return peak, sum(trace_seconds(c, steps, batch, dtype) for c in configs)
+
+
+def traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str) -> bool:
+    """The traces of ``configs``, run in one rerun, share the time and memory budgets."""
+    peak, seconds = traces_need(configs, steps, batch, dtype)
     return peak <= MAX_TRACE_BYTES and seconds <= TRACE_SECONDS
 
 
@@ -136,9 +143,9 @@ def fit_trace(
     run ``alongside`` in the same rerun (the A/B page) share the budgets; every config of one
     rerun gets the same (steps, batch)."""
     configs = (config, *alongside)
-    while batch > 1 and not _traces_fit(configs, steps, batch, dtype):
+    while batch > 1 and not traces_fit(configs, steps, batch, dtype):
         batch -= 1
-    while steps > 1 and not _traces_fit(configs, steps, batch, dtype):
+    while steps > 1 and not traces_fit(configs, steps, batch, dtype):
         steps = _fewer(steps)
     return steps, batch
 

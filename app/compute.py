@@ -157,7 +157,19 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     except CORE_ERRORS as err:
         return Plan(None, tuple(notices), str(err))
     steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside, dtype=s.dtype)
-    if (steps, batch) != (s.steps, s.batch):
+    if not budget.traces_fit((config, *alongside), steps, batch, s.dtype):
+        peak, seconds = budget.traces_need((config, *alongside), steps, batch, s.dtype)
+        over = [f"{peak >> 20} MB"] if peak > budget.MAX_TRACE_BYTES else []
+        over += [f"{seconds:.2g} s"] if seconds > budget.TRACE_SECONDS else []
+        notices.append(
+            f"{'These runs need' if alongside else 'This run needs'} about {' and '.join(over)} "
+            f"even at T = {steps} and B = {batch}, more than the {budget.TRACE_SECONDS:g} s and "
+            f"{budget.MAX_TRACE_BYTES >> 20} MB a run is meant to take here "
+            f"(deeprnn_core.cost); {'they run' if alongside else 'it runs'} anyway"
+            f"{', and at T = 1 there is no recurrence to see' if steps == 1 else ''}. "
+            "Lower L or h."
+        )
+    elif (steps, batch) != (s.steps, s.batch):
         used = [f"{name} = {now} (of {asked})" for name, now, asked in
                 (("B", batch, s.batch), ("T", steps, s.steps)) if now != asked]  # fmt: skip
         notices.append(

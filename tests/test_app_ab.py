@@ -216,3 +216,29 @@ def test_hidden_page_shows_the_cores_gate_saturation_for_gated_layers():
 def charts_named(at, trace_name: str) -> list[dict]:
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     return [s for s in specs if trace_name in [t.get("name") for t in s["data"]]]
+
+
+def test_two_sides_that_are_one_run_get_the_budget_of_one_trace():
+    """Sidebar LSTM, preset LSTM: A and B are one run, one cached trace. Priced as two, the
+    budget cut T to 1 at L = 32, h = 256 (two 466 MB LSTM traces never fit 1024 MB together)
+    and the notice said that kept them "within 1024 MB", which was false either way."""
+    big = replace(preset_settings("LSTM"), num_layers=32, steps=500, hidden_size=256, batch=8)
+    big = replace(big, cell="lstm")
+    pair = ab_sides.plan_pair(big)
+    alone = compute.plan(ab_sides.side_settings(big, "b"))
+    assert pair.spec_a == pair.spec_b == alone.spec
+    assert pair.spec_a.steps > 1 and pair.spec_a.steps == alone.spec.steps
+
+
+def test_two_runs_over_the_budget_even_at_t_1_say_so_instead_of_claiming_to_fit():
+    from app import budget
+
+    big = replace(preset_settings("LSTM"), num_layers=32, steps=500, hidden_size=256, batch=8)
+    pair = ab_sides.plan_pair(replace(big, cell="lstm", a_cell="gru"))
+    a, b = pair.spec_a, pair.spec_b
+    assert (a.steps, a.batch) == (1, 1) and {a.config.cell, b.config.cell} == {"lstm", "gru"}
+    peak, _ = budget.traces_need((a.config, b.config), 1, 1, a.dtype)
+    assert peak > budget.MAX_TRACE_BYTES
+    assert not any("To stay within" in n for n in pair.notices), pair.notices
+    [notice] = [n for n in pair.notices if "even at T = 1 and B = 1" in n]
+    assert f"about {peak >> 20} MB" in notice and "no recurrence to see" in notice

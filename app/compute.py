@@ -23,7 +23,13 @@ import streamlit as st
 from app import budget, server, upload
 from app.controls import PER_LAYER, quote
 from deeprnn_core import Model, RNNConfig, Trace, analysis, trace
-from deeprnn_core.config import ACTIVATIONS, CELLS, Applicability, applicability
+from deeprnn_core.config import (
+    ACTIVATIONS,
+    CELLS,
+    Applicability,
+    activation_applies,
+    applicability,
+)
 from deeprnn_core.cost import init_seconds, trace_cost
 from deeprnn_core.overflow import Overflow
 from deeprnn_core.signals import make_signal
@@ -116,14 +122,24 @@ def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
     return tuple(names), notices
 
 
+def cells_of(s) -> str | tuple[str, ...]:
+    """The cell type of Settings ``s``, or its per-layer tuple parsed from the list."""
+    return s.cell if s.cell != PER_LAYER else per_layer(s.cell_layers, CELLS, s.num_layers, "")[0]
+
+
+def activation_acts(s) -> bool:
+    """Whether the Activation control changes anything: some layer is a plain rnn cell (the
+    core's rule, config.activation_applies)."""
+    cells = cells_of(s)
+    return any(activation_applies(c) for c in ((cells,) if isinstance(cells, str) else cells))
+
+
 def remedy_rules(s, cell=None, **asked) -> list[Applicability]:
     """The core's applicability rules for Settings ``s`` (``cell``: its cells, parsed from
     the per-layer list when not given; ``asked`` overrides residual / layer_norm / dropout,
     e.g. layer_norm=True to ask whether layer norm would act)."""
     if cell is None:
-        cell = (
-            s.cell if s.cell != PER_LAYER else per_layer(s.cell_layers, CELLS, s.num_layers, "")[0]
-        )
+        cell = cells_of(s)
     remedies = dict(residual=s.residual, layer_norm=s.layer_norm, dropout=float(s.dropout))
     return applicability(cell, s.num_layers, s.input_size, s.hidden_size, **(remedies | asked))
 

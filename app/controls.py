@@ -15,7 +15,7 @@ from dataclasses import dataclass, make_dataclass
 from typing import Any
 
 from deeprnn_core import ACTIVATIONS, CELLS, OPTIMIZERS, SCHEDULES, SCHEMES, TASKS
-from deeprnn_core.config import DROPOUT_RULE, LAYER_NORM_RULE, RESIDUAL_RULE
+from deeprnn_core.config import ACTIVATION_RULE, DROPOUT_RULE, LAYER_NORM_RULE, RESIDUAL_RULE
 from deeprnn_core.measures import MEASURES
 from deeprnn_core.signals import SIGNALS
 
@@ -57,7 +57,7 @@ CONTROLS: tuple[Control, ...] = (
             help="Width of each input X_t." + KEYS),
     Control("activation", "Activation φ", "select", "tanh", "act", ARCH,
             options=(*ACTIVATIONS, PER_LAYER),
-            help="φ_l of the plain rnn cells: one for every layer, or one per layer."),
+            help=f"One φ_l for every layer, or one per layer; {ACTIVATION_RULE}."),
     Control("activation_layers", "φ per layer (comma list, bottom first)", "text", "tanh,relu",
             "acts", ARCH,
             help=f"One of {', '.join(ACTIVATIONS)} per layer; a short list repeats its last."),

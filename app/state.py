@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from app.controls import BY_KEY, CONTROLS, GROUPS, PER_LAYER, Settings, from_query, to_query
+from deeprnn_core.config import ACTIVATION_RULE
 
 _LOADED, _NOTICE, _PAGE, _NEW_PAGE = "_url_loaded", "_url_notice", "_page", "_new_page"
 
@@ -177,6 +178,7 @@ def sidebar(box=None) -> None:
         for r in compute.remedy_rules(current(), layer_norm=True)
         if r.rule == "layer_norm_cells"
     ]
+    no_activation = not compute.activation_acts(current())  # every layer gated
     from_url = _from_url()[1]
     for group in GROUPS:
         members = [c for c in CONTROLS if c.group == group]
@@ -192,9 +194,12 @@ def sidebar(box=None) -> None:
             disabled = (c.key == "layer_norm" and bool(no_layer_norm)) or (
                 c.key == "dropout_mode" and not get("dropout")
             )
+            disabled = disabled or (no_activation and c.key.startswith("activation"))
             disabled = disabled or c.key in fixed  # set by an uploaded model / data
             widget(c.key, opened, disabled=disabled)
             if c.key == "layer_norm" and no_layer_norm:
                 opened.caption(no_layer_norm[0])
+            if c.key == "activation" and no_activation:
+                opened.caption(f"Every layer here is gated, and {ACTIVATION_RULE}.")
     side.button("Reset all to defaults", on_click=reset, key="reset_all")
     upload.sidebar_section(side)  # your model and data: per session, never in the URL

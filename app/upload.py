@@ -18,6 +18,7 @@ import streamlit as st
 
 from app import state
 from deeprnn_core import Model, load_model, load_sequence, save_model, torch_code
+from deeprnn_core.config import activation_applies
 from deeprnn_core.model import expected_shapes
 from deeprnn_core.signals import standardized
 
@@ -94,7 +95,8 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
         notices.append(
             f"Your model {plain(up.name)} is the network of every page that runs one: "
             f"L = {c.num_layers}, {c.cell} cells, h = {c.hidden_size}, d = {c.input_size}, "
-            f"{plain(head)}{phi if c.cells[0] == 'rnn' else ''}. The sidebar's architecture "
+            f"{plain(head)}{phi if any(map(activation_applies, c.cells)) else ''}. The "
+            "sidebar's architecture "
             "and initialization controls do not apply. The Depth sweep, Phase diagram and "
             "Training pages draw fresh weights with its depth, cells and width."
             + (

@@ -12,16 +12,25 @@ GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # pre-activation blocks per cell, in to
 # LayerNorm of A_t^(l) is a remedy for the seed's plain cell; gated cells bound their state
 # with their own gates, and torch's GRU / LSTM have no such option to compare against
 LAYER_NORM_CELLS = ("rnn",)
+# phi_l is the seed's nonlinearity of the plain cell; a gated cell's own sigmoid and tanh are
+# fixed, so a layer of it ignores the activation asked for
+ACTIVATION_CELLS = ("rnn",)
 # Each remedy's rule in words, stated here once: the notices below, the sidebar's help and the
 # pages read these (tests/test_rules_once.py greps the app for restatements).
 LAYER_NORM_RULE = "layer norm applies to plain rnn cells only"
 RESIDUAL_RULE = "H_t^(l) += H_t^(l-1) needs equal widths, so layer 1 gets it only when d = h"
 DROPOUT_RULE = "dropout acts only between layers, on H_t^(l) as it is fed to layer l+1 (as nn.RNN)"
+ACTIVATION_RULE = "φ_l acts in plain rnn cells only (gru and lstm keep their own sigmoid and tanh)"
 
 
 def layer_norm_applies(cell: str) -> bool:
     """The rule: layer norm acts on a layer of this cell type."""
     return cell in LAYER_NORM_CELLS
+
+
+def activation_applies(cell: str) -> bool:
+    """The rule: the activation phi_l asked for acts on a layer of this cell type."""
+    return cell in ACTIVATION_CELLS
 
 
 def residual_applies(layer_input_size: int, hidden_size: int) -> bool:

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from app import compute, controls, state
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis import attenuation, cell_norms, depth_sweep, measures
-from deeprnn_core.config import applicability
+from deeprnn_core.config import ACTIVATION_RULE, applicability
 from deeprnn_core.measures import MEASURES
 from deeprnn_core.signals import make_signal
 from tests.figure_data import by_name, names, values
@@ -227,6 +227,27 @@ def test_a_per_layer_cell_list_with_gru_disables_layer_norm_with_the_cores_notic
     assert rule.notice in [c.value for c in at.sidebar.caption], "and says why"
     _, tr = core_trace(cell="per layer", cell_layers="rnn,gru", layer_norm=True)
     assert not tr.config.layer_norm, "the run has no layer norm"
+
+
+@pytest.mark.parametrize(
+    "query, acts",
+    [
+        ({"cell": "lstm", "act": "relu"}, False),
+        ({"cell": "gru"}, False),
+        ({"cell": "per layer", "cells": "gru,lstm", "act": "per layer"}, False),
+        ({"cell": "per layer", "cells": "lstm,rnn"}, True),
+        ({"cell": "rnn", "act": "relu"}, True),
+    ],
+)
+def test_activation_is_greyed_out_with_the_cores_rule_when_every_layer_is_gated(query, acts):
+    """A gated cell ignores phi: changing Activation with an LSTM changed nothing, silently."""
+    at = open_app(query)
+    assert_clean(at)
+    assert at.sidebar.selectbox(key="activation").disabled is not acts
+    said = [c.value for c in at.sidebar.caption if ACTIVATION_RULE in c.value]
+    assert bool(said) is not acts
+    if query.get("act") == "per layer":
+        assert at.sidebar.text_input(key="activation_layers").disabled is not acts
 
 
 def test_per_layer_lists_are_fixed_with_a_notice():

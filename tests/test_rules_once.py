@@ -32,6 +32,11 @@ RULES = {
         [r"acts (only )?between layers", r"fed to layer l ?\+ ?1", r"dropout.*num_layers - 1"],
         "config.dropout_applies, config.DROPOUT_RULE",
     ),
+    "phi acts in plain rnn cells only": (
+        r"^ACTIVATION_CELLS = ",
+        [r"cells?\[0\] ?[!=]= ?[\"']rnn", r"φ_l of the plain rnn", r"activation.*[!=]= ?[\"']rnn"],
+        "config.activation_applies, config.ACTIVATION_RULE, compute.activation_acts",
+    ),
     "the engine's order of computation": (
         r"^def computation_order\(",
         [r"layer 1 for t = 1", r"from t = T down to 1", r"then layer L[-−]1"],
@@ -91,6 +96,7 @@ def test_the_patterns_find_a_restatement():
             "skip = s.residual and s.input_size != s.hidden_size"
         ),
         "dropout acts between layers only": '"no dropout (dropout acts between layers)."',
+        "phi acts in plain rnn cells only": "{phi if c.cells[0] == 'rnn' else ''}",
         "the engine's order of computation": '"Order: layer 1 for t = 1..T, then layer 2"',
         "where the overflow began": "match = re.search(r'layer (\\d+)', record.order)",
         "the mean-field theory's scope": 'if set(config.cells) != {"rnn"}:',

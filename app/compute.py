@@ -173,10 +173,10 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     except CORE_ERRORS as err:
         return Plan(None, tuple(notices), str(err))
     steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside, dtype=s.dtype)
-    if not budget.traces_fit((config, *alongside), steps, batch, s.dtype):
-        peak, seconds = budget.traces_need((config, *alongside), steps, batch, s.dtype)
-        over = [f"{peak >> 20} MB"] if peak > budget.MAX_TRACE_BYTES else []
-        over += [f"{seconds:.2g} s"] if seconds > budget.TRACE_SECONDS else []
+    peak, seconds = budget.traces_need((config, *alongside), steps, batch, s.dtype)
+    over = [f"{peak >> 20} MB"] if peak > budget.MAX_TRACE_BYTES else []
+    over += [f"{seconds:.2g} s"] if seconds > budget.TRACE_SECONDS else []
+    if over:  # even the smallest run does not fit (budget.traces_fit): say so
         notices.append(
             f"{'These runs need' if alongside else 'This run needs'} about {' and '.join(over)} "
             f"even at T = {steps} and B = {batch}, more than the {budget.TRACE_SECONDS:g} s and "

@@ -170,15 +170,18 @@ def sidebar(box=None) -> None:
     section."""
     from app import compute, upload  # both import this module
 
-    side = box or st.sidebar
-    fixed = upload.fixed_keys()
+    side, now = box or st.sidebar, current()
     # the core's rule, asked as if layer norm were on: a gated layer anywhere switches it off
     no_layer_norm = [
-        r.notice
-        for r in compute.remedy_rules(current(), layer_norm=True)
-        if r.rule == "layer_norm_cells"
+        r.notice for r in compute.remedy_rules(now, layer_norm=True) if r.rule == "layer_norm_cells"
     ]
-    no_activation = not compute.activation_acts(current())  # every layer gated
+    # drawn greyed out, with why: set by an uploaded model / data, or changing nothing here
+    disabled = set(upload.fixed_keys())
+    why = {"layer_norm": no_layer_norm[0]} if no_layer_norm else {}
+    if not compute.activation_acts(now):  # every layer gated
+        why["activation"] = f"Every layer here is gated, and {ACTIVATION_RULE}."
+        disabled |= {"activation_layers"}
+    disabled |= set(why) | (set() if now.dropout else {"dropout_mode"})
     from_url = _from_url()[1]
     for group in GROUPS:
         members = [c for c in CONTROLS if c.group == group]
@@ -191,15 +194,8 @@ def sidebar(box=None) -> None:
             if c.key in ("activation_layers", "cell_layers"):
                 if get(c.key.removesuffix("_layers")) != PER_LAYER:
                     continue
-            disabled = (c.key == "layer_norm" and bool(no_layer_norm)) or (
-                c.key == "dropout_mode" and not get("dropout")
-            )
-            disabled = disabled or (no_activation and c.key.startswith("activation"))
-            disabled = disabled or c.key in fixed  # set by an uploaded model / data
-            widget(c.key, opened, disabled=disabled)
-            if c.key == "layer_norm" and no_layer_norm:
-                opened.caption(no_layer_norm[0])
-            if c.key == "activation" and no_activation:
-                opened.caption(f"Every layer here is gated, and {ACTIVATION_RULE}.")
+            widget(c.key, opened, disabled=c.key in disabled)
+            if c.key in why:
+                opened.caption(why[c.key])
     side.button("Reset all to defaults", on_click=reset, key="reset_all")
     upload.sidebar_section(side)  # your model and data: per session, never in the URL

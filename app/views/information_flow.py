@@ -1,6 +1,9 @@
 """Information flow: the tutorial's (d2l) time x layer diagram, live, with a step-through and a cell
 inspector."""
 
+from typing import NamedTuple
+
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -56,25 +59,34 @@ def pick_cell() -> None:
             return
 
 
-def walk_caption(phase: str, step: int, L: int, T: int, current) -> str:
-    done = step if phase == "forward" else step - L * T
-    what = "$H_t^{(l)}$ computed" if phase == "forward" else "$G_t^{(l)}$ computed"
-    cell = f"; last: t = {current[0]}, l = {current[1]}" if current[0] else ""
-    return f"**{phase.capitalize()} pass**: {done} of {L * T} cells {what}{cell}."
+class Walk(NamedTuple):
+    """The step-through's position (figures.lit_mask of ``step``, computed once per run)."""
+
+    step: int  # cell updates done, 0..2LT
+    lit: np.ndarray  # (L, T) bool: the cells of this pass computed so far
+    phase: str  # "forward" or "backward"
+    current: tuple[int, int]  # (t, l) of the cell computed last, (0, 0) before the first
+
+
+def walk_caption(walk: Walk, L: int, T: int) -> str:
+    forward = walk.phase == "forward"
+    done = walk.step if forward else walk.step - L * T
+    what = "$H_t^{(l)}$ computed" if forward else "$G_t^{(l)}$ computed"
+    t, l = walk.current
+    cell = f"; last: t = {t}, l = {l}" if t else ""
+    return f"**{walk.phase.capitalize()} pass**: {done} of {L * T} cells {what}{cell}."
 
 
 # Not cached: built at once (figures.encoding.build) the grid takes ~4 ms and the vectors ~2 ms,
 # less than st.cache_data spends hashing the spec and pickling the figure on a miss, and every
 # slider move is a miss.
-def grid_figure(spec: compute.TraceSpec, color_by: str, step: int | None, selected) -> go.Figure:
-    """The time x layer grid of ``spec``'s trace; ``step``: the step-through's position."""
+def grid_figure(spec: compute.TraceSpec, color_by: str, walk: Walk | None, selected) -> go.Figure:
+    """The time x layer grid of ``spec``'s trace; ``walk``: the step-through's position."""
     s = compute.summarize(spec)
-    L, T = s.hidden_norm.shape
-    lit, _, current = figures.lit_mask(L, T, step) if step is not None else (None, "", None)
     return figures.flow_grid(
         s.hidden_norm, s.grad_hidden_norm, s.nonfinite_hidden, s.nonfinite_grad,
-        s.input_norm, s.output_norm, color_by=color_by, lit=lit, current=current,
-        selected=selected, cells=spec.config.cells,
+        s.input_norm, s.output_norm, color_by=color_by, lit=walk.lit if walk else None,
+        current=walk.current if walk else None, selected=selected, cells=spec.config.cells,
     )  # fmt: skip
 
 
@@ -99,21 +111,20 @@ def explorer(run: layout.Run) -> None:
     walk = state.clamped("walk") and not scrubbing
     t, l = state.clamped("cell_t", high=T), state.clamped("cell_l", high=L)
     b = state.clamped("sample", high=run.spec.batch) if run.spec.batch > 1 else 1
-    step, phase, current = None, "", None
     if walk:  # the pass decides the colour: H in the forward pass, G in the backward
         step = state.clamped("walk_step", high=2 * L * T)
-        _, phase, current = figures.lit_mask(L, T, step)
-        color_by = "hidden" if phase == "forward" else "grad"
+        walk = Walk(step, *figures.lit_mask(L, T, step))
+        color_by = "hidden" if walk.phase == "forward" else "grad"
     else:
-        color_by = state.clamped("color_by")
+        walk, color_by = None, state.clamped("color_by")
     mode = "off" if walk else state.clamped("flow_theory")
     if not (scrubbing and depth_frames.draw(run, color_by)):
-        grid(run, color_by if mode == "off" else "grad", step, (t, l), mode)
-    controls(above, L, T, run.spec.batch, walk, scrubbing, step, phase, current)
+        grid(run, color_by if mode == "off" else "grad", walk, (t, l), mode)
+    controls(above, L, T, run.spec.batch, scrubbing, walk)
     inspector(run, t, l, b)
 
 
-def controls(box, L: int, T: int, B: int, walk: bool, scrubbing: bool, step, phase, current):
+def controls(box, L: int, T: int, B: int, scrubbing: bool, walk: Walk | None) -> None:
     """The explorer's widgets, in ``box`` above the grid (their values were read before)."""
     cols = box.columns([3, 2, 3, 1, 1, 1])
     if L > 1:
@@ -125,19 +136,19 @@ def controls(box, L: int, T: int, B: int, walk: bool, scrubbing: bool, step, pha
         state.widget("sample", cols[5], high=B)
     if walk:
         state.widget("walk_step", box, high=2 * L * T)
-        color = "state |H|" if phase == "forward" else "gradient |G|"
-        cols[0].markdown(f"Colour: {color} ({phase} pass)")
-        box.markdown(walk_caption(phase, step, L, T, current))
+        color = "state |H|" if walk.phase == "forward" else "gradient |G|"
+        cols[0].markdown(f"Colour: {color} ({walk.phase} pass)")
+        box.markdown(walk_caption(walk, L, T))
         box.caption(order_caption(L, T))  # the order the step-through follows
     else:
         state.widget("color_by", cols[0])
         state.widget("flow_theory", box)
 
 
-def grid(run: layout.Run, color_by: str, step, selected, mode: str) -> None:
+def grid(run: layout.Run, color_by: str, walk: Walk | None, selected, mode: str) -> None:
     """The time x layer grid (coloured by the theory in ``mode``) and its notes."""
     L, T = run.summary.hidden_norm.shape
-    fig = grid_figure(run.spec, color_by, step, selected)
+    fig = grid_figure(run.spec, color_by, walk, selected)
     if mode != "off":
         theory_colours(run.spec, fig, mode)
     layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")

@@ -6,7 +6,9 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without PYTHONPATH too
-from app import layout, server, state  # noqa: E402
+from app.parts import layout  # noqa: E402
+from app.runs import server  # noqa: E402
+from app.settings import state  # noqa: E402
 
 server.freeze_modules()  # before Streamlit's per-run full collection: see there
 

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 import deeprnn_core as dc
-from deeprnn_core.analysis import depth_sweep
-from deeprnn_core.signals import make_signal
+from deeprnn_core.analysis.summaries import depth_sweep
+from deeprnn_core.data.signals import make_signal
 
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 CELLS = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}

@@ -1,4 +1,4 @@
-"""The cost model (deeprnn_core.cost) against measured runs at the legal extremes.
+"""The cost model (deeprnn_core.engine.cost) against measured runs at the legal extremes.
 
 For every cell type and precision, the settings the app allows at the corners of its sliders
 (after budget.fit_trace / fit_sweep shrink B, T or the seeds) are run, and the measured time and
@@ -17,11 +17,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import budget  # noqa: E402
+from app.runs import budget  # noqa: E402
 from deeprnn_core import Model, RNNConfig, trace  # noqa: E402
-from deeprnn_core.analysis import depth_sweep  # noqa: E402
-from deeprnn_core.cost import sweep_cost, trace_cost  # noqa: E402
-from deeprnn_core.signals import make_signal  # noqa: E402
+from deeprnn_core.analysis.summaries import depth_sweep  # noqa: E402
+from deeprnn_core.data.signals import make_signal  # noqa: E402
+from deeprnn_core.engine.cost import sweep_cost, trace_cost  # noqa: E402
 
 CORNERS = {  # name: (L, T, B, h) asked for on the sliders
     "all max": (32, 500, 8, 256),

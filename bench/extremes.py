@@ -2,7 +2,7 @@
 its script run took (issue 11: "renders within 1.5x of the time its notice promises").
 
 Each case opens the app in Streamlit's AppTest (in this process, so the promise is made with the
-speed factor that this process's own traces taught app.budget), draws the page at tiny settings,
+speed factor that this process's own traces taught runs.budget), draws the page at tiny settings,
 then sets the extreme settings with a fresh seed (a cold cache) and times the rerun. The promise
 is read from the page as a user reads it: the sum of every "about X s here" it shows (the trace
 in the header's caption, and each extra piece of work a page states: the theory's seeds, the
@@ -27,7 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import budget, controls  # noqa: E402
+from app.runs import budget
+from app.settings import controls  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
 TINY = {"L": "1", "T": "2", "h": "2"}

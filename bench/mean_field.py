@@ -11,8 +11,9 @@ import time
 import numpy as np
 
 import deeprnn_core as dc
-from deeprnn_core import phase, theory
-from deeprnn_core.signals import make_signal
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
 
 
 def main(rounds: int = 7) -> None:

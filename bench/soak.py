@@ -3,7 +3,7 @@
 1. Every page at the legal extremes, cold cache: the time from opening the URL to the page
    idle, minus the same page's time at tiny settings (browser and rerun overhead), over what
    the page promises: the sum of every "about X s here" its captions show (the trace, plus
-   the sweep, the timing runs, the theory's seeds, ... the page states; deeprnn_core.cost at
+   the sweep, the timing runs, the theory's seeds, ... the page states; deeprnn_core.engine.cost at
    the speed the server measured). Target <= 1.5.
 2. Soak: RERUNS page loads over 50 settings up to L = 32, T = 500, h = 256 across every page in
    three tabs, then every tab closed. Server RSS (sampled every 0.5 s) against the byte budget
@@ -24,7 +24,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import server  # noqa: E402
+from app.runs import server  # noqa: E402
 from bench import extremes  # noqa: E402
 from tests import browser_support as bs  # noqa: E402
 

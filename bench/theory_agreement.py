@@ -1,6 +1,6 @@
 """How well the mean-field theory predicts the measured gradient grid: prints a table.
 
-For each case: R^2 of log10 E|G_t^(l)|^2 / h, predicted (deeprnn_core.theory) against measured
+For each case: R^2 of log10 E|G_t^(l)|^2 / h, predicted (theory.mean_field) against measured
 (mean over seeds and batch of |G_t^(l)|^2 / h from deeprnn_core.trace), over the whole (L, T)
 grid, with both grids normalized at (T, L) (the shape) and without (the absolute level, which
 tests the loss injection too). Loss on the last step, gaussian init, noise input, d = 8.
@@ -16,8 +16,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from deeprnn_core import Model, RNNConfig, phase, spectra, theory, trace
-from deeprnn_core.signals import make_signal
+from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core.analysis import spectra
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
 
 BASE = dict(h=256, B=32, seeds=8, T=50, act="tanh", cell="rnn", bias=1.0)
 MAIN = [dict(sh=sh, sx=sx, L=L) for sh, sx in ((0.8, 0.8), (1.0, 1.0), (1.5, 1.0)) for L in (4, 8)]

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 import deeprnn_core as dc
-from deeprnn_core.train import DEFAULTS
+from deeprnn_core.training.loop import DEFAULTS
 
 MODULES = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
 TARGETS = {"rnn": 0.8, "gru": 1.0, "lstm": 2.0}

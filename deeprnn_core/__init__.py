@@ -2,17 +2,17 @@
 and the exact gradient G_t^(l) = dLoss/dH_t^(l). Numbers only: numpy + torch, no UI."""
 
 from deeprnn_core.config import ACTIVATIONS, CELLS, Applicability, RNNConfig, applicability
-from deeprnn_core.engine import computation_order
-from deeprnn_core.history import History, Progress, StopTraining
-from deeprnn_core.init import SCHEMES, init_params
-from deeprnn_core.io import load_model, save_model, torch_code
-from deeprnn_core.model import Model, from_torch
-from deeprnn_core.optimizers import OPTIMIZERS, SCHEDULES
-from deeprnn_core.overflow import Overflow
-from deeprnn_core.signals import load_sequence
-from deeprnn_core.tasks import TASKS, Task, make_task
+from deeprnn_core.data.signals import load_sequence
+from deeprnn_core.data.tasks import TASKS, Task, make_task
+from deeprnn_core.engine.order import computation_order
+from deeprnn_core.engine.overflow import Overflow
 from deeprnn_core.trace import Trace, trace
-from deeprnn_core.train import DEFAULTS, train
+from deeprnn_core.training.history import History, Progress, StopTraining
+from deeprnn_core.training.loop import DEFAULTS, train
+from deeprnn_core.training.optimizers import OPTIMIZERS, SCHEDULES
+from deeprnn_core.weights.init import SCHEMES, init_params
+from deeprnn_core.weights.io import load_model, save_model, torch_code
+from deeprnn_core.weights.model import Model, from_torch
 
 __all__ = [
     "ACTIVATIONS",

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from deeprnn_core import engine
 from deeprnn_core.config import RNNConfig, check_real, check_seed
-from deeprnn_core.cost import trace_cost
-from deeprnn_core.model import Model
-from deeprnn_core.overflow import Overflow, first_overflow
+from deeprnn_core.engine import stack as engine
+from deeprnn_core.engine.cost import trace_cost
+from deeprnn_core.engine.overflow import Overflow, first_overflow
+from deeprnn_core.weights.model import Model
 
 DTYPES = ("float64", "float32")
 LOSS_KINDS = (

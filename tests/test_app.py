@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import compute, controls, state
+from app.runs import compute
+from app.settings import controls, state
 from deeprnn_core import Model, trace
-from deeprnn_core.analysis import attenuation, cell_norms, depth_sweep, measures
+from deeprnn_core.analysis.measures import MEASURES
+from deeprnn_core.analysis.summaries import attenuation, cell_norms, depth_sweep, measures
 from deeprnn_core.config import ACTIVATION_RULE, applicability
-from deeprnn_core.measures import MEASURES
-from deeprnn_core.signals import make_signal
+from deeprnn_core.data.signals import make_signal
 from tests.figure_data import by_name, names, values
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")

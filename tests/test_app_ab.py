@@ -8,11 +8,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from app import ab_sides, compute, controls, state
-from app.controls import SAME
+from app.runs import compute
+from app.settings import ab_sides, controls, state
+from app.settings.controls import SAME
 from deeprnn_core import Model, trace
-from deeprnn_core.analysis import grad_hidden_norm_ratio
-from deeprnn_core.signals import make_signal
+from deeprnn_core.analysis.summaries import grad_hidden_norm_ratio
+from deeprnn_core.data.signals import make_signal
 from tests.figure_data import by_name, values
 from tests.test_app import DEFAULTS, assert_clean, chart_with, open_app, open_sections
 
@@ -146,7 +147,7 @@ def test_each_remedy_toggle_changes_the_gradient_figures():
 
 
 def test_both_sides_share_the_budget_and_the_input():
-    from app import budget
+    from app.runs import budget
 
     big = replace(preset_settings("LSTM"), num_layers=32, steps=500, hidden_size=256)
     pair = ab_sides.plan_pair(replace(big, batch=8))
@@ -196,7 +197,8 @@ def test_b_is_the_sidebar_and_a_changes_only_the_presets_fields():
 
 
 def test_hidden_page_shows_the_cores_gate_saturation_for_gated_layers():
-    from deeprnn_core.analysis import gate_saturation, stable_norm
+    from deeprnn_core.analysis.summaries import gate_saturation
+    from deeprnn_core.engine.norms import stable_norm
 
     query = {"cell": "per layer", "cells": "rnn,gru,lstm,lstm", "init": "gaussian", "grec": "3"}
     at = open_app(query, page="views/hidden_states.py")
@@ -231,7 +233,7 @@ def test_two_sides_that_are_one_run_get_the_budget_of_one_trace():
 
 
 def test_two_runs_over_the_budget_even_at_t_1_say_so_instead_of_claiming_to_fit():
-    from app import budget
+    from app.runs import budget
 
     big = replace(preset_settings("LSTM"), num_layers=32, steps=500, hidden_size=256, batch=8)
     pair = ab_sides.plan_pair(replace(big, cell="lstm", a_cell="gru"))

@@ -10,7 +10,8 @@ from dataclasses import replace
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from app import compute, controls, export
+from app.runs import compute, export
+from app.settings import controls
 from tests.test_app import APP, open_sections
 
 DEFAULTS = controls.Settings(**{c.key: c.default for c in controls.CONTROLS})

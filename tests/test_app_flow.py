@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from app import compute, controls
+from app.runs import compute
+from app.settings import controls
 from deeprnn_core import Model, trace
-from deeprnn_core.analysis import cell_norms
-from deeprnn_core.engine import PHASES, order_text
-from deeprnn_core.scrub import config_at_depth
-from deeprnn_core.signals import make_signal
+from deeprnn_core.analysis.scrub import config_at_depth
+from deeprnn_core.analysis.summaries import cell_norms
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.engine.order import PHASES, order_text
 from tests.figure_data import by_name, values
 from tests.test_app import DEFAULTS, assert_clean, chart_with, open_app
 

@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pytest
 
-from app import training_rows
+from app.parts import training_rows
 from app.views import depth_sweep as sweep_page
 from app.views import gradient_flow as gradients_page
 from app.views import plain_vs_deep as compare_page

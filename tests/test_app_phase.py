@@ -10,9 +10,14 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from app import compute, compute_theory, controls
-from deeprnn_core import Model, phase, spectra, theory, trace
-from deeprnn_core.signals import make_signal
+from app.runs import compute
+from app.runs import theory as compute_theory
+from app.settings import controls
+from deeprnn_core import Model, trace
+from deeprnn_core.analysis import spectra
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
 from tests.figure_data import by_name, values
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app import budget, compute, controls
-from deeprnn_core.cost import layout_seconds
+from app.runs import budget, compute
+from app.settings import controls
+from deeprnn_core.engine.cost import layout_seconds
 
 DEFAULTS = controls.Settings(**{c.key: c.default for c in controls.CONTROLS})
 
@@ -199,12 +200,12 @@ def test_the_table_and_codec_import_without_streamlit():
     import subprocess
     import sys
 
-    code = "import sys, app.controls; assert 'streamlit' not in sys.modules, 'imported'"
+    code = "import sys, app.settings.controls; assert 'streamlit' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 
 
 def test_training_fits_its_validation_split_into_the_time_budget():
-    from app import training
+    from app.runs import training
 
     biggest = replace(DEFAULTS, num_layers=32, steps=500, hidden_size=256, cell="lstm",
                       train_steps=3000, train_batch=256)  # fmt: skip
@@ -220,7 +221,7 @@ def test_training_fits_its_validation_split_into_the_time_budget():
 
 
 def test_the_phase_sweep_averages_fewer_seeds_when_they_would_not_fit():
-    from app import compute_theory
+    from app.runs import theory as compute_theory
 
     spec = compute.plan(replace(DEFAULTS, num_layers=32, steps=500, hidden_size=256)).spec
     sweep, notices = compute_theory.phase_sweep_plan(spec, 8)

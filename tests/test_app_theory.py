@@ -9,9 +9,11 @@ import re
 import numpy as np
 import pytest
 
-from app import compute, compute_theory
-from deeprnn_core import phase, theory
-from deeprnn_core.signals import make_signal
+from app.runs import compute
+from app.runs import theory as compute_theory
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
 from tests.figure_data import by_name, values
 from tests.test_app import assert_clean, chart_with, core_trace, open_app
 from tests.test_app_phase import spec_of
@@ -90,7 +92,7 @@ def test_gradient_page_seeds_fit_the_budget():
 
 
 def test_seeds_that_do_not_fit_are_none(monkeypatch):
-    from app import budget
+    from app.runs import budget
     from deeprnn_core import RNNConfig
 
     config = RNNConfig(2, 8, 16, 1)

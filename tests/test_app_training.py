@@ -1,4 +1,4 @@
-"""The Training page in AppTest at a tiny setting: Train runs deeprnn_core.train, the figures
+"""The Training page in AppTest at a tiny setting: Train runs training.loop, the figures
 carry the History's numbers (trained here again without Streamlit's cache), a rerun shows the
 cached run, and a changed setting asks for Train again."""
 
@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app import controls, training
+from app.runs import training
+from app.settings import controls
 from deeprnn_core import Model, make_task, train
 from tests.figure_data import by_name, values
 from tests.test_app import DEFAULTS, assert_clean, chart_with, charts, open_app, open_sections
@@ -133,7 +134,7 @@ def test_plain_vs_deep_training_rows_are_the_cores_and_verdicts_follow_them():
 
 
 def test_ab_trains_both_sides_on_the_same_batches_and_presets_set_them():
-    from app import ab_training
+    from app.parts import ab_training
 
     at = open_app(TINY, page="views/ab_compare.py")
     assert_clean(at)
@@ -164,7 +165,7 @@ def test_the_trained_model_exports_as_safetensors_and_torch_code_that_rebuild_it
     import torch
 
     from deeprnn_core import save_model, trace
-    from deeprnn_core.signals import make_signal
+    from deeprnn_core.data.signals import make_signal
 
     at = open_sections(open_app(TINY, page=PAGE), "open_downloads")
     at.button(key="train").click().run()

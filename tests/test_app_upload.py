@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from safetensors.torch import save as save_safetensors
 
-from app import upload
+from app.settings import upload
 from deeprnn_core import from_torch, trace
-from deeprnn_core.analysis import cell_norms
-from deeprnn_core.signals import make_signal, standardized
+from deeprnn_core.analysis.summaries import cell_norms
+from deeprnn_core.data.signals import make_signal, standardized
 from tests.figure_data import by_name, values
 from tests.test_app import PAGES, assert_clean, chart_with, open_app, open_sections
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from deeprnn_core import RNNConfig, phase, theory
+from deeprnn_core import RNNConfig
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
 from tests import browser_support as bs
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

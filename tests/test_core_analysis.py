@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.analysis import (
+from deeprnn_core.analysis.summaries import (
     attenuation,
     cell_norms,
     depth_sweep,
@@ -18,10 +18,10 @@ from deeprnn_core.analysis import (
     grad_hidden_norm_ratio,
     layer_timescales,
     param_grad_norms,
-    stable_norm,
     time_trace,
 )
-from deeprnn_core.signals import SIGNALS, make_signal
+from deeprnn_core.data.signals import SIGNALS, make_signal
+from deeprnn_core.engine.norms import stable_norm
 
 CONFIG = RNNConfig(3, 4, 6, 2, cell=("rnn", "gru", "lstm"))
 

@@ -1,4 +1,4 @@
-"""The cost model (deeprnn_core.cost) and the core's refusals that it backs: memory is counted
+"""The cost model (engine.cost) and the core's refusals that it backs: memory is counted
 from the engine's shapes, so what a Trace keeps must match its arrays exactly."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.cost import num_params, sweep_cost, trace_cost
-from deeprnn_core.signals import make_signal
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.engine.cost import num_params, sweep_cost, trace_cost
 from deeprnn_core.trace import Cancelled
 
 SHAPES = [  # (cell, L, T, B, h, dtype, layer_norm, dropout)
@@ -112,7 +112,7 @@ def test_cancel_stops_between_layers():
 
 
 def test_the_depth_scrub_costs_one_trace_at_one_layer_and_grows_with_depth():
-    from deeprnn_core.cost import scrub_seconds
+    from deeprnn_core.engine.cost import scrub_seconds
 
     one = RNNConfig(1, 8, 64, 1, cell="lstm")
     assert scrub_seconds(one, 100, 2) == pytest.approx(trace_cost(one, 100, 2).seconds)
@@ -123,7 +123,7 @@ def test_the_depth_scrub_costs_one_trace_at_one_layer_and_grows_with_depth():
 
 
 def test_the_spectra_cost_grows_with_the_run_and_the_gates():
-    from deeprnn_core.cost import spectra_seconds
+    from deeprnn_core.engine.cost import spectra_seconds
 
     config = RNNConfig(4, 8, 32, 1)
     base = spectra_seconds(config, 50, 2)
@@ -136,7 +136,7 @@ def test_the_spectra_cost_grows_with_the_run_and_the_gates():
 
 
 def test_the_weights_layout_is_the_part_of_a_trace_that_does_not_grow_with_t_or_b():
-    from deeprnn_core.cost import layout_seconds
+    from deeprnn_core.engine.cost import layout_seconds
 
     for cell in ("rnn", "gru", "lstm"):
         config = RNNConfig(3, 8, 16, 1, cell=cell)

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from deeprnn_core import Model, RNNConfig, from_torch, init_params, trace
-from deeprnn_core.analysis import depth_sweep, gate_saturation
-from deeprnn_core.signals import make_signal
+from deeprnn_core.analysis.summaries import depth_sweep, gate_saturation
+from deeprnn_core.data.signals import make_signal
 
 CONFIG = RNNConfig(num_layers=2, input_size=3, hidden_size=4, output_size=1)
 MODEL = Model.init(CONFIG, seed=0)

@@ -11,17 +11,19 @@ import numpy as np
 import pytest
 import torch
 
-from deeprnn_core import Model, RNNConfig, engine, trace
-from deeprnn_core.analysis import param_grad_norms
-from deeprnn_core.analysis import stable_norm as core_stable_norm
+from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core.analysis.summaries import param_grad_norms
 from deeprnn_core.config import applicability
-from deeprnn_core.overflow import first_bad_cell, global_norm, stable_norm
-from deeprnn_core.signals import make_signal
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.engine import order as engine_order
+from deeprnn_core.engine import stack as engine
+from deeprnn_core.engine.norms import global_norm, stable_norm
+from deeprnn_core.engine.overflow import first_bad_cell
 
 
 def test_computation_order_runs_layer_by_layer():
     L, T = 3, 4
-    order = engine.computation_order(L, T)
+    order = engine_order.computation_order(L, T)
     assert len(order) == 2 * L * T and len(set(order)) == 2 * L * T
     assert order[: L * T] == tuple(("forward", l, t) for l in (1, 2, 3) for t in (1, 2, 3, 4))
     assert order[L * T :] == tuple(("backward", l, t) for l in (3, 2, 1) for t in (4, 3, 2, 1))
@@ -49,7 +51,7 @@ def test_engine_runs_its_layers_in_computation_order(monkeypatch):
 
         monkeypatch.setattr(engine, name, spy)
     trace(model, make_signal("noise", 3, 1, 8, 0))
-    want = list(dict.fromkeys((phase, l) for phase, l, _ in engine.computation_order(4, 3)))
+    want = list(dict.fromkeys((phase, l) for phase, l, _ in engine_order.computation_order(4, 3)))
     assert calls == want
 
 
@@ -58,10 +60,10 @@ def test_first_bad_cell_is_the_first_in_computation_order():
     for _ in range(20):
         bad = rng.random((4, 7)) < 0.1
         bad[rng.integers(4), rng.integers(7)] = True
-        for phase in engine.PHASES:
+        for phase in engine_order.PHASES:
             want = next(
                 (l, t)
-                for p, l, t in engine.computation_order(4, 7)
+                for p, l, t in engine_order.computation_order(4, 7)
                 if p == phase and bad[l - 1, t - 1]
             )
             assert first_bad_cell(bad, phase) == want
@@ -75,7 +77,7 @@ def test_backward_overflow_record_carries_the_backward_order():
     tr = trace(model, 1e-60 * make_signal("noise", 250, 2, 4, seed=0))
     record = tr.overflow_record
     assert record.phase == "backward" and record.quantity == "grad_hidden" and record.l == 2
-    assert record.order == engine.order_text("backward", 2, 250)
+    assert record.order == engine_order.order_text("backward", 2, 250)
     assert record.order.startswith("backward pass: layer 2 for t = 250..1, then layer 1")
     assert (
         str(record)
@@ -107,7 +109,7 @@ def test_parameter_gradient_norm_does_not_overflow_for_finite_gradients():
     tr = huge_relu_trace()
     grads = list(tr.param_grads.values())
     assert all(np.isfinite(g).all() for g in grads) and max(np.abs(g).max() for g in grads) > 1e200
-    total = core_stable_norm(np.concatenate([g.ravel() for g in grads]), None)
+    total = stable_norm(np.concatenate([g.ravel() for g in grads]), None)
     assert tr.param_grad_norm == pytest.approx(float(total), rel=1e-12)
     assert np.isfinite(tr.param_grad_norm) and tr.overflow_record is None
     bars = param_grad_norms(tr)  # every per-layer bar is at most the global norm
@@ -141,7 +143,6 @@ def test_global_norm():
     assert global_norm([np.zeros(3), np.empty(0)]) == 0.0
     x = np.array([[3e200, 4e200], [0.0, -1e-300]])
     np.testing.assert_allclose(stable_norm(x, 1), [5e200, 1e-300], rtol=1e-15)
-    assert core_stable_norm(x, None) == stable_norm(x, None), "one scaled norm, two homes"
 
 
 def test_a_norm_overflow_alone_is_recorded():

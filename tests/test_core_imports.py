@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECK = """
 import sys
 import deeprnn_core
-import deeprnn_core.analysis, deeprnn_core.signals, deeprnn_core.trace, deeprnn_core.model
+import deeprnn_core.analysis.summaries, deeprnn_core.data.signals
+import deeprnn_core.trace, deeprnn_core.weights.model
 ui = sorted(m for m in sys.modules if m.split(".")[0] in ("streamlit", "plotly"))
 assert not ui, f"deeprnn_core imported {ui}"
 print("clean")

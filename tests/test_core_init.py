@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from deeprnn_core import SCHEMES, RNNConfig, init_params
-from deeprnn_core.model import expected_shapes
+from deeprnn_core.weights.model import expected_shapes
 
 CONFIG = RNNConfig(3, 5, 6, 2, cell=("rnn", "gru", "lstm"), layer_norm=False)
 

@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import save as save_safetensors
 
 import deeprnn_core as dc
-from deeprnn_core.signals import make_signal
+from deeprnn_core.data.signals import make_signal
 
 CELLS = {"rnn-tanh": (torch.nn.RNN, "tanh"), "rnn-relu": (torch.nn.RNN, "relu"),
          "gru": (torch.nn.GRU, "tanh"), "lstm": (torch.nn.LSTM, "tanh")}  # fmt: skip
@@ -205,7 +205,8 @@ def test_probe_loss_is_the_gradient_of_the_sum_of_the_top_state_at_T(cell):
 
 
 def test_depth_sweep_takes_the_probe_loss_as_trace_does():
-    from deeprnn_core.analysis import depth_sweep, stable_norm
+    from deeprnn_core.analysis.summaries import depth_sweep
+    from deeprnn_core.engine.norms import stable_norm
 
     config = dc.RNNConfig(2, 3, 4, cell="gru")
     sweep = depth_sweep(config, 3, [7], 5, loss_kind="probe")

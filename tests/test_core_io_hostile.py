@@ -16,7 +16,7 @@ import torch
 from safetensors.numpy import save as save_numpy
 
 import deeprnn_core as dc
-from deeprnn_core import files
+from deeprnn_core.data import files
 
 SEQ = dict(input_size=3, max_bytes=2**20, max_steps=500, max_batch=8)
 

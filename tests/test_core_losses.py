@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.engine import loss_steps
+from deeprnn_core.engine.stack import loss_steps
 from tests.torch_reference import assert_matches_unrolled, random_sequences, unrolled_reference
 
 T, B, D, H, CLASSES = 7, 3, 2, 4, 5

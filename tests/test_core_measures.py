@@ -1,4 +1,4 @@
-"""The measures of "the gradient as L grows" (deeprnn_core.measures) against torch autograd on
+"""The measures of "the gradient as L grows" (analysis.measures) against torch autograd on
 an unrolled float64 graph, the depth sweep's measures against full traces of every depth, and
 the words and path counts against direct computation."""
 
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.analysis import depth_sweep, measures
-from deeprnn_core.measures import MEASURES, change, path_count, path_steps, regime
-from deeprnn_core.signals import make_signal
+from deeprnn_core.analysis.measures import MEASURES, change, path_count, path_steps, regime
+from deeprnn_core.analysis.summaries import depth_sweep, measures
+from deeprnn_core.data.signals import make_signal
 from tests.test_core_analysis import at_depth
 from tests.torch_reference import unrolled_reference
 

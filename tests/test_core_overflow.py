@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.signals import make_signal
+from deeprnn_core.data.signals import make_signal
 
 FORWARD = re.compile(r"forward pass: H_(\d+)\^\((\d+)\) overflowed \(layer \2, step \1\)")
 BACKWARD = re.compile(r"backward pass: G_(\d+)\^\((\d+)\) overflowed \(layer \2, step \1\)")

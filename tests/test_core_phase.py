@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from deeprnn_core import RNNConfig, phase, theory
+from deeprnn_core import RNNConfig
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
 
 
 def test_phase_diagram_is_the_stationary_chi_on_a_grid():
@@ -46,7 +48,7 @@ def test_r_squared():
 
 
 def test_predicted_sweep_is_the_prediction_at_each_depth_and_tracks_the_measured_sweep():
-    from deeprnn_core.analysis import depth_sweep
+    from deeprnn_core.analysis.summaries import depth_sweep
 
     config = RNNConfig(num_layers=2, input_size=8, hidden_size=64)
     sweep = phase.predicted_sweep(config, 5, 1.0, 1.0, 1.0, 1.0, steps=20)

@@ -1,4 +1,4 @@
-"""The fast engine against the plain reference (deeprnn_core.reference), float64.
+"""The fast engine against the plain reference (deeprnn_core.engine.reference), float64.
 
 Tolerance: every state, gradient, loss and parameter gradient equal to rtol = atol = 1e-12
 (the two differ only in the order of floating-point sums). The reference is itself checked
@@ -12,8 +12,10 @@ import inspect
 import numpy as np
 import pytest
 
-from deeprnn_core import Model, RNNConfig, cells, reference, trace
-from deeprnn_core import adjoint as adj
+from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core.cells import backward as adj
+from deeprnn_core.cells import layer as cells
+from deeprnn_core.engine import reference
 from tests.torch_reference import assert_matches_unrolled, random_sequences, unrolled_reference
 
 TOL = dict(rtol=1e-12, atol=1e-12)

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.analysis import attenuation, cell_norms, stable_norm
-from deeprnn_core.scrub import config_at_depth, depth_scrub
-from deeprnn_core.signals import make_signal
+from deeprnn_core.analysis.scrub import config_at_depth, depth_scrub
+from deeprnn_core.analysis.summaries import attenuation, cell_norms
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.engine.norms import stable_norm
 
 CASES = {
     "tanh rnn": RNNConfig(4, 3, 5),

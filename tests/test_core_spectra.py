@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.spectra import jacobian_spectra, pascanu_bound
+from deeprnn_core.analysis.spectra import jacobian_spectra, pascanu_bound
 
 T, B = 3, 2
 CASES = [

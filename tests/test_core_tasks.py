@@ -7,7 +7,7 @@ import pytest
 import statsmodels.datasets as datasets
 
 from deeprnn_core import TASKS, make_task
-from deeprnn_core.engine import head_loss
+from deeprnn_core.engine.stack import head_loss
 
 
 def test_adding_trivial_predictor_scores_one_sixth():

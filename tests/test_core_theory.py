@@ -5,8 +5,10 @@ import itertools
 import numpy as np
 import pytest
 
-from deeprnn_core import Model, RNNConfig, phase, theory, trace
-from deeprnn_core.signals import make_signal
+from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
 
 QS = np.array([0.0, 0.01, 0.3, 1.0, 2.5, 10.0, 40.0])
 

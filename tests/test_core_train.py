@@ -20,7 +20,7 @@ T, N, BATCH, STEPS, D, H, Q = 5, 6, 4, 20, 2, 3, 2
 LR = {"sgd": 0.1, "adam": 0.05, "adamw": 0.05, "rmsprop": 0.01}
 OPT_KWARGS = {"sgd": {"momentum": 0.9}, "adam": {}, "adamw": {"weight_decay": 0.1}, "rmsprop": {}}
 SCHED = torch.optim.lr_scheduler
-# torch schedulers with the defaults that deeprnn_core.optimizers documents
+# torch schedulers with the defaults that deeprnn_core.training.optimizers documents
 TORCH_SCHEDULES = {
     "constant": lambda opt, lr: None,
     "step": lambda opt, lr: SCHED.StepLR(opt, step_size=STEPS // 3, gamma=0.1),

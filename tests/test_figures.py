@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import export, figures
+from app import figures
 from app.figures.encoding import OVERFLOW_COLOR, compact, log_ticks
+from app.runs import export
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.analysis import (
+from deeprnn_core.analysis.summaries import (
     DepthSweep,
     attenuation,
     cell_norms,
@@ -20,7 +21,7 @@ from deeprnn_core.analysis import (
     param_grad_norms,
     stable_norm,
 )
-from deeprnn_core.signals import make_signal
+from deeprnn_core.data.signals import make_signal
 from tests.figure_data import by_name, names, spec_traces, values
 
 F32 = dict(rtol=1e-6, atol=0)  # float32 round trip of a float64 value

@@ -13,14 +13,14 @@ import pytest
 from app import figures
 from app.figures.encoding import OVERFLOW_NAME
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.analysis import (
+from deeprnn_core.analysis.summaries import (
     cell_norms,
     gate_saturation,
     grad_hidden_norm_ratio,
     param_grad_norms,
     stable_norm,
 )
-from deeprnn_core.signals import make_signal
+from deeprnn_core.data.signals import make_signal
 from tests.figure_data import by_name, names, spec_traces, values
 
 F32 = dict(rtol=1e-6, atol=0)

@@ -9,8 +9,8 @@ from app import figures
 from app.figures.scrub import FRAME_BYTES, kept_steps, scrub_figure, time_stride
 from app.views.hidden_states import timescale_words
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.analysis import cell_norms, layer_timescales
-from deeprnn_core.signals import make_signal
+from deeprnn_core.analysis.summaries import cell_norms, layer_timescales
+from deeprnn_core.data.signals import make_signal
 from tests.figure_data import by_name, names, spec_traces, values
 
 
@@ -28,7 +28,7 @@ def test_grad_lines_draw_a_point_at_one_step():
 
 def test_cell_grad_lines_draw_a_point_at_one_step():
     tr = one_step_trace("lstm")
-    from deeprnn_core.analysis import stable_norm
+    from deeprnn_core.engine.norms import stable_norm
 
     fig = figures.cell_grad_lines(stable_norm(tr.grad_cell_state, (2, 3)), tr.config.cells)
     assert all("markers" in t.mode for t in fig.data)

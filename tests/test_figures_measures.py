@@ -6,8 +6,8 @@ import numpy as np
 
 from app import figures
 from deeprnn_core import RNNConfig
-from deeprnn_core.analysis import depth_sweep
-from deeprnn_core.measures import MEASURES
+from deeprnn_core.analysis.measures import MEASURES
+from deeprnn_core.analysis.summaries import depth_sweep
 from tests.figure_data import by_name, values
 
 F32 = dict(rtol=1e-6, atol=0)

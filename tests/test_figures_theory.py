@@ -5,7 +5,9 @@ import pytest
 
 from app.figures import grad_lines
 from app.figures import theory as ft
-from deeprnn_core import RNNConfig, phase, theory
+from deeprnn_core import RNNConfig
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
 from tests.figure_data import by_name, names, values
 
 GAINS = np.round(np.arange(0.25, 3.0001, 0.25), 2)

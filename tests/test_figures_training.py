@@ -1,5 +1,5 @@
 """Every training figure carries exactly the History's numbers (float32 on the wire), and the
-sentences under them follow those numbers. One tiny real run of deeprnn_core.train."""
+sentences under them follow those numbers. One tiny real run of deeprnn_core.training.loop."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app import training_words as words
 from app.figures import training as fig
+from app.words import training as words
 from deeprnn_core import Model, RNNConfig, make_task, train
 from tests.figure_data import by_name, names, values
 

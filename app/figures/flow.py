@@ -25,7 +25,7 @@ from app.figures.encoding import (
     overflow_legend,
     sym,
 )
-from deeprnn_core.engine import computation_order
+from deeprnn_core.engine.order import computation_order
 
 # Margins set by hand instead of plotly's automargin, which draws a figure twice whenever its
 # layout is new (every slider move): once to measure the labels, once with the margins they need.
@@ -55,7 +55,7 @@ def picker_stride(num_layers: int, steps: int) -> int:
 
 def lit_mask(num_layers: int, steps: int, step: int) -> tuple[np.ndarray, str, tuple[int, int]]:
     """Which cells the core has computed after ``step`` cell updates, in the core's order
-    (deeprnn_core.engine.computation_order: forward steps 1..LT, backward LT+1..2LT).
+    (engine.order.computation_order: forward steps 1..LT, backward LT+1..2LT).
 
     Returns the (L, T) bool mask (of H in the forward phase, of G in the backward phase), the
     phase and the 1-based (t, l) of the cell computed last ((0, 0) before the first).

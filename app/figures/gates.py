@@ -107,7 +107,7 @@ def cell_grad_lines(cell_grad_norm: np.ndarray, cells: tuple[str, ...]) -> go.Fi
     """|dLoss/dC_t^(l)| against t for each LSTM layer, log y; inf / nan marked at the top.
 
     Args:
-        cell_grad_norm: (L, T) analysis.stable_norm(trace.grad_cell_state, (2, 3)) (nan rows
+        cell_grad_norm: (L, T) norm of trace.grad_cell_state, (2, 3)) (nan rows
             for layers that are not LSTMs).
         cells: config.cells.
     Traces: "l = <l>" per LSTM layer (y = cell_grad_norm[l-1]), then "inf / nan (overflow)".

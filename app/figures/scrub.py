@@ -41,7 +41,7 @@ def scrub_figure(
 
     Args:
         norms: (L, L, T) [D-1, l-1, t-1] |G_t^(l)| (or |H_t^(l)|) of the depth-D network,
-            nan for l > D (deeprnn_core.scrub.DepthScrub).
+            nan for l > D (deeprnn_core.analysis.scrub.DepthScrub).
         nonfinite: (L, L, T) bool, cells holding inf / nan.
         attenuation: (L,) |G_1^(1)| / |G_T^(D)| of each depth, shown in each frame's title.
         cells: the cell type of each layer (labels the layer axis of mixed stacks).

@@ -22,7 +22,7 @@ from app.figures.encoding import (
 )
 from app.figures.gradients import layer_colors, top
 from deeprnn_core import RNNConfig
-from deeprnn_core.spectra import pascanu_gamma
+from deeprnn_core.analysis.spectra import pascanu_gamma
 
 UPDATE = "update k"
 
@@ -186,7 +186,7 @@ def lr_clip_figure(h, clip_norm: float | None) -> go.Figure:
 
 def singular_figure(h, config: RNNConfig) -> go.Figure:
     """The top singular value s1 of each layer's recurrent weights over training, with
-    Pascanu et al.'s threshold 1 / gamma (deeprnn_core.spectra.pascanu_gamma: s1 < 1 / gamma is
+    Pascanu et al.'s threshold 1 / gamma (analysis.spectra.pascanu_gamma: s1 < 1 / gamma is
     sufficient for the gradient through time to vanish, s1 > 1 / gamma necessary for it to
     explode), one dashed line per activation of the layers where the bound holds.
 

@@ -4,8 +4,11 @@ their gradient norms per (t, l)."""
 import numpy as np
 import streamlit as st
 
-from app import ab_sides, ab_training, compute, controls, figures, layout, state
-from app.controls import AB_FIELDS
+from app import figures
+from app.parts import ab_training, layout
+from app.runs import compute
+from app.settings import ab_sides, controls, state
+from app.settings.controls import AB_FIELDS
 
 EXPLAIN = (
     "Two runs on the **same seed and input**. **B** is your sidebar settings as they are; "
@@ -109,7 +112,7 @@ def draw(settings) -> None:
         f"Both sides: L = {c.num_layers}, T = {pair.spec_a.steps}, h = {c.hidden_size}, "
         f"d = {c.input_size}, B = {pair.spec_a.batch}, {pair.spec_a.dtype}, seed "
         f"{pair.spec_a.seed}, the same input X_t · computing both takes about {seconds:.2g} s "
-        f"here (deeprnn_core.cost) · every number computed by deeprnn_core · {layout.SHARE}"
+        f"here (deeprnn_core.engine.cost) · every number computed by deeprnn_core · {layout.SHARE}"
     )
     st.subheader("Gradient norm per cell, $|G_t^{(l)}|$")
     grads, bads = (sa.grad_hidden_norm, sb.grad_hidden_norm), (sa.nonfinite_grad, sb.nonfinite_grad)

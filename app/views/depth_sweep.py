@@ -1,15 +1,20 @@
-"""Depth sweep: every measure of the gradient (deeprnn_core.measures) for L = 1..L_max over
+"""Depth sweep: every measure of the gradient (deeprnn_core.analysis.measures) for L = 1..L_max over
 several seeds, and sentences whose direction words follow the medians drawn."""
 
 import numpy as np
 import streamlit as st
 
-from app import budget, compute, compute_theory, figures, layout, lesson, state
+from app import figures
 from app.figures import theory as theory_figures
 from app.figures.sweep import MEASURE_STYLE
-from deeprnn_core import theory
-from deeprnn_core.measures import MEASURES, path_steps
-from deeprnn_core.phase import PredictedSweep
+from app.parts import layout
+from app.runs import budget, compute
+from app.runs import theory as compute_theory
+from app.settings import state
+from app.words import lesson
+from deeprnn_core.analysis.measures import MEASURES, path_steps
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory.phase import PredictedSweep
 
 EXPLAIN = (
     'The same settings at every depth L = 1..L_max, each with several weight seeds. "How much '
@@ -34,7 +39,7 @@ def draw(run: layout.Run) -> None:
     seconds = budget.sweep_seconds(b.config, b.steps, max_layers, n, b.dtype, b.scheme)
     st.caption(
         f"The sweep runs L = 1..{max_layers} for {n} seeds at T = {b.steps}: about "
-        f"{seconds:.2g} s here (deeprnn_core.cost)."
+        f"{seconds:.2g} s here (deeprnn_core.engine.cost)."
     )
     try:
         sweep = compute.depth_sweep(sweep_spec)

@@ -3,9 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from app import budget, compute_theory, figures, layout, lesson, state
+from app import figures
 from app.figures import theory as theory_figures
-from deeprnn_core import theory
+from app.parts import layout
+from app.runs import budget
+from app.runs import theory as compute_theory
+from app.settings import state
+from app.words import lesson
+from deeprnn_core.theory import mean_field as theory
 
 EXPLAIN = (
     "$G_t^{(l)} = \\partial \\text{Loss} / \\partial H_t^{(l)}$ is the total derivative: every "
@@ -102,7 +107,7 @@ def draw_theory(run: layout.Run) -> None:
         )
     extra = budget.theory_seconds(spec.config, spec.steps, spec.batch, seeds)
     runs = f"{seeds} seeds runs {seeds} traces" if seeds > 1 else "1 seed runs 1 trace"
-    st.caption(f"The mean of {runs}: about {extra:.2g} s here (deeprnn_core.cost).")
+    st.caption(f"The mean of {runs}: about {extra:.2g} s here (deeprnn_core.engine.cost).")
     predicted, measured, r2 = compute_theory.theory_vs_measured(spec, seeds)
     fig = theory_figures.predicted_vs_measured(predicted, measured, r2, seeds)
     layout.chart(fig, "grad_theory_chart")

@@ -3,7 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from app import compute, figures, layout, lesson, state
+from app import figures
+from app.parts import layout
+from app.runs import compute
+from app.settings import state
+from app.words import lesson
 
 EXPLAIN = (
     "Each heatmap is one layer's state $H_t^{(l)}$ for one sample: a row per hidden unit, a "
@@ -21,7 +25,7 @@ TIMESCALE = (
 
 CELL_GRAD = (
     "$|\\partial \\text{Loss} / \\partial C_t^{(l)}|$, the gradient of the LSTM's cell state "
-    "(analysis.stable_norm of Trace.grad_cell_state). Its direct path one step back, from "
+    "(the norm of Trace.grad_cell_state). Its direct path one step back, from "
     "$C_t^{(l)}$ to $C_{t-1}^{(l)}$, multiplies it by the forget gate f only, with no weight "
     "matrix in between: where f stays near 1 this gradient fades slowly. This is the path "
     "along which an LSTM carries gradient far back."

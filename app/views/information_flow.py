@@ -7,11 +7,16 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import compute, compute_theory, depth_frames, figures, layout, lesson, state
+from app import figures
 from app.figures import theory as theory_figures
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
-from deeprnn_core import theory
-from deeprnn_core.engine import PHASES, order_text
+from app.parts import depth_frames, layout
+from app.runs import compute
+from app.runs import theory as compute_theory
+from app.settings import state
+from app.words import lesson
+from deeprnn_core.engine.order import PHASES, order_text
+from deeprnn_core.theory import mean_field as theory
 
 EXPLAIN = (
     f"The time × layer diagram of a deep RNN from {lesson.TUTORIAL}, computed live. "

@@ -6,9 +6,12 @@ import math
 import numpy as np
 import streamlit as st
 
-from app import budget, compute_theory, layout, state
 from app.figures import theory as figures
-from deeprnn_core import theory
+from app.parts import layout
+from app.runs import budget
+from app.runs import theory as compute_theory
+from app.settings import state
+from deeprnn_core.theory import mean_field as theory
 
 EXPLAIN = (
     "Mean-field theory (Poole et al. 2016; Schoenholz et al. 2017; Chen, Pennington & "
@@ -20,7 +23,7 @@ EXPLAIN = (
     "to set the gains (and the gaussian scheme) in the sidebar."
 )
 GATED = (
-    f"The closed form is for {theory.SCOPE} (deeprnn_core.theory.SCOPE); this run has "
+    f"The closed form is for {theory.SCOPE} (deeprnn_core.theory.mean_field.SCOPE); this run has "
     "{gap}. Below are the **measured** spectra of this run's step Jacobians instead: the mean "
     "squared singular value of each step the gradient crosses (blue: it shrinks the gradient, "
     "red: it amplifies it). For an LSTM the cell state $C_t$ has its own path, "
@@ -71,7 +74,7 @@ def draw_theory(run: layout.Run) -> None:
         st.caption(
             f"The sweep runs {len(compute_theory.SWEEP_GAINS) ** 2} × {len(sweep.seeds)} traces "
             f"(L = {sweep.config.num_layers}, h = {sweep.config.hidden_size}, T = {sweep.steps}): "
-            f"about {compute_theory.phase_sweep_seconds(sweep):.2g} s here (deeprnn_core.cost)."
+            f"about {compute_theory.phase_sweep_seconds(sweep):.2g} s here (engine.cost)."
         )
         points = compute_theory.phase_points(sweep)
     fig = figures.phase_figure(diagram, current, points)
@@ -150,7 +153,9 @@ def draw_spectra(run: layout.Run, gap: str | None) -> None:
         st.subheader("Measured Jacobian spectra of this run")
     c, spec = run.spec.config, run.spec
     seconds = budget.spectra_seconds(c, spec.steps, spec.batch)
-    st.caption(f"The spectra and the bound take about {seconds:.2g} s here (deeprnn_core.cost).")
+    st.caption(
+        f"The spectra and the bound take about {seconds:.2g} s here (deeprnn_core.engine.cost)."
+    )
     time, depth, cell = compute_theory.jacobian_spectra(run.spec)
     width_note = (
         f" At l = 1 the fan-in is d = {c.input_size}, not h = {c.hidden_size}: per input unit "

@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from app import compute, layout, lesson, training_rows
-from deeprnn_core.measures import MEASURES
+from app.parts import layout, training_rows
+from app.runs import compute
+from app.words import lesson
+from deeprnn_core.analysis.measures import MEASURES
 
 EXPLAIN = (
     f"The comparison table of {lesson.TUTORIAL} sets a plain (one-layer) RNN against a deep "
@@ -45,7 +47,7 @@ def draw(run: layout.Run) -> None:
     st.caption(
         f"The plain run's trace, then timing both (the median of "
         f"{compute.timing_repeats(plain_spec)} and {compute.timing_repeats(run.spec)} runs): "
-        f"about {extra:.2g} s here (deeprnn_core.cost)."
+        f"about {extra:.2g} s here (deeprnn_core.engine.cost)."
     )
     plain = compute.summarize(plain_spec)
     t_plain, t_deep = compute.trace_time(plain_spec), compute.trace_time(run.spec)

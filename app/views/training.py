@@ -1,10 +1,12 @@
-"""Training: watch a deep RNN learn, or fail to, layer by layer (deeprnn_core.train)."""
+"""Training: watch a deep RNN learn, or fail to, layer by layer (deeprnn_core.training.loop)."""
 
 import streamlit as st
 
-from app import compute, layout, state, training, upload
-from app import training_words as words
 from app.figures import training as fig
+from app.parts import layout
+from app.runs import compute, training
+from app.settings import state, upload
+from app.words import training as words
 
 EXPLAIN = (
     "Train the network of the sidebar (depth, cells, init, remedies; clipping and dropout "
@@ -115,7 +117,7 @@ def draw(settings) -> None:
             icon=":material/play_arrow:",
         )
         return
-    st.caption("Every number below was recorded by deeprnn_core.train during this run.")
+    st.caption("Every number below was recorded by deeprnn_core.training.loop during this run.")
     results(history, spec, task)
     # the trained model leaves as the drawn and uploaded ones do: safetensors + torch code
     if (box := layout.downloads_section()) is not None:

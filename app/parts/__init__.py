@@ -1,0 +1,1 @@
+"""Streamlit pieces that several pages share: the page frame, rows and sections."""

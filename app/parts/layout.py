@@ -1,0 +1,235 @@
+"""What every page shares: its header, the notices, the overflow banner and the downloads."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from app import figures
+from app.runs import compute, export, server
+from app.settings import controls, state, upload
+from deeprnn_core import Model, Trace
+from deeprnn_core.engine.cost import trace_cost
+from deeprnn_core.engine.overflow import QUANTITIES, Overflow
+
+_LOG = logging.getLogger("deeprnn.app")
+SHARE = "the address bar holds every setting: copy it to share exactly this view"
+
+
+@dataclass(frozen=True)
+class Run:
+    """The current settings and what the core computed for them, fetched from the shared
+    cache on each use. A Run holds no arrays: a page's module namespace keeps it alive as long
+    as Streamlit keeps a callback defined there (plotly selection callbacks are kept per figure,
+    until the session ends), and a Trace held there would outlive its cache entry."""
+
+    settings: object  # controls.Settings
+    spec: compute.TraceSpec
+
+    @property
+    def model(self) -> Model:
+        return compute.get_trace(self.spec)[0]
+
+    @property
+    def trace(self) -> Trace:
+        """Shared with the cache: read only."""
+        return compute.get_trace(self.spec)[1]
+
+    @property
+    def summary(self) -> compute.Summary:
+        return compute.summarize(self.spec)
+
+
+def chart(fig, key: str, **kwargs):
+    """st.plotly_chart with the app's settings: Streamlit's theme off (the figures carry their
+    own template; restyling costs the browser ~0.1 s per redraw) and the PNG button named."""
+    config = {"displaylogo": False, "toImageButtonOptions": {"filename": f"deeprnn_{key}"}}
+    return st.plotly_chart(fig, key=key, theme=None, config=config, **kwargs)
+
+
+class PageEnd(Exception):
+    """The page has said why it draws nothing more (the core refused the settings). Unlike
+    st.stop() it ends the page only: the router still draws the sidebar's controls after it,
+    so the user can change what was refused."""
+
+
+def guarded(draw):
+    """Run a drawing function; an unexpected error becomes an st.error, never a traceback."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        try:
+            return draw(*args, **kwargs)
+        except PageEnd:
+            return None
+        except compute.STOPPED:
+            st.stop()  # the session has gone: nothing to draw
+        except Exception as err:  # noqa: BLE001 - the last line of defence, logged in full
+            _LOG.exception("drawing %s failed", draw.__name__)
+            st.error(f"Something went wrong while drawing this view ({type(err).__name__}: {err}).")
+
+    return wrapper
+
+
+def start(title: str, explanation: str) -> Run:
+    """Draw the page header and run (or fetch) the trace of the current settings.
+
+    Ends the page (PageEnd) with an st.error naming the problem if the core refuses the
+    settings.
+    """
+    header(title, explanation)
+    settings = state.current()
+    plan = compute.plan(settings)
+    if not said(plan):
+        raise PageEnd
+    try:
+        summary = compute.summarize(plan.spec)
+    except compute.STOPPED:
+        st.stop()
+    except compute.CORE_ERRORS as err:
+        st.error(f"The core could not run these settings: {err}")
+        raise PageEnd from err
+    overflow_banner(summary)
+    _facts(plan.spec, summary)
+    spec = plan.spec
+    box = downloads_section()
+    if box is not None:
+        _downloads(spec, box)
+        model = compute.get_trace(spec)[0]  # in the cache already: the summary was made from it
+        upload.export_section(
+            model, f"deeprnn_model_L{spec.config.num_layers}",
+            lambda: compute.get_trace(spec)[0], box,
+        )  # fmt: skip
+    return Run(settings, spec)
+
+
+def downloads_section():
+    """The sidebar's "Download and export" expander (None while closed: nothing in it is
+    built or sent on a rerun until it is opened)."""
+    return state.section("Download and export", "open_downloads")
+
+
+def said(plan) -> bool:
+    """Show a plan's notices (a compute.Plan, training.TrainPlan or ab_sides.Pair: settings
+    adjusted) and the core's refusal as an st.error; False when the settings were refused."""
+    for notice in plan.notices:
+        st.info(notice, icon=":material/info:")
+    if plan.error:
+        st.error(f"The core refused these settings: {plan.error}")
+    return not plan.error
+
+
+def header(title: str, explanation: str) -> None:
+    """The page's title, its explanation and the URL's notices."""
+    server.note_session()
+    st.title(title)
+    st.markdown(explanation)
+    for notice in state.url_notices():
+        st.warning(notice, icon=":material/warning:")
+
+
+def overflow_banner(summary: compute.Summary, container=None, side: str = "") -> None:
+    """Where inf / nan began (the core's Overflow record), if anywhere, and the order of
+    computation of the pass it happened in (the record's own order)."""
+    record = summary.overflow
+    if record is None:
+        return
+    (container or st).warning(
+        f"**Overflow{f' in {side}' if side else ''}** — {overflow_where(record)}: the first "
+        f"inf / nan in the core's order of computation ({_math(record.order)}). Cells holding "
+        "inf / nan are marked in magenta in every figure. Lower the gains, or use float64, "
+        "tanh, layer norm or residual connections to stay finite.",
+        icon=":material/local_fire_department:",
+    )
+
+
+def overflow_where(record: Overflow) -> str:
+    """The record's phase, quantity, layer and step in words and math, e.g. "backward pass:
+    $G_{96}^{(2)}$ (layer 2, step 96)"."""
+    if record.quantity in ("hidden", "grad_hidden"):
+        symbol = "H" if record.quantity == "hidden" else "G"
+        what = f"${symbol}_{{{record.t}}}^{{({record.l})}}$ (layer {record.l}, step {record.t})"
+    elif record.quantity == "param_grad":
+        what = f"the gradient of {record.param}"
+    else:  # the output or loss, or the global norm of finite gradients
+        what = QUANTITIES[record.quantity]
+        if record.quantity == "param_grad_norm":
+            what += " (every entry finite; their norm passes the float64 range)"
+    return f"{record.phase} pass: {what}"
+
+
+def _math(order: str) -> str:
+    """The order's O_t in math (the rest is words)."""
+    return order.replace("O_t", "$O_t$")
+
+
+SATURATION = (
+    "**Gate saturation**: the fraction of a gate's units (over batch and units) within 0.05 of "
+    "0 or 1 (a tanh candidate: within 0.1 of ±1), per layer and step "
+    "(analysis.gate_saturation). A saturated gate passes almost no gradient through its own "
+    "derivative; a forget gate f near 1 is what lets an LSTM carry gradient far back in time."
+)
+
+
+def draw_gate_saturation(spec: compute.TraceSpec, key: str) -> None:
+    """The gate-saturation figure of ``spec``'s GRU / LSTM layers (nothing without them)."""
+    cells = spec.config.cells
+    if figures.gated_layers(cells):
+        chart(figures.saturation_heatmaps(compute.saturation_of(spec), cells), key)
+
+
+def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
+    c = spec.config
+    st.caption(
+        f"Running L = {c.num_layers}, T = {spec.steps}, h = {c.hidden_size}, d = {c.input_size}, "
+        f"B = {spec.batch} · {spec.dtype} · seed {spec.seed} · loss {s.loss:.4g} "
+        f"· computing it takes about {compute.seconds(spec):.2g} s here (deeprnn_core.engine.cost) "
+        f"· every number on this page computed by deeprnn_core · {SHARE}"
+    )
+
+
+def _downloads(spec: compute.TraceSpec, box) -> None:
+    """Downloads of this run into ``box``, built only when clicked, from the small spec (never
+    a closure over a Trace: Streamlit keeps a download's callable until the session's next run
+    ends)."""
+    c = spec.config
+    stem = f"deeprnn_L{c.num_layers}_T{spec.steps}_h{c.hidden_size}_seed{spec.seed}"
+    query = urlencode(controls.to_query(state.current()))
+    size = trace_cost(c, spec.steps, spec.batch, spec.dtype).kept_bytes
+    box.markdown("**Download this run**")
+    box.download_button(
+        f"Trace, every array (NPZ, about {export.megabytes(size)})",
+        data=functools.partial(export.trace_npz, spec, query),
+        file_name=f"{stem}.npz",
+        mime="application/octet-stream",
+        on_click="ignore",
+        key="download_npz",
+        help="All arrays of the Trace (hidden, grad_hidden, preact, gates, parameter "
+        "gradients, ...) and the URL query that reproduces them. Load with numpy.load. "
+        "Arrays that compress well (nan-filled gates, masks) are deflated; float64 noise "
+        "does not compress, so the rest is stored as is.",
+    )
+    box.download_button(
+        f"Norms only (NPZ, about {export.megabytes(export.norms_bytes(spec))})",
+        data=functools.partial(export.norms_npz, spec, query),
+        file_name=f"{stem}_norms.npz",
+        mime="application/octet-stream",
+        on_click="ignore",
+        key="download_norms",
+        help="|H_t^(l)|, |G_t^(l)| (L, T), their inf / nan masks, |X_t|, |O_t| and the "
+        "per-layer parameter-gradient norms: what the figures draw.",
+    )
+    box.download_button(
+        f"Norms per (t, l) (CSV, about {export.megabytes(export.csv_bytes(spec))})",
+        data=functools.partial(export.norms_csv, spec),
+        file_name=f"{stem}_norms.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="download_csv",
+        help="|H_t^(l)| and |G_t^(l)| for every cell, full precision.",
+    )
+    box.caption("Each figure's camera icon saves it as PNG.")

@@ -1,0 +1,1 @@
+"""Runs: cached calls into the core, their budgets, the server's shared memory, exports."""

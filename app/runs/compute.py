@@ -1,0 +1,416 @@
+"""Cached glue between the controls and the core: Settings -> TraceSpec -> Trace and summaries.
+
+Every number the pages show comes from a ``deeprnn_core`` call made here. Caches are keyed on
+small frozen dataclasses (the core's ``RNNConfig`` plus a few scalars), never on arrays.
+
+The Trace (with its Model) and its Summary sit in ``server.CACHE``, shared by every session
+and bounded by bytes (DEEPRNN_MEMORY_MB): at the largest legal setting one trace holds ~700 MB,
+which ``cache_data`` would pickle and copy on every rerun and ``cache_resource`` would bound by
+count only. They are never mutated here or in the figures (the summary's arrays are read-only).
+A trace is computed in one of server.HEAVY_RUNS slots, and stops between layers when the
+session that asked for it has gone. The other summaries are small ``cache_data`` entries.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
+
+from app.runs import budget, server
+from app.settings import upload
+from app.settings.controls import PER_LAYER, quote
+from deeprnn_core import Model, RNNConfig, Trace, trace
+from deeprnn_core.analysis import summaries as analysis
+from deeprnn_core.config import (
+    ACTIVATIONS,
+    CELLS,
+    Applicability,
+    activation_applies,
+    applicability,
+)
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.engine.cost import init_seconds, trace_cost
+from deeprnn_core.engine.norms import stable_norm
+from deeprnn_core.engine.overflow import Overflow
+from deeprnn_core.trace import Cancelled
+
+# Errors the core raises for bad input (it names the argument); shown as st.error, never a
+# traceback. MemoryError is the last line of defence behind the budgets (app/budget.py).
+CORE_ERRORS = (ValueError, TypeError, MemoryError, FloatingPointError)
+STOPPED = (Cancelled, server.SessionGone)  # the session went away: nothing to show
+
+
+@dataclass(frozen=True)
+class TraceSpec:
+    """Everything one trace depends on: the cache key."""
+
+    config: RNNConfig
+    scheme: str
+    recurrent_gain: float
+    input_gain: float
+    bias_scale: float
+    signal: str
+    steps: int  # T
+    batch: int  # B
+    loss_kind: str  # the steps scored (trace's loss_kind): "last", "all" or "probe"
+    dtype: str
+    seed: int  # weights, input and dropout masks
+    training: bool
+    clip_norm: float | None
+    model_key: str | None = None  # sha256 of the session's uploaded model (app/upload.py)
+    data_key: str | None = None  # sha256 of the session's uploaded data, and its options
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """Everything one depth sweep depends on."""
+
+    base: TraceSpec  # config (per-layer lists extend by their last entry), gains, input, loss
+    max_layers: int
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What will run for the current settings, and what the user should be told about it."""
+
+    spec: TraceSpec | None  # None when the settings are rejected
+    notices: tuple[str, ...] = ()  # settings adjusted (per-layer lists, budgets, layer norm)
+    error: str | None = None  # why the core refused the settings
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The small per-trace numbers the figures draw, all computed by analysis.summaries."""
+
+    hidden_norm: np.ndarray  # (L, T) |H_t^(l)|, Frobenius over batch and units
+    grad_hidden_norm: np.ndarray  # (L, T) |G_t^(l)|
+    input_norm: np.ndarray  # (T,) |X_t|
+    output_norm: np.ndarray  # (T,) |O_t|
+    nonfinite_hidden: np.ndarray  # (L, T) bool
+    nonfinite_grad: np.ndarray  # (L, T) bool
+    overflow: Overflow | None  # the core's record of where inf / nan began, or None
+    param_grad_norms: dict[str, np.ndarray]  # "W_xh", "W_hh" -> (L,)
+    attenuation: float  # |G_1^(1)| / |G_T^(L)|
+    measures: dict[
+        str, float
+    ]  # deeprnn_core.analysis.measures.MEASURES key -> value (nan: no path)
+    autocorrelation: np.ndarray  # (L,) lag-1 autocorrelation of H_t^(l)
+    timescale: np.ndarray  # (L,) -1 / ln(rho) in steps
+    loss: float
+    param_grad_norm: float  # global parameter-gradient norm before clipping (Trace's)
+    param_grad_norm_clipped: float  # the same after clipping
+    num_params: int
+    flops_per_step: int
+
+
+def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
+    """A per-layer tuple from a comma list, and notices for what had to be fixed."""
+    names = [v.strip().lower() for v in text.split(",") if v.strip()]
+    notices = []
+    bad = [v for v in names if v not in allowed]
+    if bad or not names:
+        notices.append(
+            f"{name} list {quote(text)}: {', '.join(quote(b, 12) for b in bad[:3]) or 'empty'}"
+            f"{' …' if len(bad) > 3 else ''} is not one of "
+            f"{', '.join(allowed)}; using {allowed[0]!r} there."
+        )
+        names = [v if v in allowed else allowed[0] for v in names] or [allowed[0]]
+    if len(names) != layers:
+        how = "repeating the last" if len(names) < layers else "dropping the extra"
+        notices.append(f"{name} list has {len(names)} entries for L = {layers}: {how}.")
+        names = (names + names[-1:] * layers)[:layers]
+    return tuple(names), notices
+
+
+def cells_of(s) -> str | tuple[str, ...]:
+    """The cell type of Settings ``s``, or its per-layer tuple parsed from the list."""
+    return s.cell if s.cell != PER_LAYER else per_layer(s.cell_layers, CELLS, s.num_layers, "")[0]
+
+
+def activation_acts(s) -> bool:
+    """Whether the Activation control changes anything: some layer is a plain rnn cell (the
+    core's rule, config.activation_applies)."""
+    cells = cells_of(s)
+    return any(activation_applies(c) for c in ((cells,) if isinstance(cells, str) else cells))
+
+
+def remedy_rules(s, cell=None, **asked) -> list[Applicability]:
+    """The core's applicability rules for Settings ``s`` (``cell``: its cells, parsed from
+    the per-layer list when not given; ``asked`` overrides residual / layer_norm / dropout,
+    e.g. layer_norm=True to ask whether layer norm would act)."""
+    if cell is None:
+        cell = cells_of(s)
+    remedies = dict(residual=s.residual, layer_norm=s.layer_norm, dropout=float(s.dropout))
+    return applicability(cell, s.num_layers, s.input_size, s.hidden_size, **(remedies | asked))
+
+
+def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
+    """The TraceSpec for Settings ``s``, or the core's reason for refusing them. The traces of
+    ``alongside`` run in the same rerun (the A/B page) and share the budgets."""
+    s, notices, upload_keys = upload.adjust(s)  # an uploaded model / data fixes some settings
+    L = s.num_layers
+    activation, cell = s.activation, s.cell
+    if activation == PER_LAYER:
+        activation, more = per_layer(s.activation_layers, ACTIVATIONS, L, "φ per layer")
+        notices += more
+    if cell == PER_LAYER:
+        cell, more = per_layer(s.cell_layers, CELLS, L, "Cell per layer")
+        notices += more
+    rules = remedy_rules(s, cell)
+    notices += [rule.notice for rule in rules]  # the core's sentences, as they are
+    layer_norm = s.layer_norm and not any(rule.rule == "layer_norm_cells" for rule in rules)
+    try:
+        config = RNNConfig(
+            num_layers=L,
+            input_size=s.input_size,
+            hidden_size=s.hidden_size,
+            activation=activation,
+            cell=cell,
+            residual=s.residual,
+            layer_norm=layer_norm,
+            dropout=float(s.dropout),
+        )
+    except CORE_ERRORS as err:
+        return Plan(None, tuple(notices), str(err))
+    steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside, dtype=s.dtype)
+    peak, seconds = budget.traces_need((config, *alongside), steps, batch, s.dtype)
+    over = [f"{peak >> 20} MB"] if peak > budget.MAX_TRACE_BYTES else []
+    over += [f"{seconds:.2g} s"] if seconds > budget.TRACE_SECONDS else []
+    if over:  # even the smallest run does not fit (budget.traces_fit): say so
+        notices.append(
+            f"{'These runs need' if alongside else 'This run needs'} about {' and '.join(over)} "
+            f"even at T = {steps} and B = {batch}, more than the {budget.TRACE_SECONDS:g} s and "
+            f"{budget.MAX_TRACE_BYTES >> 20} MB a run is meant to take here "
+            f"(deeprnn_core.engine.cost); {'they run' if alongside else 'it runs'} anyway"
+            f"{', and at T = 1 there is no recurrence to see' if steps == 1 else ''}. "
+            "Lower L or h."
+        )
+    elif (steps, batch) != (s.steps, s.batch):
+        used = [f"{name} = {now} (of {asked})" for name, now, asked in
+                (("B", batch, s.batch), ("T", steps, s.steps)) if now != asked]  # fmt: skip
+        notices.append(
+            f"To stay within about {budget.TRACE_SECONDS:g} s and "
+            f"{budget.MAX_TRACE_BYTES >> 20} MB per run (deeprnn_core.engine.cost), "
+            f"{'these runs use' if alongside else 'this run uses'} "
+            f"{' and '.join(used)}. Lower L, h or B for the full run."
+        )
+    spec = TraceSpec(
+        config=config,
+        scheme=s.scheme,
+        recurrent_gain=float(s.recurrent_gain),
+        input_gain=float(s.input_gain),
+        bias_scale=float(s.bias_scale),
+        signal=s.signal,
+        steps=steps,
+        batch=batch,
+        loss_kind=s.loss_kind,
+        dtype=s.dtype,
+        seed=int(s.seed),
+        training=s.dropout_mode == "train" and s.dropout > 0,  # one cache entry when p = 0
+        clip_norm=float(s.clip_norm) if s.clip_norm > 0 else None,
+        **upload_keys,
+    )
+    return Plan(spec, tuple(notices))
+
+
+def plain(spec: TraceSpec) -> TraceSpec:
+    """The same run with one layer (the first layer's activation and cell): the plain RNN."""
+    c = spec.config
+    one = replace(c, num_layers=1, activation=c.activations[0], cell=c.cells[0], dropout=0.0)
+    return replace(spec, config=one)
+
+
+def sweep_plan(spec: TraceSpec, max_layers: int, seeds: int) -> tuple[SweepSpec, list[str]]:
+    """The SweepSpec within the sweep budget: B = 1, then fewer seeds (down to 3), then fewer
+    steps; and what was reduced."""
+    steps, n = budget.fit_sweep(spec.config, spec.steps, max_layers, seeds, spec.dtype, spec.scheme)
+    base = replace(spec, batch=1, training=False, clip_norm=None, steps=steps)
+    notices = []
+    if spec.batch > 1:
+        notices.append(f"The sweep uses B = 1 (one sequence per seed), not B = {spec.batch}.")
+    if (n, base.steps) != (seeds, spec.steps):
+        used = [f"{what} (of {asked})" for what, now, asked in
+                ((f"{n} seeds", n, seeds), (f"T = {base.steps}", base.steps, spec.steps))
+                if now != asked]  # fmt: skip
+        notices.append(
+            f"To stay within about {budget.SWEEP_SECONDS:g} s the sweep uses {' and '.join(used)}. "
+            "Lower h, T or the depth to run it all."
+        )
+    return SweepSpec(base, max_layers, tuple(range(spec.seed, spec.seed + n))), notices
+
+
+def _model_and_input(spec: TraceSpec) -> tuple[Model, np.ndarray]:
+    c = spec.config
+    if spec.model_key:
+        model = upload.model(spec)
+    else:
+        start = time.perf_counter()
+        model = Model.init(
+            c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
+        )
+        elapsed = time.perf_counter() - start
+        budget.observe(init_seconds(c, spec.scheme), elapsed, kind="init")
+    if spec.data_key:
+        return model, upload.sequence(spec)[0]
+    x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)  # (T, B, d)
+    return model, x
+
+
+def _trace_kwargs(spec: TraceSpec) -> dict:
+    return dict(
+        loss_kind=spec.loss_kind,
+        dtype=spec.dtype,
+        training=spec.training,
+        dropout_seed=spec.seed,
+        clip_norm=spec.clip_norm,
+        y=upload.sequence(spec)[1] if spec.data_key else None,  # the uploaded targets, if any
+    )
+
+
+def limit_torch_threads() -> None:
+    """torch's thread count is process-wide: pin it to 1 once, if the core imported torch
+    (the app itself never imports it; that would cost ~3 s at start-up)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+def seconds(spec: TraceSpec) -> float:
+    """Estimated seconds of ``spec``'s model, trace, summary and figures (deeprnn_core.engine.cost
+    and budget.page_seconds)."""
+    run = budget.trace_seconds(spec.config, spec.steps, spec.batch, spec.dtype)
+    return run + budget.draw_seconds(spec.config, spec.scheme)
+
+
+def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
+    with server.heavy_run("running this trace"):
+        note = f"Running the deep RNN forward and backward (about {seconds(spec):.1f} s)…"
+        with st.spinner(note):
+            model, x = _model_and_input(spec)
+            start = time.perf_counter()
+            result = trace(model, x, cancel=server.session_gone, **_trace_kwargs(spec))
+            c = spec.config
+            estimate = trace_cost(c, spec.steps, spec.batch, spec.dtype).seconds
+            budget.observe_trace(c, estimate, time.perf_counter() - start)
+    limit_torch_threads()
+    return model, result
+
+
+def get_trace(spec: TraceSpec) -> tuple[Model, Trace]:
+    """(model, trace): the core's full trace for ``spec``. Shared between sessions: read only.
+    Raises Cancelled if the session that asked for it goes while it runs."""
+    return server.CACHE.get(("trace", spec), lambda: _run_trace(spec), server.stop_if_gone)
+
+
+def _summary(spec: TraceSpec) -> Summary:
+    model, tr = get_trace(spec)
+    hidden_norm, grad_hidden_norm = analysis.cell_norms(tr)
+    rho, tau = analysis.layer_timescales(tr)
+    summary = Summary(
+        hidden_norm=hidden_norm,
+        grad_hidden_norm=grad_hidden_norm,
+        input_norm=stable_norm(tr.input, (1, 2)),
+        output_norm=stable_norm(tr.output, (1, 2)),
+        nonfinite_hidden=tr.nonfinite_hidden,
+        nonfinite_grad=tr.nonfinite_grad,
+        overflow=tr.overflow_record,
+        param_grad_norms=analysis.param_grad_norms(tr),
+        attenuation=analysis.attenuation(tr),
+        measures=analysis.measures(tr),
+        autocorrelation=rho,
+        timescale=tau,
+        loss=tr.loss,
+        param_grad_norm=tr.param_grad_norm,
+        param_grad_norm_clipped=tr.param_grad_norm_clipped,
+        num_params=model.num_params,
+        flops_per_step=analysis.flops_per_step(tr.config, spec.batch),
+    )
+    arrays = [v for v in vars(summary).values() if isinstance(v, np.ndarray)]
+    for array in arrays + list(summary.param_grad_norms.values()):
+        array.flags.writeable = False  # shared by every session
+    return summary
+
+
+def summarize(spec: TraceSpec) -> Summary:
+    """The per-(t, l) norms and per-layer summaries of ``spec``'s trace (shared: read only)."""
+    return server.CACHE.get(("summary", spec), lambda: _summary(spec), server.stop_if_gone)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def saturation_of(spec: TraceSpec) -> dict[str, np.ndarray]:
+    """analysis.gate_saturation of ``spec``'s trace: gate name -> (L, T) fraction saturated."""
+    return analysis.gate_saturation(get_trace(spec)[1])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cell_grad_norm(spec: TraceSpec) -> np.ndarray | None:
+    """(L, T) |dLoss/dC_t^(l)| of the LSTM layers (nan elsewhere), or None without LSTM."""
+    tr = get_trace(spec)[1]
+    return None if tr.grad_cell_state is None else stable_norm(tr.grad_cell_state, (2, 3))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def grad_hidden_norm_ratio(spec_a: TraceSpec, spec_b: TraceSpec) -> np.ndarray:
+    """(L, T) |G_t^(l)| of A over that of B (analysis.grad_hidden_norm_ratio), on the A/B page."""
+    return analysis.grad_hidden_norm_ratio(get_trace(spec_a)[1], get_trace(spec_b)[1])
+
+
+def timing_repeats(spec: TraceSpec) -> int:
+    """How many runs trace_time takes the median of: more when one run is short."""
+    estimate = seconds(spec)
+    return 5 if estimate < 0.05 else 3 if estimate < 0.3 else 1
+
+
+def timing_seconds(spec: TraceSpec) -> float:
+    """Estimated seconds of ``trace_time(spec)``: the model drawn, then timing_repeats traces
+    (no summary, no figures)."""
+    c = spec.config
+    run = budget.cost_now(trace_cost(c, spec.steps, spec.batch, spec.dtype))
+    return timing_repeats(spec) * run + budget.draw_seconds(c, spec.scheme)
+
+
+@st.cache_data(max_entries=16, show_spinner="Timing the trace…")
+def trace_time(spec: TraceSpec) -> float:
+    """Median wall time of ``trace`` for ``spec`` (analysis.time_trace), measured once."""
+    model, x = _model_and_input(spec)
+    repeats = timing_repeats(spec)
+    with server.heavy_run("timing this trace"):
+        return analysis.time_trace(model, x, repeats=repeats, **_trace_kwargs(spec))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def depth_sweep(sweep: SweepSpec) -> analysis.DepthSweep:
+    """analysis.depth_sweep for ``sweep``, with a progress bar while it runs."""
+    b = sweep.base
+    bar = st.progress(0.0, text=f"Sweeping L = 1..{sweep.max_layers} over {len(sweep.seeds)} seeds")
+    shown = [0.0]
+
+    def progress(fraction: float) -> None:
+        server.stop_if_gone()  # called after every depth: a closed tab stops the sweep
+        if fraction - shown[0] >= 0.05 or fraction >= 1.0:  # few deltas, even at L_max = 32
+            shown[0] = fraction
+            bar.progress(min(1.0, fraction))
+
+    with server.heavy_run("running this sweep"):
+        result = analysis.depth_sweep(
+            b.config,
+            sweep.max_layers,
+            sweep.seeds,
+            b.steps,
+            scheme=b.scheme,
+            recurrent_gain=b.recurrent_gain,
+            input_gain=b.input_gain,
+            bias_scale=b.bias_scale,
+            signal=b.signal,
+            batch=b.batch,
+            loss_kind=b.loss_kind,
+            dtype=b.dtype,
+            progress=progress,
+        )
+    bar.empty()  # replayed on cache hits too: the bar appears and is removed at once
+    return result

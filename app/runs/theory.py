@@ -1,0 +1,251 @@
+"""Cached mean-field theory for the pages: the prediction for a run, the phase diagram and a
+small measured sweep on it, the Jacobian spectra and Pascanu's bound of a run.
+
+Every number comes from ``theory.mean_field``, ``phase`` or ``spectra``; caches are keyed on
+small frozen dataclasses, as in ``app.runs.compute``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
+
+from app.runs import budget, compute
+from deeprnn_core import RNNConfig
+from deeprnn_core.analysis import spectra
+from deeprnn_core.data.signals import make_signal
+from deeprnn_core.engine.stack import LOSS_KINDS
+from deeprnn_core.theory import mean_field as theory
+from deeprnn_core.theory import phase
+
+PHASE_GAINS = np.round(np.arange(0.05, 3.0001, 0.05), 2)  # the gain sliders' range and step
+SWEEP_GAINS = (0.5, 1.0, 1.5, 2.0, 2.5)  # 5 x 5 measured points
+SWEEP_LIMITS = dict(hidden_size=64, num_layers=8, steps=100)  # keeps it ~1-3 s
+SWEEP_BATCH = 4  # sequences per seed at every point, whatever the sidebar's B: a steadier mean
+
+
+def theory_gap(config: RNNConfig) -> str | None:
+    """Why the closed form does not describe ``config`` (None when it does)."""
+    gap = theory.scope_gap(config)
+    if gap is not None:
+        return gap
+    if len(set(config.activations)) > 1:
+        return "a different activation per layer (the diagram needs one φ)"
+    return None
+
+
+def prediction_gap(spec: compute.TraceSpec) -> str | None:
+    """Why no mean-field prediction of E|G_t^(l)|^2 is drawn for ``spec`` (None: it is).
+    Per-layer activations are covered; identity init (W_hh = g I) is not random."""
+    gap = theory.scope_gap(spec.config)
+    if gap is not None:
+        return gap
+    if spec.scheme not in theory.GAUSSIAN_LIKE:
+        return f"{spec.scheme} init (W_hh = g·I is not a random matrix)"
+    if spec.model_key is not None:
+        return "an uploaded model (the theory describes freshly drawn weights, not trained ones)"
+    if spec.loss_kind not in LOSS_KINDS:
+        return f"the {spec.loss_kind} loss (the prediction is derived for the MSE head's loss)"
+    return None
+
+
+def _gains(spec: compute.TraceSpec, moment) -> tuple[float, float, np.ndarray]:
+    """(sigma_h, sigma_x, R_t) of the gaussian init with the variances of ``spec``'s scheme."""
+    sigma_h, sigma_x, scale = theory.gaussian_equivalent(
+        spec.config, spec.scheme, spec.recurrent_gain, spec.input_gain
+    )
+    return sigma_h, sigma_x, np.asarray(moment, dtype=np.float64) * scale
+
+
+@dataclass(frozen=True)
+class PhaseSweepSpec:
+    """Everything the measured sweep on the phase diagram depends on."""
+
+    config: RNNConfig  # plain rnn, within SWEEP_LIMITS
+    steps: int
+    seeds: tuple[int, ...]
+    batch: int
+    bias_scale: float
+    signal: str
+
+
+def phase_sweep_plan(spec: compute.TraceSpec, seeds: int) -> tuple[PhaseSweepSpec, list[str]]:
+    """The sweep for the sidebar's architecture, within SWEEP_LIMITS; and what was reduced."""
+    c, limits, notices = spec.config, SWEEP_LIMITS, []
+    config = replace(
+        c,
+        num_layers=min(c.num_layers, limits["num_layers"]),
+        hidden_size=min(c.hidden_size, limits["hidden_size"]),
+        activation=c.activations[0],
+        dropout=0.0,
+    )
+    steps, batch = min(spec.steps, limits["steps"]), SWEEP_BATCH
+    used = [
+        f"{name} = {now} (of {asked})"
+        for name, now, asked in (
+            ("L", config.num_layers, c.num_layers),
+            ("h", config.hidden_size, c.hidden_size),
+            ("T", steps, spec.steps),
+        )
+        if now != asked
+    ]
+    if used:
+        notices.append(f"To stay within a few seconds the sweep uses {', '.join(used)}.")
+    points = len(SWEEP_GAINS) ** 2
+    fitted = budget.fit_phase_seeds(config, steps, batch, points, seeds)
+    if fitted < seeds:
+        notices.append(
+            f"To stay within about {budget.PHASE_SWEEP_SECONDS:g} s the sweep averages "
+            f"{fitted} seeds per point (of {seeds})."
+        )
+        seeds = fitted
+    sweep = PhaseSweepSpec(
+        config, steps, tuple(range(spec.seed, spec.seed + seeds)), batch, spec.bias_scale,
+        spec.signal,
+    )  # fmt: skip
+    return sweep, notices
+
+
+def phase_sweep_seconds(sweep: PhaseSweepSpec) -> float:
+    """Estimated wall time of ``phase_points(sweep)`` (budget.phase_sweep_seconds)."""
+    points = len(SWEEP_GAINS) ** 2
+    return budget.phase_sweep_seconds(
+        sweep.config, sweep.steps, sweep.batch, points, len(sweep.seeds)
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def phase_diagram(activation: str, sigma_b2: float) -> phase.PhaseDiagram:
+    """phase.phase_diagram over PHASE_GAINS x PHASE_GAINS."""
+    return phase.phase_diagram(activation, PHASE_GAINS, PHASE_GAINS, sigma_b2)
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring the sweep over the gain plane…")
+def phase_points(sweep: PhaseSweepSpec) -> phase.PhasePoints:
+    """phase.measured_phase_points on the SWEEP_GAINS grid."""
+    points = [(a, b) for a in SWEEP_GAINS for b in SWEEP_GAINS]
+    return phase.measured_phase_points(
+        sweep.config, points, sweep.steps, sweep.seeds, sweep.batch, sweep.bias_scale, sweep.signal
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def prediction(spec: compute.TraceSpec) -> theory.Prediction:
+    """theory.predict for ``spec``'s input and the gaussian gains of its scheme's variances
+    (theory.gaussian_equivalent)."""
+    x = make_signal(spec.signal, spec.steps, spec.batch, spec.config.input_size, spec.seed)
+    sigma_h, sigma_x, moment = _gains(spec, theory.input_moment(x))
+    return theory.predict(
+        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss_kind, batch=spec.batch
+    )
+
+
+def predicted_norm(spec: compute.TraceSpec) -> np.ndarray:
+    """(L, T) the prediction in the units of the Gradient flow lines, |G_t^(l)| over batch and
+    units: sqrt(B h g_t^(l))."""
+    g = prediction(spec).grad_sq
+    return np.sqrt(spec.batch * spec.config.hidden_size * g)
+
+
+def grid_theory(spec: compute.TraceSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(measured, predicted), each (L, T) in units of E|G_t^(l)|^2 / h per sample: this run's
+    |G_t^(l)|^2 / (B h) (compute.summarize's Frobenius norm over batch and units) and
+    prediction(spec).grad_sq."""
+    grad_hidden_norm = compute.summarize(spec).grad_hidden_norm
+    with np.errstate(over="ignore", invalid="ignore"):
+        measured = grad_hidden_norm.astype(np.float64) ** 2 / (spec.batch * spec.config.hidden_size)
+    return measured, prediction(spec).grad_sq
+
+
+@st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
+def measured_grad_sq(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, np.ndarray]:
+    """phase.measured_grad_sq for ``spec`` over seeds spec.seed..spec.seed + seeds - 1:
+    ((L, T) mean of |G_t^(l)|^2 / h, (T,) input moment)."""
+    return phase.measured_grad_sq(
+        spec.config, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
+        range(spec.seed, spec.seed + seeds), spec.steps, spec.batch, scheme=spec.scheme,
+        signal=spec.signal, loss_kind=spec.loss_kind,
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the Jacobian spectra…")
+def jacobian_spectra(spec: compute.TraceSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """spectra.jacobian_spectra of ``spec``'s trace, averaged over the batch: (time, depth,
+    cell_time), each (L, T)."""
+    model, tr = compute.get_trace(spec)
+    result = spectra.jacobian_spectra(model, tr)
+    return (*result.mean(), result.cell_time.mean(axis=2))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def pascanu(spec: compute.TraceSpec) -> spectra.PascanuBound:
+    """spectra.pascanu_bound of ``spec``'s weights."""
+    return spectra.pascanu_bound(compute.get_trace(spec)[0])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def predicted_sweep(sweep: compute.SweepSpec) -> phase.PredictedSweep:
+    """phase.predicted_sweep for the Depth sweep's settings (the gaussian gains of its scheme's
+    variances), R_t averaged over the sweep's seeds' inputs."""
+    b = sweep.base
+    moment = np.mean(
+        [theory.input_moment(make_signal(b.signal, b.steps, b.batch, b.config.input_size, s))
+         for s in sweep.seeds], axis=0,
+    )  # fmt: skip
+    sigma_h, sigma_x, moment = _gains(b, moment)
+    return phase.predicted_sweep(
+        b.config, sweep.max_layers, sigma_h, sigma_x, b.bias_scale, moment, b.loss_kind,
+        batch=b.batch,
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
+def theory_vs_measured(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(predicted (L, T), measured (L, T), R^2): E|G_t^(l)|^2 / h from theory.predict with the
+    seeds' mean input moment and the gaussian gains of the scheme's variances
+    (theory.gaussian_equivalent), the mean over ``seeds`` seeds and the batch of the measured
+    |G_t^(l)|^2 / h (the spec's own scheme), and phase.r_squared normalized at (T, L)."""
+    measured, moment = measured_grad_sq(spec, seeds)
+    sigma_h, sigma_x, moment = _gains(spec, moment)
+    predicted = theory.predict(
+        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss_kind, batch=spec.batch
+    ).grad_sq
+    return predicted, measured, phase.r_squared(predicted, measured)
+
+
+def when_to_trust(spec: compute.TraceSpec, r2: float) -> str:
+    """How far to trust the prediction at these settings, in sentences that follow them."""
+    if not np.isfinite(r2):
+        parts = ["R² of log10 E|G|² is undefined: fewer than two cells are finite in both grids."]
+    else:
+        fit = (
+            "the dashed lines follow the measured shape" if r2 >= 0.9
+            else "the dashed lines follow the measured shape only roughly" if r2 >= 0.5
+            else "the prediction misses the measured shape at these settings"
+        )  # fmt: skip
+        parts = [f"R² of log10 E|G|² over the grid: **{r2:.3f}**: {fit}."]
+    if spec.scheme != "gaussian":
+        sigma_h, sigma_x, _ = theory.gaussian_equivalent(
+            spec.config, spec.scheme, spec.recurrent_gain, spec.input_gain
+        )
+        how = (
+            "uniform weights of variance g²/3h" if spec.scheme == "torch"
+            else "orthogonal weights, which keep |W v| = g |v| exactly"
+        )  # fmt: skip
+        parts.append(
+            f"The theory is written for gaussian init; this run uses {spec.scheme} init "
+            f"({how}). Only each weight's variance enters the mean-field recursions, so the "
+            f"prediction uses the gaussian gains with the same variance: (σ_h, σ_x) = "
+            f"({sigma_h:.3g}, {sigma_x:.3g})."
+        )
+    if spec.config.hidden_size < 128:
+        parts.append(
+            f"At h = {spec.config.hidden_size} the width is finite: |G|² can differ between "
+            "weight draws by many powers of ten, so a mean over few seeds follows the largest, "
+            "and the tied W_hh's largest eigenvalue sits above the mean-field value (measured "
+            "in bench/theory_agreement.py; the gap closes as h grows)."
+        )
+    parts.append("It describes freshly drawn weights, not trained ones.")
+    return " ".join(parts)

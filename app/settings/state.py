@@ -1,0 +1,210 @@
+"""The session side of the controls (app/controls.py holds the table and the URL codec):
+each setting's value in session state, its widget, the sidebar and the address bar."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import streamlit as st
+
+from app.settings.controls import (
+    BY_KEY,
+    CONTROLS,
+    GROUPS,
+    PER_LAYER,
+    Settings,
+    from_query,
+    to_query,
+)
+from deeprnn_core.config import ACTIVATION_RULE
+
+_LOADED, _NOTICE, _PAGE, _NEW_PAGE = "_url_loaded", "_url_notice", "_page", "_new_page"
+
+
+# --- Streamlit session
+# Each setting lives in session state under stored(key), apart from its widget (key ``key``).
+# A widget's own state is dropped when a page that does not draw it runs (and a widget drawn on
+# two pages is two widgets), so the stored value is the truth: copied into the widget before it
+# is drawn, and back by the widget's on_change callback.
+def stored(key: str) -> str:
+    """The session-state key of a setting's value."""
+    return f"setting:{key}"
+
+
+def load() -> None:
+    """Once per session, fill the settings from the URL (defaults for the rest)."""
+    if st.session_state.get(_LOADED):
+        return
+    query = st.query_params
+    values, notices = from_query({name: query.get_all(name) for name in query})
+    for key, value in values.items():
+        st.session_state[stored(key)] = value
+    st.session_state[_NOTICE] = (tuple(notices), values)
+    st.session_state[_LOADED] = True
+
+
+def begin_run(page: str) -> None:
+    """Note which page this run draws: on another page every widget is a new one."""
+    st.session_state[_NEW_PAGE] = st.session_state.get(_PAGE) != page
+    st.session_state[_PAGE] = page
+
+
+def _from_url() -> tuple[tuple[str, ...], dict]:
+    """The URL's notices and the values it gave (state.load keeps them for the session)."""
+    return st.session_state.get(_NOTICE, ((), {}))
+
+
+def url_notices() -> tuple[str, ...]:
+    """The URL's notices, as long as nothing was changed since the URL was read."""
+    notices, values = _from_url()
+    return notices if notices and asdict(current()) == values else ()
+
+
+def get(key: str) -> Any:
+    """The current value of setting ``key``."""
+    return st.session_state.get(stored(key), BY_KEY[key].default)
+
+
+def put(key: str, value: Any) -> None:
+    """Set setting ``key`` (from a callback, or before its widget is drawn)."""
+    st.session_state[stored(key)] = value
+
+
+def current():
+    """The Settings now."""
+    return Settings(**{c.key: get(c.key) for c in CONTROLS})
+
+
+def write_url() -> None:
+    """Put every setting in the address bar (re-applied on every run: navigation clears it)."""
+    query = to_query(current())
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+def reset() -> None:
+    """Callback: every control back to its default."""
+    for c in CONTROLS:
+        put(c.key, c.default)
+
+
+def _changed(key: str) -> None:
+    """on_change callback: the widget's new value becomes the setting."""
+    value = st.session_state[key]
+    put(key, tuple(value) if isinstance(BY_KEY[key].default, tuple) else value)
+
+
+def clamped(key: str, high: float | None = None) -> Any:
+    """The value widget(key, high=high) will show: the setting, clamped to its bounds (for a
+    page that sends its figure before it draws the controls above it)."""
+    c, value = BY_KEY[key], get(key)
+    if c.kind in ("slider", "number"):
+        kind = type(c.default)
+        value = min(max(value, kind(c.low)), kind(c.high if high is None else high))
+    return value
+
+
+def widget(key: str, container=None, *, high: float | None = None, options=None, **kwargs) -> Any:
+    """Draw the control ``key`` and return its value. ``high`` tightens the upper bound and
+    ``options`` gives the choices of a layer picker; a stored value outside them is clamped."""
+    c, box = BY_KEY[key], container or st
+    value = clamped(key, high)
+    if c.kind in ("slider", "number"):
+        kind = type(c.default)
+        low, high = kind(c.low), kind(c.high if high is None else high)
+    elif c.kind == "layers":
+        options = tuple(options or ())
+        if dropped := [v for v in value if v not in options]:
+            box.info(
+                f"{c.label.split(' (')[0]}: {', '.join(map(str, dropped))} "
+                f"{'is not a layer' if len(dropped) == 1 else 'are not layers'} of this "
+                f"network (1 to {max(options, default=0)}); left out.",
+                icon=":material/info:",
+            )
+        value = tuple(v for v in value if v in options)
+    put(key, value)
+    if c.kind in ("slider", "number") and high <= low:  # a slider cannot span one value
+        box.caption(f"{c.label}: {value} (only value)")
+        return value
+    # The same key on another page is another widget (its id holds the page) that would start
+    # at its default: set it then, and whenever the setting changed elsewhere (a click, a
+    # reset, a clamp). Not on every run: each set value is re-sent to the browser.
+    shown = list(value) if c.kind == "layers" else value
+    if st.session_state.get(_NEW_PAGE, True) or st.session_state.get(key) != shown:
+        st.session_state[key] = shown
+    common = dict(key=key, help=c.help, on_change=_changed, args=(key,), **kwargs)
+    if c.kind in ("slider", "number"):
+        make = box.slider if c.kind == "slider" else box.number_input
+        return make(c.label, low, high, step=kind(c.step), **common)
+    if c.kind in ("select", "radio"):
+        names = dict(zip(c.options, c.labels or c.options))
+        extra = {"horizontal": True} if c.kind == "radio" else {}
+        make = box.selectbox if c.kind == "select" else box.radio
+        return make(c.label, c.options, format_func=names.get, **common, **extra)
+    if c.kind == "check":
+        return box.checkbox(c.label, **common)
+    if c.kind == "text":
+        return box.text_input(c.label, max_chars=300, **common)
+    return tuple(box.multiselect(c.label, options, max_selections=6, **common))
+
+
+def section(label: str, key: str, expanded: bool = False, container=None):
+    """A sidebar expander whose content is drawn only while it is open (opening it reruns the
+    script): a closed section costs the server and the browser nothing on a rerun. Returns the
+    expander, or None while it is closed.
+
+    ``expanded``: open at first. A click's state is kept under stored(key) and given back as
+    ``expanded``, so the section stays as the user left it on every page (an expander on
+    another page, or with another ``expanded``, is another widget)."""
+    is_open = st.session_state.get(stored(key), expanded)
+    box = (container or st.sidebar).expander(
+        label, is_open, key=key, on_change=_toggled, args=(key,)
+    )
+    return box if box.open else None
+
+
+def _toggled(key: str) -> None:
+    st.session_state[stored(key)] = bool(st.session_state[key])
+
+
+def group_key(group: str) -> str:
+    """The session-state key of a sidebar group's open / closed state."""
+    return f"open_{group.split()[0].lower()}"
+
+
+def sidebar(box=None) -> None:
+    """Draw the shared controls in the sidebar (or ``box``, a container in it), section by
+    section."""
+    from app.runs import compute
+    from app.settings import upload  # both import this module
+
+    side, now = box or st.sidebar, current()
+    # the core's rule, asked as if layer norm were on: a gated layer anywhere switches it off
+    no_layer_norm = [
+        r.notice for r in compute.remedy_rules(now, layer_norm=True) if r.rule == "layer_norm_cells"
+    ]
+    # drawn greyed out, with why: set by an uploaded model / data, or changing nothing here
+    disabled = set(upload.fixed_keys())
+    why = {"layer_norm": no_layer_norm[0]} if no_layer_norm else {}
+    if not compute.activation_acts(now):  # every layer gated
+        why["activation"] = f"Every layer here is gated, and {ACTIVATION_RULE}."
+        disabled |= {"activation_layers"}
+    disabled |= set(why) | (set() if now.dropout else {"dropout_mode"})
+    from_url = _from_url()[1]
+    for group in GROUPS:
+        members = [c for c in CONTROLS if c.group == group]
+        # open at first: the first two groups, and any group a shared link changed
+        changed = any(from_url.get(c.key, c.default) != c.default for c in members)
+        opened = section(group, group_key(group), group in GROUPS[:2] or changed, side)
+        if opened is None:
+            continue
+        for c in members:
+            if c.key in ("activation_layers", "cell_layers"):
+                if get(c.key.removesuffix("_layers")) != PER_LAYER:
+                    continue
+            widget(c.key, opened, disabled=c.key in disabled)
+            if c.key in why:
+                opened.caption(why[c.key])
+    side.button("Reset all to defaults", on_click=reset, key="reset_all")
+    upload.sidebar_section(side)  # your model and data: per session, never in the URL

@@ -1,0 +1,1 @@
+"""Words: pure functions from numbers to sentences (no Streamlit)."""

@@ -1,0 +1,173 @@
+"""The sentences printed under the training figures. Each one reads the run's numbers and
+picks its direction word from them (fell / rose, below / above, more / less): none is fixed.
+
+Summaries over "the start" and "the end" of a run are medians over its first and last tenth
+of updates, so one noisy minibatch does not decide a sentence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deeprnn_core import RNNConfig
+from deeprnn_core.analysis.spectra import pascanu_gamma
+
+
+def window(values: np.ndarray, end: bool) -> np.ndarray:
+    """Median over the first (end=False) or last tenth of the rows of ``values`` (n, ...)."""
+    values = np.asarray(values, dtype=np.float64)
+    w = max(1, len(values) // 10)
+    with np.errstate(all="ignore"):
+        return np.nanmedian(values[-w:] if end else values[:w], axis=0)
+
+
+def _compare(a: float, b: float, less: str, more: str, same: str = "the same as") -> str:
+    return less if a < b else more if a > b else same
+
+
+def _times(a: float, b: float) -> str:
+    """How a compares with b as a factor: "3.2 times the top's" or "1/40 of the top's"."""
+    if not (np.isfinite(a) and np.isfinite(b)) or a <= 0 or b <= 0:
+        return "no finite ratio"
+    return f"{a / b:.3g} times the top's" if a >= b else f"1/{b / a:.3g} of the top's"
+
+
+def loss_words(h) -> str:
+    """Where the validation (or training) loss went, against the baseline."""
+    if h.diverged:
+        return f"**The run diverged** ({h.diverged}): no update was applied after it."
+    end_train = float(window(h.loss, True))
+    text = f"After {h.steps} updates the training loss is about {end_train:.3g}"
+    text += " (median of the last tenth)"
+    if len(h.val_loss):
+        v0, v = float(h.val_loss[0]), float(h.val_loss[-1])
+        verb = _compare(v, v0, "fell", "rose", "stayed")
+        text += f"; the validation loss {verb} from {v0:.4g} to {v:.4g}"
+        last = v
+    else:
+        text += "."
+        last = end_train
+    if h.baseline is None:
+        return text + ("." if len(h.val_loss) else "")
+    where = _compare(last, h.baseline, "below", "above", "at")
+    factor = last / h.baseline if h.baseline > 0 else float("nan")
+    text += f", {where} the baseline {h.baseline:.4g} ({factor:.3g} times it)."
+    if where == "below" and factor > 0.9:
+        text += " That is within 10 % of the baseline: barely better than the trivial predictor."
+    if h.metric == "accuracy" and len(h.val_metric):
+        accuracy = 100 * h.val_metric[-1]
+        text += f" Validation accuracy on the scored steps: {accuracy:.1f} % (chance: 12.5 %)."
+    return text
+
+
+def gap_words(train_loss: float, val_loss: float) -> str:
+    """The train-validation gap in words."""
+    gap = val_loss - train_loss
+    side = "above" if gap > 0 else "below" if gap < 0 else "equal to"
+    return f"validation {abs(gap):.3g} {side} training"
+
+
+def _than_top(bottom: float, top: float, path: str) -> str:
+    """ "less gradient through time than the top", or more, or as much."""
+    if bottom < top:
+        return f"less gradient {path} than the top"
+    if bottom > top:
+        return f"more gradient {path} than the top"
+    return (
+        f"as much gradient {path} as the top" if bottom == top else f"no comparable gradient {path}"
+    )
+
+
+def grad_words(h) -> str:
+    """Bottom against top layer, W_xh and W_hh, over the last tenth of updates."""
+    xh, hh = window(h.param_grad_norm_w_xh, True), window(h.param_grad_norm_w_hh, True)
+    L = len(hh)
+    if L == 1:
+        return (f"One layer: at the end |∂Loss/∂W_hh| is {hh[0]:.3g} and |∂Loss/∂W_xh| "
+                f"{xh[0]:.3g} (medians of the last tenth).")  # fmt: skip
+    return (
+        f"Over the last tenth of updates (medians), |∂Loss/∂W_hh| is {hh[0]:.3g} in layer 1 "
+        f"and {hh[-1]:.3g} in layer {L} ({_times(hh[0], hh[-1])}); |∂Loss/∂W_xh| is "
+        f"{xh[0]:.3g} and {xh[-1]:.3g} ({_times(xh[0], xh[-1])}): the bottom layer gets "
+        f"{_than_top(hh[0], hh[-1], 'through time')}, and "
+        f"{_than_top(xh[0], xh[-1], 'through depth')}."
+    )
+
+
+def ratio_words(h) -> str:
+    """Which layer's weights moved most and least per update, at the end."""
+    r = window(h.update_ratio, True)
+    if not np.isfinite(r).any():
+        return "No update ratio is finite."
+    most, least = int(np.nanargmax(r)), int(np.nanargmin(r))
+    if len(r) == 1:
+        return f"At the end an update changes the weights by about {r[0]:.2g} of their norm."
+    return (
+        f"At the end of training an update moves layer {most + 1}'s weights most "
+        f"({r[most]:.2g} of their norm) and layer {least + 1}'s least ({r[least]:.2g}): a ratio "
+        "far below ~1e-3 means a layer has nearly stopped learning."
+    )
+
+
+def lr_words(h, schedule: str, clip_norm: float | None) -> str:
+    """The learning rate's path and how often clipping acted."""
+    lr = np.asarray(h.lr)
+    text = (
+        f"With the {schedule} schedule the learning rate went from {lr[0]:.3g} to {lr[-1]:.3g} "
+        f"(lowest {np.nanmin(lr):.3g}, highest {np.nanmax(lr):.3g}). "
+    )
+    norm = np.asarray(h.param_grad_norm)
+    if clip_norm is None:
+        return text + (
+            f"No clipping (the sidebar's clip norm is 0); the gradient norm ranged from "
+            f"{np.nanmin(norm):.3g} to {np.nanmax(norm):.3g}."
+        )
+    clipped = int((np.asarray(h.param_grad_norm_clipped) < norm).sum())
+    return text + f"Clipping to {clip_norm:g} acted on {clipped} of {h.steps} updates."
+
+
+def singular_words(h, config: RNNConfig) -> str:
+    """Pascanu's condition at the start and end, for the layers where it holds
+    (deeprnn_core.analysis.spectra.pascanu_gamma)."""
+    gamma = pascanu_gamma(config)
+    rnn = np.flatnonzero(~np.isnan(gamma))
+    gated = "" if len(rnn) == config.num_layers else (
+        " The bound holds for plain rnn cells without layer norm only: GRU / LSTM layers stack "
+        "their gate blocks into one matrix and layer norm rescales A_t, so the threshold is "
+        "drawn for the other layers only."
+    )  # fmt: skip
+    if not len(rnn):
+        return "No layer here where the bound holds." + gated
+    s1_start, s1_end = np.asarray(h.top_singular_w_hh)[0], window(h.top_singular_w_hh, True)
+    limit = 1 / gamma[rnn]
+    below0, below1 = int((s1_start[rnn] < limit).sum()), int((s1_end[rnn] < limit).sum())
+    return (
+        f"Below 1/γ the gradient through time must vanish (sufficient); above it, it can "
+        f"explode (necessary, not sufficient). Before training {below0} of {len(rnn)} rnn "
+        f"layers were below 1/γ; at the end {below1}. The largest s1 went from "
+        f"{np.nanmax(s1_start[rnn]):.3g} to {np.nanmax(s1_end[rnn]):.3g}." + gated
+    )
+
+
+def grid_words(h) -> str:
+    """|G_1^(1)| on the probe sequence at the first and the last snapshot."""
+    g = np.asarray(h.snapshot_grad)
+    first, last = float(g[0, 0, 0]), float(g[-1, 0, 0])
+    top0, top1 = float(g[0, -1, -1]), float(g[-1, -1, -1])
+    return (
+        f"On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first:.3g} before training and "
+        f"{last:.3g} after {int(h.snapshot_steps[-1])} updates "
+        f"({_compare(last, first, 'smaller', 'larger', 'unchanged')}); "
+        f"$|G_T^{{(L)}}|$ (top right) went from {top0:.3g} to {top1:.3g}."
+    )
+
+
+def attenuation_words(h) -> str:
+    """The attenuation at the start and the end of training."""
+    a0, a1 = float(window(h.attenuation, False)), float(window(h.attenuation, True))
+    kind = "vanishing" if a1 < 1 else "exploding" if a1 > 1 else "neither"
+    return (
+        "The share of the gradient that reaches (t = 1, l = 1) "
+        f"{_compare(a1, a0, 'fell', 'rose', 'stayed')} "
+        f"from {a0:.3g} (first tenth of updates) to {a1:.3g} (last tenth): {kind} at the end."
+    )

@@ -1,0 +1,1 @@
+"""Training through torch.optim: the loop, minibatches, the History it keeps, optimizers."""

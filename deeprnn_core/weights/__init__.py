@@ -1,0 +1,1 @@
+"""The weights of a deep RNN: seeded initialization, the Model (torch's names), files."""

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
-CELLS = ("rnn", "gru", "lstm")
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # pre-activation blocks per cell, in torch's gate order
-# LayerNorm of A_t^(l) is a remedy for the seed's plain cell; gated cells bound their state
-# with their own gates, and torch's GRU / LSTM have no such option to compare against
-LAYER_NORM_CELLS = ("rnn",)
-# phi_l is the seed's nonlinearity of the plain cell; a gated cell's own sigmoid and tanh are
-# fixed, so a layer of it ignores the activation asked for
-ACTIVATION_CELLS = ("rnn",)
+from deeprnn_core import cells
+from deeprnn_core.cells.activations import ACTIVATIONS
+
+# The cell types: the registry of deeprnn_core.cells names them (a live view, so that a cell
+# registered at run time is a legal name at once); each Cell says how many weight blocks it has,
+# whether LayerNorm of A_t^(l) applies to it (a remedy for the seed's plain cell: gated cells
+# bound their state with their own gates, and torch's GRU / LSTM have no such option to compare
+# against) and whether phi_l acts in it (a gated cell's own sigmoid and tanh are fixed)
+CELLS = cells.CELL_NAMES
 # Each remedy's rule in words, stated here once: the notices below, the sidebar's help and the
 # pages read these (tests/test_rules_once.py greps the app for restatements).
 LAYER_NORM_RULE = "layer norm applies to plain rnn cells only"
@@ -25,12 +25,17 @@ ACTIVATION_RULE = "φ_l acts in plain rnn cells only (gru and lstm keep their ow
 
 def layer_norm_applies(cell: str) -> bool:
     """The rule: layer norm acts on a layer of this cell type."""
-    return cell in LAYER_NORM_CELLS
+    return cells.cell_type(cell).layer_norm
 
 
 def activation_applies(cell: str) -> bool:
     """The rule: the activation phi_l asked for acts on a layer of this cell type."""
-    return cell in ACTIVATION_CELLS
+    return cells.cell_type(cell).activation
+
+
+def blocks(cell: str) -> int:
+    """G: the pre-activation blocks of a layer of this cell type, in torch's gate order."""
+    return cells.cell_type(cell).blocks
 
 
 def residual_applies(layer_input_size: int, hidden_size: int) -> bool:
@@ -144,7 +149,7 @@ class RNNConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         self._check_per_layer("activation", ACTIVATIONS)
-        self._check_per_layer("cell", CELLS)
+        self._check_per_layer("cell", tuple(CELLS))
         if self.layer_norm and not all(layer_norm_applies(c) for c in self.cells):
             raise ValueError(
                 f"layer_norm applies to rnn cells only; cell is {self.cell!r} "

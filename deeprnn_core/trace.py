@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from deeprnn_core.cells import cell_type
 from deeprnn_core.config import RNNConfig, check_real, check_seed
 from deeprnn_core.engine import stack as engine
 from deeprnn_core.engine.cost import trace_cost
@@ -173,10 +174,10 @@ def trace(
         )
     h0 = _state("h0", h0, (L, B, h), dtype)
     c0 = _state("c0", c0, (L, B, h), dtype) if c0 is not None else None
-    if c0 is not None and "lstm" not in c.cells:
+    if c0 is not None and not any(cell_type(cell).cell_state for cell in c.cells):
         raise ValueError(
-            f"c0 is the LSTM cell state, but this model has no LSTM layer (cell={c.cell!r}); "
-            "pass h0 only"
+            f"c0 is the LSTM cell state C_0, but no layer of this model has a cell state "
+            f"(cell={c.cell!r}); pass h0 only"
         )
     check = None
     if cancel is not None:
@@ -237,30 +238,18 @@ def trace(
 
 
 def _attach_gated(out: Trace, fwd: engine.Forward, grads) -> None:
-    """Fill the LSTM cell states and the gate activations, nan where a layer lacks them."""
-    cells = out.config.cells
+    """Fill the cell states and the gate activations, nan where a layer lacks them."""
+    kinds = [cell_type(c) for c in out.config.cells]
     nan = lambda: np.full_like(out.hidden, np.nan)  # noqa: E731
-    if "lstm" in cells:
+    if any(kind.cell_state for kind in kinds):
         out.cell_state, out.grad_cell_state = nan(), nan()
-    for k, (cell, rec) in enumerate(zip(cells, fwd.records)):
-        h = out.config.hidden_size
-        if cell == "gru":
-            acts = {
-                "r": rec.extra["rz"][..., :h],
-                "z": rec.extra["rz"][..., h:],
-                "n": rec.extra["n"],
-            }
-        elif cell == "lstm":
-            acts = {
-                name: rec.extra["gates"][..., j * h : (j + 1) * h] for j, name in enumerate("ifgo")
-            }
-        else:
-            acts = {}
-        for name, value in acts.items():
+    h = out.config.hidden_size
+    for k, (kind, rec) in enumerate(zip(kinds, fwd.records)):
+        for name, value in kind.gate_arrays(rec, h).items():
             if name not in out.gates:
                 out.gates[name] = nan()
             out.gates[name][k] = value[:, 0]
-        if cell == "lstm":
+        if kind.cell_state:
             out.cell_state[k] = rec.extra["cell"][:, 0]
             out.grad_cell_state[k] = grads[k].grad_cell[:, 0]
 

@@ -219,3 +219,42 @@ def test_depth_sweep_takes_the_probe_loss_as_trace_does():
         assert sweep.grad_first[0, depth - 1] == pytest.approx(
             stable_norm(tr.grad_hidden[0, 0], (0, 1)), rel=1e-10
         )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(cell=("rnn", "gru", "lstm"), activation=("relu", "tanh", "tanh")),
+        dict(layer_norm=True, residual=True, input_size=4, activation="sigmoid"),
+        dict(cell="lstm", bias=False, output_size=3),
+    ],
+)
+def test_a_saved_model_loads_as_it_was_saved(settings):
+    """save_model's metadata carries what a torch state dict cannot: mixed cells, activations,
+    residual, layer norm. load_model reads it back exactly."""
+    config = dc.RNNConfig(num_layers=3, hidden_size=4, **{"input_size": 3, **settings})
+    model = dc.Model.init(config, seed=3)
+    again = dc.load_model(dc.save_model(model))
+    assert again.config == config and again.random_head == model.random_head
+    assert all(np.array_equal(again.params[k], v) for k, v in model.params.items())
+
+
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        ("residual", "yes", "metadata 'residual' must be 'True' or 'False'"),
+        ("cell", "rnn,transformer", "metadata 'cell' must name one value per layer"),
+        ("cell", "rnn,transformer,rnn", "cell must be one of"),
+        ("activation", "x" * 10_000, "metadata 'activation' must name one value per layer"),
+    ],
+)
+def test_hostile_metadata_in_a_saved_model_is_named(field, value, match):
+    from safetensors.numpy import load, save
+
+    data = dc.save_model(dc.Model.init(dc.RNNConfig(num_layers=3, input_size=3, hidden_size=4)))
+    tensors = load(data)
+    meta = {"cell": "rnn,rnn,rnn", "activation": "tanh,tanh,tanh", "residual": "False",
+            "layer_norm": "False", "random_head": "False", "format": "deeprnn"}  # fmt: skip
+    with pytest.raises(ValueError, match=match) as err:
+        dc.load_model(save(tensors, metadata={**meta, field: value}))
+    assert len(str(err.value)) < 300

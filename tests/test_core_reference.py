@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from deeprnn_core import Model, RNNConfig, trace
-from deeprnn_core.cells import backward as adj
-from deeprnn_core.cells import layer as cells
+from deeprnn_core.cells import REGISTRY, cell_type
 from deeprnn_core.engine import reference
 from tests.torch_reference import assert_matches_unrolled, random_sequences, unrolled_reference
 
@@ -40,7 +39,7 @@ def as_reference(tr, config, model, x, y, loss_kind, h0=None, c0=None):
     want = reference.run(config, model.params, x, y, loss_kind, h0, c0, tr.dropout_masks)
     for name in ("hidden", "preact", "grad_hidden", "grad_preact"):
         np.testing.assert_allclose(getattr(tr, name), want[name], **TOL, err_msg=name)
-    if "lstm" in config.cells:
+    if any(cell_type(c).cell_state for c in config.cells):
         np.testing.assert_allclose(tr.cell_state, want["cell"], **TOL)
         np.testing.assert_allclose(tr.grad_cell_state, want["grad_cell"], **TOL)
     assert tr.loss == pytest.approx(want["loss"], rel=1e-12)
@@ -95,18 +94,13 @@ def equations(function) -> list[str]:
     return [s for s in lines if " = " in s and "``" not in s and not s.endswith(":")]
 
 
-@pytest.mark.parametrize(
-    "plain, fast",
-    [
-        (reference.rnn_step, cells._forward_rnn),
-        (reference.gru_step, cells._forward_gru),
-        (reference.lstm_step, cells._forward_lstm),
-        (reference.rnn_step_back, adj._backward_rnn),
-        (reference.gru_step_back, adj._backward_gru),
-        (reference.lstm_step_back, adj._backward_lstm),
-    ],
-)
-def test_engine_docstrings_state_the_equations_the_reference_runs(plain, fast):
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+@pytest.mark.parametrize("cell", list(REGISTRY))
+def test_engine_docstrings_state_the_equations_the_reference_runs(cell, direction):
+    kind = cell_type(cell)
+    plain, fast = (
+        (kind.step, kind.forward) if direction == "forward" else (kind.step_back, kind.backward)
+    )
     want = equations(plain)
     assert len(want) >= 3, f"{plain.__name__} should state its equations"
     have = [line.strip() for line in inspect.getdoc(fast).splitlines()]
@@ -117,7 +111,10 @@ def test_engine_docstrings_state_the_equations_the_reference_runs(plain, fast):
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 def test_cell_source_is_the_reference_code(cell):
     text = reference.cell_source(cell)
-    assert text.startswith(f"def {cell}_step(") and f"def {cell}_step_back(" in text
+    assert text.startswith("def step(") and "def step_back(" in text
+    assert text == "\n\n".join(
+        inspect.getsource(f) for f in (REGISTRY[cell].step, REGISTRY[cell].step_back)
+    )
     assert "def run(" in reference.stack_source() and "masks" in reference.stack_source()
     with pytest.raises(ValueError, match="cell must be one of"):
         reference.cell_source("transformer")

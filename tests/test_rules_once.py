@@ -18,7 +18,7 @@ CORE = sorted((ROOT / "deeprnn_core").rglob("*.py"))
 #        restatements the app must not hold, what the app reads instead)
 RULES = {
     "layer norm acts on plain rnn cells only": (
-        r"^LAYER_NORM_CELLS = ",
+        r"^def layer_norm_applies\(",  # reads each Cell's layer_norm flag
         [r"layer_norm\b.*[!=]= ?[\"']rnn", r"[!=]= ?[\"']rnn[\"'].*layer_norm", r"rnn cells only"],
         "config.layer_norm_applies, config.LAYER_NORM_RULE, compute.remedy_rules",
     ),
@@ -33,7 +33,7 @@ RULES = {
         "config.dropout_applies, config.DROPOUT_RULE",
     ),
     "phi acts in plain rnn cells only": (
-        r"^ACTIVATION_CELLS = ",
+        r"^def activation_applies\(",  # reads each Cell's activation flag
         [r"cells?\[0\] ?[!=]= ?[\"']rnn", r"φ_l of the plain rnn", r"activation.*[!=]= ?[\"']rnn"],
         "config.activation_applies, config.ACTIVATION_RULE, compute.activation_acts",
     ),

@@ -19,17 +19,20 @@ from app.figures.encoding import (
     sym,
 )
 from app.figures.gradients import layer_colors, top
+from deeprnn_core.cells import REGISTRY
 
-GATES_OF = {"gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}  # torch's gate order
+# each gated cell type's gates in torch's order, and their titles, as the registry states them
+GATES_OF = {name: cell.gate_names() for name, cell in REGISTRY.items() if cell.gates}
 GATE_TITLES = {
-    "r": "r: reset (σ)", "z": "z: update (σ)", "n": "n: candidate (tanh)",
-    "i": "i: input (σ)", "f": "f: forget (σ)", "g": "g: candidate (tanh)", "o": "o: output (σ)",
-}  # fmt: skip
+    gate: f"{gate}: {role} ({'σ' if kind == 'sigmoid' else 'tanh'})"
+    for cell in REGISTRY.values()
+    for gate, kind, role in cell.gates
+}
 ABSENT_COLOR, ABSENT_NAME = "#cfcfcf", "layer without this gate"
 
 
 def gated_layers(cells: tuple[str, ...]) -> bool:
-    """Whether any layer is a GRU or an LSTM."""
+    """Whether any layer is of a gated cell type (GRU, LSTM)."""
     return any(c in GATES_OF for c in cells)
 
 
@@ -104,17 +107,18 @@ def saturation_heatmaps(saturation: dict[str, np.ndarray], cells: tuple[str, ...
 
 
 def cell_grad_lines(cell_grad_norm: np.ndarray, cells: tuple[str, ...]) -> go.Figure:
-    """|dLoss/dC_t^(l)| against t for each LSTM layer, log y; inf / nan marked at the top.
+    """|dLoss/dC_t^(l)| against t for each layer with a cell state (LSTM), log y; inf / nan
+    marked at the top.
 
     Args:
-        cell_grad_norm: (L, T) norm of trace.grad_cell_state, (2, 3)) (nan rows
-            for layers that are not LSTMs).
+        cell_grad_norm: (L, T) norm of trace.grad_cell_state over batch and units (nan rows
+            for layers without a cell state).
         cells: config.cells.
     Traces: "l = <l>" per LSTM layer (y = cell_grad_norm[l-1]), then "inf / nan (overflow)".
     """
     L, T = cell_grad_norm.shape
     t_axis = np.arange(1, T + 1, dtype=np.float32)
-    lstm = [l for l in range(1, L + 1) if cells[l - 1] == "lstm"]
+    lstm = [l for l in range(1, L + 1) if REGISTRY[cells[l - 1]].cell_state]
     colors = layer_colors(L)
     fig = go.Figure()
     for l in lstm:

@@ -12,7 +12,6 @@ import os
 import threading
 
 from deeprnn_core import RNNConfig
-from deeprnn_core.config import GATES
 from deeprnn_core.engine import cost
 from deeprnn_core.engine.cost import (
     init_seconds,
@@ -21,6 +20,7 @@ from deeprnn_core.engine.cost import (
     sweep_cost,
     trace_cost,
 )
+from deeprnn_core.training.loop import step_bytes
 
 # one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
 # (the tests raise it to make a run long enough to be cut short)
@@ -253,8 +253,7 @@ def train_seconds(
 
 def update_bytes(config: RNNConfig, steps: int, batch: int, itemsize: int = 8) -> int:
     """About what one update keeps (the core's count in train: states, gates and adjoint)."""
-    gates = max(GATES[c] for c in config.cells)
-    return config.num_layers * steps * batch * config.hidden_size * (6 + 3 * gates) * itemsize
+    return step_bytes(config, steps, batch, "float64" if itemsize == 8 else "float32")
 
 
 def fit_train(

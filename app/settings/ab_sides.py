@@ -14,6 +14,7 @@ from typing import Any
 from app.runs import compute
 from app.settings import state
 from app.settings.controls import AB_FIELDS, PER_LAYER, SAME
+from deeprnn_core.cells import cell_type
 
 SIDES = ("a", "b")
 FIELDS = tuple(field for field, *_ in AB_FIELDS)
@@ -28,7 +29,6 @@ PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "clipping at 0.1": ({"clip_norm": 0.1}, {}),
     "dropout 0.5": ({"dropout": 0.5}, {}),
 }
-CELL_NAMES = {"gru": "GRU", "lstm": "LSTM", PER_LAYER: "per-layer cells"}
 
 
 def key(side: str, field: str) -> str:
@@ -65,8 +65,13 @@ def side_settings(settings, side: str):
 
 def cell_name(settings) -> str:
     """The cells ``settings`` run, e.g. "LSTM", "tanh RNN", "per-layer cells"."""
+    if settings.cell == PER_LAYER:
+        return "per-layer cells"
+    cell = cell_type(settings.cell)
+    if not cell.activation:  # a gated cell: its own nonlinearities, whatever φ says
+        return cell.title
     phi = "per-layer φ" if settings.activation == PER_LAYER else settings.activation
-    return CELL_NAMES.get(settings.cell, f"{phi} RNN")
+    return f"{phi} {cell.title}"
 
 
 def label(settings, side: str) -> str:

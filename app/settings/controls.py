@@ -16,6 +16,7 @@ from typing import Any
 
 from deeprnn_core import ACTIVATIONS, CELLS, OPTIMIZERS, SCHEDULES, SCHEMES, TASKS
 from deeprnn_core.analysis.measures import MEASURES
+from deeprnn_core.cells import REGISTRY
 from deeprnn_core.config import ACTIVATION_RULE, DROPOUT_RULE, LAYER_NORM_RULE, RESIDUAL_RULE
 from deeprnn_core.data.signals import SIGNALS
 
@@ -62,8 +63,7 @@ CONTROLS: tuple[Control, ...] = (
             "acts", ARCH,
             help=f"One of {', '.join(ACTIVATIONS)} per layer; a short list repeats its last."),
     Control("cell", "Cell type", "select", "rnn", "cell", ARCH, options=(*CELLS, PER_LAYER),
-            help="rnn is the tutorial's (d2l) formula; gru / lstm are gated cells (torch's "
-                 "gate order)."),
+            help="; ".join(f"{name}: {cell.summary}" for name, cell in REGISTRY.items()) + "."),
     Control("cell_layers", "Cell per layer (comma list, bottom first)", "text", "rnn,lstm",
             "cells", ARCH,
             help=f"One of {', '.join(CELLS)} per layer; a short list repeats its last."),

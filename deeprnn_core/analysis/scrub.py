@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from deeprnn_core.cells.backward import backward_layer
 from deeprnn_core.config import RNNConfig, check_seed
 from deeprnn_core.engine import stack as engine
+from deeprnn_core.engine.layers import backward_layer
 from deeprnn_core.engine.norms import stable_norm
 from deeprnn_core.trace import DTYPES, _sequence  # one input check for trace and scrub
 from deeprnn_core.weights.model import Model

@@ -23,13 +23,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deeprnn_core.cells.layer import LN_EPS
+from deeprnn_core.cells import cell_type
+from deeprnn_core.cells.activations import MAX_DPHI
+from deeprnn_core.cells.base import SpectraLayer
 from deeprnn_core.config import RNNConfig
+from deeprnn_core.engine.reference import layer_params
 from deeprnn_core.engine.stack import one_blas_thread
 from deeprnn_core.trace import Trace
 from deeprnn_core.weights.model import Model
 
-GAMMA = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "identity": 1.0}  # max phi'
+GAMMA = MAX_DPHI  # gamma = max phi', per activation
 
 
 @dataclass(frozen=True)
@@ -43,29 +46,6 @@ class JacobianSpectra:
     def mean(self) -> tuple[np.ndarray, np.ndarray]:
         """(time, depth), each (L, T): mean over the batch."""
         return self.time.mean(axis=2), self.depth.mean(axis=2)
-
-
-def _row_norms(direct, coefs, blocks) -> np.ndarray:
-    """|row i of diag(direct) + sum_k diag(c_k) W_k|^2 for every (..., i): coefs (K, ..., h), blocks
-    (K, h, n); direct (..., h) or None (needs n = h)."""
-    gram = np.einsum("kin,jin->ikj", blocks, blocks)  # (h, K, K) rows i of the blocks
-    c = np.moveaxis(coefs, 0, -1)  # (..., h, K)
-    out = np.einsum("...ik,ikj,...ij->...i", c, gram, c)
-    if direct is not None:
-        diag = np.einsum("kii->ki", blocks)  # (K, h) W_k[i, i]
-        out += direct * direct + 2.0 * direct * np.einsum("...ik,ki->...i", c, diag)
-    return out
-
-
-def _dphi(activation: str, a: np.ndarray) -> np.ndarray:
-    if activation == "tanh":
-        return 1.0 - np.tanh(a) ** 2
-    if activation == "sigmoid":
-        s = 0.5 * (1.0 + np.tanh(0.5 * a))
-        return s * (1.0 - s)
-    if activation == "relu":
-        return (a > 0).astype(a.dtype)
-    return np.ones_like(a)
 
 
 def jacobian_spectra(model: Model, tr: Trace) -> JacobianSpectra:
@@ -90,73 +70,23 @@ def jacobian_spectra(model: Model, tr: Trace) -> JacobianSpectra:
                 inp = inp * tr.dropout_masks[k - 1]
             h_prev = np.concatenate([np.zeros((1, B, h)), hidden[k, :-1]])  # (T, B, h)
             n_in = inp.shape[-1]
-            w_ih, w_hh = p[f"weight_ih_l{k}"], p[f"weight_hh_l{k}"]  # (G h, n_in), (G h, h)
-            blocks_ih, blocks_hh = w_ih.reshape(-1, h, n_in), w_hh.reshape(-1, h, h)
-            res = np.ones((T, B, h)) if c.has_residual(k) else None
-            if cell == "rnn" and c.layer_norm:
-                t_sq, d_sq = _layer_norm_rows(p, k, act, inp, h_prev, res)
-            elif cell == "rnn":
-                dphi = _dphi(act, tr.preact[k].astype(np.float64))[None]  # (1, T, B, h)
-                t_sq = _row_norms(None, dphi, blocks_hh)
-                d_sq = _row_norms(res, dphi, blocks_ih)
-            elif cell == "gru":
-                r, z, n = (tr.gates[g][k].astype(np.float64) for g in "rzn")
-                ghn = h_prev @ blocks_hh[2].T + (p[f"bias_hh_l{k}"][2 * h :] if c.bias else 0.0)
-                via_n = (1 - z) * (1 - n * n)
-                via_r = via_n * ghn * r * (1 - r)
-                via_z = (h_prev - n) * z * (1 - z)
-                t_sq = _row_norms(z, np.stack([via_r, via_z, via_n * r]), blocks_hh)
-                d_sq = _row_norms(res, np.stack([via_r, via_z, via_n]), blocks_ih)
-            else:
-                i, f, g, o = (tr.gates[name][k].astype(np.float64) for name in "ifgo")
-                cell_state = tr.cell_state[k].astype(np.float64)
-                c_prev = np.concatenate([np.zeros((1, B, h)), cell_state[:-1]])
-                tc = np.tanh(cell_state)
-                to_c = o * (1 - tc * tc)
-                coefs = np.stack(
-                    [to_c * g * i * (1 - i), to_c * c_prev * f * (1 - f), to_c * i * (1 - g * g)]
-                    + [tc * o * (1 - o)]
-                )  # torch's gate order i, f, g, o
-                t_sq = _row_norms(None, coefs, blocks_hh)
-                d_sq = _row_norms(res, coefs, blocks_ih)
-                cell_time[k] = (f * f).mean(-1)
+            layer = SpectraLayer(
+                params=layer_params(p, k),
+                activation=act,
+                inp=inp,
+                h_prev=h_prev,
+                residual=np.ones((T, B, h)) if c.has_residual(k) else None,
+                preact=tr.preact[k].astype(np.float64),
+                gates={g: tr.gates[g][k].astype(np.float64) for g in cell_type(cell).gate_names()},
+                cell_state=None if tr.cell_state is None else tr.cell_state[k].astype(np.float64),
+                layer_norm=c.layer_norm_layers()[k],
+            )
+            t_sq, d_sq, cell_sq = cell_type(cell).jacobian_rows(layer)
+            if cell_sq is not None:
+                cell_time[k] = cell_sq
             time[k] = t_sq.mean(-1)
             depth[k] = d_sq.sum(-1) / n_in
     return JacobianSpectra(time, depth, cell_time)
-
-
-def _layer_norm_rows(p, k, act, inp, h_prev, res):
-    """Row norms of diag(phi' gain rstd) P W with P = I - u u^T - v v^T, u = 1/sqrt(h),
-    v = xhat / sqrt(h): LayerNorm's Jacobian on the pre-norm sum z (exact, eps included)."""
-    w_ih, w_hh = p[f"weight_ih_l{k}"], p[f"weight_hh_l{k}"]
-    z = inp @ w_ih.T + h_prev @ w_hh.T  # (T, B, h)
-    if f"bias_ih_l{k}" in p:
-        z = z + p[f"bias_ih_l{k}"] + p[f"bias_hh_l{k}"]
-    h = z.shape[-1]
-    centred = z - z.mean(-1, keepdims=True)
-    rstd = 1.0 / np.sqrt((centred * centred).mean(-1, keepdims=True) + LN_EPS)
-    xhat = centred * rstd
-    a_ln = xhat * p[f"ln_weight_l{k}"] + p[f"ln_bias_l{k}"]
-    scale = _dphi(act, a_ln) * p[f"ln_weight_l{k}"] * rstd  # (T, B, h)
-    u, v = 1.0 / np.sqrt(h), xhat / np.sqrt(h)
-    out = []
-    for w, direct in ((w_hh, None), (w_ih, res)):
-        a = u * w.sum(0)  # (n,) u^T W
-        b = v @ w  # (T, B, n) v^T W
-        rows = (
-            (w * w).sum(1)
-            + u * u * (a @ a)
-            + v * v * (b * b).sum(-1, keepdims=True)
-            - 2 * u * (w @ a)
-            - 2 * v * (b @ w.T)
-            + 2 * u * v * (b @ a)[..., None]
-        )  # (T, B, h) |row i of P W|^2
-        sq = scale * scale * rows
-        if direct is not None:  # residual: + I, square
-            diag = np.diagonal(w) - u * a - v * b
-            sq = sq + 1.0 + 2.0 * scale * diag
-        out.append(sq)
-    return out
 
 
 @dataclass(frozen=True)

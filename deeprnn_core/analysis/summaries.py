@@ -9,10 +9,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from deeprnn_core.analysis.measures import PathEnds, measure_values, rms
-from deeprnn_core.cells.backward import backward_layer
-from deeprnn_core.config import GATES, RNNConfig
+from deeprnn_core.cells import cell_type
+from deeprnn_core.config import RNNConfig, blocks
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.engine import stack as engine
+from deeprnn_core.engine.layers import backward_layer
 from deeprnn_core.engine.norms import stable_norm
 from deeprnn_core.trace import DTYPES, LOSS_KINDS, Trace, trace
 from deeprnn_core.weights.init import init_params
@@ -90,7 +91,7 @@ def flops_per_step(config: RNNConfig, batch: int = 1) -> int:
     """Multiply-adds x 2 of one time step through every layer and the head: O(L h^2)."""
     h, total = config.hidden_size, 0
     for k, cell in enumerate(config.cells):
-        total += 2 * batch * GATES[cell] * h * (config.layer_input_size(k) + h)
+        total += 2 * batch * blocks(cell) * h * (config.layer_input_size(k) + h)
     return total + 2 * batch * h * config.output_size
 
 
@@ -269,9 +270,6 @@ def _deepened(config: RNNConfig, layers: int) -> RNNConfig:
     )
 
 
-SIGMOID_GATES = ("r", "z", "i", "f", "o")  # in (0, 1); the others (n, g) are tanh, in (-1, 1)
-
-
 def gate_saturation(tr: Trace, margin: float = 0.05) -> dict[str, np.ndarray]:
     """Per gate of the trace's GRU / LSTM layers, the (L, T) fraction of units (over batch and
     units) that sit saturated: a sigmoid gate within ``margin`` of 0 or 1, a tanh candidate
@@ -279,10 +277,11 @@ def gate_saturation(tr: Trace, margin: float = 0.05) -> dict[str, np.ndarray]:
     almost no gradient through its own derivative. nan for layers without that gate."""
     if not 0 < margin < 0.5:
         raise ValueError(f"margin must be in (0, 0.5), got {margin}")
+    ranges = {g: kind for c in set(tr.config.cells) for g, kind, _ in cell_type(c).gates}
     out = {}
     for name, value in tr.gates.items():
         with np.errstate(invalid="ignore"):
-            if name in SIGMOID_GATES:
+            if ranges[name] == "sigmoid":  # in (0, 1); a "tanh" gate is in (-1, 1)
                 saturated = (value < margin) | (value > 1 - margin)
             else:
                 saturated = np.abs(value) > 1 - 2 * margin

@@ -11,40 +11,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deeprnn_core.config import GATES, RNNConfig
+from deeprnn_core.cells import cell_type
+from deeprnn_core.config import RNNConfig
 
-# Per (layer, step), in seconds: a fixed overhead; the recurrent matmul H_{t-1} W_hh (forward)
-# and its transpose (backward) per weight element G h^2 when B = 1 (BLAS gemv), or per weight
-# element plus per multiply-add B G h^2 when B > 1 (gemm repacks the whole weight on every call,
-# so B = 2 costs ~10x B = 1 at h = 256); and the elementwise work per gate unit B G h.
-# Fitted to traces on the 2-core machine while other jobs loaded it (load ~9), median error
-# < 15 %: an idle machine runs faster than promised.
-_TIME = {  # (cell, dtype): (step, weight if B = 1, weight if B > 1, multiply-add if B > 1, unit)
-    ("rnn", "float64"): (11.4e-6, 1.16e-9, 4.2e-9, 0.90e-9, 76e-9),
-    ("gru", "float64"): (52e-6, 1.50e-9, 8.4e-9, 0.86e-9, 103e-9),
-    ("lstm", "float64"): (57e-6, 1.64e-9, 11.5e-9, 0.14e-9, 45e-9),
-    ("rnn", "float32"): (22e-6, 0.84e-9, 0.56e-9, 0.91e-9, 39e-9),
-    ("gru", "float32"): (44e-6, 1.20e-9, 4.2e-9, 0.18e-9, 51e-9),
-    ("lstm", "float32"): (45e-6, 1.38e-9, 3.1e-9, 0.59e-9, 0.0),
-}
+# Per (layer, step), in seconds, each cell type's constants (its Cell.cost.time, per dtype): a
+# fixed overhead; the recurrent matmul H_{t-1} W_hh (forward) and its transpose (backward) per
+# weight element G h^2 when B = 1 (BLAS gemv), or per weight element plus per multiply-add
+# B G h^2 when B > 1 (gemm repacks the whole weight on every call, so B = 2 costs ~10x B = 1 at
+# h = 256); and the elementwise work per gate unit B G h. Fitted to traces on the 2-core machine
+# while other jobs loaded it (load ~9), median error < 15 %: an idle machine runs faster than
+# promised.
 _FIXED_S = 1.5e-4  # per call: checks, weight layout, head and loss
-# per parameter and call, by the layer's cell: the weights laid out in the run's precision (W and
-# W_hh^T) and the parameter gradients allocated, summed and clipped; what a short run costs at
-# a large L h^2. Measured in the app's server process (every array over 1 MB a fresh mapping,
-# so first touches fault pages in) at T = 1, L = 32: 0.21-0.25 s for an LSTM at h = 256 (16.6 M
-# parameters), 0.016 s for an rnn (4.1 M), 0.013 s for a GRU at h = 128 (3.2 M), whether or not
-# the machine was busy: memory-bound, see layout_seconds
-_LAYOUT_S = {"rnn": 5e-9, "gru": 5e-9, "lstm": 15e-9}
+# per parameter and call, by the layer's cell (Cell.cost.layout): the weights laid out in the
+# run's precision (W and W_hh^T) and the parameter gradients allocated, summed and clipped; what
+# a short run costs at a large L h^2. Measured in the app's server process (every array over
+# 1 MB a fresh mapping, so first touches fault pages in) at T = 1, L = 32: 0.21-0.25 s for an
+# LSTM at h = 256 (16.6 M parameters), 0.016 s for an rnn (4.1 M), 0.013 s for a GRU at h = 128
+# (3.2 M), whether or not the machine was busy: memory-bound, see layout_seconds
+_HEAD_LAYOUT_S = 5e-9  # the head's weights, as a plain layer's
 # drawing the weights (init.init_params) and laying them out, per parameter; an orthogonal
 # block's QR adds a cost that grows with its width h (one BLAS thread)
 _INIT_S = {"torch": 30e-9, "gaussian": 50e-9, "identity": 50e-9, "orthogonal": 50e-9}
 _QR_S = 0.5e-9  # per parameter and unit of h, orthogonal only
 _ITEM = {"float64": 8, "float32": 4}
-# (L, T, B, h) arrays a layer keeps beyond H and A during the forward pass, per cell: gates,
-# cell state, LayerNorm statistics; and the per-layer scratch of its backward pass
-_KEPT = {"rnn": 1, "gru": 4, "lstm": 6}
-_SCRATCH = {"rnn": 3, "gru": 11, "lstm": 14}
-_TRACE_GATES = {"rnn": set(), "gru": {"r", "z", "n"}, "lstm": {"i", "f", "g", "o"}}
+# (L, T, B, h) arrays a layer keeps beyond H and A during the forward pass, per cell (gates,
+# cell state, LayerNorm statistics: Cell.cost.kept), and the per-layer scratch of its backward
+# pass (Cell.cost.scratch)
 
 
 @dataclass(frozen=True)
@@ -72,11 +64,11 @@ def _check(config: RNNConfig, steps: int, batch: int, dtype: str) -> None:
 
 def _seconds(cells, h: int, steps: int, batch: int, dtype: str) -> float:
     total = _FIXED_S
-    for cell in cells:
-        step, gemv, pack, madd, unit = _TIME[cell, dtype]
-        weight = GATES[cell] * h * h
+    for cell in map(cell_type, cells):
+        step, gemv, pack, madd, unit = cell.cost.time[dtype]
+        weight = cell.blocks * h * h
         matmul = gemv * weight if batch == 1 else pack * weight + madd * batch * weight
-        total += steps * (step + matmul + unit * batch * GATES[cell] * h)
+        total += steps * (step + matmul + unit * batch * cell.blocks * h)
     return total
 
 
@@ -84,7 +76,7 @@ def num_params(config: RNNConfig) -> int:
     """Scalar parameters of ``config`` (head included), as Model.num_params counts them."""
     h, total = config.hidden_size, 0
     for k, cell in enumerate(config.cells):
-        g = GATES[cell] * h
+        g = cell_type(cell).blocks * h
         total += g * (config.layer_input_size(k) + h) + (2 * g if config.bias else 0)
         total += 2 * h if config.layer_norm else 0
     return total + config.output_size * (h + 1)
@@ -95,9 +87,9 @@ def layout_seconds(config: RNNConfig) -> float:
     gradients (per parameter, whatever T and B): memory-bound, it does not follow the speed of
     the per-step loops from one machine load to another."""
     h, total = config.hidden_size, 0.0
-    for k, cell in enumerate(config.cells):
-        total += _LAYOUT_S[cell] * GATES[cell] * h * (config.layer_input_size(k) + h + 2)
-    return total + _LAYOUT_S["rnn"] * config.output_size * (h + 1)
+    for k, cell in enumerate(map(cell_type, config.cells)):
+        total += cell.cost.layout * cell.blocks * h * (config.layer_input_size(k) + h + 2)
+    return total + _HEAD_LAYOUT_S * config.output_size * (h + 1)
 
 
 def init_seconds(config: RNNConfig, scheme: str = "torch") -> float:
@@ -115,16 +107,20 @@ def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "floa
     item, L, h = _ITEM[dtype], config.num_layers, config.hidden_size
     cells = config.cells
     grid = L * steps * batch * h  # elements of one (L, T, B, h) array
-    gate_names = set().union(*(_TRACE_GATES[c] for c in cells))
-    arrays = 4 + len(gate_names) + (2 if "lstm" in cells else 0) + (1 if config.dropout else 0)
+    kinds = [cell_type(c) for c in cells]
+    gate_names = set().union(*(kind.gate_names() for kind in kinds))
+    cell_states = 2 if any(kind.cell_state for kind in kinds) else 0  # C_t and dLoss/dC_t
+    arrays = 4 + len(gate_names) + cell_states + (1 if config.dropout else 0)
     params = num_params(config)
     io = steps * batch * (config.input_size + 3 * config.output_size)
-    recurrent = sum(GATES[c] for c in cells) * h * h  # W_hh entries: laid out twice (W, W^T)
+    recurrent = sum(kind.blocks for kind in kinds) * h * h  # W_hh entries: laid out twice (W, W^T)
     # model (float64), its engine layout (one copy, and W_hh^T once more), the gradients
     kept = grid * arrays * item + params * (8 + 2 * item) + recurrent * item + io * item
     per_layer = steps * batch * h * item
-    forward_extra = sum(_KEPT[c] for c in cells) * per_layer  # records until the end
-    scratch = max(_SCRATCH[c] for c in cells) * per_layer + params * 16  # init draws float64
+    forward_extra = sum(kind.cost.kept for kind in kinds) * per_layer  # records until the end
+    scratch = (
+        max(kind.cost.scratch for kind in kinds) * per_layer + params * 16
+    )  # init draws float64
     layout = layout_seconds(config)
     seconds = _seconds(cells, h, steps, batch, dtype) + layout
     return Cost(seconds, int(kept), int(kept + forward_extra + scratch), layout_seconds=layout)
@@ -138,22 +134,21 @@ def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "f
     _check(config, steps, batch, dtype)
     h, L = config.hidden_size, config.num_layers
     total = _FIXED_S * L + layout_seconds(config)
-    for k, cell in enumerate(config.cells):
-        step, gemv, pack, madd, unit = _TIME[cell, dtype]
-        weight = GATES[cell] * h * h
+    for k, cell in enumerate(map(cell_type, config.cells)):
+        step, gemv, pack, madd, unit = cell.cost.time[dtype]
+        weight = cell.blocks * h * h
         for n in (batch, (L - k) * batch):  # forward: the batch; backward: every depth's batch
             matmul = gemv * weight if n == 1 else pack * weight + madd * n * weight
-            total += 0.5 * steps * (step + matmul + unit * n * GATES[cell] * h)
+            total += 0.5 * steps * (step + matmul + unit * n * cell.blocks * h)
     return total
 
 
 # spectra.jacobian_spectra per (layer, step, sample, unit): the rows of each step Jacobian from
-# a (K, K) Gram matrix of the weight rows (K = 1 for rnn, 3 for gru, 4 for lstm); and
-# pascanu_bound's SVD of each (G h, h) W_hh, per G h^3. In the units of _TIME: measured side by
-# side with traces at (L, T, B, h) from (16, 100, 2, 64) to (32, 500, 8, 256), scaled by the
-# trace's measured / estimated time of the same run (numpy's elementwise work and LAPACK do not
-# speed up as much as the engine's loops on a quiet machine)
-_SPECTRA_S = {"rnn": 40e-9, "gru": 250e-9, "lstm": 200e-9}
+# a (K, K) Gram matrix of the weight rows (K = G, the cell's blocks); and pascanu_bound's SVD of
+# each (G h, h) W_hh, per G h^3. In the units of Cell.cost.time: measured side by side with
+# traces at (L, T, B, h) from (16, 100, 2, 64) to (32, 500, 8, 256), scaled by the trace's
+# measured / estimated time of the same run (numpy's elementwise work and LAPACK do not speed up
+# as much as the engine's loops on a quiet machine): Cell.cost.spectra
 _SVD_S = 1.0e-9
 
 
@@ -162,9 +157,9 @@ def spectra_seconds(config: RNNConfig, steps: int, batch: int = 1) -> float:
     trace of (steps, batch) sequences (one BLAS thread; both work in float64)."""
     _check(config, steps, batch, "float64")
     h = config.hidden_size
-    cells = config.cells
-    rows = sum(_SPECTRA_S[c] for c in cells) * steps * batch * h
-    return _FIXED_S + rows + sum(_SVD_S * GATES[c] * h**3 for c in cells)
+    kinds = [cell_type(c) for c in config.cells]
+    rows = sum(kind.cost.spectra for kind in kinds) * steps * batch * h
+    return _FIXED_S + rows + sum(_SVD_S * kind.blocks * h**3 for kind in kinds)
 
 
 def sweep_cost(
@@ -193,8 +188,8 @@ def sweep_cost(
     layer_time = [seeds * _seconds((c,), h, steps, 1, dtype) / 2 for c in cells]
     seconds = sum(layer_time) + sum(sum(layer_time[:d]) for d in range(1, max_layers + 1))
     per_layer = steps * seeds * h * item
-    kept_forward = sum(2 + _KEPT[c] for c in cells) * per_layer
-    scratch = max(_SCRATCH[c] for c in cells) * per_layer * 2
+    kept_forward = sum(2 + cell_type(c).cost.kept for c in cells) * per_layer
+    scratch = max(cell_type(c).cost.scratch for c in cells) * per_layer * 2
     deep = RNNConfig(num_layers=max_layers, input_size=config.input_size, hidden_size=h, cell=cells)
     weights = seeds * num_params(deep) * (8 + item)  # every seed's draws and their layout
     draws, layout = seeds * init_seconds(deep, scheme), seeds * layout_seconds(deep)

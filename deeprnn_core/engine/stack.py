@@ -12,9 +12,9 @@ from functools import cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from deeprnn_core.cells.backward import LayerGrads, backward_layer
-from deeprnn_core.cells.layer import LayerRecord, LayerWeights, forward_layer
+from deeprnn_core.cells.base import LayerGrads, LayerRecord, LayerWeights
 from deeprnn_core.config import RNNConfig, dropout_applies
+from deeprnn_core.engine.layers import backward_layer, forward_layer
 from deeprnn_core.engine.norms import global_norm
 
 LOSS_KINDS = ("last", "all")  # or a sequence of step indices

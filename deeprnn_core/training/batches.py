@@ -116,8 +116,7 @@ def _run(config, views, x, y, loss_kind, objective, dtype, rng, want_params=True
     head_b = views["head.bias"][None, None].astype(dtype, copy=False)  # (1, 1, q)
     B, L, h = x.shape[1], config.num_layers, config.hidden_size
     h0 = np.zeros((L, 1, B, h), dtype=dtype)
-    c0 = h0 if "lstm" in config.cells else None
-    fwd = engine.forward(layers, x[:, None], h0, c0, config.dropout, rng)
+    fwd = engine.forward(layers, x[:, None], h0, None, config.dropout, rng)  # C_0 = 0
     top = fwd.records[-1].hidden
     output, values, grad_output = engine.head_loss(
         top, head_w, head_b, y[:, None], loss_kind, objective
@@ -155,9 +154,7 @@ def evaluate(config, views, data: TrainData, dtype) -> tuple[float, float]:
         x, y = data.x_val[:, start : start + EVAL_CHUNK], data.y_val[:, start : start + EVAL_CHUNK]
         B = x.shape[1]
         h0 = np.zeros((L, 1, B, h), dtype=dtype)
-        fwd = engine.forward(
-            layers, x[:, None], h0, h0 if "lstm" in config.cells else None, 0, None
-        )
+        fwd = engine.forward(layers, x[:, None], h0, None, 0, None)  # C_0 = 0
         out, values, _ = engine.head_loss(
             fwd.records[-1].hidden, head_w, head_b, y[:, None], data.loss_kind, data.objective
         )

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from deeprnn_core.config import check_real, check_seed
+from deeprnn_core.config import blocks, check_real, check_seed
 from deeprnn_core.engine import stack as engine
 from deeprnn_core.trace import DTYPES
 from deeprnn_core.training.batches import Batches, TrainData, evaluate, probe_grids, step_gradients
@@ -128,11 +128,11 @@ def train(
         raise ValueError(
             f"batch_size must be <= the {data.num_train} training sequences, got {batch_size}"
         )
-    step_bytes = _step_bytes(config, data.steps, batch_size, dtype)
-    if step_bytes > MAX_STEP_BYTES:
+    one_step = step_bytes(config, data.steps, batch_size, dtype)
+    if one_step > MAX_STEP_BYTES:
         raise ValueError(
             f"batch_size={batch_size} is too large for the memory budget: one update would keep "
-            f"{step_bytes / 2**20:.0f} MiB (limit {MAX_STEP_BYTES / 2**20:.0f} MiB at "
+            f"{one_step / 2**20:.0f} MiB (limit {MAX_STEP_BYTES / 2**20:.0f} MiB at "
             f"L={config.num_layers}, T={data.steps}, h={config.hidden_size})"
         )
 
@@ -255,8 +255,8 @@ def _count(name: str, value, low: int) -> int:
     return int(value)
 
 
-def _step_bytes(config, steps: int, batch: int, dtype: str) -> int:
+def step_bytes(config, steps: int, batch: int, dtype: str = "float64") -> int:
     """About what one update keeps: per layer and step, the states, gates and adjoint."""
-    gates = max({"rnn": 1, "gru": 3, "lstm": 4}[c] for c in config.cells)
+    gates = max(blocks(c) for c in config.cells)
     per_cell = batch * config.hidden_size * (6 + 3 * gates)
     return config.num_layers * steps * per_cell * np.dtype(dtype).itemsize

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deeprnn_core.config import GATES, RNNConfig, check_real, check_seed
+from deeprnn_core.config import RNNConfig, blocks, check_real, check_seed
 from deeprnn_core.engine.stack import one_blas_thread
 
 SCHEMES = ("torch", "gaussian", "orthogonal", "identity")
@@ -56,14 +56,14 @@ def _draw(config, scheme, recurrent_gain, input_gain, bias_scale, seed) -> dict[
     params: dict[str, np.ndarray] = {}
     for k, cell in enumerate(config.cells):
         rng = np.random.default_rng([int(seed), k])
-        n_in, blocks = config.layer_input_size(k), GATES[cell]
-        w_ih = [_matrix(rng, scheme, h, n_in, input_gain, recurrent=False) for _ in range(blocks)]
-        w_hh = [_matrix(rng, scheme, h, h, recurrent_gain, recurrent=True) for _ in range(blocks)]
+        n_in, g = config.layer_input_size(k), blocks(cell)
+        w_ih = [_matrix(rng, scheme, h, n_in, input_gain, recurrent=False) for _ in range(g)]
+        w_hh = [_matrix(rng, scheme, h, h, recurrent_gain, recurrent=True) for _ in range(g)]
         params[f"weight_ih_l{k}"] = np.concatenate(w_ih)  # (G*h, n_in) = W_xh^(l)^T
         params[f"weight_hh_l{k}"] = np.concatenate(w_hh)  # (G*h, h)    = W_hh^(l)^T
         if config.bias:
-            params[f"bias_ih_l{k}"] = bias_scale * rng.uniform(-bound, bound, blocks * h)
-            params[f"bias_hh_l{k}"] = bias_scale * rng.uniform(-bound, bound, blocks * h)
+            params[f"bias_ih_l{k}"] = bias_scale * rng.uniform(-bound, bound, g * h)
+            params[f"bias_hh_l{k}"] = bias_scale * rng.uniform(-bound, bound, g * h)
         if config.layer_norm:
             params[f"ln_weight_l{k}"] = np.ones(h)
             params[f"ln_bias_l{k}"] = np.zeros(h)

@@ -12,8 +12,15 @@ from collections import defaultdict
 
 import numpy as np
 
-from deeprnn_core.config import GATES, RNNConfig
-from deeprnn_core.data.files import MAX_BYTES, read_capped, read_tensors
+from deeprnn_core.cells import REGISTRY, cell_type
+from deeprnn_core.config import RNNConfig
+from deeprnn_core.data.files import (
+    MAX_BYTES,
+    read_capped,
+    read_tensors,
+    safetensors_header,
+    sniff,
+)
 from deeprnn_core.weights.init import init_params
 from deeprnn_core.weights.model import Model
 
@@ -21,8 +28,12 @@ MAX_LAYERS = 32  # L of the app's depth slider
 MAX_HIDDEN = 1024  # h; the app's trace budget then lowers T and B
 _RNN_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
                       r"_l(?P<layer>\d+)(?P<reverse>_reverse)?$")  # fmt: skip
-_CELL_OF_GATES = {g: cell for cell, g in GATES.items()}  # 1 -> rnn, 3 -> gru, 4 -> lstm
-_TORCH_MODULE = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+
+
+def _cell_of_blocks() -> dict[int, str]:
+    """Weight blocks G -> cell type, among the cells torch has a module for (a bare torch state
+    dict says its cell only through the rows of weight_hh: h, 3h or 4h)."""
+    return {cell.blocks: name for name, cell in REGISTRY.items() if cell.torch_module}
 
 
 def rnn_prefixes(tensors: dict) -> list[str]:
@@ -55,13 +66,19 @@ def load_model(
         max_bytes: the file's size cap, checked before a path is read.
         max_layers, max_hidden: the largest L and h accepted.
     Returns:
-        the Model (cell type from the gate multiple: h, 3h, 4h rows -> rnn, gru, lstm).
+        the Model. A file ``save_model`` wrote (its metadata says so) comes back as it was
+        saved: every cell type, activation, residual and layer norm. Any other state dict
+        takes its cell type from the gate multiple (h, 3h, 4h rows -> rnn, gru, lstm).
     """
     picked = prefix is not None or head_prefix is not None  # the user chose: ignore the rest
-    tensors = read_tensors(read_capped(source, max_bytes), max_bytes)
+    data = read_capped(source, max_bytes)
+    tensors = read_tensors(data, max_bytes)
     for key, value in tensors.items():
         if not np.all(np.isfinite(value)):
             raise ValueError(f"tensor {key!r} holds {int((~np.isfinite(value)).sum())} inf/nan")
+    meta = _deeprnn_metadata(data) if not picked else None
+    if meta is not None:
+        return _saved_model(meta, tensors, max_layers, max_hidden)
     candidates = rnn_prefixes(tensors)
     if prefix is None:
         if len(candidates) != 1:
@@ -94,6 +111,61 @@ def load_model(
     return Model(config, {**params, **head})
 
 
+def _deeprnn_metadata(data: bytes) -> dict | None:
+    """The metadata ``save_model`` writes, when ``data`` is such a file; None otherwise."""
+    if sniff(data) != "safetensors":
+        return None
+    meta = safetensors_header(data).get("__metadata__")
+    if not isinstance(meta, dict) or meta.get("format") != "deeprnn":
+        return None
+    return meta
+
+
+def _saved_model(meta: dict, tensors: dict, max_layers: int, max_hidden: int) -> Model:
+    """The Model of a file ``save_model`` wrote: every cell type (torch's or not), activation,
+    residual and layer norm from its metadata, the sizes from its tensors; Model checks every
+    name and shape against that config. Metadata is untrusted text: a bad field is named."""
+
+    def flag(name: str) -> bool:
+        value = meta.get(name)
+        if value not in ("True", "False"):
+            raise ValueError(f"metadata {name!r} must be 'True' or 'False', got {value!r:.40}")
+        return value == "True"
+
+    def per_layer(name: str, num_layers: int):
+        value = meta.get(name)
+        if not isinstance(value, str) or len(value.split(",")) != num_layers:
+            raise ValueError(
+                f"metadata {name!r} must name one value per layer ({num_layers}), got {value!r:.40}"
+            )
+        values = tuple(value.split(","))
+        return values[0] if len(set(values)) == 1 else values
+
+    layers = {int(m["layer"]) for k in tensors if (m := _RNN_KEY.match(k)) and not m["prefix"]}
+    num_layers = max(layers) + 1 if layers else 0
+    if not 1 <= num_layers <= max_layers or layers != set(range(num_layers)):
+        raise ValueError(f"the file holds layers {sorted(layers)[:5]}, expected 0..L-1 with "
+                         f"1 <= L <= {max_layers}")  # fmt: skip
+    for key in ("weight_ih_l0", "weight_hh_l0", "head.weight"):
+        if key not in tensors or tensors[key].ndim != 2:
+            raise ValueError(f"key {key!r} is missing or not a matrix")
+    hidden = tensors["weight_hh_l0"].shape[1]
+    if not 1 <= hidden <= max_hidden:
+        raise ValueError(f"key weight_hh_l0: h = {hidden}, expected 1 <= h <= {max_hidden}")
+    config = RNNConfig(
+        num_layers=num_layers,
+        input_size=tensors["weight_ih_l0"].shape[1],
+        hidden_size=hidden,
+        output_size=tensors["head.weight"].shape[0],
+        activation=per_layer("activation", num_layers),
+        cell=per_layer("cell", num_layers),
+        bias="bias_ih_l0" in tensors,
+        residual=flag("residual"),
+        layer_norm=flag("layer_norm"),
+    )
+    return Model(config, tensors, random_head=flag("random_head"))
+
+
 def _fields(config: RNNConfig) -> dict:
     return {f: getattr(config, f) for f in config.__dataclass_fields__}
 
@@ -120,12 +192,15 @@ def _infer_rnn(own: dict, prefix: str, activation, max_layers: int, max_hidden: 
     if hidden > max_hidden:
         raise ValueError(f"key {prefix}weight_hh_l0: h = {hidden}, over max_hidden = {max_hidden}")
     gates, rows_left = divmod(w_hh.shape[0], hidden)
-    if rows_left or gates not in _CELL_OF_GATES:
+    of_blocks = _cell_of_blocks()
+    if rows_left or gates not in of_blocks:
+        rows = [f"{g}h" if g > 1 else "h" for g in of_blocks]
+        rows = ", ".join(rows[:-1]) + f" or {rows[-1]}" if len(rows) > 1 else rows[0]
         raise ValueError(
-            f"key {prefix}weight_hh_l0 has shape {w_hh.shape}: rows must be h, 3h or 4h "
-            f"(rnn, gru, lstm) for h = {hidden}"
+            f"key {prefix}weight_hh_l0 has shape {w_hh.shape}: rows must be {rows} "
+            f"({', '.join(of_blocks.values())}) for h = {hidden}"
         )
-    cell = _CELL_OF_GATES[gates]
+    cell = of_blocks[gates]
     w_ih = layers[0]["weight_ih"]
     if w_ih.ndim != 2 or w_ih.shape[1] == 0:
         raise ValueError(f"key {prefix}weight_ih_l0 has shape {w_ih.shape}, not (G h, d)")
@@ -203,15 +278,17 @@ def torch_code(model: Model, path: str = "deeprnn_model.safetensors") -> str:
     the file ``save_model`` wrote. A model torch cannot express as one module (mixed cells or
     activations, residual, layer norm) is refused with the reason."""
     c = model.config
+    first = cell_type(c.cells[0])
     why = [w for w, bad in (("mixed cell types", len(set(c.cells)) > 1),
-           ("mixed activations", c.cells[0] == "rnn" and len(set(c.activations)) > 1),
+           (f"cell {first.name!r} (torch.nn has no module for it)", first.torch_module is None),
+           ("mixed activations", first.activation and len(set(c.activations)) > 1),
            ("residual connections", c.residual), ("layer norm", c.layer_norm),
            (f"activation {c.activations[0]!r} (nn.RNN has tanh or relu)",
-            c.cells[0] == "rnn" and c.activations[0] not in ("tanh", "relu")))
+            first.activation and c.activations[0] not in ("tanh", "relu")))
            if bad]  # fmt: skip
     if why:
         raise ValueError(f"model: nn.RNN / GRU / LSTM cannot express {', '.join(why)}")
-    kind = _TORCH_MODULE[c.cells[0]]
+    kind = first.torch_module
     extra = f", nonlinearity={c.activations[0]!r}" if kind == "RNN" else ""
     note = "  # random head: drawn, not trained" if model.random_head else ""
     return (

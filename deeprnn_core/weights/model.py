@@ -6,18 +6,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deeprnn_core.config import GATES, RNNConfig
+from deeprnn_core.cells import REGISTRY, cell_type
+from deeprnn_core.config import RNNConfig, blocks
 from deeprnn_core.engine.stack import stack_layers
 from deeprnn_core.weights.init import init_params
 
-_TORCH_CELL = {"RNN": None, "GRU": "gru", "LSTM": "lstm"}
+
+def _torch_cells() -> dict[str, str]:
+    """torch.nn class name -> the registered cell type with the same weights."""
+    return {cell.torch_module: name for name, cell in REGISTRY.items() if cell.torch_module}
 
 
 def expected_shapes(config: RNNConfig) -> dict[str, tuple[int, ...]]:
     """The name and shape of every parameter of ``config``, as torch names them."""
     h, shapes = config.hidden_size, {}
     for k, cell in enumerate(config.cells):
-        g = GATES[cell] * h
+        g = blocks(cell) * h
         shapes[f"weight_ih_l{k}"] = (g, config.layer_input_size(k))
         shapes[f"weight_hh_l{k}"] = (g, h)
         if config.bias:
@@ -118,17 +122,18 @@ class Model:
                 f"got cell={c.cell!r}, activation={c.activation!r}, "
                 f"residual={c.residual}, layer_norm={c.layer_norm}"
             )
-        kind = cells.pop()
+        kind = cell_type(cells.pop())
+        if kind.torch_module is None:
+            raise ValueError(f"to_torch: torch.nn has no module for cell {kind.name!r}")
+        module = getattr(torch.nn, kind.torch_module)
         kwargs = dict(num_layers=c.num_layers, bias=c.bias, dropout=c.dropout)
-        if kind == "rnn":
+        if kind.activation:  # nn.RNN: its nonlinearity is phi
             if c.activations[0] not in ("tanh", "relu"):
                 raise ValueError(
                     f"nn.RNN supports tanh or relu, got activation={c.activations[0]!r}"
                 )
-            rnn = torch.nn.RNN(c.input_size, c.hidden_size, nonlinearity=c.activations[0], **kwargs)
-        else:
-            module = torch.nn.GRU if kind == "gru" else torch.nn.LSTM
-            rnn = module(c.input_size, c.hidden_size, **kwargs)
+            kwargs["nonlinearity"] = c.activations[0]
+        rnn = module(c.input_size, c.hidden_size, **kwargs)
         head = torch.nn.Linear(c.hidden_size, c.output_size)
         rnn, head = rnn.double(), head.double()
         with torch.no_grad():
@@ -148,13 +153,15 @@ def from_torch(rnn, head=None, seed: int = 0) -> Model:
     """
     import torch
 
-    if not isinstance(rnn, torch.nn.RNNBase) or type(rnn).__name__ not in _TORCH_CELL:
+    torch_cells = _torch_cells()
+    if not isinstance(rnn, torch.nn.RNNBase) or type(rnn).__name__ not in torch_cells:
         raise TypeError(f"rnn must be a torch.nn.RNN, GRU or LSTM, got {type(rnn).__name__}")
     if rnn.bidirectional:
         raise ValueError("rnn must be unidirectional, got bidirectional=True")
     if getattr(rnn, "proj_size", 0):
         raise ValueError(f"rnn.proj_size must be 0 (no LSTM projections), got {rnn.proj_size}")
-    kind = _TORCH_CELL[type(rnn).__name__]
+    kind = torch_cells[type(rnn).__name__]
+    reads_phi = cell_type(kind).activation  # nn.RNN's nonlinearity
     if head is not None and not isinstance(head, torch.nn.Linear):
         raise TypeError(f"head must be a torch.nn.Linear or None, got {type(head).__name__}")
     if head is not None and head.in_features != rnn.hidden_size:
@@ -167,8 +174,8 @@ def from_torch(rnn, head=None, seed: int = 0) -> Model:
         input_size=rnn.input_size,
         hidden_size=rnn.hidden_size,
         output_size=1 if head is None else head.out_features,
-        activation="tanh" if kind else rnn.nonlinearity,
-        cell=kind or "rnn",
+        activation=rnn.nonlinearity if reads_phi else "tanh",
+        cell=kind,
         bias=rnn.bias,
         dropout=float(rnn.dropout),
     )

@@ -91,6 +91,16 @@ def test_phase_page_words_follow_its_numbers():
             assert (verdict == "vanishing is guaranteed") == (top < 1), (top, verdict)
 
 
+def test_phase_words_near_critical_are_about_level():
+    """Issue 17: a factor that prints as 1.00 gets no shrinks / grows."""
+    from app.views.phase_diagram import factor_sentence
+
+    for chi in (1.004, 0.996, 1.0):
+        text = factor_sentence("x", chi, "per step", "steps")
+        assert "stays about level" in text and "grows" not in text and "shrinks" not in text
+    assert "grows" in factor_sentence("x", 1.02, "per step", "steps")
+
+
 def test_gated_cells_show_measured_spectra_instead():
     query = TINY | {"cell": "lstm"}
     at = open_phase(query)

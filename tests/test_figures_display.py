@@ -55,7 +55,14 @@ def test_timescale_of_a_layer_with_rho_at_most_zero_is_drawn():
 def test_timescale_words_follow_the_numbers():
     assert "**longer than**" in timescale_words(np.array([1.0, 3.0]))
     assert "**shorter than**" in timescale_words(np.array([3.0, 1.0]))
-    assert "**the same as**" in timescale_words(np.array([0.0, 0.0]))
+    # both under one step: no comparison (was "**the same as**"; issue 17 reported 0.257 vs 0
+    # steps called "longer than")
+    assert "no timescale to compare" in timescale_words(np.array([0.0, 0.0]))
+    for near in ([0.0, 0.257], [0.9, 0.3]):
+        text = timescale_words(np.array(near))
+        assert "no timescale to compare" in text and "longer" not in text, text
+    assert "**about the same as**" in timescale_words(np.array([5.0, 5.02]))
+    assert "**about the same as**" in timescale_words(np.array([3.0, 3.0]))
     assert "undefined" in timescale_words(np.array([np.nan, 1.0]))
 
 

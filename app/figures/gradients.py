@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from app.figures.encoding import base_layout, compact, overflow_markers, sym
+from deeprnn_core.analysis.measures import ORDER, bar_text, change_bar, regime
 
 
 def layer_colors(num_layers: int) -> list[str]:
@@ -125,21 +126,34 @@ def param_grad_bars(norms: dict[str, np.ndarray]) -> go.Figure:
 
 
 def attenuation_words(attenuation: float, L: int, T: int) -> tuple[str, str]:
-    """(metric value, sentence in markdown) for the core's |G_1^(1)| / |G_T^(L)|: vanishing
-    below 1, exploding above, undefined when either end overflowed."""
+    """(metric value, sentence in markdown) for the core's |G_1^(1)| / |G_T^(L)|, worded by
+    measures.regime: vanishing / exploding an order of magnitude from 1, shrinking / growing
+    nearer, about unchanged within the printed rounding, no path at L = T = 1, undefined when
+    either end overflowed."""
     first, last = "(t = 1, l = 1)", f"(t = {T}, l = {L})"
+    word = regime(attenuation, (T - 1) + (L - 1))
+    if word == "no path":
+        return "—", (
+            f"**No path:** at L = 1 and T = 1 the first cell {first} is the last one: no "
+            "gradient travels from one cell to another."
+        )
     if attenuation == 0:
         return "0", f"**Vanishing completely:** no gradient at all reaches {first}."
-    if not math.isfinite(attenuation) or attenuation < 0:
+    if word == "undefined":
         return "undefined", (
             f"The gradient at {first} or at {last} is not a finite number ({attenuation}): "
             "the run overflowed."
         )
     power = f"$10^{{{math.log10(attenuation):.1f}}}$"
-    if attenuation < 1:
+    if word == "stays about 1":
         return f"{attenuation:.2e}", (
-            f"**Vanishing:** the gradient reaching {first} is {power} of the one at {last}."
+            f"**About unchanged:** the gradient reaching {first} is {power} of the one at "
+            f"{last}, {bar_text(change_bar())}."
         )
+    head = {"vanishes": "Vanishing", "explodes": "Exploding", "shrinks": "Shrinking, not "
+            "vanishing", "grows": "Growing, not exploding"}[word]  # fmt: skip
+    near = "" if word in ("vanishes", "explodes") else f" (within a factor of {ORDER:g} of it)"
+    how = "of" if attenuation < 1 else "times"
     return f"{attenuation:.2e}", (
-        f"**Exploding:** the gradient reaching {first} is {power} times the one at {last}."
+        f"**{head}:** the gradient reaching {first} is {power} {how} the one at {last}{near}."
     )

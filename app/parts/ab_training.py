@@ -18,6 +18,7 @@ from app.runs import training
 from app.settings import ab_sides, state
 from app.settings.controls import SAME
 from app.words.training import window
+from deeprnn_core.analysis.measures import LEARNED, clear_change, learned
 
 # name -> ((overrides of A, overrides of B), schedules of (A, B), sidebar and training settings
 # it sets). As on the rest of the page, B is the sidebar's settings (no overrides) and A is B
@@ -126,10 +127,18 @@ def draw(settings) -> None:
                           index=list(labels)))  # fmt: skip
     va, vb = (float(h.val_loss[-1]) if len(h.val_loss) else float("nan") for h in histories)
     if va == va and vb == vb:
-        which = "A" if va < vb else "B" if vb < va else "neither side"
-        text = f"Validation loss after training: A {va:.4g}, B {vb:.4g}: **{which}** ends lower"
+        sign = clear_change(va, vb)  # +1: B clearly above A, so A ends lower
+        which = {1: "**A** ends lower", -1: "**B** ends lower", 0: "no clear difference"}[sign]
+        text = f"Validation loss after training: A {va:.4g}, B {vb:.4g}: {which}"
         base = histories[0].baseline
         if base is not None:
-            where = ["below" if v < base else "above" if v > base else "at" for v in (va, vb)]
+            where = [{1: "below", -1: "above", 0: "about at"}[clear_change(v, base)]
+                     for v in (va, vb)]  # fmt: skip
             text += f"; A is {where[0]} and B {where[1]} the baseline {base:.4g}"
+            fails = [side for side, v in zip("AB", (va, vb)) if learned(v, base) is False]
+            if fails:
+                text += (
+                    f" ({' and '.join(fails)} not below {LEARNED:g} times it: "
+                    "did not learn the task)"
+                )
         st.markdown(text + ".")

@@ -15,6 +15,7 @@ import streamlit as st
 from app.parts import layout
 from app.runs import training
 from app.words.training import window
+from deeprnn_core.analysis import measures
 from deeprnn_core.config import DROPOUT_RULE
 
 EXPLAIN = (
@@ -41,11 +42,32 @@ def measured(h, peak: int) -> dict[str, float]:
 
 
 CLOSE = 0.02  # losses (and gaps) within 2 % of the loss scale count as no clear difference
+# The least a run must have for its losses to carry a verdict on the tutorial's claims: the
+# start and end summaries are medians over a tenth of the updates (10 of 100), a loss over
+# fewer than 4 sequences is one or two draws of the task, and at T < 10 the tasks are too
+# short for depth to matter. Below these the page shows the numbers and says why no verdict.
+MIN_UPDATES = 100
+MIN_BATCH = 4
+MIN_LENGTH = 10
 
 
-def verdicts(p: dict, d: dict, L: int, baseline: float | None) -> list[tuple[str, str, str]]:
+def too_short(updates: int, batch: int, length: int) -> str:
+    """Why a run of ``updates`` updates of batch ``batch`` at T = ``length`` carries no verdict
+    (below MIN_UPDATES, MIN_BATCH or MIN_LENGTH), or "" when it can."""
+    short = [f"{name} {now} (a verdict needs at least {least})" for name, now, least in (
+        ("updates", updates, MIN_UPDATES), ("batch", batch, MIN_BATCH),
+        ("T", length, MIN_LENGTH)) if now < least]  # fmt: skip
+    return "this run has " + ", ".join(short) if short else ""
+
+
+def verdicts(
+    p: dict, d: dict, L: int, baseline: float | None, short: str = ""
+) -> list[tuple[str, str, str]]:
     """(the tutorial's claim, what was measured, verdict) for each claim: "agrees", "disagrees",
-    or "no clear difference" when the two runs are within CLOSE of each other."""
+    or "no clear difference" when the two runs are within CLOSE of each other. The three claims
+    about learning get "no verdict" with the reason when the run is ``short`` (too_short's
+    reason) or neither run learned the task (measures.learned against ``baseline``); time and
+    memory are measured either way."""
     scale = max(abs(p["val"]), abs(d["val"]), abs(p["train"]), abs(d["train"]))
 
     def order(a: float, b: float) -> int:
@@ -62,9 +84,13 @@ def verdicts(p: dict, d: dict, L: int, baseline: float | None) -> list[tuple[str
     better = order(d["val"], p["val"])
     costlier = d["per_update"] > p["per_update"] and d["peak"] > p["peak"]
     learned = ""
-    if baseline and all(v >= 0.9 * baseline for v in (p["val"], d["val"])):
-        learned = f"; neither beat the baseline {baseline:.4g} by 10 %: neither learned the task"
-    return [
+    if baseline and all(measures.learned(v, baseline) is False for v in (p["val"], d["val"])):
+        learned = (
+            f"; neither ended below {measures.LEARNED:g} times the baseline {baseline:.4g}: "
+            "neither learned the task"
+        )
+        short = short or "neither run learned the task, so their losses compare two failures"
+    rows = [
         ("Training is harder",
          f"L = {L} ended at a training loss {word(harder, 'below', 'above')} L = 1's "
          f"({d['train']:.4g} vs {p['train']:.4g})", says(harder, 1)),
@@ -80,6 +106,11 @@ def verdicts(p: dict, d: dict, L: int, baseline: float | None) -> list[tuple[str
          f"validation loss {d['val']:.4g} at L = {L}, {word(better, 'below', 'above')} "
          f"{p['val']:.4g} at L = 1 on this task{learned}", says(better, -1)),
     ]  # fmt: skip
+    if not short:
+        return rows
+    timing = rows[2][0]
+    return [(claim, measured_, verdict if claim == timing else f"no verdict: {short}")
+            for claim, measured_, verdict in rows]  # fmt: skip
 
 
 @layout.guarded
@@ -130,7 +161,15 @@ def draw(settings) -> None:
     baseline = histories[0].baseline
     if baseline is not None:
         st.caption(f"The task's baseline (trivial predictor): {baseline:.4g}.")
-    judged = verdicts(p, d, L, baseline)
+    short = too_short(s.updates, s.batch_size, s.length)
+    if short:
+        st.info(
+            f"No verdict on learning: {short}. The numbers above are measured all the same; "
+            "the tutorial's claims about training need a longer run (raise the updates, batch "
+            "or T on the Training page, or lower L, h or T so the budget keeps them).",
+            icon=":material/info:",
+        )
+    judged = verdicts(p, d, L, baseline, short)
     claims = pd.DataFrame(judged, columns=["the tutorial says", "measured here", "verdict"])
     st.table(claims.set_index("the tutorial says"))
     disagree = [c for c, _, v in judged if v == "disagrees"]

@@ -12,7 +12,7 @@ from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import state
 from app.words import lesson
-from deeprnn_core.analysis.measures import MEASURES, path_steps
+from deeprnn_core.analysis.measures import MEASURES, clear_change, path_steps, seed_spread
 from deeprnn_core.theory import mean_field as theory
 from deeprnn_core.theory.phase import PredictedSweep
 
@@ -70,11 +70,20 @@ def draw(run: layout.Run) -> None:
         "measures) are left out."
     )
     st.caption(predicted)
-    st.markdown("\n".join(f"- {lesson.sweep_sentence(k, sweep.depths, medians[k])}" for k in keys))
+    spreads = {k: seed_spread(sweep.measure(k), axis=0) for k in keys}  # (L_max,) log10
+    st.markdown(
+        "\n".join(
+            f"- {lesson.sweep_sentence(k, sweep.depths, medians[k], spread=spreads[k], steps=T)}"
+            for k in keys
+        )
+    )
     corner = medians["corner"]
     if "corner" in keys or chosen == "corner_rate":
         ok = np.flatnonzero(np.isfinite(corner) & (corner > 0))
-        if ok.size >= 2 and corner[ok[-1]] > corner[ok[0]] and T > 1:
+        spread = seed_spread(sweep.measure("corner"), axis=0)
+        bar = None if ok.size < 2 else max(spread[ok[0]], spread[ok[-1]])
+        rose = ok.size >= 2 and clear_change(corner[ok[0]], corner[ok[-1]], spread=bar) > 0
+        if rose and T > 1:
             lo, hi = int(sweep.depths[ok[0]]), int(sweep.depths[ok[-1]])
             st.markdown(lesson.path_sentence(lo, hi, T, corner[ok[0]], corner[ok[-1]]))
     if sweep.exploded.any():

@@ -78,8 +78,15 @@ def draw_theory(run: layout.Run) -> None:
     if not state.widget("grad_theory", cols[0]):
         return
     asked = state.widget("theory_seeds", cols[1])
-    st.markdown(THEORY)
     spec = run.spec
+    if spec.steps == 1:
+        st.info(
+            "At T = 1 each layer has a single time step: there is no path through time, so no "
+            "curve over t for the theory to follow and no R² to score it. Raise T to compare.",
+            icon=":material/info:",
+        )
+        return
+    st.markdown(THEORY)
     gap = compute_theory.prediction_gap(spec)
     if gap:
         st.info(

@@ -8,6 +8,7 @@ from app.parts import layout
 from app.runs import compute
 from app.settings import state
 from app.words import lesson
+from deeprnn_core.analysis.measures import clear_change
 
 EXPLAIN = (
     "Each heatmap is one layer's state $H_t^{(l)}$ for one sample: a row per hidden unit, a "
@@ -56,7 +57,15 @@ def timescale_words(timescale: np.ndarray) -> str:
         )
     shown = {0: "0 steps", np.inf: "∞"}
     a, b = (shown.get(v, f"{v:.3g} steps") for v in (first, last))
-    how = "the same as" if last == first else "longer than" if last > first else "shorter than"
+    if max(first, last) < 1:
+        return (
+            f"Both timescales are under one step (layer 1: {a}, top layer: {b}): each layer "
+            "forgets within a step, so there is no timescale to compare across depth."
+        )
+    infinite = np.isinf(first) or np.isinf(last)
+    sign = (1 if last > first else -1 if last < first else 0) if infinite else clear_change(
+        float(first), float(last))  # fmt: skip
+    how = {0: "about the same as", 1: "longer than", -1: "shorter than"}[sign]
     return f"Here the top layer's timescale ({b}) is **{how}** layer 1's ({a})."
 
 

@@ -11,6 +11,7 @@ from app.parts import layout
 from app.runs import budget
 from app.runs import theory as compute_theory
 from app.settings import state
+from deeprnn_core.analysis.measures import clear_change
 from deeprnn_core.theory import mean_field as theory
 
 EXPLAIN = (
@@ -46,8 +47,8 @@ def factor_sentence(name: str, chi: float, where: str, unit: str) -> str:
     """What one stationary factor does, in words that follow its value."""
     if not math.isfinite(chi):
         return f"{name} is not finite here."
-    if abs(chi - 1) < 1e-3:
-        return f"{name} = {chi:.3g}: $E|G|^2$ stays level {where} (critical)."
+    if clear_change(1.0, chi) == 0:  # measures' rule: within the rounding of what is printed
+        return f"{name} = {chi:.3g}: $E|G|^2$ stays about level {where} (critical, within 1 %)."
     verb = "shrinks" if chi < 1 else "grows"
     scale = abs(float(theory.depth_scale(chi)))
     return f"{name} = **{chi:.3g}**: $E|G|^2$ {verb} {where}, by e every {scale:.3g} {unit}."
@@ -98,7 +99,7 @@ def draw_theory(run: layout.Run) -> None:
     chi_h, chi_x = float(chi_h), float(chi_x)
     total = chi_h + chi_x
     side = "shrinks: the ordered side of" if total < 1 else "grows: the chaotic side of"
-    side = side if total != 1 else "stays level: on"
+    side = side if clear_change(1.0, total) != 0 else "stays about level: on (within 1 %)"
     time_words = factor_sentence("$\\chi_h$", chi_h, "per step back through time", "steps")
     depth_words = factor_sentence("$\\chi_x$", chi_x, "per layer down", "layers")
     st.markdown(

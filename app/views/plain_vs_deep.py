@@ -6,7 +6,7 @@ import streamlit as st
 from app.parts import layout, training_rows
 from app.runs import compute
 from app.words import lesson
-from deeprnn_core.analysis.measures import MEASURES
+from deeprnn_core.analysis.measures import MEASURES, clear_change
 
 EXPLAIN = (
     f"The comparison table of {lesson.TUTORIAL} sets a plain (one-layer) RNN against a deep "
@@ -68,8 +68,8 @@ def draw(run: layout.Run) -> None:
         key: lesson.change_sentence(key, plain.measures[key], deep.measures[key], L, T)
         for key in MEASURES
     }
-    claim = [("Gradient problems (the tutorial's words)", "present", "more severe",
-              lesson.claim_summary(sentences))]  # fmt: skip
+    claim = [("Gradient problems (the tutorial's words)", "present",
+              lesson.claim_cell(sentences, L), lesson.claim_summary(sentences, L))]  # fmt: skip
     body = rows + QUALITATIVE[:2] + claim + QUALITATIVE[2:]
     columns = ["plain RNN (L = 1)", f"deep RNN (L = {L})", "why"]
     table = pd.DataFrame([row[1:] for row in body], columns=columns,
@@ -83,7 +83,7 @@ def draw(run: layout.Run) -> None:
     st.subheader("The tutorial's claim, measure by measure")
     st.markdown("\n".join(f"- {s}" for s in sentences.values()))
     corner_plain, corner_deep = plain.measures["corner"], deep.measures["corner"]
-    if L > 1 and T > 1 and corner_deep > corner_plain:
+    if L > 1 and T > 1 and clear_change(corner_plain, corner_deep) > 0:
         st.markdown(lesson.path_sentence(1, L, T, corner_plain, corner_deep))
     st.markdown(REMEDIES)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from deeprnn_core import RNNConfig
+from deeprnn_core.analysis.measures import LEARNED, ORDER, clear_change, learned, regime
 from deeprnn_core.analysis.spectra import pascanu_gamma
 
 
@@ -21,8 +22,10 @@ def window(values: np.ndarray, end: bool) -> np.ndarray:
         return np.nanmedian(values[-w:] if end else values[:w], axis=0)
 
 
-def _compare(a: float, b: float, less: str, more: str, same: str = "the same as") -> str:
-    return less if a < b else more if a > b else same
+def _compare(a: float, b: float, less: str, more: str, same: str = "about the same as") -> str:
+    """``less`` when a is clearly below b, ``more`` clearly above, else ``same`` (one rule:
+    measures.clear_change, within the rounding of 3 printed digits)."""
+    return {-1: more, 0: same, 1: less}[clear_change(a, b)]
 
 
 def _times(a: float, b: float) -> str:
@@ -41,7 +44,7 @@ def loss_words(h) -> str:
     text += " (median of the last tenth)"
     if len(h.val_loss):
         v0, v = float(h.val_loss[0]), float(h.val_loss[-1])
-        verb = _compare(v, v0, "fell", "rose", "stayed")
+        verb = _compare(v, v0, "fell", "rose", "stayed about the same")
         text += f"; the validation loss {verb} from {v0:.4g} to {v:.4g}"
         last = v
     else:
@@ -49,11 +52,14 @@ def loss_words(h) -> str:
         last = end_train
     if h.baseline is None:
         return text + ("." if len(h.val_loss) else "")
-    where = _compare(last, h.baseline, "below", "above", "at")
+    where = _compare(last, h.baseline, "below", "above", "about at")
     factor = last / h.baseline if h.baseline > 0 else float("nan")
     text += f", {where} the baseline {h.baseline:.4g} ({factor:.3g} times it)."
-    if where == "below" and factor > 0.9:
-        text += " That is within 10 % of the baseline: barely better than the trivial predictor."
+    if learned(last, h.baseline) is False:
+        text += (
+            f" That is not below {LEARNED:g} times the baseline: the run did not learn the task "
+            "(not clearly better than the trivial predictor)."
+        )
     if h.metric == "accuracy" and len(h.val_metric):
         accuracy = 100 * h.val_metric[-1]
         text += f" Validation accuracy on the scored steps: {accuracy:.1f} % (chance: 12.5 %)."
@@ -63,19 +69,20 @@ def loss_words(h) -> str:
 def gap_words(train_loss: float, val_loss: float) -> str:
     """The train-validation gap in words."""
     gap = val_loss - train_loss
-    side = "above" if gap > 0 else "below" if gap < 0 else "equal to"
+    side = {1: "above", -1: "below", 0: "about equal to"}[clear_change(train_loss, val_loss)]
     return f"validation {abs(gap):.3g} {side} training"
 
 
 def _than_top(bottom: float, top: float, path: str) -> str:
     """ "less gradient through time than the top", or more, or as much."""
-    if bottom < top:
+    if not (np.isfinite(bottom) and np.isfinite(top)):
+        return f"no comparable gradient {path}"
+    sign = clear_change(float(top), float(bottom))
+    if sign < 0:
         return f"less gradient {path} than the top"
-    if bottom > top:
+    if sign > 0:
         return f"more gradient {path} than the top"
-    return (
-        f"as much gradient {path} as the top" if bottom == top else f"no comparable gradient {path}"
-    )
+    return f"about as much gradient {path} as the top"
 
 
 def grad_words(h) -> str:
@@ -102,6 +109,11 @@ def ratio_words(h) -> str:
     most, least = int(np.nanargmax(r)), int(np.nanargmin(r))
     if len(r) == 1:
         return f"At the end an update changes the weights by about {r[0]:.2g} of their norm."
+    if clear_change(float(r[least]), float(r[most])) == 0:
+        return (
+            f"At the end of training an update moves every layer's weights by about the same "
+            f"share of their norm ({r[least]:.2g} to {r[most]:.2g})."
+        )
     return (
         f"At the end of training an update moves layer {most + 1}'s weights most "
         f"({r[most]:.2g} of their norm) and layer {least + 1}'s least ({r[least]:.2g}): a ratio "
@@ -157,7 +169,7 @@ def grid_words(h) -> str:
     return (
         f"On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first:.3g} before training and "
         f"{last:.3g} after {int(h.snapshot_steps[-1])} updates "
-        f"({_compare(last, first, 'smaller', 'larger', 'unchanged')}); "
+        f"({_compare(last, first, 'smaller', 'larger', 'about unchanged')}); "
         f"$|G_T^{{(L)}}|$ (top right) went from {top0:.3g} to {top1:.3g}."
     )
 
@@ -165,9 +177,17 @@ def grid_words(h) -> str:
 def attenuation_words(h) -> str:
     """The attenuation at the start and the end of training."""
     a0, a1 = float(window(h.attenuation, False)), float(window(h.attenuation, True))
-    kind = "vanishing" if a1 < 1 else "exploding" if a1 > 1 else "neither"
+    near = f"within a factor of {ORDER:g} of 1"
+    kind = {
+        "vanishes": "vanishing at the end",
+        "explodes": "exploding at the end",
+        "shrinks": f"below 1 but {near} at the end (vanishing needs a factor of {ORDER:g})",
+        "grows": f"above 1 but {near} at the end (exploding needs a factor of {ORDER:g})",
+        "stays about 1": "about 1 at the end: the gradient arrives about whole",
+        "undefined": "not a finite number at the end",
+    }[regime(a1, 1)]
     return (
         "The share of the gradient that reaches (t = 1, l = 1) "
-        f"{_compare(a1, a0, 'fell', 'rose', 'stayed')} "
-        f"from {a0:.3g} (first tenth of updates) to {a1:.3g} (last tenth): {kind} at the end."
+        f"{_compare(a1, a0, 'fell', 'rose', 'stayed about the same')} "
+        f"from {a0:.3g} (first tenth of updates) to {a1:.3g} (last tenth): {kind}."
     )

@@ -104,21 +104,111 @@ def rms(a: np.ndarray, norm: np.ndarray) -> np.ndarray:
     return np.asarray(norm) / math.sqrt(a.shape[-1] * a.shape[-2])
 
 
+# ------------------------------------------------------------------ the "no clear change" rule
+# Every direction word the app prints (rose / fell, more / less severe, vanishes / explodes,
+# learned / did not learn) reads the rule below, stated once here.
+#
+# Why: what is printed is rounded to 3 significant digits, so each printed value is only known
+# to half a unit in its last digit, up to 0.5 % of it (1.005 prints as 1.00 or 1.01); two such
+# values can sit ROUNDING apart from the rounding alone. A change smaller than that is not a
+# change a reader can see in the numbers, so it is worded "no clear change" / "about the same"
+# and any verdict drawn from it becomes "no clear difference". For numbers that are medians or
+# means over a few weight seeds, the seeds' own spread is the larger uncertainty: redrawing one
+# seed moves the median by about half their range, so a change must also exceed that spread.
+ROUNDING = 0.01  # relative change two 3-digit printed values can show from rounding alone
+SAME = ROUNDING  # kept for callers that name it: below this a measure did not move
+# "Vanishes" / "explodes" (and "a problem only the deep network can have") need more than a
+# visible change: the whole path's ratio must be at least an order of magnitude from 1. A path
+# whose gradient shrinks to 0.4 or grows to 1.06 of its start is a clear change, not a gradient
+# problem: a factor under 10 is what one layer's scale or the learning rate absorbs.
+ORDER = 10.0
+# "Learned the task" against a trivial baseline: the loss must end clearly below it. One rule on
+# both sides of 1x: 0.999x and 1.03x the baseline both "did not learn".
+LEARNED = 0.9  # the loss must end below LEARNED x the baseline
+
+
+def change_bar(spread: float | None = None) -> float:
+    """The smallest |log10(b / a)| that counts as a clear change: the printed rounding
+    (log10(1 + ROUNDING)), or the seeds' ``spread`` (log10 units, see ``seed_spread``) when
+    larger."""
+    bar = math.log10(1 + ROUNDING)
+    return max(bar, float(spread)) if spread is not None and math.isfinite(spread) else bar
+
+
+def clear_change(a: float, b: float, *, spread: float | None = None) -> int:
+    """+1 when ``b`` is clearly above ``a``, -1 clearly below, 0 for no clear change.
+
+    Two positive values compare by |log10(b / a)| against ``change_bar(spread)``; other finite
+    values (a gap that may be negative) by |b - a| against ROUNDING x max(|a|, |b|). Not finite:
+    0 (no change can be read off an overflow or nan)."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return 0
+    if a > 0 and b > 0:
+        log_change = math.log10(b) - math.log10(a)
+        return 0 if abs(log_change) <= change_bar(spread) else (1 if log_change > 0 else -1)
+    if abs(b - a) <= ROUNDING * max(abs(a), abs(b)):
+        return 0
+    return 1 if b > a else -1
+
+
+def clearly_away_from_one(ratio: float, spread: float | None = None) -> bool:
+    """Whether ``ratio`` is clearly different from 1 by ``clear_change``."""
+    return clear_change(1.0, ratio, spread=spread) != 0
+
+
+def seed_spread(samples: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Half the range of log10 over ``axis`` (the seeds) of the finite positive ``samples``: how
+    far the median of so few draws can move when one is redrawn. 0 where fewer than two are
+    finite and positive."""
+    with np.errstate(all="ignore"):
+        logs = np.log10(np.asarray(samples, dtype=np.float64))
+    finite = np.isfinite(logs)
+    top = np.where(finite, logs, -np.inf).max(axis=axis)
+    bottom = np.where(finite, logs, np.inf).min(axis=axis)
+    with np.errstate(all="ignore"):
+        return np.where(finite.sum(axis=axis) >= 2, (top - bottom) / 2, 0.0)
+
+
+def learned(loss: float, baseline: float | None) -> bool | None:
+    """Whether a final ``loss`` learned the task: below LEARNED x ``baseline``. None when there
+    is no baseline or either is not finite."""
+    if baseline is None or not (math.isfinite(loss) and math.isfinite(baseline)):
+        return None
+    return loss < LEARNED * baseline
+
+
 # ------------------------------------------------------------------------------- words
-def regime(value: float, steps: int) -> str:
-    """What the gradient does along a path: "vanishes" (value < 1), "explodes" (> 1),
-    "passes unchanged" (= 1), "no path" (zero steps) or "undefined" (inf or nan: an end
+def regime(value: float, steps: int, *, per_step: bool = False) -> str:
+    """What the gradient does along a path of ``steps`` Jacobians, judged on the whole path's
+    ratio (``value ** steps`` when ``per_step``): "vanishes" (below 1/ORDER), "explodes" (above
+    ORDER), "shrinks" / "grows" (clearly below / above 1 but within a factor ORDER), "stays about
+    1" (no clear change from 1), "no path" (zero steps) or "undefined" (inf or nan: an end
     overflowed, or is zero as dLoss/dW_hh is when T = 1 and H_0 = 0)."""
     if steps <= 0:
         return "no path"
-    if not math.isfinite(value):
+    if not math.isfinite(value) or value < 0:
         return "undefined"
-    return "vanishes" if value < 1 else "explodes" if value > 1 else "passes unchanged"
+    if value == 0:
+        return "vanishes"
+    log_whole = math.log10(value) * (steps if per_step else 1)
+    if abs(log_whole) <= change_bar():
+        return "stays about 1"
+    if abs(log_whole) >= math.log10(ORDER):
+        return "vanishes" if log_whole < 0 else "explodes"
+    return "shrinks" if log_whole < 0 else "grows"
 
 
 def factor_text(factor: float) -> str:
     """A factor >= 1 as text: "10^x.x" from 10 up, three digits below."""
     return f"10^{math.log10(factor):.1f}" if factor >= 10 else f"{factor:.3g}"
+
+
+def bar_text(bar: float) -> str:
+    """The bar of ``change_bar`` in words: "1 %, the rounding of 3 printed digits" or "the
+    seeds' spread, a factor of 1.04"."""
+    if bar <= change_bar() + 1e-12:
+        return f"within {ROUNDING:.0%}, the rounding of 3 printed digits"
+    return f"within the seeds' spread, a factor of {factor_text(10**bar)}"
 
 
 @dataclass(frozen=True)
@@ -128,38 +218,42 @@ class Change:
     key: str
     plain: float
     deep: float
-    direction: str  # "rose", "fell", "did not move", or "" when either is no path / overflow
+    direction: str  # "rose", "fell", "no clear change", or "" when either is no path / overflow
     log10_change: float  # log10(deep / plain), nan when undefined
-    more_severe: bool | None  # |log10 deep| > |log10 plain|: farther from 1; None if undefined
+    more_severe: bool | None  # clearly farther from 1 (|log10 deep| > |log10 plain|); None if
+    # undefined
+    severity: int = 0  # +1 clearly more severe, -1 clearly less, 0 no clear difference
+    bar: float = math.log10(1 + ROUNDING)  # the |log10| a change had to exceed (change_bar)
 
     @property
     def phrase(self) -> str:
         """Which way it moved, from the numbers: "rose by a factor of 10^1.6", "fell by a
-        factor of 2.5", "did not move (within 0.1%)", or "" when undefined."""
-        if self.direction == "did not move":
-            return f"did not move (within {SAME:.1%})"
+        factor of 2.5", "no clear change (within 1 %, ...)", or "" when undefined."""
+        if self.direction == "no clear change":
+            return f"no clear change ({bar_text(self.bar)})"
         if self.direction == "":
             return ""
         return f"{self.direction} by a factor of {factor_text(10 ** abs(self.log10_change))}"
 
 
-SAME = 1e-3  # relative change below which a measure "did not move": below what 3 digits show
-
-
-def change(key: str, plain: float, deep: float) -> Change:
-    """Which way measure ``key`` moved between two finite positive values (else undefined); a
-    relative change below ``SAME`` did not move, and is then not more severe."""
+def change(key: str, plain: float, deep: float, *, spread: float | None = None) -> Change:
+    """Which way measure ``key`` moved between two finite positive values (else undefined), by
+    ``clear_change`` (the seeds' ``spread`` in log10 for seed medians); whether the deep one is
+    farther from 1 reads the same rule on |log10|."""
     if key not in MEASURES:
         raise ValueError(f"key must be one of {tuple(MEASURES)}, got {key!r}")
     ok = all(math.isfinite(v) and v > 0 for v in (plain, deep))
     if not ok:
         return Change(key, plain, deep, "", math.nan, None)
     log_change = math.log10(deep) - math.log10(plain)
-    if abs(log_change) < math.log10(1 + SAME):
-        return Change(key, plain, deep, "did not move", log_change, False)
-    direction = "rose" if deep > plain else "fell"
-    severe = abs(math.log10(deep)) > abs(math.log10(plain))
-    return Change(key, plain, deep, direction, log_change, severe)
+    bar = change_bar(spread)
+    sign = clear_change(plain, deep, spread=spread)
+    distance = abs(math.log10(deep)) - abs(math.log10(plain))
+    severity = 0 if abs(distance) <= bar else (1 if distance > 0 else -1)
+    if sign == 0:
+        return Change(key, plain, deep, "no clear change", log_change, False, 0, bar)
+    direction = "rose" if sign > 0 else "fell"
+    return Change(key, plain, deep, direction, log_change, severity > 0, severity, bar)
 
 
 @dataclass(frozen=True)

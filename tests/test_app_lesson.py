@@ -225,7 +225,7 @@ def test_gradient_flow_words_follow_its_numbers(setting):
     corner = float(table.loc["corner to corner (time and depth)", "value"])
     assert abs(math.log10(corner) - exponent) <= 0.06
     texts = [m.value for m in at.markdown if m.value not in (gradients_page.EXPLAIN,)]
-    static = {gradients_page.MEASURES, gradients_page.PARAMS, gradients_page.THEORY}
+    static = {gradients_page.MEASURES_TEXT, gradients_page.PARAMS, gradients_page.THEORY}
     trust = [t for t in texts if t.startswith("R² of log10")]
     assert len(trust) == 1, "the theory's verdict is printed once"
     check_trust(trust[0], chart_with(at, "predicted l = 1"), at.session_state)

@@ -8,7 +8,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without PYTHONPATH too
 from app.parts import layout  # noqa: E402
 from app.runs import server  # noqa: E402
-from app.settings import state  # noqa: E402
+from app.settings import sidebar, state  # noqa: E402
 
 server.freeze_modules()  # before Streamlit's per-run full collection: see there
 
@@ -49,5 +49,5 @@ state.begin_run(page.url_path)
 # controls' values live in session state (state.stored), so the page does not need them drawn.
 controls = st.sidebar.container()
 layout.guarded(page.run)()
-state.sidebar(controls)
+sidebar.draw(controls)
 state.write_url()

@@ -13,6 +13,7 @@ from deeprnn_core.config import RNNConfig, check_real, check_seed
 from deeprnn_core.engine import stack as engine
 from deeprnn_core.engine.cost import trace_cost
 from deeprnn_core.engine.overflow import Overflow, first_overflow
+from deeprnn_core.renames import renamed_keywords
 from deeprnn_core.weights.model import Model
 
 DTYPES = ("float64", "float32")
@@ -89,6 +90,7 @@ class Trace:
         return None if record is None else str(record)
 
 
+@renamed_keywords(loss="loss_kind")  # the keyword's name before issue 10
 def trace(
     model: Model,
     x,
@@ -117,6 +119,7 @@ def trace(
             the last 10 steps, as the copy task does). "probe": the sum of H_T^(L) over batch
             and units instead of the objective, so that G_T^(L) = 1 and G_t^(l) is the sum of
             the Jacobian's rows dH_T^(L)/dH_t^(l) (for a model whose head is random).
+            ``loss=``, its earlier name, still works with a DeprecationWarning.
         objective: "mse" (mean over batch and output units, torch's MSELoss) or
             "cross_entropy" (O_t are logits; mean over the batch, torch's F.cross_entropy).
         dtype: "float64" (default, widest range) or "float32".
@@ -151,12 +154,12 @@ def trace(
         raise TypeError(f"training must be a bool, got {training!r}")
     dropout_seed = check_seed("dropout_seed", dropout_seed)
     L, h = c.num_layers, c.hidden_size
-    x = _sequence("x", x, c.input_size, "input_size", dtype)
+    x = as_sequence("x", x, c.input_size, "input_size", dtype)
     T, B = x.shape[:2]
     if y is None:
         y = np.zeros((T, B, c.output_size if objective == "mse" else 1), dtype=dtype)
     width = c.output_size if objective == "mse" else 1
-    y = _sequence("y", y, width, "output_size" if objective == "mse" else "1", dtype)
+    y = as_sequence("y", y, width, "output_size" if objective == "mse" else "1", dtype)
     if y.shape[:2] != (T, B):
         shape = "(T, B, q)" if objective == "mse" else "(T, B, 1)"
         raise ValueError(f"y must have shape {shape} = {(T, B, width)}, got {y.shape}")
@@ -258,8 +261,20 @@ def _s(a: np.ndarray | None) -> np.ndarray | None:
     return None if a is None else a[:, None]
 
 
-def _sequence(name: str, value, width: int, width_name: str, dtype: str) -> np.ndarray:
-    """Check a (T, B, width) sequence and return it as a numpy array of ``dtype``."""
+def as_sequence(name: str, value, width: int, width_name: str, dtype: str) -> np.ndarray:
+    """Check a time-major sequence as ``trace`` checks its x and y, and return it.
+
+    Args:
+        name: the argument's name in the messages ("x", "y", "x_val").
+        value: (T, B, width) numpy array or torch tensor of finite real numbers.
+        width: the last dimension it must have; ``width_name`` names it ("input_size").
+        dtype: "float64" or "float32", of the array returned.
+    Returns:
+        a C-contiguous (T, B, width) numpy array of ``dtype``.
+    Raises:
+        TypeError (not an array, not real numbers) or ValueError (shape, inf / nan), naming
+        ``name``, the rule and what was given.
+    """
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     if not isinstance(value, np.ndarray):

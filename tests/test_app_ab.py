@@ -9,8 +9,9 @@ from dataclasses import replace
 import numpy as np
 
 from app.runs import compute
-from app.settings import ab_sides, controls, state
+from app.settings import ab_sides, controls
 from app.settings.controls import SAME
+from app.settings.sidebar import group_key
 from deeprnn_core import Model, trace
 from deeprnn_core.analysis.summaries import grad_hidden_norm_ratio
 from deeprnn_core.data.signals import make_signal
@@ -115,7 +116,7 @@ def grad_page_data(at) -> tuple[str, str]:
 
 
 def test_each_remedy_toggle_changes_the_gradient_figures():
-    at = open_sections(open_app(page="views/gradient_flow.py"), state.group_key("Remedies"))
+    at = open_sections(open_app(page="views/gradient_flow.py"), group_key("Remedies"))
     base = grad_page_data(at)
     toggles = [  # (what, switch it on, switch it off again or None)
         ("residual", lambda: at.checkbox(key="residual").check(),

@@ -320,7 +320,7 @@ def test_gradient_flow_words_follow_its_numbers(setting):
             assert abs(exponent) <= 0.05, headline[0]
         corner = float(table.loc["corner to corner (time and depth)", "value"])
         assert abs(math.log10(corner) - exponent) <= 0.06
-    static = {gradients_page.MEASURES, gradients_page.PARAMS, gradients_page.THEORY}
+    static = {gradients_page.MEASURES_TEXT, gradients_page.PARAMS, gradients_page.THEORY}
     trust = [t for t in texts if t.startswith("R² of log10")]
     if T == 1:  # no path through time: no curve, no R²
         assert not trust and not [c for c in charts(at) if "predicted l = 1" in str(c)]

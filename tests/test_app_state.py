@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.runs import budget, compute
-from app.settings import controls
+from app.settings import controls, rules
 from deeprnn_core.engine.cost import layout_seconds
 
 DEFAULTS = controls.Settings(**{c.key: c.default for c in controls.CONTROLS})
@@ -53,9 +53,9 @@ def test_unknown_parameters_are_named():
 
 
 def test_per_layer_lists_are_repaired():
-    names, notices = compute.per_layer("tanh, RELU ,bogus", ("tanh", "relu"), 4, "φ")
+    names, notices = rules.per_layer("tanh, RELU ,bogus", ("tanh", "relu"), 4, "φ")
     assert names == ("tanh", "relu", "tanh", "tanh") and len(notices) == 2
-    assert compute.per_layer("tanh,relu,tanh", ("tanh", "relu"), 2, "φ")[0] == ("tanh", "relu")
+    assert rules.per_layer("tanh,relu,tanh", ("tanh", "relu"), 2, "φ")[0] == ("tanh", "relu")
 
 
 def test_plan_keeps_every_legal_position_within_the_budgets():
@@ -120,7 +120,7 @@ def test_hostile_values_give_the_default_and_a_cut_notice_showing_text_as_text(n
 
 def test_per_layer_list_notices_quote_and_cut_the_users_text():
     text = "<b>tanh</b>,[x](http://example.invalid)," + "relu," * 50
-    _, notices = compute.per_layer(text, ("tanh", "relu"), 4, "φ per layer")
+    _, notices = rules.per_layer(text, ("tanh", "relu"), 4, "φ per layer")
     assert not any(bad in outside_code(notices[0]) for bad in ACTIVE), notices[0]
     assert len(notices[0]) < 300
 

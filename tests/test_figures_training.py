@@ -119,11 +119,9 @@ def test_sentences_follow_the_numbers(history):
     assert "rose from 0.1 to 0.5, above the baseline" in words.loss_words(up)
     assert "fell from 0.5 to 0.1, below the baseline" in words.loss_words(down)
     grows = replace(history, attenuation=np.linspace(1e-6, 10, 12))
-    assert "rose" in words.attenuation_words(grows) and "exploding" in words.attenuation_words(
-        grows
-    )
+    assert "rose" in (trend := words.attenuation_trend_words(grows)) and "exploding" in trend
     shrinks = replace(history, attenuation=np.linspace(1, 1e-6, 12))
-    assert "fell" in words.attenuation_words(shrinks)
+    assert "fell" in words.attenuation_trend_words(shrinks)
     text = words.lr_words(history, "cosine", CLIP)
     assert (
         f"acted on {int((history.param_grad_norm_clipped < history.param_grad_norm).sum())} of 12"

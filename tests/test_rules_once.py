@@ -20,7 +20,7 @@ RULES = {
     "layer norm acts on plain rnn cells only": (
         r"^def layer_norm_applies\(",  # reads each Cell's layer_norm flag
         [r"layer_norm\b.*[!=]= ?[\"']rnn", r"[!=]= ?[\"']rnn[\"'].*layer_norm", r"rnn cells only"],
-        "config.layer_norm_applies, config.LAYER_NORM_RULE, compute.remedy_rules",
+        "config.layer_norm_applies, config.LAYER_NORM_RULE, rules.remedy_rules",
     ),
     "residual needs equal widths, so layer 1 only when d = h": (
         r"^def residual_applies\(",
@@ -35,12 +35,12 @@ RULES = {
     "phi acts in plain rnn cells only": (
         r"^def activation_applies\(",  # reads each Cell's activation flag
         [r"cells?\[0\] ?[!=]= ?[\"']rnn", r"φ_l of the plain rnn", r"activation.*[!=]= ?[\"']rnn"],
-        "config.activation_applies, config.ACTIVATION_RULE, compute.activation_acts",
+        "config.activation_applies, config.ACTIVATION_RULE, rules.activation_acts",
     ),
     "the engine's order of computation": (
         r"^def computation_order\(",
         [r"layer 1 for t = 1", r"from t = T down to 1", r"then layer L[-−]1"],
-        "engine.computation_order, engine.order_text, Overflow.order",
+        "engine.order.computation_order, engine.order.order_text, Overflow.order",
     ),
     "where the overflow began": (
         r"^class Overflow\b",

@@ -143,11 +143,11 @@ def history():
 
 def test_training_share_of_0_4_is_not_vanishing(history):
     rising = np.r_[np.full(5, 7.54e-07), np.full(5, 0.398)]
-    text = words.attenuation_words(replace(history, attenuation=rising))
+    text = words.attenuation_trend_words(replace(history, attenuation=rising))
     assert "rose from 7.54e-07" in text and "to 0.398" in text, text
     assert "vanishing" not in text.replace("vanishing needs", ""), text
     assert f"within a factor of {ORDER:g} of 1" in text, text
-    flat = words.attenuation_words(replace(history, attenuation=np.full(10, 0.05)))
+    flat = words.attenuation_trend_words(replace(history, attenuation=np.full(10, 0.05)))
     assert "stayed about the same" in flat and "vanishing at the end" in flat, flat
 
 

@@ -212,7 +212,7 @@ def spectra_seconds(config: RNNConfig, steps: int, batch: int) -> float:
     return cost.spectra_seconds(config, steps, batch) * speed()
 
 
-# --- training (app/training.py): one update is a trace of the minibatch (the core's exact
+# --- training (runs.training): one update is a trace of the minibatch (the core's exact
 # forward and adjoint, engine.cost.trace_cost, at the current speed()) plus an optimizer
 # step. Measured side by side in one run (2-core machine, one BLAS thread, median of 40 updates
 # against the median of 7 traces of the same minibatch, float64, adding task): an update took

@@ -22,16 +22,11 @@ import streamlit as st
 
 from app.runs import budget, server
 from app.settings import upload
-from app.settings.controls import PER_LAYER, quote
+from app.settings.controls import PER_LAYER
+from app.settings.rules import per_layer, remedy_rules
 from deeprnn_core import Model, RNNConfig, Trace, trace
 from deeprnn_core.analysis import summaries as analysis
-from deeprnn_core.config import (
-    ACTIVATIONS,
-    CELLS,
-    Applicability,
-    activation_applies,
-    applicability,
-)
+from deeprnn_core.config import ACTIVATIONS, CELLS
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.engine.cost import init_seconds, trace_cost
 from deeprnn_core.engine.norms import stable_norm
@@ -39,7 +34,7 @@ from deeprnn_core.engine.overflow import Overflow
 from deeprnn_core.trace import Cancelled
 
 # Errors the core raises for bad input (it names the argument); shown as st.error, never a
-# traceback. MemoryError is the last line of defence behind the budgets (app/budget.py).
+# traceback. MemoryError is the last line of defence behind the budgets (runs.budget).
 CORE_ERRORS = (ValueError, TypeError, MemoryError, FloatingPointError)
 STOPPED = (Cancelled, server.SessionGone)  # the session went away: nothing to show
 
@@ -61,7 +56,7 @@ class TraceSpec:
     seed: int  # weights, input and dropout masks
     training: bool
     clip_norm: float | None
-    model_key: str | None = None  # sha256 of the session's uploaded model (app/upload.py)
+    model_key: str | None = None  # sha256 of the session's uploaded model (settings.upload)
     data_key: str | None = None  # sha256 of the session's uploaded data, and its options
 
 
@@ -106,47 +101,6 @@ class Summary:
     param_grad_norm_clipped: float  # the same after clipping
     num_params: int
     flops_per_step: int
-
-
-def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
-    """A per-layer tuple from a comma list, and notices for what had to be fixed."""
-    names = [v.strip().lower() for v in text.split(",") if v.strip()]
-    notices = []
-    bad = [v for v in names if v not in allowed]
-    if bad or not names:
-        notices.append(
-            f"{name} list {quote(text)}: {', '.join(quote(b, 12) for b in bad[:3]) or 'empty'}"
-            f"{' …' if len(bad) > 3 else ''} is not one of "
-            f"{', '.join(allowed)}; using {allowed[0]!r} there."
-        )
-        names = [v if v in allowed else allowed[0] for v in names] or [allowed[0]]
-    if len(names) != layers:
-        how = "repeating the last" if len(names) < layers else "dropping the extra"
-        notices.append(f"{name} list has {len(names)} entries for L = {layers}: {how}.")
-        names = (names + names[-1:] * layers)[:layers]
-    return tuple(names), notices
-
-
-def cells_of(s) -> str | tuple[str, ...]:
-    """The cell type of Settings ``s``, or its per-layer tuple parsed from the list."""
-    return s.cell if s.cell != PER_LAYER else per_layer(s.cell_layers, CELLS, s.num_layers, "")[0]
-
-
-def activation_acts(s) -> bool:
-    """Whether the Activation control changes anything: some layer is a plain rnn cell (the
-    core's rule, config.activation_applies)."""
-    cells = cells_of(s)
-    return any(activation_applies(c) for c in ((cells,) if isinstance(cells, str) else cells))
-
-
-def remedy_rules(s, cell=None, **asked) -> list[Applicability]:
-    """The core's applicability rules for Settings ``s`` (``cell``: its cells, parsed from
-    the per-layer list when not given; ``asked`` overrides residual / layer_norm / dropout,
-    e.g. layer_norm=True to ask whether layer norm would act)."""
-    if cell is None:
-        cell = cells_of(s)
-    remedies = dict(residual=s.residual, layer_norm=s.layer_norm, dropout=float(s.dropout))
-    return applicability(cell, s.num_layers, s.input_size, s.hidden_size, **(remedies | asked))
 
 
 def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:

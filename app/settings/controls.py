@@ -3,7 +3,7 @@
 Widgets, the ``Settings`` the pages read and the URL's query parameters are all derived from
 ``CONTROLS`` (as TensorFlow Playground's ``state.ts``); ``compute.plan`` turns Settings into the
 core's config. A bad or unknown URL value falls back to the default and is reported by name.
-Pure: no Streamlit here (app/state.py keeps the session side), so it is tested without one.
+Pure: no Streamlit here (settings.state keeps the session side), so it is tested without one.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ CONTROLS: tuple[Control, ...] = (
                                "measured per-step factor on the diagram."),
     Control("phase_seeds", "Seeds per point", "slider", 3, "pseeds", "page:phase", low=1,
             high=8, step=1, help="Weight draws averaged at each measured point." + KEYS),
-    # the Training page (app/training.py); depth, cells, init, T, dropout and clipping: sidebar
+    # the Training page (runs.training); depth, cells, init, T, dropout and clipping: sidebar
     Control("task", "Task", "select", "adding", "task", "page:training", options=TASKS,
             help="adding: sum the two marked values. copy: repeat 10 symbols after T blanks. "
                  "sine: next step of noisy sines. sunspots / co2: next value of a real series."),

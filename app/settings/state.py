@@ -1,5 +1,6 @@
-"""The session side of the controls (app/controls.py holds the table and the URL codec):
-each setting's value in session state, its widget, the sidebar and the address bar."""
+"""The session side of the controls (settings.controls holds the table and the URL codec):
+each setting's value in session state, its widget, a sidebar section and the address bar. The
+sidebar that draws them all is settings.sidebar."""
 
 from __future__ import annotations
 
@@ -8,16 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.settings.controls import (
-    BY_KEY,
-    CONTROLS,
-    GROUPS,
-    PER_LAYER,
-    Settings,
-    from_query,
-    to_query,
-)
-from deeprnn_core.config import ACTIVATION_RULE
+from app.settings.controls import BY_KEY, CONTROLS, Settings, from_query, to_query
 
 _LOADED, _NOTICE, _PAGE, _NEW_PAGE = "_url_loaded", "_url_notice", "_page", "_new_page"
 
@@ -50,14 +42,14 @@ def begin_run(page: str) -> None:
     st.session_state[_PAGE] = page
 
 
-def _from_url() -> tuple[tuple[str, ...], dict]:
-    """The URL's notices and the values it gave (state.load keeps them for the session)."""
+def from_url() -> tuple[tuple[str, ...], dict]:
+    """The URL's notices and the values it gave (``load`` keeps them for the session)."""
     return st.session_state.get(_NOTICE, ((), {}))
 
 
 def url_notices() -> tuple[str, ...]:
     """The URL's notices, as long as nothing was changed since the URL was read."""
-    notices, values = _from_url()
+    notices, values = from_url()
     return notices if notices and asdict(current()) == values else ()
 
 
@@ -166,45 +158,3 @@ def section(label: str, key: str, expanded: bool = False, container=None):
 
 def _toggled(key: str) -> None:
     st.session_state[stored(key)] = bool(st.session_state[key])
-
-
-def group_key(group: str) -> str:
-    """The session-state key of a sidebar group's open / closed state."""
-    return f"open_{group.split()[0].lower()}"
-
-
-def sidebar(box=None) -> None:
-    """Draw the shared controls in the sidebar (or ``box``, a container in it), section by
-    section."""
-    from app.runs import compute
-    from app.settings import upload  # both import this module
-
-    side, now = box or st.sidebar, current()
-    # the core's rule, asked as if layer norm were on: a gated layer anywhere switches it off
-    no_layer_norm = [
-        r.notice for r in compute.remedy_rules(now, layer_norm=True) if r.rule == "layer_norm_cells"
-    ]
-    # drawn greyed out, with why: set by an uploaded model / data, or changing nothing here
-    disabled = set(upload.fixed_keys())
-    why = {"layer_norm": no_layer_norm[0]} if no_layer_norm else {}
-    if not compute.activation_acts(now):  # every layer gated
-        why["activation"] = f"Every layer here is gated, and {ACTIVATION_RULE}."
-        disabled |= {"activation_layers"}
-    disabled |= set(why) | (set() if now.dropout else {"dropout_mode"})
-    from_url = _from_url()[1]
-    for group in GROUPS:
-        members = [c for c in CONTROLS if c.group == group]
-        # open at first: the first two groups, and any group a shared link changed
-        changed = any(from_url.get(c.key, c.default) != c.default for c in members)
-        opened = section(group, group_key(group), group in GROUPS[:2] or changed, side)
-        if opened is None:
-            continue
-        for c in members:
-            if c.key in ("activation_layers", "cell_layers"):
-                if get(c.key.removesuffix("_layers")) != PER_LAYER:
-                    continue
-            widget(c.key, opened, disabled=c.key in disabled)
-            if c.key in why:
-                opened.caption(why[c.key])
-    side.button("Reset all to defaults", on_click=reset, key="reset_all")
-    upload.sidebar_section(side)  # your model and data: per session, never in the URL

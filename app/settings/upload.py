@@ -1,7 +1,7 @@
 """Your model and your data: uploads held per browser session, and the export of the model shown.
 
 An upload lives in ``st.session_state`` only: never in a cache shared between users, never on
-disk, never in the URL. The caches of app/compute.py see only its sha256 (``TraceSpec.model_key``
+disk, never in the URL. The caches of runs.compute see only its sha256 (``TraceSpec.model_key``
 / ``data_key``): content-addressed, so a cached trace is reachable only by a session that holds
 the same bytes. The files are untrusted: deeprnn_core.load_model / load_sequence check them.
 """
@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 
 from app.settings import state
+from app.settings.controls import BY_KEY
 from deeprnn_core import Model, load_model, load_sequence, save_model, torch_code
 from deeprnn_core.config import activation_applies
 from deeprnn_core.data.signals import standardized
@@ -124,8 +125,6 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
 
 
 def _default(key: str):
-    from app.settings.controls import BY_KEY
-
     return BY_KEY[key].default
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from app import figures
 from app.parts import ab_training, layout
 from app.runs import compute
-from app.settings import ab_sides, controls, state
+from app.settings import ab_sides, controls, rules, state
 from app.settings.controls import AB_FIELDS
 
 EXPLAIN = (
@@ -79,8 +79,8 @@ def why_equal(settings, pair: ab_sides.Pair, ratio: np.ndarray) -> str | None:
     a, b = pair.spec_a, pair.spec_b
     if a == b:
         asked = ab_sides.side_settings(settings, "a")
-        rules = [r.notice for r in compute.remedy_rules(asked) if r.rule == "layer_norm_cells"]
-        reason = rules[0] if rules else "The overrides repeat the sidebar's values."
+        why = [r.notice for r in rules.remedy_rules(asked) if r.rule == "layer_norm_cells"]
+        reason = why[0] if why else "The overrides repeat the sidebar's values."
         return f"A and B are the same run here, so every ratio is 1. {reason}"
     if a.clip_norm != b.clip_norm:
         return CLIPPING if np.all(ratio == 1) else None

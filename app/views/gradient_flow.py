@@ -18,7 +18,7 @@ EXPLAIN = (
     "downward slope from right to left means the gradient shrinks by the same factor at "
     "every step back: it **vanishes** (or **explodes** if the lines rise)."
 )
-MEASURES = (
+MEASURES_TEXT = (  # the markdown above the table (the core's dict is measures.MEASURES)
     'One ratio cannot stand for "the gradient problem": each measure below follows one path '
     "back from the top-right cell (t = T, l = L) and is named for it (analysis.measures). The "
     "per-step rate is the geometric mean factor per Jacobian on that path; the weight ratios "
@@ -59,7 +59,7 @@ def draw(run: layout.Run) -> None:
     layout.chart(figures.grad_lines(s.grad_hidden_norm, s.nonfinite_grad), "grad_lines")
     draw_theory(run)
     st.subheader("Measures along each path")
-    st.markdown(MEASURES)
+    st.markdown(MEASURES_TEXT)
     columns = ["path", "formula", "value", "Jacobians on the path", "the gradient along it"]
     rows = lesson.table_rows(s.measures, L, T)
     st.table(pd.DataFrame(rows, columns=columns).set_index("path"))

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from app.figures import theory as figures
+from app.figures import theory as theory_figures
 from app.parts import layout
 from app.runs import budget
 from app.runs import theory as compute_theory
@@ -78,7 +78,7 @@ def draw_theory(run: layout.Run) -> None:
             f"about {compute_theory.phase_sweep_seconds(sweep):.2g} s here (engine.cost)."
         )
         points = compute_theory.phase_points(sweep)
-    fig = figures.phase_figure(diagram, current, points)
+    fig = theory_figures.phase_figure(diagram, current, points)
     layout.chart(fig, "phase_chart", on_select=apply_click, selection_mode="points")
     if spec.scheme in ("torch", "orthogonal"):
         st.info(
@@ -164,7 +164,7 @@ def draw_spectra(run: layout.Run, gap: str | None) -> None:
         if c.input_size != c.hidden_size
         else ""
     )
-    layout.chart(figures.spectra_figure(time, depth, cell), "phase_spectra")
+    layout.chart(theory_figures.spectra_figure(time, depth, cell), "phase_spectra")
     st.caption(
         "tr(J Jᵀ)/h through time and tr(J Jᵀ)/fan-in through depth, mean over the batch "
         "(spectra.jacobian_spectra): the measured counterparts of χ_h(t, l) and χ_x(t, l)."

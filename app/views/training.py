@@ -79,7 +79,7 @@ def results(h, spec, task) -> None:
     )
     layout.chart(fig.grad_grid_scrub(h), "train_scrub")
     st.subheader("Attenuation over training")
-    st.markdown(words.attenuation_words(h))
+    st.markdown(words.attenuation_trend_words(h))
     layout.chart(fig.attenuation_figure(h), "train_attenuation")
 
 

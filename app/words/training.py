@@ -174,8 +174,9 @@ def grid_words(h) -> str:
     )
 
 
-def attenuation_words(h) -> str:
-    """The attenuation at the start and the end of training."""
+def attenuation_trend_words(h) -> str:
+    """How the attenuation |G_1^(1)| / |G_T^(L)| changed over training: its median over the first
+    tenth of the updates against the last tenth (figures.attenuation_words: one run's value)."""
     a0, a1 = float(window(h.attenuation, False)), float(window(h.attenuation, True))
     near = f"within a factor of {ORDER:g} of 1"
     kind = {

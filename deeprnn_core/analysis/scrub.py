@@ -20,7 +20,7 @@ from deeprnn_core.config import RNNConfig, check_seed
 from deeprnn_core.engine import stack as engine
 from deeprnn_core.engine.layers import backward_layer
 from deeprnn_core.engine.norms import stable_norm
-from deeprnn_core.trace import DTYPES, _sequence  # one input check for trace and scrub
+from deeprnn_core.trace import DTYPES, as_sequence  # one input check for trace and scrub
 from deeprnn_core.weights.model import Model
 
 MAX_ELEMENTS = 2**22  # T * depths * B * h of one backward array: depths run in groups below it
@@ -97,7 +97,7 @@ def depth_scrub(
         raise ValueError(f"max_elements must be an int >= 1, got {max_elements!r}")
     c = model.config
     L, h = c.num_layers, c.hidden_size
-    x = _sequence("x", x, c.input_size, "input_size", dtype)
+    x = as_sequence("x", x, c.input_size, "input_size", dtype)
     T, B = x.shape[:2]
     y = np.zeros((T, 1, B, c.output_size), dtype=dtype)
     layers = model.engine_layers(dtype)

@@ -137,11 +137,12 @@ def read_safetensors(data: bytes) -> dict[str, np.ndarray]:
             )
     try:
         if any(i["dtype"] == "BF16" for k, i in header.items() if k != "__metadata__"):
-            from safetensors.torch import load  # numpy has no bfloat16
+            # numpy has no bfloat16; torch loads lazily, for the files that need it only
+            from safetensors.torch import load
 
             tensors = {k: v.double().numpy() for k, v in load(data).items()}
         else:
-            from safetensors.numpy import load
+            from safetensors.numpy import load  # lazily: only an upload or a load reads one
 
             tensors = load(data)
     except Exception as err:  # noqa: BLE001 - the library's own refusal, reworded
@@ -156,7 +157,7 @@ def read_torch(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
     Refused before anything is unpickled: a compressed or oversized zip, a TorchScript archive,
     and any global beyond torch's weights-only allowlist (listed in the message).
     """
-    import torch
+    import torch  # lazily: a checkpoint upload is rare, and torch takes seconds to import
 
     try:
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()

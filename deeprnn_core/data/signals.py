@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 
 from deeprnn_core.config import check_seed
+from deeprnn_core.data.files import read_capped, read_safetensors, sniff
 
 SIGNALS = ("noise", "sine", "impulse", "step")
 _SIGNAL_STREAM = 2  # seed-sequence entry of the input, apart from the weights' streams
@@ -66,10 +70,6 @@ def load_sequence(
     Refusals are ``ValueError``s naming the rule: text, inf / nan, ragged rows, too many
     columns, over ``max_bytes``, T over ``max_steps``, B over ``max_batch``, the wrong width.
     """
-    import io
-
-    from deeprnn_core.data.files import read_capped, read_safetensors, sniff
-
     data = read_capped(source, max_bytes, "sequence file")
     kind = sniff(data)
     targets = None
@@ -133,8 +133,6 @@ def _as_sequence(name: str, values) -> np.ndarray:
 
 def _read_csv(data: bytes) -> np.ndarray:
     """The numbers of a CSV file, (T, columns); header optional."""
-    import csv
-
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

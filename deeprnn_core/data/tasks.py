@@ -180,7 +180,7 @@ def _sine(T: int, n_train: int, n_val: int, seed: int) -> Task:
 
 
 def _real_series(name: str, T: int) -> Task:
-    import statsmodels.datasets as datasets
+    import statsmodels.datasets as datasets  # lazily: pandas and scipy, for two tasks only
 
     if name == "sunspots":
         series = datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(float)

@@ -13,8 +13,7 @@ Pennington & Schoenholz 2018), with m = E_z[phi(sqrt(q) z)^2] and z ~ N(0, 1):
 
 The grid is not stationary (H_0 = 0, and layer 1 reads the raw input), so the recursions run
 cell by cell; cells on one anti-diagonal t + l are independent and run as one vector operation.
-Arrays are (L, T), indexed [l - 1, t - 1] like a Trace. The Gaussian expectations use
-Gauss-Hermite quadrature (numpy.polynomial.hermite_e).
+Arrays are (L, T), indexed [l - 1, t - 1] like a Trace; the Gaussian expectations, Gauss-Hermite.
 """
 
 from __future__ import annotations

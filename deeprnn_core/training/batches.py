@@ -13,7 +13,7 @@ import numpy as np
 from deeprnn_core.config import RNNConfig
 from deeprnn_core.data.tasks import Task, make_task
 from deeprnn_core.engine import stack as engine
-from deeprnn_core.trace import _sequence
+from deeprnn_core.trace import as_sequence
 
 EVAL_CHUNK = 256  # validation sequences per forward pass
 
@@ -69,9 +69,9 @@ class TrainData:
             )
         if objective not in engine.OBJECTIVES:
             raise ValueError(f"objective must be one of {engine.OBJECTIVES}, got {objective!r}")
-        xt = _sequence("x", xt, config.input_size, "input_size", dtype)
+        xt = as_sequence("x", xt, config.input_size, "input_size", dtype)
         width = config.output_size if objective == "mse" else 1
-        yt = _sequence("y", yt, width, "output_size" if objective == "mse" else "1", dtype)
+        yt = as_sequence("y", yt, width, "output_size" if objective == "mse" else "1", dtype)
         if yt.shape[:2] != xt.shape[:2]:
             raise ValueError(f"y must have shape (T, N, {width}) = {xt.shape[:2]}, got {yt.shape}")
         steps = engine.loss_steps(loss_kind, xt.shape[0])
@@ -79,7 +79,7 @@ class TrainData:
         if objective == "cross_entropy":
             engine.check_class_targets(yt[steps], config.output_size)
         if xv is not None:
-            xv = _sequence("x_val", xv, config.input_size, "input_size", dtype)
+            xv = as_sequence("x_val", xv, config.input_size, "input_size", dtype)
             yv = np.ascontiguousarray(yv, dtype=dtype)
         return cls(name, xt, yt, xv, yv, loss_kind, objective, metric, baseline)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from deeprnn_core.config import blocks, check_real, check_seed
 from deeprnn_core.engine import stack as engine
+from deeprnn_core.renames import renamed_keywords
 from deeprnn_core.trace import DTYPES
 from deeprnn_core.training.batches import Batches, TrainData, evaluate, probe_grids, step_gradients
 from deeprnn_core.training.history import (
@@ -48,6 +49,7 @@ DEFAULTS = MappingProxyType(
 MAX_STEP_BYTES = 1 << 30  # the arrays one update keeps (forward + adjoint) must fit in 1 GiB
 
 
+@renamed_keywords(loss="loss_kind")  # the keyword's name before issue 10
 def train(
     model: Model,
     data,
@@ -89,6 +91,7 @@ def train(
         clip_norm: clip the global gradient norm to this (torch's clip_grad_norm_), or None.
         loss_kind, objective: as in ``trace`` (steps scored; "mse" or "cross_entropy"). With a
             task, the defaults ("last", "mse") mean the task's own loss and objective.
+            ``loss=``, the earlier name of ``loss_kind=``, still works with a DeprecationWarning.
         dtype: "float64" or "float32", of the engine and of the torch weights.
         seed: seeds the task, the shuffling and the dropout masks (dropout is on in training,
             off in validation and snapshots).

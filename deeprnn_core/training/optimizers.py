@@ -26,7 +26,7 @@ def make_optimizer(name: str, params: list, lr: float, kwargs: dict | None):
     if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {tuple(OPTIMIZERS)}, got {name!r}")
     kwargs = _kwargs("optimizer_kwargs", kwargs)
-    import torch
+    import torch  # lazily, as train() does: importing the package must not load torch
 
     try:
         return getattr(torch.optim, OPTIMIZERS[name])(params, lr=lr, **kwargs)
@@ -52,7 +52,7 @@ def make_scheduler(name: str, optimizer, steps: int, lr: float, kwargs: dict | N
     if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {name!r}")
     kwargs = {**schedule_defaults(name, steps, lr), **_kwargs("schedule_kwargs", kwargs)}
-    import torch
+    import torch  # lazily, as train() does: importing the package must not load torch
 
     sched = torch.optim.lr_scheduler
     kinds = {

@@ -44,6 +44,9 @@ class InitSpec:
         object.__setattr__(self, "seed", check_seed("seed", self.seed))
 
 
+DEFAULT_INIT = InitSpec()  # torch's default draw, seed 0: the default of functions that take one
+
+
 def init_spec(init=None, loose: tuple = (), loose_keywords: dict | None = None) -> InitSpec:
     """``init`` itself, or the InitSpec of the earlier loose form (scheme, recurrent_gain,
     input_gain, bias_scale, seed) by position (the scheme in ``init``'s place) or by keyword,
@@ -81,7 +84,7 @@ def init_params(
     config: RNNConfig, init: InitSpec | None = None, *loose, **loose_keywords
 ) -> dict[str, np.ndarray]:
     """Draw every parameter of ``config`` (float64, torch names and shapes) as ``init`` says
-    (None: ``InitSpec()``, torch's default). The earlier loose form, ``init_params(config,
+    (None: ``DEFAULT_INIT``, torch's default). The earlier loose form, ``init_params(config,
     scheme, recurrent_gain, input_gain, bias_scale, seed)`` by position or keyword, is still
     accepted and builds the InitSpec (see ``init_spec``).
 

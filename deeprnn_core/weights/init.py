@@ -47,7 +47,9 @@ class InitSpec:
 DEFAULT_INIT = InitSpec()  # torch's default draw, seed 0: the default of functions that take one
 
 
-def init_spec(init=None, loose: tuple = (), loose_keywords: dict | None = None) -> InitSpec:
+def init_spec(
+    init: InitSpec | str | None = None, loose: tuple = (), loose_keywords: dict | None = None
+) -> InitSpec:
     """``init`` itself, or the InitSpec of the earlier loose form (scheme, recurrent_gain,
     input_gain, bias_scale, seed) by position (the scheme in ``init``'s place) or by keyword,
     so that ``Model.init(config, scheme="gaussian", seed=3)`` keeps working."""

@@ -35,7 +35,8 @@ def adding_run(cell: str) -> dict:
     task = dc.make_task("adding", p["length"], n_train=2000, n_val=500, seed=SEED)
     config = dc.RNNConfig(p["layers"], task.input_size, p["hidden"], 1, cell=cell)
     start = time.perf_counter()
-    hist = dc.train(dc.Model.init(config, seed=SEED), task, steps=p["steps"], lr=p["lr"],
+    model = dc.Model.init(config, dc.InitSpec(seed=SEED))
+    hist = dc.train(model, task, steps=p["steps"], lr=p["lr"],
                     clip_norm=p["clip"], batch_size=p["batch"], seed=SEED,
                     eval_every=p["steps"] // 10, record=False)  # fmt: skip
     return {
@@ -58,7 +59,8 @@ def dropout_run(series: str, cell: str, dropout: float, seed: int) -> dict:
     g = GRID
     task = series_task(series)
     config = dc.RNNConfig(g["layers"], 1, g["hidden"], 1, cell=cell, dropout=dropout)
-    hist = dc.train(dc.Model.init(config, seed=seed), task, steps=g["steps"], lr=g["lr"],
+    model = dc.Model.init(config, dc.InitSpec(seed=seed))
+    hist = dc.train(model, task, steps=g["steps"], lr=g["lr"],
                     batch_size=g["batch"], seed=seed, eval_every=g["steps"],
                     record=False)  # fmt: skip
     train_loss = dc.trace(hist.model, task.x_train, task.y_train, training=False).loss

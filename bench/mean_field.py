@@ -18,13 +18,12 @@ from deeprnn_core.theory import phase
 
 def main(rounds: int = 7) -> None:
     config = dc.RNNConfig(num_layers=32, hidden_size=32)
-    model = dc.Model.init(config, "gaussian", 1.0, 1.0)
+    init = dc.InitSpec("gaussian", 1.0, 1.0, 1.0)
+    model = dc.Model.init(config, init)
     x = make_signal("noise", 500, 1, config.input_size)
     gains = np.linspace(0.05, 3.0, 40)
     runs = {
-        "theory grid L=32 T=500": lambda: theory.predict(
-            config, 1.0, 1.0, 1.0, 1.0, "all", steps=500
-        ),
+        "theory grid L=32 T=500": lambda: theory.predict(config, init, 1.0, "all", steps=500),
         "phase diagram 40x40": lambda: phase.phase_diagram("tanh", gains, gains, 0.002),
         "trace L=32 T=500 h=32 B=1": lambda: dc.trace(model, x),
     }

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core import InitSpec, Model, RNNConfig, trace
 from deeprnn_core.analysis import spectra
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.theory import mean_field as theory
@@ -51,15 +51,11 @@ def run(case: dict) -> dict:
     config = RNNConfig(
         num_layers=c["L"], input_size=8, hidden_size=c["h"], activation=c["act"], cell=c["cell"]
     )
-    seeds, scheme = range(c["seeds"]), c.get("scheme", "gaussian")
-    measured, moment = phase.measured_grad_sq(
-        config, c["sh"], c["sx"], c["bias"], seeds, c["T"], c["B"], scheme=scheme
-    )
+    init = InitSpec(c.get("scheme", "gaussian"), c["sh"], c["sx"], c["bias"])
+    measured, moment = phase.measured_grad_sq(config, init, range(c["seeds"]), c["T"], c["B"])
     theory_config = replace(config, cell="rnn")  # the gated cells are compared with the rnn's
-    sigma_h, sigma_x, scale = theory.gaussian_equivalent(config, scheme, c["sh"], c["sx"])
-    pred = theory.predicted_grad_sq(
-        theory_config, sigma_h, sigma_x, c["bias"], moment * scale, "last", batch=c["B"]
-    )
+    # other schemes are predicted at their gaussian-equivalent gains (theory.predict does it)
+    pred = theory.predicted_grad_sq(theory_config, init, moment, "last", batch=c["B"])
     with np.errstate(all="ignore"):
         gap = np.log10(measured) - np.log10(pred)
         gap = gap - gap[-1, -1]  # normalized at (T, L)
@@ -112,10 +108,11 @@ def diagnose() -> None:
     print("\nWhy (measured):")
     for h in (16, 64, 256, 1024):  # finite width: seed-to-seed spread, a tied W_hh's edge
         config = RNNConfig(num_layers=8, input_size=8, hidden_size=h)
-        pred = theory.predicted_grad_sq(config, 0.8, 0.8, 1.0, 1.0, steps=50, batch=32)  # (L, T)
+        init = InitSpec("gaussian", 0.8, 0.8, 1.0)
+        pred = theory.predicted_grad_sq(config, init, 1.0, steps=50, batch=32)  # (L, T)
         rho, decades = [], []
         for s in range(8):
-            model = Model.init(config, "gaussian", 0.8, 0.8, seed=s)
+            model = Model.init(config, replace(init, seed=s))
             rho.append(np.abs(np.linalg.eigvals(model.params["weight_hh_l7"])).max())
             if h <= 256:
                 g = (trace(model, make_signal("noise", 50, 32, 8, s)).grad_hidden[-1] ** 2).sum(-1)
@@ -133,7 +130,7 @@ def diagnose() -> None:
     config = RNNConfig(num_layers=4, input_size=8, hidden_size=256, activation="relu")
     decades, kept = [], []
     for s in range(8):
-        model = Model.init(config, "gaussian", 2.0, 1.0, seed=s)
+        model = Model.init(config, InitSpec("gaussian", 2.0, 1.0, seed=s))
         tr = trace(model, make_signal("noise", 50, 32, 8, s))
         g = (tr.grad_hidden[-1] ** 2).sum(-1).mean(-1)
         decades.append(np.log10(g[0] / g[-1]))
@@ -144,7 +141,7 @@ def diagnose() -> None:
           f"units keeping their on/off state step to step: {np.mean(kept):.0%}")  # fmt: skip
     for cell in ("rnn", "lstm"):
         config = RNNConfig(num_layers=4, input_size=8, hidden_size=256, cell=cell)
-        model = Model.init(config, "gaussian", 1.0, 1.0, seed=0)
+        model = Model.init(config, InitSpec("gaussian", 1.0, 1.0, seed=0))
         time_f, depth_f = spectra.jacobian_spectra(
             model, trace(model, make_signal("noise", 50, 8, 8, 0))
         ).mean()

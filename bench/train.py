@@ -62,7 +62,7 @@ def default_run(record: bool = True) -> tuple[float, float]:
     d = DEFAULTS
     config = dc.RNNConfig(d["num_layers"], 2, d["hidden_size"], 1, activation=d["activation"],
                           cell=d["cell"])  # fmt: skip
-    model = dc.Model.init(config, seed=d["seed"])
+    model = dc.Model.init(config, dc.InitSpec(seed=d["seed"]))
     start, cpu = time.perf_counter(), time.process_time()
     task = dc.make_task(d["task"], d["length"], seed=d["seed"])
     dc.train(model, task, steps=d["steps"], optimizer=d["optimizer"], lr=d["lr"],

@@ -10,7 +10,7 @@ from deeprnn_core.trace import Trace, trace
 from deeprnn_core.training.history import History, Progress, StopTraining
 from deeprnn_core.training.loop import DEFAULTS, train
 from deeprnn_core.training.optimizers import OPTIMIZERS, SCHEDULES
-from deeprnn_core.weights.init import SCHEMES, init_params
+from deeprnn_core.weights.init import SCHEMES, InitSpec, init_params
 from deeprnn_core.weights.io import load_model, save_model, torch_code
 from deeprnn_core.weights.model import Model, from_torch
 
@@ -24,6 +24,7 @@ __all__ = [
     "SCHEMES",
     "TASKS",
     "History",
+    "InitSpec",
     "Model",
     "Progress",
     "Overflow",

@@ -72,9 +72,7 @@ def core_trace(**changes):
     directly (no Streamlit cache)."""
     spec = compute.plan(controls.Settings(**(DEFAULTS | changes))).spec
     c = spec.config
-    model = Model.init(
-        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
-    )
+    model = Model.init(c, spec.init)
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)
     return spec, trace(
         model, x, loss_kind=spec.loss_kind, dtype=spec.dtype, clip_norm=spec.clip_norm
@@ -288,9 +286,8 @@ def test_sweep_page_is_the_cores_depth_sweep():
     sweep_spec, _ = compute.sweep_plan(spec, 5, 3)
     base = sweep_spec.base
     expected = depth_sweep(
-        base.config, 5, sweep_spec.seeds, base.steps, scheme=base.scheme,
-        recurrent_gain=base.recurrent_gain, input_gain=base.input_gain,
-        bias_scale=base.bias_scale, signal=base.signal, batch=1, loss_kind=base.loss_kind,
+        base.config, 5, sweep_spec.seeds, base.steps, init=base.init, signal=base.signal,
+        batch=1, loss_kind=base.loss_kind,
     )  # fmt: skip
     median = values(by_name(chart_with(at, "median"), "median")["y"])
     np.testing.assert_allclose(median, expected.measure_quantiles("corner")[1], **F32)

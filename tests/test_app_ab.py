@@ -25,9 +25,7 @@ LOG = dict(rtol=1e-6, atol=1e-6)
 def core_run(spec):
     """The core's trace of a TraceSpec, without Streamlit's cache."""
     c = spec.config
-    model = Model.init(
-        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
-    )
+    model = Model.init(c, spec.init)
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)
     return trace(model, x, loss_kind=spec.loss_kind, dtype=spec.dtype, training=spec.training,
                  dropout_seed=spec.seed, clip_norm=spec.clip_norm)  # fmt: skip
@@ -156,7 +154,7 @@ def test_both_sides_share_the_budget_and_the_input():
     assert (a.steps, a.batch) == (b.steps, b.batch) and a.batch == 1 and a.steps < 500
     seconds = sum(budget.trace_seconds(s.config, s.steps, s.batch) for s in (a, b))
     assert seconds <= budget.TRACE_SECONDS and any(n.startswith("A and B:") for n in pair.notices)
-    assert (a.seed, a.signal, a.scheme) == (b.seed, b.signal, b.scheme), "same seed and input"
+    assert (a.init, a.signal) == (b.init, b.signal), "same init (seed included) and input"
     assert a.config.cell == "lstm" and b.config.cell == "rnn"
 
 
@@ -188,7 +186,8 @@ def test_b_is_the_sidebar_and_a_changes_only_the_presets_fields():
         mine = compute.plan(controls.Settings(**(DEFAULTS | sidebar)), (a.config,)).spec
         assert b == mine, f"{name}: B runs exactly the sidebar's settings"
         if field == "scheme":
-            assert a == replace(b, scheme=value), f"{name}: A is B with the scheme changed"
+            changed = replace(b, init=replace(b.init, scheme=value))
+            assert a == changed, f"{name}: A is B with the scheme changed"
         else:
             assert a == replace(b, config=replace(b.config, **{field: value})), name
     at = open_app({"act": "relu", "cell": "per layer", "cells": "rnn,gru"}, page=AB)

@@ -21,8 +21,7 @@ def depth_trace(depth: int, **changes):
     """The core's own trace of the depth-``depth`` network of the app's settings."""
     spec = compute.plan(controls.Settings(**(DEFAULTS | changes))).spec
     c = config_at_depth(spec.config, depth)
-    model = Model.init(c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
-                       spec.seed)  # fmt: skip
+    model = Model.init(c, spec.init)
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)
     return trace(model, x, loss_kind=spec.loss_kind, dtype=spec.dtype)
 

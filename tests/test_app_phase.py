@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from app.runs import compute
 from app.runs import theory as compute_theory
 from app.settings import controls
-from deeprnn_core import Model, trace
+from deeprnn_core import InitSpec, Model, trace
 from deeprnn_core.analysis import spectra
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.theory import mean_field as theory
@@ -54,7 +54,7 @@ def test_phase_page_draws_the_cores_diagram_and_sweep():
     at = open_phase(TINY | {"pseeds": "1"})
     spec = spec_of(TINY | {"pseeds": "1"})
     fig = chart(at, "chi_h")
-    sigma_b2 = theory.bias_variance(spec.config, spec.bias_scale)
+    sigma_b2 = theory.bias_variance(spec.config, spec.init.bias_scale)
     gains = compute_theory.PHASE_GAINS
     want = phase.phase_diagram("tanh", gains, gains, sigma_b2)
     np.testing.assert_allclose(values(by_name(fig, "chi_h")["z"]), np.log10(want.chi_h), atol=1e-6)
@@ -63,8 +63,9 @@ def test_phase_page_draws_the_cores_diagram_and_sweep():
     assert (values(star["x"])[0], values(star["y"])[0]) == (1.3, 0.7)
     sweep, _ = compute_theory.phase_sweep_plan(spec, 1)
     points = [(a, b) for a in compute_theory.SWEEP_GAINS for b in compute_theory.SWEEP_GAINS]
+    init = InitSpec("gaussian", bias_scale=sweep.bias_scale)
     measured = phase.measured_phase_points(
-        sweep.config, points, sweep.steps, sweep.seeds, sweep.batch, sweep.bias_scale, "noise"
+        sweep.config, points, sweep.steps, sweep.seeds, sweep.batch, init, "noise"
     )
     shown = values(by_name(fig, "measured time")["customdata"])
     np.testing.assert_allclose(shown[:, 0], measured.rate_time, rtol=1e-6)
@@ -84,7 +85,7 @@ def test_phase_page_words_follow_its_numbers():
         assert ("ordered" in text) == (total < 1) and ("chaotic" in text) == (total > 1), text
         assert ("per step grows: the chaotic" in text) == (total > 1), text
         s = spec_of(TINY | gains)
-        model = Model.init(s.config, s.scheme, s.recurrent_gain, s.input_gain, s.bias_scale, s.seed)
+        model = Model.init(s.config, s.init)
         verdicts = re.findall(r"1/γ = 1: ([a-z ]+[a-z])", text)
         assert len(verdicts) == 3, text
         for top, verdict in zip(spectra.pascanu_bound(model).top_singular, verdicts):
@@ -106,9 +107,7 @@ def test_gated_cells_show_measured_spectra_instead():
     at = open_phase(query)
     assert any(f"closed form is for {theory.SCOPE}" in i.value for i in at.info)
     spec = spec_of(query)
-    model = Model.init(
-        spec.config, "gaussian", spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
-    )
+    model = Model.init(spec.config, spec.init)  # gaussian, g = (1.3, 0.7)
     x = make_signal(spec.signal, spec.steps, spec.batch, spec.config.input_size, spec.seed)
     want = spectra.jacobian_spectra(model, trace(model, x))
     fig = chart(at, "time")
@@ -123,11 +122,10 @@ def test_gated_cells_show_measured_spectra_instead():
 def test_theory_vs_measured_is_the_cores_and_its_sentence_follows_the_settings():
     spec = spec_of(TINY)
     predicted, measured, r2 = compute_theory.theory_vs_measured(spec, 2)
-    want, moment = phase.measured_grad_sq(
-        spec.config, 1.3, 0.7, spec.bias_scale, [0, 1], spec.steps, spec.batch
-    )
+    init = InitSpec("gaussian", 1.3, 0.7, spec.init.bias_scale)
+    want, moment = phase.measured_grad_sq(spec.config, init, [0, 1], spec.steps, spec.batch)
     np.testing.assert_allclose(measured, want, rtol=1e-12)
-    pred = theory.predicted_grad_sq(spec.config, 1.3, 0.7, spec.bias_scale, moment, batch=1)
+    pred = theory.predicted_grad_sq(spec.config, init, moment, batch=1)
     np.testing.assert_allclose(predicted, pred, rtol=1e-12)
     assert r2 == phase.r_squared(pred, want)
     words = compute_theory.when_to_trust(spec, r2)

@@ -77,6 +77,35 @@ def test_plan_turns_off_layer_norm_for_gated_cells_and_reports_core_errors():
     plan = compute.plan(replace(DEFAULTS, dropout=1.0))  # no widget allows it; the core's
     assert plan.spec is None and "dropout" in plan.error  # message is shown, not a traceback
     assert compute.plan(replace(DEFAULTS, clip_norm=0.0)).spec.clip_norm is None
+    plan = compute.plan(replace(DEFAULTS, recurrent_gain=-1.0))  # nor this: InitSpec's words
+    assert plan.spec is None and "recurrent_gain must be a finite number >= 0" in plan.error
+
+
+def test_the_url_reaches_the_weights_as_one_init_spec():
+    """The five init controls of a link become one InitSpec that TraceSpec, the sweep's base
+    and TrainSpec carry (no loose copy beside it; the run's seed is its seed), and the app's
+    weights are Model.init(config, spec.init)."""
+    from dataclasses import fields
+
+    from app.runs import training
+    from deeprnn_core import InitSpec, Model
+
+    query = {"L": "2", "h": "8", "T": "10", "init": "orthogonal", "grec": "1.25", "gin": "0.5",
+             "bias": "0.3", "seed": "7", "n": "20"}  # fmt: skip
+    settings = controls.Settings(**(vars(DEFAULTS) | controls.from_query(query)[0]))
+    want = InitSpec("orthogonal", 1.25, 0.5, 0.3, 7)
+    trace_spec, train_spec = compute.plan(settings).spec, training.plan(settings).spec
+    sweep, _ = compute.sweep_plan(trace_spec, 3, 2)
+    for spec in (trace_spec, sweep.base, train_spec):
+        assert spec.init == want and spec.seed == 7, spec
+        loose = {"scheme", "recurrent_gain", "input_gain", "bias_scale", "seed"}
+        assert not loose & {f.name for f in fields(spec)}, "one InitSpec, not five fields"
+        assert hash(spec) == hash(replace(spec)), "still a small hashable cache key"
+    assert sweep.seeds == (7, 8)
+    drawn = Model.init(trace_spec.config, trace_spec.init).params
+    assert (
+        drawn["weight_hh_l1"] == Model.init(trace_spec.config, want).params["weight_hh_l1"]
+    ).all()
 
 
 # Hostile URLs (issue 11): every value decodes to the default plus one short notice in which

@@ -11,6 +11,7 @@ import pytest
 
 from app.runs import compute
 from app.runs import theory as compute_theory
+from deeprnn_core import InitSpec
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.theory import mean_field as theory
 from deeprnn_core.theory import phase
@@ -25,13 +26,11 @@ def predicted_and_measured(query: dict, scheme: str, gains: tuple[float, float])
     """The core's seed mean and prediction for ``query``, computed here without the app."""
     spec = spec_of(query)
     c = spec.config
-    measured, moment = phase.measured_grad_sq(
-        c, *gains, spec.bias_scale, [0, 1], spec.steps, spec.batch, scheme=scheme
-    )
-    sigma_h, sigma_x, scale = theory.gaussian_equivalent(c, scheme, *gains)
-    predicted = theory.predicted_grad_sq(
-        c, sigma_h, sigma_x, spec.bias_scale, moment * scale, batch=spec.batch
-    )
+    init = InitSpec(scheme, *gains, spec.init.bias_scale)
+    measured, moment = phase.measured_grad_sq(c, init, [0, 1], spec.steps, spec.batch)
+    sigma_h, sigma_x, scale = theory.gaussian_equivalent(c, init)
+    equivalent = InitSpec("gaussian", sigma_h, sigma_x, spec.init.bias_scale)
+    predicted = theory.predicted_grad_sq(c, equivalent, moment * scale, batch=spec.batch)
     return predicted, measured, phase.r_squared(predicted, measured)
 
 
@@ -112,8 +111,9 @@ def test_depth_sweep_draws_the_cores_predicted_curves():
     moment = np.mean(
         [theory.input_moment(make_signal("noise", 20, 1, 8, s)) for s in sweep_spec.seeds], 0
     )
-    sigma_h, sigma_x, scale = theory.gaussian_equivalent(spec.config, "torch", 1.0, 1.0)
-    want = phase.predicted_sweep(spec.config, 5, sigma_h, sigma_x, 1.0, moment * scale, "last")
+    sigma_h, sigma_x, scale = theory.gaussian_equivalent(spec.config, InitSpec("torch"))
+    equivalent = InitSpec("gaussian", sigma_h, sigma_x, 1.0)
+    want = phase.predicted_sweep(spec.config, 5, equivalent, moment * scale, "last")
     chart = chart_with(at, "corner")
     for key in ("corner", "depth", "time"):
         line = by_name(chart, f"predicted {key}")
@@ -149,7 +149,7 @@ def test_flow_grid_coloured_by_the_prediction_and_by_the_ratio():
     spec = spec_of(query)
     x = make_signal("noise", 12, 2, 8, 0)
     predicted = theory.predicted_grad_sq(
-        spec.config, 1.3, 1.0, 1.0, theory.input_moment(x), batch=2
+        spec.config, InitSpec("gaussian", 1.3, 1.0, 1.0), theory.input_moment(x), batch=2
     )
     tr = core_trace(num_layers=3, steps=12, hidden_size=16, batch=2, scheme="gaussian",
                     recurrent_gain=1.3)[1]  # fmt: skip

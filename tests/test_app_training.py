@@ -24,10 +24,7 @@ def core_history(query: dict):
     """The History the page should show for ``query``, trained by the core directly."""
     settings = controls.Settings(**(DEFAULTS | controls.from_query(query)[0]))
     spec = training.plan(settings).spec
-    c = spec.config
-    model = Model.init(
-        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
-    )
+    model = Model.init(spec.config, spec.init)
     task = make_task(spec.task, spec.length, seed=spec.seed)
     return spec, train(
         model, task, steps=spec.updates, optimizer=spec.optimizer, lr=spec.lr,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deeprnn_core import RNNConfig
+from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.theory import mean_field as theory
 from deeprnn_core.theory import phase
 from tests import browser_support as bs
@@ -26,8 +26,9 @@ def test_gradient_flow_and_depth_sweep_draw_the_predicted_overlays():
 
     query = "L=2&T=10&h=16&B=2&init=gaussian&grec=1.3&gin=0.7&tseeds=2"
     config = RNNConfig(num_layers=2, input_size=8, hidden_size=16)
-    _, moment = phase.measured_grad_sq(config, 1.3, 0.7, 1.0, [0, 1], 10, 2)
-    want = theory.predicted_grad_sq(config, 1.3, 0.7, 1.0, moment, batch=2)
+    init = InitSpec("gaussian", 1.3, 0.7, 1.0)
+    _, moment = phase.measured_grad_sq(config, init, [0, 1], 10, 2)
+    want = theory.predicted_grad_sq(config, init, moment, batch=2)
     with bs.streamlit_server() as (url, _), sync_playwright() as p, bs.chromium(p) as page:
         page.goto(f"{url}/gradients?{query}")
         bs.wait_idle(page)

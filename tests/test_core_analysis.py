@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core import InitSpec, Model, RNNConfig, trace
 from deeprnn_core.analysis.summaries import (
     attenuation,
     cell_norms,
@@ -161,15 +161,19 @@ def at_depth(config: RNNConfig, layers: int) -> RNNConfig:
 SWEEPS = {
     "rnn-noise-last": (
         RNNConfig(1, 3, 5, 1),
-        dict(scheme="torch", signal="noise", loss_kind="last"),
+        dict(init=InitSpec("torch"), signal="noise", loss_kind="last"),
     ),
     "mixed-sine-all": (
         RNNConfig(2, 3, 5, 2, cell=("lstm", "gru"), dropout=0.3),
-        dict(scheme="orthogonal", signal="sine", loss_kind="all", recurrent_gain=1.2, batch=2),
+        dict(init=InitSpec("orthogonal", 1.2), signal="sine", loss_kind="all", batch=2),
     ),
     "relu-impulse": (
         RNNConfig(2, 3, 5, 1, activation=("relu", "identity")),
-        dict(scheme="gaussian", signal="impulse", loss_kind="all", input_gain=0.7, bias_scale=0.5),
+        dict(
+            init=InitSpec("gaussian", input_gain=0.7, bias_scale=0.5),
+            signal="impulse",
+            loss_kind="all",
+        ),
     ),
 }
 
@@ -186,15 +190,10 @@ def test_depth_sweep_equals_attenuation_of_each_depth(name):
     np.testing.assert_array_equal(sweep.seeds, seeds)
     assert sweep.ratio.shape == (2, 4)
 
-    init = {
-        k: kwargs[k]
-        for k in ("scheme", "recurrent_gain", "input_gain", "bias_scale")
-        if k in kwargs
-    }
     batch = kwargs.get("batch", 1)
     for i, seed in enumerate(seeds):
         for layers in range(1, max_layers + 1):
-            model = Model.init(at_depth(config, layers), seed=seed, **init)
+            model = Model.init(at_depth(config, layers), replace(kwargs["init"], seed=seed))
             x = make_signal(kwargs["signal"], steps, batch, config.input_size, seed=seed)
             tr = trace(model, x, loss_kind=kwargs["loss_kind"], training=False)
             assert sweep.ratio[i, layers - 1] == pytest.approx(attenuation(tr), rel=1e-10), (
@@ -219,9 +218,7 @@ def test_depth_sweep_marks_overflowed_runs_as_nan():
     """relu with gain 8 in float32 overflows within 100 steps: the ratio is nan, counted as
     exploded, and the quantiles skip it (nan where every seed exploded)."""
     config = RNNConfig(1, 2, 8, 1, activation="relu")
-    sweep = depth_sweep(
-        config, 2, [0, 1, 2], 100, scheme="gaussian", recurrent_gain=8.0, dtype="float32"
-    )
+    sweep = depth_sweep(config, 2, [0, 1, 2], 100, init=InitSpec("gaussian", 8.0), dtype="float32")
     exploded = ~np.isfinite(sweep.grad_first / sweep.grad_last)
     assert exploded.any(), "the configuration should overflow"
     assert np.isnan(sweep.ratio[exploded]).all()

@@ -38,13 +38,16 @@ PUBLIC = {
         "diverged: 'str | None' = None, settings: 'dict' = <factory>, "
         "model: 'Model | None' = None) -> None"
     ),
+    "InitSpec": (
+        "class(scheme: 'str' = 'torch', recurrent_gain: 'float' = 1.0, input_gain: 'float' = "
+        "1.0, bias_scale: 'float' = 1.0, seed: 'int' = 0) -> None"
+    ),
     "Model": (
         "class(config: 'RNNConfig', params: 'dict[str, np.ndarray]', "
         "random_head: 'bool' = False) -> None"
     ),
     "Model.init": (
-        "(config: 'RNNConfig', scheme: 'str' = 'torch', recurrent_gain: 'float' = 1.0, "
-        "input_gain: 'float' = 1.0, bias_scale: 'float' = 1.0, seed: 'int' = 0) -> 'Model'"
+        "(config: 'RNNConfig', init: 'InitSpec | None' = None, *loose, **loose_keywords) -> 'Model'"
     ),
     "Model.engine_layers": "(self, dtype: 'str') -> 'list'",
     "Model.to_torch": "(self)",
@@ -97,8 +100,7 @@ PUBLIC = {
     "computation_order": "(num_layers: 'int', steps: 'int') -> 'tuple[tuple[str, int, int], ...]'",
     "from_torch": "(rnn, head=None, seed: 'int' = 0) -> 'Model'",
     "init_params": (
-        "(config: 'RNNConfig', scheme: 'str' = 'torch', recurrent_gain: 'float' = 1.0, "
-        "input_gain: 'float' = 1.0, bias_scale: 'float' = 1.0, seed: 'int' = 0) "
+        "(config: 'RNNConfig', init: 'InitSpec | None' = None, *loose, **loose_keywords) "
         "-> 'dict[str, np.ndarray]'"
     ),
     "load_model": (

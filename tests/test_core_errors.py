@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from deeprnn_core import Model, RNNConfig, from_torch, init_params, trace
+from deeprnn_core import InitSpec, Model, RNNConfig, from_torch, init_params, trace
 from deeprnn_core.analysis.summaries import depth_sweep, gate_saturation
 from deeprnn_core.data.signals import make_signal
 
@@ -82,10 +82,18 @@ def test_bad_config(fields, error, message):
         # non-numbers (e.g. a text box's string) must name the argument too
         ({"recurrent_gain": "2"}, TypeError, r"recurrent_gain .*'2'"),
         ({"input_gain": None}, TypeError, r"input_gain .*None"),
+        ({"bias_scale": float("nan")}, ValueError, r"bias_scale must be a finite number.*nan"),
+        ({"recurrent_gain": True}, TypeError, r"recurrent_gain must be a real number, got bool"),
+        ({"seed": True}, TypeError, r"seed must be an int >= 0, got bool True"),
+        ({"scheme": 3}, TypeError, r"scheme must be a str, one of .*got 3"),
     ],
     ids=describe,
 )
 def test_bad_init(kwargs, error, message):
+    """InitSpec checks each field on construction; the loose form of Model.init builds one, so
+    it refuses the same values with the same words."""
+    with pytest.raises(error, match=message):
+        InitSpec(**kwargs)
     with pytest.raises(error, match=message):
         Model.init(CONFIG, **kwargs)
 
@@ -302,7 +310,6 @@ def test_bad_signal(args, message):
         ({"steps": 0}, r"steps must be an int >= 1, got 0"),
         ({"batch": 0}, r"batch must be an int >= 1, got 0"),
         ({"seeds": [3, -1]}, r"seed must be an int >= 0, got -1"),
-        ({"scheme": "he"}, r"scheme must be one of .*got 'he'"),
         ({"dtype": "float16"}, r"dtype must be one of \('float64', 'float32'\), got 'float16'"),
     ],
 )
@@ -310,6 +317,14 @@ def test_bad_depth_sweep(kwargs, message):
     kwargs = {"max_layers": 2, "seeds": [0], "steps": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
         depth_sweep(CONFIG, **kwargs)
+
+
+def test_depth_sweep_takes_one_init_spec():
+    """A bad scheme is refused where the InitSpec is built; depth_sweep takes nothing else."""
+    with pytest.raises(ValueError, match=r"scheme must be one of .*got 'he'"):
+        depth_sweep(CONFIG, 2, [0], 3, init=InitSpec(scheme="he"))
+    with pytest.raises(TypeError, match=r"init must be an InitSpec, got dict"):
+        depth_sweep(CONFIG, 2, [0], 3, init={"scheme": "gaussian"})
 
 
 def test_torch_tensors_are_checked_like_arrays():

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core import InitSpec, Model, RNNConfig, trace
 from deeprnn_core.analysis.measures import MEASURES, change, path_count, path_steps, regime
 from deeprnn_core.analysis.summaries import depth_sweep, measures
 from deeprnn_core.data.signals import make_signal
@@ -99,8 +100,11 @@ def test_the_rate_is_the_geometric_mean_per_step():
 @pytest.mark.parametrize(
     "config, kwargs",
     [
-        (RNNConfig(1, 3, 5, 1), dict(scheme="torch", loss_kind="last")),
-        (RNNConfig(2, 3, 4, 1, cell=("lstm", "gru")), dict(scheme="orthogonal", loss_kind="all")),
+        (RNNConfig(1, 3, 5, 1), dict(init=InitSpec("torch"), loss_kind="last")),
+        (
+            RNNConfig(2, 3, 4, 1, cell=("lstm", "gru")),
+            dict(init=InitSpec("orthogonal"), loss_kind="all"),
+        ),
     ],
 )
 def test_depth_sweep_measures_equal_each_depths_trace(config, kwargs):
@@ -110,7 +114,7 @@ def test_depth_sweep_measures_equal_each_depths_trace(config, kwargs):
     sweep = depth_sweep(config, 4, seeds, steps, **kwargs)
     for i, seed in enumerate(seeds):
         for layers in range(1, 5):
-            model = Model.init(at_depth(config, layers), kwargs["scheme"], seed=seed)
+            model = Model.init(at_depth(config, layers), replace(kwargs["init"], seed=seed))
             x = make_signal("noise", steps, 1, config.input_size, seed=seed)
             want = measures(trace(model, x, loss_kind=kwargs["loss_kind"], training=False))
             for key in MEASURES:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from deeprnn_core import RNNConfig
+from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.theory import mean_field as theory
 from deeprnn_core.theory import phase
 
@@ -51,14 +51,15 @@ def test_predicted_sweep_is_the_prediction_at_each_depth_and_tracks_the_measured
     from deeprnn_core.analysis.summaries import depth_sweep
 
     config = RNNConfig(num_layers=2, input_size=8, hidden_size=64)
-    sweep = phase.predicted_sweep(config, 5, 1.0, 1.0, 1.0, 1.0, steps=20)
+    init = InitSpec("gaussian", 1.0, 1.0, 1.0)
+    sweep = phase.predicted_sweep(config, 5, init, 1.0, steps=20)
     for depth in (1, 3, 5):
         deep = RNNConfig(num_layers=depth, input_size=8, hidden_size=64)
-        g = theory.predicted_grad_sq(deep, 1.0, 1.0, 1.0, 1.0, steps=20)
+        g = theory.predicted_grad_sq(deep, init, 1.0, steps=20)
         assert sweep.corner[depth - 1] == pytest.approx(np.sqrt(g[0, 0] / g[-1, -1]), rel=1e-12)
         assert sweep.depth_only[depth - 1] == pytest.approx(np.sqrt(g[0, -1] / g[-1, -1]))
         assert sweep.time_only[depth - 1] == pytest.approx(np.sqrt(g[-1, 0] / g[-1, -1]))
-    measured = depth_sweep(config, 5, range(6), 20, scheme="gaussian").quantiles()[1]
+    measured = depth_sweep(config, 5, range(6), 20, init=init).quantiles()[1]
     gap = np.abs(np.log10(measured) - np.log10(sweep.corner))
     assert gap.max() < 0.5, f"predicted vs measured median differ by up to {gap.max():.2f} decades"
 
@@ -67,7 +68,7 @@ def test_predicted_sweep_measure_follows_the_measured_paths():
     """measure(key, T): the ratio, or ratio ** (1 / path_steps) for a rate; nan without a path
     (depth measures at L = 1, time measures at T = 1); the weight ratios are not predicted."""
     config = RNNConfig(num_layers=1, hidden_size=16)
-    p = phase.predicted_sweep(config, 4, 1.2, 0.9, 1.0, 1.0, steps=6)
+    p = phase.predicted_sweep(config, 4, InitSpec("gaussian", 1.2, 0.9, 1.0), 1.0, steps=6)
     np.testing.assert_array_equal(p.measure("corner", 6), p.corner)
     depth = p.measure("depth", 6)
     assert np.isnan(depth[0]) and np.allclose(depth[1:], p.depth_only[1:], rtol=0)
@@ -76,7 +77,7 @@ def test_predicted_sweep_measure_follows_the_measured_paths():
     )
     np.testing.assert_allclose(p.measure("time_rate", 6), p.time_only ** (1 / 5))
     np.testing.assert_allclose(p.measure("corner_rate", 6), p.corner ** (1 / (5 + np.arange(4))))
-    one_step = phase.predicted_sweep(config, 2, 1.0, 1.0, 1.0, 1.0, steps=1)
+    one_step = phase.predicted_sweep(config, 2, InitSpec("gaussian"), 1.0, steps=1)
     assert np.isnan(one_step.measure("time", 1)).all()
     with pytest.raises(ValueError, match="key must be one of"):
         p.measure("w_hh", 6)

@@ -5,19 +5,19 @@ import itertools
 import numpy as np
 import pytest
 
-from deeprnn_core import Model, RNNConfig, trace
+from deeprnn_core import InitSpec, Model, RNNConfig, trace
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.theory import mean_field as theory
-from deeprnn_core.theory import phase
+from deeprnn_core.theory import moments, phase
 
 QS = np.array([0.0, 0.01, 0.3, 1.0, 2.5, 10.0, 40.0])
 
 
 def test_quadrature_matches_closed_forms_for_identity_and_relu():
-    m, d = theory.gaussian_moments("identity", QS)
+    m, d = moments.gaussian_moments("identity", QS)
     np.testing.assert_allclose(m, QS, rtol=1e-12, err_msg="E[u^2] = q, to 1e-12")
     np.testing.assert_allclose(d, 1.0, rtol=1e-12, err_msg="identity: E[phi'^2] = 1")
-    m, d = theory.gaussian_moments("relu", QS[1:])
+    m, d = moments.gaussian_moments("relu", QS[1:])
     np.testing.assert_allclose(m, QS[1:] / 2, rtol=1e-12, err_msg="relu: E[phi^2] = q/2")
     np.testing.assert_allclose(d, 0.5, rtol=1e-12, err_msg="relu: E[phi'^2] = 1/2")
 
@@ -33,7 +33,7 @@ def test_quadrature_matches_monte_carlo(activation):
         else:
             phi = 1 / (1 + np.exp(-u))
             dphi = phi * (1 - phi)
-        m, d = theory.gaussian_moments(activation, q)
+        m, d = moments.gaussian_moments(activation, q)
         assert abs(m - np.mean(phi**2)) < 1e-3, f"{activation} E[phi^2] at q={q}: {m}"
         assert abs(d - np.mean(dphi**2)) < 1e-3, f"{activation} E[phi'^2] at q={q}: {d}"
 
@@ -51,7 +51,7 @@ def test_tanh_fixed_point_is_critical_at_sigma_w_one():
     assert abs(chi_h[sigma == 1][0] - 1) < 1e-9, chi_h
     np.testing.assert_allclose(chi_x, 0.0, err_msg="no depth path when sigma_x = 0")
     q, _, _ = theory.stationary("tanh", 1.5, 0.0, 0.0)  # it is a fixed point of the map
-    m, _ = theory.gaussian_moments("tanh", q)
+    m, _ = moments.gaussian_moments("tanh", q)
     assert abs(1.5**2 * m - q) < 1e-9, (q, m)
 
 
@@ -66,7 +66,7 @@ def test_variance_map_matches_a_plain_double_loop():
         for t in range(1, T + 1):
             q_ref = 1.3**2 * m_ref[l, t - 1] + 0.7**2 * m_ref[l - 1, t] + 0.02
             assert abs(q[l - 1, t - 1] - q_ref) < 1e-12 * max(1, q_ref), (l, t)
-            m_ref[l, t], d_ref = theory.gaussian_moments(acts[l - 1], q_ref)
+            m_ref[l, t], d_ref = moments.gaussian_moments(acts[l - 1], q_ref)
             assert abs(d[l - 1, t - 1] - d_ref) < 1e-12, (l, t)
     np.testing.assert_allclose(m, m_ref[1:, 1:], rtol=1e-12, err_msg="m, to 1e-12")
 
@@ -123,23 +123,24 @@ def test_prediction_tracks_measured_gradients():
     T, B, seeds = 20, 16, 4
     measured = np.zeros((3, T))
     for seed in range(seeds):
-        model = Model.init(config, "gaussian", 1.0, 1.0, 1.0, seed=seed)
+        model = Model.init(config, InitSpec("gaussian", 1.0, 1.0, 1.0, seed=seed))
         tr = trace(model, make_signal("noise", T, B, 8, seed))
         measured += (tr.grad_hidden**2).sum(-1).mean(-1) / 128 / seeds
-    pred = theory.predicted_grad_sq(config, 1.0, 1.0, 1.0, 1.0, "last", steps=T, batch=B)
+    init = InitSpec("gaussian", 1.0, 1.0, 1.0)
+    pred = theory.predicted_grad_sq(config, init, 1.0, "last", steps=T, batch=B)
     err = np.abs(np.log10(pred) - np.log10(measured))
     assert err.max() < 0.3, f"predicted vs measured log10 E|G|^2 differ by up to {err.max():.3f}"
 
 
 def test_derived_numbers_and_errors():
     config = RNNConfig(num_layers=4, hidden_size=64)
-    p = theory.predict(config, 0.8, 0.8, 0.0, 1.0, steps=10)
+    p = theory.predict(config, InitSpec("gaussian", 0.8, 0.8, 0.0), 1.0, steps=10)
     assert p.rate_time == pytest.approx(np.prod(p.chi_h[-1, 1:]) ** (1 / 9), rel=1e-12)
     assert p.rate_depth == pytest.approx(np.prod(p.chi_x[1:, -1]) ** (1 / 3), rel=1e-12)
     assert theory.depth_scale(np.exp(-0.5)) == pytest.approx(2.0)
     assert theory.bias_variance(config, 1.5) == pytest.approx(2 * 1.5**2 / (3 * 64))
     with pytest.raises(ValueError, match="steps"):
-        theory.predicted_grad_sq(config, 1.0, 1.0, 1.0, 1.0)
+        theory.predicted_grad_sq(config, InitSpec("gaussian"), 1.0)
     with pytest.raises(ValueError, match="plain rnn"):
         theory.predicted_grad_sq(RNNConfig(cell="gru"), steps=5)
     with pytest.raises(ValueError, match="input_moment"):
@@ -150,29 +151,37 @@ def test_gaussian_equivalent_gains_have_the_schemes_variances():
     """torch's uniform and the orthogonal init map to gaussian gains of the same variance."""
     config = RNNConfig(num_layers=2, input_size=8, hidden_size=64)
     for scheme in ("gaussian", "torch", "orthogonal"):
-        sigma_h, sigma_x, scale = theory.gaussian_equivalent(config, scheme, 1.5, 0.75)
-        p = Model.init(config, scheme, 1.5, 0.75, 0.0, seed=3).params
+        init = InitSpec(scheme, 1.5, 0.75, 0.0, seed=3)
+        sigma_h, sigma_x, scale = theory.gaussian_equivalent(config, init)
+        p = Model.init(config, init).params
         w_hh, w_ih2, w_ih1 = p["weight_hh_l0"], p["weight_ih_l1"], p["weight_ih_l0"]
         # per unit: E|W v|^2 / (h |v|^2 / fan_in) is sigma^2 (and scale sigma_x^2 at l = 1)
         assert np.mean(w_hh**2) * 64 == pytest.approx(sigma_h**2, rel=0.05), scheme
         assert np.mean(w_ih2**2) * 64 == pytest.approx(sigma_x**2, rel=0.05), scheme
         assert np.mean(w_ih1**2) * 8 == pytest.approx(sigma_x**2 * scale, rel=0.1), scheme
-    assert theory.gaussian_equivalent(config, "torch", 3.0, 3.0) == pytest.approx(
+    assert theory.gaussian_equivalent(config, InitSpec("torch", 3.0, 3.0)) == pytest.approx(
         (3 / np.sqrt(3), 3 / np.sqrt(3), 8 / 64)
     )
     with pytest.raises(ValueError, match="scheme must be one of"):
-        theory.gaussian_equivalent(config, "identity", 1.0, 1.0)
+        theory.gaussian_equivalent(config, InitSpec("identity", 1.0, 1.0))
+    with pytest.raises(TypeError, match="init must be an InitSpec .*got float 0.8"):
+        theory.predict(config, 0.8, steps=5)  # the loose gains of the earlier signature
 
 
 @pytest.mark.parametrize("scheme,gains", [("torch", (2.0, 2.0)), ("orthogonal", (1.0, 1.0))])
 def test_prediction_with_equivalent_gains_tracks_other_schemes(scheme, gains):
-    """The mean-field grid with the gaussian-equivalent gains follows the measured mean for
-    torch and orthogonal init (h = 128: R^2 of log10 measured 0.998 and 0.999 in a 4-seed,
-    B = 8 run; here 2 seeds, B = 8)."""
+    """The mean-field grid of a torch or orthogonal InitSpec is the gaussian grid at the
+    gaussian-equivalent gains, and follows the measured mean (h = 128: R^2 of log10 measured
+    0.998 and 0.999 in a 4-seed, B = 8 run; here 2 seeds, B = 8)."""
     config = RNNConfig(num_layers=3, input_size=8, hidden_size=128)
-    measured, moment = phase.measured_grad_sq(config, *gains, 1.0, [0, 1], 20, 8, scheme=scheme)
-    sigma_h, sigma_x, scale = theory.gaussian_equivalent(config, scheme, *gains)
-    pred = theory.predicted_grad_sq(config, sigma_h, sigma_x, 1.0, moment * scale, batch=8)
-    naive = theory.predicted_grad_sq(config, *gains, 1.0, moment, batch=8)
+    init = InitSpec(scheme, *gains, 1.0)
+    measured, moment = phase.measured_grad_sq(config, init, [0, 1], 20, 8)
+    sigma_h, sigma_x, scale = theory.gaussian_equivalent(config, init)
+    pred = theory.predicted_grad_sq(config, init, moment, batch=8)
+    equivalent = InitSpec("gaussian", sigma_h, sigma_x, 1.0)
+    np.testing.assert_array_equal(
+        pred, theory.predicted_grad_sq(config, equivalent, moment * scale, batch=8)
+    )
+    naive = theory.predicted_grad_sq(config, InitSpec("gaussian", *gains, 1.0), moment, batch=8)
     good, bad = phase.r_squared(pred, measured), phase.r_squared(naive, measured)
     assert good > 0.97 and good > bad, f"R^2 {good:.4f} with the equivalent gains, {bad:.4f} raw"

@@ -5,7 +5,7 @@ import pytest
 
 from app.figures import grad_lines
 from app.figures import theory as ft
-from deeprnn_core import RNNConfig
+from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.theory import mean_field as theory
 from deeprnn_core.theory import phase
 from tests.figure_data import by_name, names, values
@@ -63,8 +63,9 @@ def test_predicted_lines_join_the_gradient_figure():
 
 def test_predicted_vs_measured_title_holds_r2():
     config = RNNConfig(num_layers=2, hidden_size=16)
-    measured, moment = phase.measured_grad_sq(config, 1.0, 1.0, 1.0, [0, 1], 8, 2)
-    predicted = theory.predicted_grad_sq(config, 1.0, 1.0, 1.0, moment, batch=2)
+    init = InitSpec("gaussian", 1.0, 1.0, 1.0)
+    measured, moment = phase.measured_grad_sq(config, init, [0, 1], 8, 2)
+    predicted = theory.predicted_grad_sq(config, init, moment, batch=2)
     r2 = phase.r_squared(predicted, measured)
     fig = ft.predicted_vs_measured(predicted, measured, r2, 2)
     assert f"R² = {r2:.3f}" in fig.layout.title.text
@@ -103,7 +104,7 @@ def test_predicted_sweep_joins_the_sweep_figure():
     from app.figures import sweep_figure
 
     config = RNNConfig(num_layers=1, hidden_size=16)
-    predicted = phase.predicted_sweep(config, 4, 1.0, 1.0, 1.0, 1.0, steps=10)
+    predicted = phase.predicted_sweep(config, 4, InitSpec("gaussian"), 1.0, steps=10)
     quantiles = np.tile(predicted.corner, (3, 1))
     fig = sweep_figure(predicted.depths, quantiles, np.zeros(4), 3)
     ft.add_predicted_sweep(fig, predicted.depths, predicted.corner)
@@ -116,7 +117,7 @@ def test_predicted_sweep_curves_join_the_measures_figure():
     from app.figures import measures_figure
 
     config = RNNConfig(num_layers=1, hidden_size=16)
-    p = phase.predicted_sweep(config, 3, 1.0, 1.0, 1.0, 1.0, steps=5)
+    p = phase.predicted_sweep(config, 3, InitSpec("gaussian"), 1.0, steps=5)
     fig = measures_figure(p.depths, {"corner": p.corner, "depth": p.depth_only}, {
         "corner": "corner", "depth": "depth"})  # fmt: skip
     for key, color in (("corner", "#4e79a7"), ("depth", "#e15759")):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 
-from deeprnn_core import RNNConfig
+from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.engine import cost
 from deeprnn_core.engine.cost import (
     init_seconds,
@@ -21,6 +21,7 @@ from deeprnn_core.engine.cost import (
     trace_cost,
 )
 from deeprnn_core.training.loop import step_bytes
+from deeprnn_core.weights.init import DEFAULT_INIT
 
 # one trace (forward + adjoint), computed once then cached; DEEPRNN_TRACE_SECONDS overrides it
 # (the tests raise it to make a run long enough to be cut short)
@@ -67,10 +68,10 @@ def observe(estimated: float, measured: float, kind: str = "trace") -> None:
         _speed[kind] = 0.6 * _speed[kind] + 0.4 * ratio
 
 
-def draw_seconds(config: RNNConfig, scheme: str) -> float:
-    """Estimated wall time of drawing ``config``'s weights (cost.init_seconds) at the current
-    speed of weight draws."""
-    return init_seconds(config, scheme) * speed("init")
+def draw_seconds(config: RNNConfig, init: InitSpec) -> float:
+    """Estimated wall time of drawing ``config``'s weights as ``init`` says (cost.init_seconds:
+    only its scheme matters) at the current speed of weight draws."""
+    return init_seconds(config, init.scheme) * speed("init")
 
 
 def at_speed(seconds: float, config: RNNConfig) -> float:
@@ -112,10 +113,11 @@ def sweep_seconds(
     max_layers: int,
     seeds: int,
     dtype: str = "float64",
-    scheme: str = "torch",
+    init: InitSpec = DEFAULT_INIT,
 ) -> float:
-    """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth."""
-    return cost_now(sweep_cost(config, max_layers, seeds, steps, dtype, scheme))
+    """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth
+    (``init``: how each seed's weights are drawn; only its scheme changes the cost)."""
+    return cost_now(sweep_cost(config, max_layers, seeds, steps, dtype, init.scheme))
 
 
 def traces_need(
@@ -134,8 +136,8 @@ def traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: st
     return peak <= MAX_TRACE_BYTES and seconds <= TRACE_SECONDS
 
 
-def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, scheme: str) -> bool:
-    sweep = sweep_cost(config, max_layers, seeds, steps, dtype, scheme)
+def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, init) -> bool:
+    sweep = sweep_cost(config, max_layers, seeds, steps, dtype, init.scheme)
     return sweep.peak_bytes <= MAX_SWEEP_BYTES and cost_now(sweep) <= SWEEP_SECONDS
 
 
@@ -163,15 +165,15 @@ def fit_sweep(
     max_layers: int,
     seeds: int,
     dtype: str = "float64",
-    scheme: str = "torch",
+    init: InitSpec = DEFAULT_INIT,
 ) -> tuple[int, int]:
     """(steps, seeds) within the sweep budgets: fewer seeds first (down to 3), then steps, then
     seeds again (drawing 3 seeds of an L = 32, h = 256 LSTM alone can take the budget)."""
-    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
+    while seeds > 3 and not _sweep_fits(config, steps, max_layers, seeds, dtype, init):
         seeds -= 1
-    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
+    while steps > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, init):
         steps = _fewer(steps)
-    while seeds > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, scheme):
+    while seeds > 1 and not _sweep_fits(config, steps, max_layers, seeds, dtype, init):
         seeds -= 1
     return steps, seeds
 
@@ -194,7 +196,7 @@ def phase_sweep_seconds(
     """Estimated wall time of the measured phase points: a gaussian-init trace per point and
     seed (phase.measured_phase_points), weights drawn each time."""
     one = cost_now(trace_cost(config, steps, batch))
-    return points * seeds * (one + draw_seconds(config, "gaussian"))
+    return points * seeds * (one + draw_seconds(config, InitSpec("gaussian")))
 
 
 def fit_phase_seeds(config: RNNConfig, steps: int, batch: int, points: int, seeds: int) -> int:
@@ -247,7 +249,7 @@ def train_seconds(
     evals, snapshots = min(evals, updates + 1), min(20, updates + 1)
     val = _EVAL_FRACTION * update_seconds(config, steps, num_val) * evals
     snapshots = snapshots * update_seconds(config, steps, 1)
-    draw = draw_seconds(config, "torch")
+    draw = draw_seconds(config, DEFAULT_INIT)  # the torch scheme's, whatever the run's
     return draw + updates * update_seconds(config, steps, batch) + val + snapshots
 
 

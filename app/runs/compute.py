@@ -24,7 +24,7 @@ from app.runs import budget, server
 from app.settings import upload
 from app.settings.controls import PER_LAYER
 from app.settings.rules import per_layer, remedy_rules
-from deeprnn_core import Model, RNNConfig, Trace, trace
+from deeprnn_core import InitSpec, Model, RNNConfig, Trace, trace
 from deeprnn_core.analysis import summaries as analysis
 from deeprnn_core.config import ACTIVATIONS, CELLS
 from deeprnn_core.data.signals import make_signal
@@ -44,29 +44,30 @@ class TraceSpec:
     """Everything one trace depends on: the cache key."""
 
     config: RNNConfig
-    scheme: str
-    recurrent_gain: float
-    input_gain: float
-    bias_scale: float
+    init: InitSpec  # how the weights are drawn; its seed is the run's (see ``seed``)
     signal: str
     steps: int  # T
     batch: int  # B
     loss_kind: str  # the steps scored (trace's loss_kind): "last", "all" or "probe"
     dtype: str
-    seed: int  # weights, input and dropout masks
     training: bool
     clip_norm: float | None
     model_key: str | None = None  # sha256 of the session's uploaded model (settings.upload)
     data_key: str | None = None  # sha256 of the session's uploaded data, and its options
+
+    @property
+    def seed(self) -> int:
+        """The run's one seed: the weights' (``init.seed``), the input's and the dropout masks'."""
+        return self.init.seed
 
 
 @dataclass(frozen=True)
 class SweepSpec:
     """Everything one depth sweep depends on."""
 
-    base: TraceSpec  # config (per-layer lists extend by their last entry), gains, input, loss
+    base: TraceSpec  # config (per-layer lists extend by their last entry), init, input, loss
     max_layers: int
-    seeds: tuple[int, ...]
+    seeds: tuple[int, ...]  # each draws replace(base.init, seed=s) and its own input
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
             layer_norm=layer_norm,
             dropout=float(s.dropout),
         )
+        init = InitSpec(s.scheme, s.recurrent_gain, s.input_gain, s.bias_scale, s.seed)
     except CORE_ERRORS as err:
         return Plan(None, tuple(notices), str(err))
     steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside, dtype=s.dtype)
@@ -155,16 +157,12 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
         )
     spec = TraceSpec(
         config=config,
-        scheme=s.scheme,
-        recurrent_gain=float(s.recurrent_gain),
-        input_gain=float(s.input_gain),
-        bias_scale=float(s.bias_scale),
+        init=init,
         signal=s.signal,
         steps=steps,
         batch=batch,
         loss_kind=s.loss_kind,
         dtype=s.dtype,
-        seed=int(s.seed),
         training=s.dropout_mode == "train" and s.dropout > 0,  # one cache entry when p = 0
         clip_norm=float(s.clip_norm) if s.clip_norm > 0 else None,
         **upload_keys,
@@ -182,7 +180,7 @@ def plain(spec: TraceSpec) -> TraceSpec:
 def sweep_plan(spec: TraceSpec, max_layers: int, seeds: int) -> tuple[SweepSpec, list[str]]:
     """The SweepSpec within the sweep budget: B = 1, then fewer seeds (down to 3), then fewer
     steps; and what was reduced."""
-    steps, n = budget.fit_sweep(spec.config, spec.steps, max_layers, seeds, spec.dtype, spec.scheme)
+    steps, n = budget.fit_sweep(spec.config, spec.steps, max_layers, seeds, spec.dtype, spec.init)
     base = replace(spec, batch=1, training=False, clip_norm=None, steps=steps)
     notices = []
     if spec.batch > 1:
@@ -204,11 +202,9 @@ def _model_and_input(spec: TraceSpec) -> tuple[Model, np.ndarray]:
         model = upload.model(spec)
     else:
         start = time.perf_counter()
-        model = Model.init(
-            c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
-        )
+        model = Model.init(c, spec.init)
         elapsed = time.perf_counter() - start
-        budget.observe(init_seconds(c, spec.scheme), elapsed, kind="init")
+        budget.observe(init_seconds(c, spec.init.scheme), elapsed, kind="init")
     if spec.data_key:
         return model, upload.sequence(spec)[0]
     x = make_signal(spec.signal, spec.steps, spec.batch, c.input_size, spec.seed)  # (T, B, d)
@@ -238,7 +234,7 @@ def seconds(spec: TraceSpec) -> float:
     """Estimated seconds of ``spec``'s model, trace, summary and figures (deeprnn_core.engine.cost
     and budget.page_seconds)."""
     run = budget.trace_seconds(spec.config, spec.steps, spec.batch, spec.dtype)
-    return run + budget.draw_seconds(spec.config, spec.scheme)
+    return run + budget.draw_seconds(spec.config, spec.init)
 
 
 def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
@@ -325,7 +321,7 @@ def timing_seconds(spec: TraceSpec) -> float:
     (no summary, no figures)."""
     c = spec.config
     run = budget.cost_now(trace_cost(c, spec.steps, spec.batch, spec.dtype))
-    return timing_repeats(spec) * run + budget.draw_seconds(c, spec.scheme)
+    return timing_repeats(spec) * run + budget.draw_seconds(c, spec.init)
 
 
 @st.cache_data(max_entries=16, show_spinner="Timing the trace…")
@@ -356,10 +352,7 @@ def depth_sweep(sweep: SweepSpec) -> analysis.DepthSweep:
             sweep.max_layers,
             sweep.seeds,
             b.steps,
-            scheme=b.scheme,
-            recurrent_gain=b.recurrent_gain,
-            input_gain=b.input_gain,
-            bias_scale=b.bias_scale,
+            init=b.init,
             signal=b.signal,
             batch=b.batch,
             loss_kind=b.loss_kind,

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from app.runs import budget, compute
-from deeprnn_core import RNNConfig
+from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.analysis import spectra
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.engine.stack import LOSS_KINDS
@@ -42,21 +42,13 @@ def prediction_gap(spec: compute.TraceSpec) -> str | None:
     gap = theory.scope_gap(spec.config)
     if gap is not None:
         return gap
-    if spec.scheme not in theory.GAUSSIAN_LIKE:
-        return f"{spec.scheme} init (W_hh = g·I is not a random matrix)"
+    if spec.init.scheme not in theory.GAUSSIAN_LIKE:
+        return f"{spec.init.scheme} init (W_hh = g·I is not a random matrix)"
     if spec.model_key is not None:
         return "an uploaded model (the theory describes freshly drawn weights, not trained ones)"
     if spec.loss_kind not in LOSS_KINDS:
         return f"the {spec.loss_kind} loss (the prediction is derived for the MSE head's loss)"
     return None
-
-
-def _gains(spec: compute.TraceSpec, moment) -> tuple[float, float, np.ndarray]:
-    """(sigma_h, sigma_x, R_t) of the gaussian init with the variances of ``spec``'s scheme."""
-    sigma_h, sigma_x, scale = theory.gaussian_equivalent(
-        spec.config, spec.scheme, spec.recurrent_gain, spec.input_gain
-    )
-    return sigma_h, sigma_x, np.asarray(moment, dtype=np.float64) * scale
 
 
 @dataclass(frozen=True)
@@ -67,7 +59,7 @@ class PhaseSweepSpec:
     steps: int
     seeds: tuple[int, ...]
     batch: int
-    bias_scale: float
+    bias_scale: float  # the sidebar's; the points set the gains, the scheme is gaussian
     signal: str
 
 
@@ -102,7 +94,7 @@ def phase_sweep_plan(spec: compute.TraceSpec, seeds: int) -> tuple[PhaseSweepSpe
         )
         seeds = fitted
     sweep = PhaseSweepSpec(
-        config, steps, tuple(range(spec.seed, spec.seed + seeds)), batch, spec.bias_scale,
+        config, steps, tuple(range(spec.seed, spec.seed + seeds)), batch, spec.init.bias_scale,
         spec.signal,
     )  # fmt: skip
     return sweep, notices
@@ -124,22 +116,21 @@ def phase_diagram(activation: str, sigma_b2: float) -> phase.PhaseDiagram:
 
 @st.cache_data(max_entries=8, show_spinner="Measuring the sweep over the gain plane…")
 def phase_points(sweep: PhaseSweepSpec) -> phase.PhasePoints:
-    """phase.measured_phase_points on the SWEEP_GAINS grid."""
+    """phase.measured_phase_points on the SWEEP_GAINS grid (gaussian init)."""
     points = [(a, b) for a in SWEEP_GAINS for b in SWEEP_GAINS]
+    init = InitSpec("gaussian", bias_scale=sweep.bias_scale)
     return phase.measured_phase_points(
-        sweep.config, points, sweep.steps, sweep.seeds, sweep.batch, sweep.bias_scale, sweep.signal
+        sweep.config, points, sweep.steps, sweep.seeds, sweep.batch, init, sweep.signal
     )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def prediction(spec: compute.TraceSpec) -> theory.Prediction:
-    """theory.predict for ``spec``'s input and the gaussian gains of its scheme's variances
-    (theory.gaussian_equivalent)."""
+    """theory.predict for ``spec``'s init and input (other schemes than gaussian at the
+    gaussian gains of their variances, theory.gaussian_equivalent)."""
     x = make_signal(spec.signal, spec.steps, spec.batch, spec.config.input_size, spec.seed)
-    sigma_h, sigma_x, moment = _gains(spec, theory.input_moment(x))
-    return theory.predict(
-        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss_kind, batch=spec.batch
-    )
+    moment = theory.input_moment(x)
+    return theory.predict(spec.config, spec.init, moment, spec.loss_kind, batch=spec.batch)
 
 
 def predicted_norm(spec: compute.TraceSpec) -> np.ndarray:
@@ -164,8 +155,7 @@ def measured_grad_sq(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, n
     """phase.measured_grad_sq for ``spec`` over seeds spec.seed..spec.seed + seeds - 1:
     ((L, T) mean of |G_t^(l)|^2 / h, (T,) input moment)."""
     return phase.measured_grad_sq(
-        spec.config, spec.recurrent_gain, spec.input_gain, spec.bias_scale,
-        range(spec.seed, spec.seed + seeds), spec.steps, spec.batch, scheme=spec.scheme,
+        spec.config, spec.init, range(spec.seed, spec.seed + seeds), spec.steps, spec.batch,
         signal=spec.signal, loss_kind=spec.loss_kind,
     )  # fmt: skip
 
@@ -187,18 +177,17 @@ def pascanu(spec: compute.TraceSpec) -> spectra.PascanuBound:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def predicted_sweep(sweep: compute.SweepSpec) -> phase.PredictedSweep:
-    """phase.predicted_sweep for the Depth sweep's settings (the gaussian gains of its scheme's
-    variances), R_t averaged over the sweep's seeds' inputs."""
+    """phase.predicted_sweep for the Depth sweep's settings (its init; other schemes than
+    gaussian at the gaussian gains of their variances), R_t averaged over the sweep's seeds'
+    inputs."""
     b = sweep.base
     moment = np.mean(
         [theory.input_moment(make_signal(b.signal, b.steps, b.batch, b.config.input_size, s))
          for s in sweep.seeds], axis=0,
     )  # fmt: skip
-    sigma_h, sigma_x, moment = _gains(b, moment)
     return phase.predicted_sweep(
-        b.config, sweep.max_layers, sigma_h, sigma_x, b.bias_scale, moment, b.loss_kind,
-        batch=b.batch,
-    )  # fmt: skip
+        b.config, sweep.max_layers, b.init, moment, b.loss_kind, batch=b.batch
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
@@ -208,9 +197,8 @@ def theory_vs_measured(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray,
     (theory.gaussian_equivalent), the mean over ``seeds`` seeds and the batch of the measured
     |G_t^(l)|^2 / h (the spec's own scheme), and phase.r_squared normalized at (T, L)."""
     measured, moment = measured_grad_sq(spec, seeds)
-    sigma_h, sigma_x, moment = _gains(spec, moment)
     predicted = theory.predict(
-        spec.config, sigma_h, sigma_x, spec.bias_scale, moment, spec.loss_kind, batch=spec.batch
+        spec.config, spec.init, moment, spec.loss_kind, batch=spec.batch
     ).grad_sq
     return predicted, measured, phase.r_squared(predicted, measured)
 
@@ -226,16 +214,14 @@ def when_to_trust(spec: compute.TraceSpec, r2: float) -> str:
             else "the prediction misses the measured shape at these settings"
         )  # fmt: skip
         parts = [f"R² of log10 E|G|² over the grid: **{r2:.3f}**: {fit}."]
-    if spec.scheme != "gaussian":
-        sigma_h, sigma_x, _ = theory.gaussian_equivalent(
-            spec.config, spec.scheme, spec.recurrent_gain, spec.input_gain
-        )
+    if spec.init.scheme != "gaussian":
+        sigma_h, sigma_x, _ = theory.gaussian_equivalent(spec.config, spec.init)
         how = (
-            "uniform weights of variance g²/3h" if spec.scheme == "torch"
+            "uniform weights of variance g²/3h" if spec.init.scheme == "torch"
             else "orthogonal weights, which keep |W v| = g |v| exactly"
         )  # fmt: skip
         parts.append(
-            f"The theory is written for gaussian init; this run uses {spec.scheme} init "
+            f"The theory is written for gaussian init; this run uses {spec.init.scheme} init "
             f"({how}). Only each weight's variance enters the mean-field recursions, so the "
             f"prediction uses the gaussian gains with the same variance: (σ_h, σ_x) = "
             f"({sigma_h:.3g}, {sigma_x:.3g})."

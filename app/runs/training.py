@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from app.runs import budget, compute, server
-from deeprnn_core import History, Model, RNNConfig, Task, make_task, train
+from deeprnn_core import History, InitSpec, Model, RNNConfig, Task, make_task, train
 
 EVALS = 15  # validation passes per run (plus one before training): the validation curve
 SNAPSHOTS = 20  # (L, T) grids of |H| and |G| on the probe sequence, log-spaced over the run
@@ -30,10 +30,7 @@ class TrainSpec:
     """Everything one training run depends on: the cache key."""
 
     config: RNNConfig  # input_size and output_size are the task's
-    scheme: str
-    recurrent_gain: float
-    input_gain: float
-    bias_scale: float
+    init: InitSpec  # how the weights are drawn; its seed is the run's (see ``seed``)
     task: str
     length: int  # the task's T (copy: the delay; its sequences are T + 20 long)
     optimizer: str
@@ -43,8 +40,13 @@ class TrainSpec:
     batch_size: int
     clip_norm: float | None
     dtype: str
-    seed: int  # weights, task, minibatch order and dropout masks
     validation: int = VALIDATION  # validation sequences (make_task's n_val; fewer to fit)
+
+    @property
+    def seed(self) -> int:
+        """The run's one seed: the weights' (``init.seed``), the task's, the minibatch order's
+        and the dropout masks'."""
+        return self.init.seed
 
     @property
     def eval_every(self) -> int:
@@ -122,10 +124,7 @@ def plan(s, alongside: tuple = ()) -> TrainPlan:
     return TrainPlan(
         TrainSpec(
             config=configs[0],
-            scheme=spec.scheme,
-            recurrent_gain=spec.recurrent_gain,
-            input_gain=spec.input_gain,
-            bias_scale=spec.bias_scale,
+            init=spec.init,
             task=s.task,
             length=max(2, steps - extra),
             optimizer=s.optimizer,
@@ -135,7 +134,6 @@ def plan(s, alongside: tuple = ()) -> TrainPlan:
             batch_size=fit_batch,
             clip_norm=float(s.clip_norm) if s.clip_norm > 0 else None,
             dtype=s.dtype,
-            seed=int(s.seed),
             validation=validation,
         ),
         tuple(notices),
@@ -158,10 +156,7 @@ def estimate_seconds(spec: TrainSpec) -> float:
 
 
 def _train(spec: TrainSpec, updates: int, callback=None, **kwargs) -> History:
-    c = spec.config
-    model = Model.init(
-        c, spec.scheme, spec.recurrent_gain, spec.input_gain, spec.bias_scale, spec.seed
-    )
+    model = Model.init(spec.config, spec.init)
     importlib.import_module("torch")  # train() steps torch.optim: load it here, first use only
     compute.limit_torch_threads()  # one thread, as for traces
     return train(

@@ -36,7 +36,7 @@ def draw(run: layout.Run) -> None:
     for notice in notices:
         st.info(notice, icon=":material/info:")
     b, n = sweep_spec.base, len(sweep_spec.seeds)
-    seconds = budget.sweep_seconds(b.config, b.steps, max_layers, n, b.dtype, b.scheme)
+    seconds = budget.sweep_seconds(b.config, b.steps, max_layers, n, b.dtype, b.init)
     st.caption(
         f"The sweep runs L = 1..{max_layers} for {n} seeds at T = {b.steps}: about "
         f"{seconds:.2g} s here (deeprnn_core.engine.cost)."

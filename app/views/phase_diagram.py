@@ -56,14 +56,12 @@ def factor_sentence(name: str, chi: float, where: str, unit: str) -> str:
 
 @layout.guarded
 def draw_theory(run: layout.Run) -> None:
-    spec, c = run.spec, run.spec.config
-    sigma_b2 = theory.bias_variance(c, spec.bias_scale)
+    spec, c, init = run.spec, run.spec.config, run.spec.init
+    sigma_b2 = theory.bias_variance(c, init.bias_scale)
     diagram = compute_theory.phase_diagram(c.activations[0], sigma_b2)
-    current = (spec.recurrent_gain, spec.input_gain)
-    if spec.scheme in theory.GAUSSIAN_LIKE:  # the gaussian gains of the same weight variance
-        current = tuple(
-            round(float(g), 3) for g in theory.gaussian_equivalent(c, spec.scheme, *current)[:2]
-        )
+    current = (init.recurrent_gain, init.input_gain)
+    if init.scheme in theory.GAUSSIAN_LIKE:  # the gaussian gains of the same weight variance
+        current = tuple(round(float(g), 3) for g in theory.gaussian_equivalent(c, init)[:2])
     cols = st.columns([2, 1])
     measure = state.widget("phase_sweep", cols[0])
     points = None
@@ -80,17 +78,17 @@ def draw_theory(run: layout.Run) -> None:
         points = compute_theory.phase_points(sweep)
     fig = theory_figures.phase_figure(diagram, current, points)
     layout.chart(fig, "phase_chart", on_select=apply_click, selection_mode="points")
-    if spec.scheme in ("torch", "orthogonal"):
+    if init.scheme in ("torch", "orthogonal"):
         st.info(
-            f"The diagram is for gaussian init; the sidebar uses **{spec.scheme}**, whose weights "
+            f"The diagram is for gaussian init; the sidebar uses **{init.scheme}**, whose weights "
             "have the variance of gaussian gains (σ_h, σ_x) = "
             f"({current[0]:g}, {current[1]:g}) (theory.gaussian_equivalent): the star sits "
             "there. A click switches to gaussian.",
             icon=":material/info:",
         )
-    elif spec.scheme != "gaussian":
+    elif init.scheme != "gaussian":
         st.info(
-            f"The diagram is for random gaussian weights; the sidebar uses **{spec.scheme}** "
+            f"The diagram is for random gaussian weights; the sidebar uses **{init.scheme}** "
             "(W_hh = g·I is not random), so the star marks its gains as if they were σ. A click "
             "switches to gaussian.",
             icon=":material/info:",
@@ -142,7 +140,7 @@ def _pascanu(spec) -> None:
         st.markdown(
             "**Pascanu, Mikolov & Bengio (2013)**: if σ_max(W_hh) < 1/γ (γ = max φ') every step "
             f"back in time shrinks the gradient (sufficient, not necessary). This run's weights "
-            f"({spec.scheme} init):\n- " + "\n- ".join(lines)
+            f"({spec.init.scheme} init):\n- " + "\n- ".join(lines)
         )
 
 

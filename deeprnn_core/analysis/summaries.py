@@ -16,7 +16,7 @@ from deeprnn_core.engine import stack as engine
 from deeprnn_core.engine.layers import backward_layer
 from deeprnn_core.engine.norms import stable_norm
 from deeprnn_core.trace import DTYPES, LOSS_KINDS, Trace, trace
-from deeprnn_core.weights.init import init_params
+from deeprnn_core.weights.init import DEFAULT_INIT, InitSpec, init_params
 from deeprnn_core.weights.model import Model
 
 
@@ -164,10 +164,7 @@ def depth_sweep(
     seeds,
     steps: int,
     *,
-    scheme: str = "torch",
-    recurrent_gain: float = 1.0,
-    input_gain: float = 1.0,
-    bias_scale: float = 1.0,
+    init: InitSpec = DEFAULT_INIT,
     signal: str = "noise",
     batch: int = 1,
     loss_kind: str = "last",
@@ -178,10 +175,11 @@ def depth_sweep(
     gradient at (t=1, l=1), (T, 1), (1, L) and (T, L) and the parameter gradients of the
     bottom and top layers.
 
-    Every seed's networks share their layers across depths (see ``init``), so one forward pass
-    of the deepest stack serves every depth, and the seeds run side by side. Per-layer settings
-    of ``config`` are extended to the deeper layers by repeating the last one; dropout is off
-    (eval mode). ``progress`` receives the fraction done.
+    Seed s of ``seeds`` draws the weights ``replace(init, seed=s)`` (``init.seed`` itself is
+    not used) and its input from s. Every seed's networks share their layers across depths (see
+    ``weights.init``), so one forward pass of the deepest stack serves every depth, and the seeds
+    run side by side. Per-layer settings of ``config`` are extended to the deeper layers by
+    repeating the last one; dropout is off (eval mode). ``progress`` receives the fraction done.
     """
     if isinstance(max_layers, bool) or not isinstance(max_layers, int) or max_layers < 1:
         raise ValueError(f"max_layers must be an int >= 1, got {max_layers!r}")
@@ -192,10 +190,10 @@ def depth_sweep(
         raise ValueError(f"loss_kind must be one of {LOSS_KINDS}, got {loss_kind!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if not isinstance(init, InitSpec):
+        raise TypeError(f"init must be an InitSpec, got {type(init).__name__} {init!r:.80}")
     deep = _deepened(config, max_layers)
-    params = [
-        init_params(deep, scheme, recurrent_gain, input_gain, bias_scale, int(s)) for s in seeds
-    ]
+    params = [init_params(deep, replace(init, seed=int(s))) for s in seeds]
     layers = engine.stack_layers(deep, params, dtype)
     head_w = np.stack([p["head.weight"].T for p in params]).astype(dtype)  # (S, h, q)
     head_b = np.stack([p["head.bias"][None] for p in params]).astype(dtype)  # (S, 1, q)

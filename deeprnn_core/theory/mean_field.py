@@ -13,7 +13,8 @@ Pennington & Schoenholz 2018), with m = E_z[phi(sqrt(q) z)^2] and z ~ N(0, 1):
 
 The grid is not stationary (H_0 = 0, and layer 1 reads the raw input), so the recursions run
 cell by cell; cells on one anti-diagonal t + l are independent and run as one vector operation.
-Arrays are (L, T), indexed [l - 1, t - 1] like a Trace; the Gaussian expectations, Gauss-Hermite.
+Arrays are (L, T), indexed [l - 1, t - 1] like a Trace; the Gaussian expectations are in
+``theory.moments``.
 """
 
 from __future__ import annotations
@@ -21,15 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
 
-from deeprnn_core.config import ACTIVATIONS, RNNConfig, check_real
+from deeprnn_core.config import RNNConfig, check_real
 from deeprnn_core.engine.stack import LOSS_KINDS
+from deeprnn_core.theory.moments import gaussian_moments
+from deeprnn_core.weights.init import InitSpec
 
-NODES = 64  # Gauss-Hermite nodes: relative error below 1e-6 for tanh / sigmoid at any q
-_Z, _W = hermegauss(NODES)
-_W = _W / _W.sum()  # weights of E_z[f(z)], z ~ N(0, 1)
-_DECAYING = {"tanh": 1.0, "sigmoid": 0.5}  # phi written through sech^2(a u), a = this
 SCOPE = "plain rnn cells without residual connections or layer norm"  # what the theory covers
 
 
@@ -44,35 +42,6 @@ def scope_gap(config: RNNConfig) -> str | None:
     return None
 
 
-def gaussian_moments(activation: str, q) -> tuple[np.ndarray, np.ndarray]:
-    """(m, d) = (E[phi(u)^2], E[phi'(u)^2]) for u ~ N(0, q), elementwise over the array ``q``.
-
-    identity and relu: plain Gauss-Hermite in z (exact: the integrands are polynomials on each
-    half line). tanh and sigmoid are written through sech^2, which decays within |u| < ~10;
-    for q > 1 the nodes are placed for N(0, 1) and weighted by the density ratio, so that
-    a large q (sech^2 much narrower than the Gaussian) keeps the same accuracy.
-    """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    q = np.asarray(q, dtype=np.float64)[..., None]  # (..., 1) against the (NODES,) nodes
-    if activation in ("identity", "relu"):
-        u = np.sqrt(q) * _Z
-        phi = u if activation == "identity" else np.maximum(u, 0.0)
-        dphi = np.ones_like(u) if activation == "identity" else (u > 0).astype(np.float64)
-        return (phi * phi) @ _W, (dphi * dphi) @ _W
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        wide = q > 1.0
-        s2 = np.minimum(q, 1.0)
-        u = np.sqrt(s2) * _Z  # nodes of N(0, min(q, 1))
-        ratio = np.where(wide, np.sqrt(s2 / q) * np.exp(0.5 * u * u * (1.0 - 1.0 / q)), 1.0)
-        a = _DECAYING[activation]
-        sech2 = 1.0 / np.cosh(a * u) ** 2
-        e1, e2 = (sech2 * ratio) @ _W, (sech2 * sech2 * ratio) @ _W  # E[sech^2], E[sech^4]
-    if activation == "tanh":  # tanh^2 = 1 - sech^2, tanh' = sech^2
-        return 1.0 - e1, e2
-    return 0.5 - 0.25 * e1, e2 / 16.0  # sigmoid(u) = (1 + tanh(u/2)) / 2, sigmoid' = sech^2/4
-
-
 def bias_variance(config: RNNConfig, bias_scale: float) -> float:
     """sigma_b^2 of b_h^(l) = bias_ih + bias_hh, each bias_scale * U(+-1/sqrt(h)): 2 s^2 / 3h."""
     bias_scale = check_real("bias_scale", bias_scale)
@@ -80,15 +49,14 @@ def bias_variance(config: RNNConfig, bias_scale: float) -> float:
 
 
 GAUSSIAN_LIKE = ("gaussian", "torch", "orthogonal")  # schemes the prediction covers
+GAUSSIAN_INIT = InitSpec(scheme="gaussian")  # the init the theory is written for: the default
 
 
-def gaussian_equivalent(
-    config: RNNConfig, scheme: str, recurrent_gain: float, input_gain: float
-) -> tuple[float, float, float]:
+def gaussian_equivalent(config: RNNConfig, init: InitSpec) -> tuple[float, float, float]:
     """(sigma_h, sigma_x, input_scale): the gaussian gains whose weights have the variances of
-    ``Model.init(config, scheme, recurrent_gain, input_gain)``; the mean-field recursions read
-    only the variance of each weight (and orthogonal weights keep |W v| exactly). Predict with
-    those gains and the input moment R_t times ``input_scale`` (what W_xh^(1) does to it).
+    ``Model.init(config, init)``; the mean-field recursions read only the variance of each
+    weight (and orthogonal weights keep |W v| exactly). ``predict`` uses those gains and the
+    input moment R_t times ``input_scale`` (what W_xh^(1) does to it).
 
       gaussian    N(0, g^2 / fan_in):        sigma = g,          input_scale 1
       torch       g U(+-1/sqrt(h)), g^2 / 3h: sigma = g / sqrt(3), input_scale d / h
@@ -96,13 +64,18 @@ def gaussian_equivalent(
       orthogonal  g Q, |Q v| = |v|:         sigma = g,          input_scale min(1, d / h)
     identity (W_hh = g I is not random) is refused with a ValueError.
     """
+    if not isinstance(init, InitSpec):
+        raise TypeError(
+            f"init must be an InitSpec (e.g. InitSpec('gaussian', recurrent_gain=1.5)), "
+            f"got {type(init).__name__} {init!r:.80}"
+        )
+    scheme = init.scheme
     if scheme not in GAUSSIAN_LIKE:
         raise ValueError(
             f"scheme must be one of {GAUSSIAN_LIKE} for the mean-field prediction (its weights "
             f"are random with a known variance), got {scheme!r}"
         )
-    sigma_h = check_real("recurrent_gain", recurrent_gain)
-    sigma_x = check_real("input_gain", input_gain)
+    sigma_h, sigma_x = init.recurrent_gain, init.input_gain
     d, h = config.input_size, config.hidden_size
     if scheme == "torch":
         return sigma_h / np.sqrt(3.0), sigma_x / np.sqrt(3.0), d / h
@@ -232,39 +205,37 @@ def lattice_sum(
 
 def predicted_grad_sq(
     config: RNNConfig,
-    recurrent_gain: float = 1.0,
-    input_gain: float = 1.0,
-    bias_scale: float = 1.0,
+    init: InitSpec = GAUSSIAN_INIT,
     input_moment=1.0,
     loss_kind: str = "last",
     *,
     steps: int | None = None,
     batch: int = 1,
 ) -> np.ndarray:
-    """(L, T) predicted E|G_t^(l)|^2 / h per sample for ``Model.init(config, "gaussian",
-    recurrent_gain, input_gain, bias_scale)`` and a zero target; see ``predict``."""
-    return predict(
-        config, recurrent_gain, input_gain, bias_scale, input_moment, loss_kind,
-        steps=steps, batch=batch,
-    ).grad_sq  # fmt: skip
+    """(L, T) predicted E|G_t^(l)|^2 / h per sample for ``Model.init(config, init)`` and a zero
+    target; see ``predict``."""
+    return predict(config, init, input_moment, loss_kind, steps=steps, batch=batch).grad_sq
 
 
 def predict(
     config: RNNConfig,
-    recurrent_gain: float = 1.0,
-    input_gain: float = 1.0,
-    bias_scale: float = 1.0,
+    init: InitSpec = GAUSSIAN_INIT,
     input_moment=1.0,
     loss_kind: str = "last",
     *,
     steps: int | None = None,
     batch: int = 1,
 ) -> Prediction:
-    """The whole mean-field grid for the gaussian scheme: sigma_h = ``recurrent_gain``,
-    sigma_x = ``input_gain``, sigma_b^2 = 2 bias_scale^2 / 3h (see ``bias_variance``).
+    """The whole mean-field grid for the weights of ``Model.init(config, init)``: for the
+    gaussian scheme sigma_h = ``init.recurrent_gain``, sigma_x = ``init.input_gain``; torch and
+    orthogonal weights are predicted with the gaussian gains of the same variance and R_t
+    scaled as ``gaussian_equivalent`` says. sigma_b^2 = 2 bias_scale^2 / 3h (``bias_variance``);
+    the seed plays no part (the prediction is a mean over weight draws).
 
     Args:
-        input_moment: R_t = E[x_t^2], a scalar (then ``steps`` gives T) or a (T,) array.
+        init: how the weights are drawn (default: gaussian, gains 1, bias scale 1).
+        input_moment: R_t = E[x_t^2] of the raw input, a scalar (then ``steps`` gives T) or a
+            (T,) array.
         loss_kind: "last" or "all", MSE against a zero target as ``trace`` computes it.
         batch: B, which scales the loss's gradient by 1 / B per sample (MSE takes the mean).
     The injection: dLoss/dO_t = 2 O_t / (B q) and W_hq ~ U(+-1/sqrt(h)) (torch's Linear), so
@@ -280,14 +251,13 @@ def predict(
         )
     if loss_kind not in LOSS_KINDS:
         raise ValueError(f"loss_kind must be one of {LOSS_KINDS}, got {loss_kind!r}")
-    sigma_h = check_real("recurrent_gain", recurrent_gain)
-    sigma_x = check_real("input_gain", input_gain)
+    sigma_h, sigma_x, input_scale = gaussian_equivalent(config, init)
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
         raise ValueError(f"batch must be an int >= 1, got {batch!r}")
-    moment = _moment_array(input_moment, steps)
+    moment = _moment_array(input_moment, steps) * input_scale  # what W_xh^(1) passes on
     h, q_out = config.hidden_size, config.output_size
     q, m, d = variance_map(
-        config.activations, sigma_h, sigma_x, bias_variance(config, bias_scale), moment
+        config.activations, sigma_h, sigma_x, bias_variance(config, init.bias_scale), moment
     )
     chi_h = sigma_h**2 * d
     widths = np.array([config.layer_input_size(k) for k in range(config.num_layers)], float)

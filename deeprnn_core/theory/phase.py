@@ -17,25 +17,26 @@ from deeprnn_core.config import RNNConfig, check_real
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.theory import mean_field as theory
 from deeprnn_core.trace import trace
+from deeprnn_core.weights.init import InitSpec
 from deeprnn_core.weights.model import Model
 
 
 def measured_grad_sq(
     config: RNNConfig,
-    recurrent_gain: float,
-    input_gain: float,
-    bias_scale: float,
+    init: InitSpec,
     seeds,
     steps: int,
     batch: int,
     *,
-    scheme: str = "gaussian",
     signal: str = "noise",
     loss_kind: str = "last",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean over seeds and batch of |G_t^(l)|^2 / h, the measured counterpart of
-    ``theory.predicted_grad_sq``; each seed draws its own weights and input. Dropout is off.
+    ``theory.predicted_grad_sq(config, init, ...)``; seed s draws the weights
+    ``replace(init, seed=s)`` (``init.seed`` itself is not used) and its input. Dropout is off.
     Returns (grad_sq (L, T), input moment R_t (T,) averaged over the seeds' inputs)."""
+    if not isinstance(init, InitSpec):
+        raise TypeError(f"init must be an InitSpec, got {type(init).__name__} {init!r:.80}")
     seeds = [int(s) for s in np.atleast_1d(seeds)]
     if not seeds:
         raise ValueError("seeds must name at least one seed, got none")
@@ -43,7 +44,7 @@ def measured_grad_sq(
     total = np.zeros((config.num_layers, steps))
     moment = np.zeros(steps)
     for seed in seeds:
-        model = Model.init(config, scheme, recurrent_gain, input_gain, bias_scale, seed)
+        model = Model.init(config, replace(init, seed=seed))
         x = make_signal(signal, steps, batch, config.input_size, seed)  # (T, B, d)
         tr = trace(model, x, loss_kind=loss_kind, training=False)
         with np.errstate(all="ignore"):
@@ -120,19 +121,20 @@ def measured_phase_points(
     steps: int,
     seeds,
     batch: int,
-    bias_scale: float = 1.0,
+    init: InitSpec = theory.GAUSSIAN_INIT,
     signal: str = "noise",
 ) -> PhasePoints:
-    """Run the gaussian-init network of ``config`` at each (sigma_h, sigma_x) in ``points``
-    (P, 2) over ``seeds`` and measure the per-step factors; a plain rnn config only."""
+    """Run the network of ``config`` at each (sigma_h, sigma_x) in ``points`` (P, 2), drawn as
+    ``init`` with those gains (``replace(init, recurrent_gain=sigma_h, input_gain=sigma_x)``;
+    its scheme, gaussian by default, and bias scale are kept) over ``seeds``, and measure the
+    per-step factors; a plain rnn config only."""
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     L = config.num_layers
     rows = []
     for sh, sx in points:
-        grad, moment = measured_grad_sq(
-            config, sh, sx, bias_scale, seeds, steps, batch, signal=signal
-        )
-        pred = theory.predict(config, sh, sx, bias_scale, moment, "last", batch=batch)
+        at_point = replace(init, recurrent_gain=sh, input_gain=sx)
+        grad, moment = measured_grad_sq(config, at_point, seeds, steps, batch, signal=signal)
+        pred = theory.predict(config, at_point, moment, "last", batch=batch)
         rows.append((*_rates(grad, L, steps), pred.rate_time, pred.rate_depth))
     out = np.array(rows, dtype=np.float64).reshape(-1, 4)
     return PhasePoints(points[:, 0], points[:, 1], *out.T)
@@ -173,16 +175,14 @@ class PredictedSweep:
 def predicted_sweep(
     config: RNNConfig,
     max_layers: int,
-    recurrent_gain: float,
-    input_gain: float,
-    bias_scale: float,
+    init: InitSpec,
     input_moment,
     loss_kind: str = "last",
     *,
     steps: int | None = None,
     batch: int = 1,
 ) -> PredictedSweep:
-    """The mean-field counterpart of ``analysis.depth_sweep`` (gaussian init): one forward map
+    """The mean-field counterpart of ``analysis.depth_sweep(..., init=init)``: one forward map
     of the deepest stack serves every depth (a layer does not see the ones above it), then one
     backward DP per depth. Per-layer activations extend by their last value."""
     if isinstance(max_layers, bool) or not isinstance(max_layers, int) or max_layers < 1:
@@ -197,10 +197,7 @@ def predicted_sweep(
         activation=extend(config.activations),
         cell=extend(config.cells),
     )
-    full = theory.predict(
-        deep, recurrent_gain, input_gain, bias_scale, input_moment, loss_kind,
-        steps=steps, batch=batch,
-    )  # fmt: skip
+    full = theory.predict(deep, init, input_moment, loss_kind, steps=steps, batch=batch)
     out = np.empty((3, max_layers))
     with np.errstate(all="ignore"):
         for depth in range(1, max_layers + 1):

@@ -7,32 +7,96 @@ top and leaves the ones below unchanged. The head draws from a generator of its 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from deeprnn_core.config import RNNConfig, blocks, check_real, check_seed
 from deeprnn_core.engine.stack import one_blas_thread
 
 SCHEMES = ("torch", "gaussian", "orthogonal", "identity")
+LOOSE = ("scheme", "recurrent_gain", "input_gain", "bias_scale", "seed")  # the earlier API's order
 _HEAD_STREAM = 1_000_003  # seed-sequence entry of the head, far from any layer index
 
 
-def init_params(
-    config: RNNConfig,
-    scheme: str = "torch",
-    recurrent_gain: float = 1.0,
-    input_gain: float = 1.0,
-    bias_scale: float = 1.0,
-    seed: int = 0,
-) -> dict[str, np.ndarray]:
-    """Draw every parameter of ``config`` (float64, torch names and shapes).
+@dataclass(frozen=True)
+class InitSpec:
+    """How the weights are drawn, as one value: ``Model.init(config, InitSpec(...))``.
 
-    Schemes, for the recurrent W_hh^(l) with gain g = ``recurrent_gain`` and the input/depth
-    W_xh^(l) with gain g = ``input_gain`` (each gate block of a GRU / LSTM drawn alike):
+    Checked on construction (errors name the field, the rule and the value); the gains and the
+    bias scale are stored as floats and the seed as an int, so equal settings hash alike (the
+    app keys its caches on it). See ``init_params`` for what each scheme draws.
+    """
+
+    scheme: str = "torch"  # one of SCHEMES: the distribution of W_xh^(l) and W_hh^(l)
+    recurrent_gain: float = 1.0  # g of W_hh^(l), the path through time (1: the scheme's own scale)
+    input_gain: float = 1.0  # g of W_xh^(l), the path through depth (X_t into layer 1 too)
+    bias_scale: float = 1.0  # b_h^(l) ~ bias_scale * U(+-1/sqrt(h)); 0 turns the biases off
+    seed: int = 0  # layer k draws from default_rng([seed, k]): deeper stacks keep lower layers
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scheme, str):
+            raise TypeError(f"scheme must be a str, one of {SCHEMES}, got {self.scheme!r}")
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {SCHEMES}, got {self.scheme!r}")
+        for name in ("recurrent_gain", "input_gain", "bias_scale"):
+            object.__setattr__(self, name, check_real(name, getattr(self, name)))
+        object.__setattr__(self, "seed", check_seed("seed", self.seed))
+
+
+DEFAULT_INIT = InitSpec()  # torch's default draw, seed 0: the default of functions that take one
+
+
+def init_spec(
+    init: InitSpec | str | None = None, loose: tuple = (), loose_keywords: dict | None = None
+) -> InitSpec:
+    """``init`` itself, or the InitSpec of the earlier loose form (scheme, recurrent_gain,
+    input_gain, bias_scale, seed) by position (the scheme in ``init``'s place) or by keyword,
+    so that ``Model.init(config, scheme="gaussian", seed=3)`` keeps working."""
+    keywords = dict(loose_keywords or {})
+    if isinstance(init, InitSpec):
+        if loose or keywords:
+            given = ", ".join([*map(repr, loose), *keywords])
+            raise TypeError(
+                "pass the init settings either as init=InitSpec(...) or as the loose arguments "
+                f"{LOOSE}, not both; got init={init!r} and {given}"
+            )
+        return init
+    if init is not None and not isinstance(init, str):
+        raise TypeError(
+            "init must be an InitSpec (or, as before, a scheme's name), "
+            f"got {type(init).__name__} {init!r:.80}"
+        )
+    if loose and init is None:
+        raise TypeError(f"init must be a scheme's name before the loose {loose!r}, got None")
+    positional = ((init,) if init is not None else ()) + tuple(loose)
+    if len(positional) > len(LOOSE):
+        raise TypeError(f"the init settings are at most {LOOSE}, got {len(positional)} values")
+    given = dict(zip(LOOSE, positional))
+    for name, value in keywords.items():
+        if name not in LOOSE:
+            raise TypeError(f"unexpected keyword argument {name!r}; the init settings are {LOOSE}")
+        if name in given:
+            raise TypeError(f"init setting {name!r} given twice, by position and by keyword")
+        given[name] = value
+    return InitSpec(**given)
+
+
+def init_params(
+    config: RNNConfig, init: InitSpec | None = None, *loose, **loose_keywords
+) -> dict[str, np.ndarray]:
+    """Draw every parameter of ``config`` (float64, torch names and shapes) as ``init`` says
+    (None: ``DEFAULT_INIT``, torch's default). The earlier loose form, ``init_params(config,
+    scheme, recurrent_gain, input_gain, bias_scale, seed)`` by position or keyword, is still
+    accepted and builds the InitSpec (see ``init_spec``).
+
+    Schemes, for the recurrent W_hh^(l) with gain g = ``init.recurrent_gain`` and the input/depth
+    W_xh^(l) with gain g = ``init.input_gain`` (each gate block of a GRU / LSTM drawn alike):
       torch       g * U(-1/sqrt(h), 1/sqrt(h))   (torch's default at g = 1)
       gaussian    N(0, g^2 / fan_in)
       orthogonal  g * Q, Q (semi-)orthogonal from the QR of a Gaussian matrix
       identity    W_hh = g * I (IRNN); W_xh as gaussian
-    Biases are ``bias_scale`` * U(-1/sqrt(h), 1/sqrt(h)) in every scheme (0 turns them off).
+    Biases are ``init.bias_scale`` * U(-1/sqrt(h), 1/sqrt(h)) in every scheme (0 turns them off).
     The head (W_hq, b_q) is torch's nn.Linear default, U(-1/sqrt(h), 1/sqrt(h)).
     """
     if not isinstance(config, RNNConfig):
@@ -40,17 +104,14 @@ def init_params(
             f"config must be an RNNConfig (e.g. RNNConfig(num_layers=2)), "
             f"got {type(config).__name__} {config!r:.80}"
         )
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    recurrent_gain = check_real("recurrent_gain", recurrent_gain)
-    input_gain = check_real("input_gain", input_gain)
-    bias_scale = check_real("bias_scale", bias_scale)
-    seed = check_seed("seed", seed)
+    init = init_spec(init, loose, loose_keywords)
     with one_blas_thread():  # the orthogonal QRs: 38x slower on a busy 2-core machine otherwise
-        return _draw(config, scheme, recurrent_gain, input_gain, bias_scale, seed)
+        return _draw(config, init)
 
 
-def _draw(config, scheme, recurrent_gain, input_gain, bias_scale, seed) -> dict[str, np.ndarray]:
+def _draw(config: RNNConfig, init: InitSpec) -> dict[str, np.ndarray]:
+    scheme, seed = init.scheme, init.seed
+    recurrent_gain, input_gain, bias_scale = init.recurrent_gain, init.input_gain, init.bias_scale
     h = config.hidden_size
     bound = 1.0 / np.sqrt(h)
     params: dict[str, np.ndarray] = {}

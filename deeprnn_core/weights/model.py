@@ -9,7 +9,7 @@ import numpy as np
 from deeprnn_core.cells import REGISTRY, cell_type
 from deeprnn_core.config import RNNConfig, blocks
 from deeprnn_core.engine.stack import stack_layers
-from deeprnn_core.weights.init import init_params
+from deeprnn_core.weights.init import InitSpec, init_params, init_spec
 
 
 def _torch_cells() -> dict[str, str]:
@@ -81,18 +81,12 @@ class Model:
 
     @classmethod
     def init(
-        cls,
-        config: RNNConfig,
-        scheme: str = "torch",
-        recurrent_gain: float = 1.0,
-        input_gain: float = 1.0,
-        bias_scale: float = 1.0,
-        seed: int = 0,
+        cls, config: RNNConfig, init: InitSpec | None = None, *loose, **loose_keywords
     ) -> Model:
-        """A model with freshly drawn weights; see ``init.init_params`` for the schemes."""
-        return cls(
-            config, init_params(config, scheme, recurrent_gain, input_gain, bias_scale, seed)
-        )
+        """A model with freshly drawn weights, ``init_params(config, init)``; see there for the
+        schemes. The earlier loose form, ``Model.init(config, scheme, recurrent_gain,
+        input_gain, bias_scale, seed)`` by position or keyword, still builds the InitSpec."""
+        return cls(config, init_params(config, init_spec(init, loose, loose_keywords)))
 
     def engine_layers(self, dtype: str) -> list:
         """The weights laid out for the engine in ``dtype``, made once per model and dtype
@@ -181,7 +175,8 @@ def from_torch(rnn, head=None, seed: int = 0) -> Model:
     )
     params = {name: _to_numpy(p) for name, p in rnn.named_parameters()}
     if head is None:
-        params.update({k: v for k, v in init_params(config, seed=seed).items() if "head" in k})
+        drawn = init_params(config, InitSpec(seed=seed))
+        params.update({k: v for k, v in drawn.items() if "head" in k})
     else:
         params["head.weight"] = _to_numpy(head.weight)
         params["head.bias"] = (

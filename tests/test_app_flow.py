@@ -4,6 +4,8 @@ T = 1 ticks)."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from app.runs import compute
@@ -105,3 +107,25 @@ def test_scrub_over_its_time_budget_says_so_and_draws_depth_L():
     assert any("Scrubbing depth would run the backward pass of every depth" in i.value
                for i in at.info), "the scrub's cost is said"  # fmt: skip
     chart_with(at, "cell picker")  # the page's own grid instead
+
+
+def test_the_step_through_shows_the_reference_code_of_the_cell_it_steps():
+    """Issue 16: the learner sees the code the numbers came from, the stepped line marked: the
+    forward pass through layer 2 (an lstm) shows lstm's step, the backward pass its step_back."""
+    from deeprnn_core.cells import REGISTRY
+
+    settings = {"walk": "1", "L": "2", "T": "3", "cell": "per layer", "cells": "rnn,lstm"}
+    at = open_app(settings | {"step": "5"})  # forward: layer 1's 3 cells, then t = 2 of layer 2
+    assert_clean(at)
+    expanders = [e for e in at.expander if "The code that ran this step" in e.label]
+    assert len(expanders) == 1 and "lstm cell, forward pass" in expanders[0].label
+    blocks = [c.value.strip() for c in at.code]
+    assert any("# ◀ this step: t = 2, l = 2" in b and "cell.step(" in b for b in blocks), blocks
+    assert inspect.getsource(REGISTRY["lstm"].step).strip() in blocks
+    at = open_app(settings | {"step": "7"})  # backward: layer 2 at t = 3
+    assert_clean(at)
+    blocks = [c.value.strip() for c in at.code]
+    assert any("# ◀ this step: t = 3, l = 2" in b and "grad_h = ext[t]" in b for b in blocks)
+    assert inspect.getsource(REGISTRY["lstm"].step_back).strip() in blocks
+    at = open_app({"walk": "1", "step": "1"})  # the default rnn stack
+    assert inspect.getsource(REGISTRY["rnn"].step).strip() in [c.value.strip() for c in at.code]

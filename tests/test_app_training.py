@@ -208,3 +208,16 @@ def test_the_trained_model_exports_as_safetensors_and_torch_code_that_rebuild_it
     tr = trace(h.model, x)
     np.testing.assert_allclose(out.numpy(), tr.hidden[-1], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(o.numpy(), tr.output, rtol=1e-10, atol=1e-12)
+
+
+def test_the_training_page_shows_the_code_of_its_cells():
+    """Issue 16: the Training page's explanation shows the reference code of every cell type
+    the network trains (the numbers' own equations), each once."""
+    from deeprnn_core.engine import reference
+
+    at = open_app(TINY | {"cell": "per layer", "cells": "gru,rnn,gru"}, page=PAGE)
+    assert_clean(at)
+    (box,) = [e for e in at.expander if e.label.startswith("The code of the cells")]
+    assert box.label.endswith("gru, rnn")
+    blocks = [c.value.strip() for c in at.code]
+    assert blocks == [reference.cell_source("gru").strip(), reference.cell_source("rnn").strip()]

@@ -118,3 +118,18 @@ def test_cell_source_is_the_reference_code(cell):
     assert "def run(" in reference.stack_source() and "masks" in reference.stack_source()
     with pytest.raises(ValueError, match="cell must be one of"):
         reference.cell_source("transformer")
+
+
+@pytest.mark.parametrize("phase", ["forward", "backward"])
+@pytest.mark.parametrize("cell", list(REGISTRY))
+def test_the_listing_marks_the_line_that_computes_the_step(phase, cell):
+    """The app shows this code next to the step-through: the marked line of the stack's loop
+    computes H_t^(l) (forward) or G_t^(l) (backward), and the cell's function is the one that
+    line runs."""
+    shown = reference.listing(phase, cell)
+    line = shown.stack.splitlines()[shown.stack_line]
+    assert reference.STEP_LINES[phase] in line
+    want = REGISTRY[cell].step if phase == "forward" else REGISTRY[cell].step_back
+    assert shown.cell == inspect.getsource(want) and shown.cell_name == cell
+    with pytest.raises(ValueError, match="phase must be one of"):
+        reference.listing("sideways", cell)

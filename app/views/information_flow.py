@@ -10,7 +10,7 @@ import streamlit as st
 from app import figures
 from app.figures import theory as theory_figures
 from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
-from app.parts import depth_frames, layout
+from app.parts import code, depth_frames, layout
 from app.runs import compute
 from app.runs import theory as compute_theory
 from app.settings import state
@@ -125,11 +125,13 @@ def explorer(run: layout.Run) -> None:
     mode = "off" if walk else state.clamped("flow_theory")
     if not (scrubbing and depth_frames.draw(run, color_by)):
         grid(run, color_by if mode == "off" else "grad", walk, (t, l), mode)
-    controls(above, L, T, run.spec.batch, scrubbing, walk)
+    controls(above, L, T, run.spec.batch, scrubbing, walk, run.spec.config.cells)
     inspector(run, t, l, b)
 
 
-def controls(box, L: int, T: int, B: int, scrubbing: bool, walk: Walk | None) -> None:
+def controls(
+    box, L: int, T: int, B: int, scrubbing: bool, walk: Walk | None, cells: tuple[str, ...]
+) -> None:
     """The explorer's widgets, in ``box`` above the grid (their values were read before)."""
     cols = box.columns([3, 2, 3, 1, 1, 1])
     if L > 1:
@@ -145,6 +147,8 @@ def controls(box, L: int, T: int, B: int, scrubbing: bool, walk: Walk | None) ->
         cols[0].markdown(f"Colour: {color} ({walk.phase} pass)")
         box.markdown(walk_caption(walk, L, T))
         box.caption(order_caption(L, T))  # the order the step-through follows
+        t, l = walk.current if walk.current[0] else (1, 1)  # before the first: layer 1's
+        code.step_listing(box, walk.phase, cells[l - 1], t, l)
     else:
         state.widget("color_by", cols[0])
         state.widget("flow_theory", box)

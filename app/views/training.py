@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.figures import training as fig
-from app.parts import layout
+from app.parts import code, layout
 from app.runs import compute, training
 from app.settings import state, upload
 from app.words import training as words
@@ -98,6 +98,7 @@ def draw(settings) -> None:
         f"{'off' if spec.clip_norm is None else f'{spec.clip_norm:g}'} · data: {task.source} · "
         f"baseline: {task.baseline_rule} · {layout.SHARE}"
     )
+    code.cell_code(c.cells)
     history = training.cached(spec)
     clicked = st.button("Train", type="primary", key="train", icon=":material/play_arrow:")
     if history is None and clicked:

@@ -11,6 +11,8 @@ computes this cell". A step's ``p`` is one layer's torch parameters without the 
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -85,6 +87,35 @@ def run(config: RNNConfig, params, x, y, loss_kind="last", h0=None, c0=None, mas
         grads.update({f"{name}_l{k}": v for name, v in layer_grads.items()})
     out["param_grads"] = grads
     return out
+
+
+# The line of ``run`` that computes the quantity a step of each phase produces: H_t^(l) forward
+# (the cell's step), G_t^(l) backward (what reaches H_t^(l) from outside and through H_{t+1})
+STEP_LINES = {"forward": "h_t, s = cell.step(", "backward": "grad_h = ext[t] + carry_h"}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The reference code that computes one cell update of ``phase``, for the app to show."""
+
+    stack: str  # the source of ``run``: the loops over layers and steps
+    stack_line: int  # 0-based line of ``stack`` that computes this phase's quantity
+    cell: str  # the cell type's step (forward) or step_back (backward) function
+    cell_name: str  # the cell type
+
+
+@cache
+def listing(phase: str, cell: str) -> Listing:
+    """The code of one ``phase`` ("forward" or "backward") step of a ``cell`` layer: the stack's
+    loop with the line that computes H_t^(l) (forward) or G_t^(l) (backward) located, and the
+    cell's own step function that the line runs."""
+    if phase not in STEP_LINES:
+        raise ValueError(f"phase must be one of {tuple(STEP_LINES)}, got {phase!r}")
+    kind = cell_type(cell)
+    stack = stack_source()
+    line = next(k for k, text in enumerate(stack.splitlines()) if STEP_LINES[phase] in text)
+    function = kind.step if phase == "forward" else kind.step_back
+    return Listing(stack, line, inspect.getsource(function), kind.name)
 
 
 def cell_source(cell: str) -> str:

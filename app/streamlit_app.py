@@ -8,7 +8,10 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without PYTHONPATH too
 from app.parts import layout  # noqa: E402
 from app.runs import server  # noqa: E402
-from app.settings import sidebar, state  # noqa: E402
+from app.settings import language, sidebar, state  # noqa: E402
+from app.settings.controls import BY_URL  # noqa: E402
+from app.words.i18n import N_  # noqa: E402
+from app.words.i18n import gettext as _  # noqa: E402
 
 server.freeze_modules()  # before Streamlit's per-run full collection: see there
 
@@ -18,36 +21,46 @@ server.freeze_modules()  # before Streamlit's per-run full collection: see there
 st.set_page_config(
     page_title="deeprnn: deep RNN flow", page_icon=":material/layers:", layout="wide"
 )
-state.load()
+language.load()  # this run's language, before any word is drawn
 # (file in views/, title, Material icon, URL path: the one the old file name gave, so shared
-# links keep working)
+# links keep working). The Lesson comes first and opens at "/".
 PAGES = (
-    ("information_flow", "Information flow", "grid_on", "flow"),
-    ("hidden_states", "Hidden states", "texture", "hidden"),
-    ("gradient_flow", "Gradient flow", "trending_down", "gradients"),
-    ("depth_sweep", "Depth sweep", "stacked_line_chart", "sweep"),
-    ("plain_vs_deep", "Plain vs deep", "compare_arrows", "compare"),
-    ("ab_compare", "A/B compare", "splitscreen", "ab"),
-    ("phase_diagram", "Phase diagram", "blur_on", "phase"),
-    ("training", "Training", "model_training", "training"),
+    ("lesson", N_("Lesson"), "school", "lesson"),
+    ("information_flow", N_("Information flow"), "grid_on", "flow"),
+    ("hidden_states", N_("Hidden states"), "texture", "hidden"),
+    ("gradient_flow", N_("Gradient flow"), "trending_down", "gradients"),
+    ("depth_sweep", N_("Depth sweep"), "stacked_line_chart", "sweep"),
+    ("plain_vs_deep", N_("Plain vs deep"), "compare_arrows", "compare"),
+    ("ab_compare", N_("A/B compare"), "splitscreen", "ab"),
+    ("phase_diagram", N_("Phase diagram"), "blur_on", "phase"),
+    ("training", N_("Training"), "model_training", "training"),
 )
-page = st.navigation(
-    [
-        st.Page(
-            f"views/{file}.py",
-            title=title,
-            icon=f":material/{icon}:",
-            url_path=url,
-            default=file == PAGES[0][0],
-        )  # fmt: skip
-        for file, title, icon, url in PAGES
-    ]
-)
+pages = {
+    url: st.Page(
+        f"views/{file}.py",
+        title=_(title),
+        icon=f":material/{icon}:",
+        url_path=url,
+        default=file == PAGES[0][0],
+    )  # fmt: skip
+    for file, title, icon, url in PAGES
+}
+page = st.navigation(list(pages.values()))
+# Before the Lesson, "/" was the Information flow page, so a shared link to it is "/" with
+# settings: one that carries any lab setting (other than the lesson's ?step=) opens that page.
+lab_link = set(st.query_params) - {"step", language.PARAM}
+lesson = page.url_path == "lesson" and not (lab_link & set(BY_URL))
+state.load(skip=("step", language.PARAM) if lesson else (language.PARAM,))
+if page.url_path == "lesson" and not lesson:
+    st.switch_page(pages["flow"])
 state.begin_run(page.url_path)
+language.widget()
 # The page before the sidebar's controls (drawn into their place above it afterwards): its
 # figures reach the browser first, which then loads plotly while the widgets arrive. The
 # controls' values live in session state (state.stored), so the page does not need them drawn.
+# The Lesson draws only what its step uses, and keeps its own address (?step=).
 controls = st.sidebar.container()
 layout.guarded(page.run)()
-sidebar.draw(controls)
-state.write_url()
+if not lesson:
+    sidebar.draw(controls)
+    state.write_url({language.PARAM: language.current()})

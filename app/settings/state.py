@@ -24,12 +24,13 @@ def stored(key: str) -> str:
     return f"setting:{key}"
 
 
-def load() -> None:
-    """Once per session, fill the settings from the URL (defaults for the rest)."""
+def load(skip: tuple[str, ...] = ("lang",)) -> None:
+    """Once per session, fill the settings from the URL (defaults for the rest). The
+    parameters in ``skip`` belong to someone else (the language; the lesson's step)."""
     if st.session_state.get(_LOADED):
         return
     query = st.query_params
-    values, notices = from_query({name: query.get_all(name) for name in query})
+    values, notices = from_query({name: query.get_all(name) for name in query if name not in skip})
     for key, value in values.items():
         st.session_state[stored(key)] = value
     st.session_state[_NOTICE] = (tuple(notices), values)
@@ -68,9 +69,10 @@ def current():
     return Settings(**{c.key: get(c.key) for c in CONTROLS})
 
 
-def write_url() -> None:
-    """Put every setting in the address bar (re-applied on every run: navigation clears it)."""
-    query = to_query(current())
+def write_url(extra: dict[str, str] | None = None) -> None:
+    """Put every setting in the address bar (re-applied on every run: navigation clears it),
+    and ``extra`` (the language) after them."""
+    query = to_query(current()) | (extra or {})
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 

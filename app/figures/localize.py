@@ -1,0 +1,59 @@
+"""A figure's words in the run's language: the figure functions write English; ``localize``
+replaces the phrases of PHRASES (catalog messages) in its titles, axis titles, legend, colour
+bars, annotations, tick labels and trace names. Notation (H_t^(l), |G|, L, T) is left as it is.
+Pure: no Streamlit."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from app.words.i18n import N_, language
+from app.words.i18n import gettext as _
+
+PHRASES = (N_("time step t"),)
+
+
+def _swap(text):
+    if not isinstance(text, str) or not text:
+        return text
+    for phrase in sorted(PHRASES, key=len, reverse=True):
+        if phrase in text:
+            text = text.replace(phrase, _(phrase))
+    return text
+
+
+def strings(fig: go.Figure) -> list[str]:
+    """Every visible string ``localize`` looks at (tests check them)."""
+    found = []
+    _walk(fig, found.append)
+    return found
+
+
+def _walk(fig: go.Figure, visit) -> None:
+    layout = fig.layout
+    for obj in [layout, *(layout[k] for k in layout if k.startswith(("xaxis", "yaxis")))]:
+        if obj is not None and getattr(obj, "title", None) is not None and obj.title.text:
+            obj.title.text = visit(obj.title.text)
+    for obj in [*(layout[k] for k in layout if k.startswith(("xaxis", "yaxis")))]:
+        if obj.ticktext:
+            obj.ticktext = [visit(t) for t in obj.ticktext]
+    if layout.legend and layout.legend.title and layout.legend.title.text:
+        layout.legend.title.text = visit(layout.legend.title.text)
+    for note in layout.annotations or ():
+        note.text = visit(note.text)
+    for slider in layout.sliders or ():
+        if slider.currentvalue and slider.currentvalue.prefix:
+            slider.currentvalue.prefix = visit(slider.currentvalue.prefix)
+    for trace in fig.data:
+        if trace.name:
+            trace.name = visit(trace.name)
+        bar = getattr(trace, "colorbar", None)
+        if bar is not None and bar.title and bar.title.text:
+            bar.title.text = visit(bar.title.text)
+
+
+def localize(fig: go.Figure) -> go.Figure:
+    """``fig`` with its phrases in the current language (changed in place and returned)."""
+    if language() != "en":
+        _walk(fig, lambda text: _swap(text) or text)
+    return fig

@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none \
 	--browser.gatherUsageStats false
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean messages
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest
+
+# extract the messages of app/ into app/locale/zh/LC_MESSAGES/deeprnn.po (translations kept)
+# and compile the .mo; then translate the new entries and run it again
+messages: $(STAMP)
+	$(PY) -m app.words.catalog
 
 bench: $(STAMP)
 	$(PY) bench/run.py

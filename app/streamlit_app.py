@@ -35,24 +35,23 @@ PAGES = (
     ("phase_diagram", N_("Phase diagram"), "blur_on", "phase"),
     ("training", N_("Training"), "model_training", "training"),
 )
+# Before the Lesson, "/" was the Information flow page, so a link shared from it is "/" with
+# settings: one that carries a lab setting (other than the lesson's ?step=) still opens there.
+lab_link = bool((set(st.query_params) - {"step", language.PARAM}) & set(BY_URL))
+landing = "flow" if lab_link else "lesson"
 pages = {
     url: st.Page(
         f"views/{file}.py",
         title=_(title),
         icon=f":material/{icon}:",
         url_path=url,
-        default=file == PAGES[0][0],
-    )  # fmt: skip
+        default=url == landing,
+    )
     for file, title, icon, url in PAGES
 }
 page = st.navigation(list(pages.values()))
-# Before the Lesson, "/" was the Information flow page, so a shared link to it is "/" with
-# settings: one that carries any lab setting (other than the lesson's ?step=) opens that page.
-lab_link = set(st.query_params) - {"step", language.PARAM}
-lesson = page.url_path == "lesson" and not (lab_link & set(BY_URL))
+lesson = page.title == pages["lesson"].title  # (the default page's url_path is "")
 state.load(skip=("step", language.PARAM) if lesson else (language.PARAM,))
-if page.url_path == "lesson" and not lesson:
-    st.switch_page(pages["flow"])
 state.begin_run(page.url_path)
 language.widget()
 # The page before the sidebar's controls (drawn into their place above it afterwards): its

@@ -40,6 +40,8 @@ def open_app(query: dict | None = None, page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update(query or {})
     at.run()
+    if not query and not page:  # "/" opens the Lesson unless the URL carries lab settings
+        page = "views/information_flow.py"
     if page:
         at.switch_page(page).run()
     return at

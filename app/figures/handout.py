@@ -60,7 +60,8 @@ def handout_html(steps: list, links: list[tuple[str, str]], base: str, lang: str
     from_claim = {"en": lambda s: _(s.claim_en), "zh": lambda s: s.claim_zh}
     intro = _("Each step at its preset settings; the figures are interactive (zoom, hover) and "
               "need no server.")  # fmt: skip
-    parts = [f"<h1>{html.escape(_('deeprnn: the Lesson'))}</h1>", f"<p>{html.escape(intro)}</p>"]
+    title = html.escape(_("deeprnn: the Lesson"))
+    parts = [f"<h1>{title}</h1>", f"<p>{html.escape(intro)}</p>"]
     question, answer = _("Question"), _("Answer, from the numbers at these settings")
     for i, (step, shown) in enumerate(steps, 1):
         claim = from_claim.get(lang, from_claim["en"])(step).replace("{formula}", "")
@@ -81,11 +82,11 @@ def handout_html(steps: list, links: list[tuple[str, str]], base: str, lang: str
             markdown_html(shown.answer),
             "</section>",
         ]
-    parts.append(f"<h2>{html.escape(_('Teacher’s links'))}</h2><ol>")
+    links_title = _("Teacher’s links")
+    parts.append(f"<h2>{html.escape(links_title)}</h2><ol>")
     parts += [f"<li>{html.escape(title)}: <code>{html.escape(url)}</code></li>"
               for title, url in links]  # fmt: skip
     parts.append("</ol>")
     body = "\n".join(parts)
-    title = html.escape(_("deeprnn: the Lesson"))
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}'
             f"</title><style>{STYLE}</style></head><body>{body}</body></html>")  # fmt: skip

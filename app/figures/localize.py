@@ -10,7 +10,14 @@ import plotly.graph_objects as go
 from app.words.i18n import N_, language
 from app.words.i18n import gettext as _
 
-PHRASES = (N_("time step t"),)
+PHRASES = (  # the English the lesson's figures write (app/figures), longest replaced first
+    N_("time step t"), N_("layer l"), N_("layer"), N_("not yet computed"), N_("computing"),
+    N_("(log scale)"), N_("per step (log)"), N_("depth L (layers)"),
+    N_("median over seeds (log)"), N_("measure"), N_("ratio along each path"),
+    N_("per-step rate"), N_("loss"), N_("update k"), N_(": training"), N_(": validation"),
+    N_("baseline"), N_("gradient norm"), N_(": through depth"), N_(": through time"),
+    N_("cells"), N_("cell picker"),
+)  # fmt: skip
 
 
 def _swap(text):

@@ -8,10 +8,12 @@ from app.parts import layout, lesson_nav
 from app.parts.lesson_content import content, lab_link
 from app.runs import server
 from app.settings import language
+from app.words.i18n import N_
 from app.words.i18n import gettext as _
 from app.words.lesson_steps import FORMULA, STEPS
 
 TUTORIAL = "《深度循环神经网络》"
+QUESTION, ANSWER = N_("Question"), N_("Answer, from the numbers at these settings")
 
 
 def claim(step) -> None:
@@ -43,12 +45,12 @@ def draw() -> None:
     if shown.table:
         head, *rows = shown.table
         st.table(pd.DataFrame(rows, columns=head).set_index(head[0]))
-    st.markdown(f"**{_('Try')}:** {_(step.try_text)} "
-                f"{_('(the control is in the sidebar)')}")  # fmt: skip
-    st.markdown(f"**{_('Question')}:** {_(step.question)}")
-    st.markdown(f"**{_('Answer, from the numbers at these settings')}:**\n\n{shown.answer}")
-    link = lab_link(shown.page, shown.settings)
-    st.markdown(f"[{_('Open this in the lab')} →]({link})")
+    try_it, where = _("Try"), _("(the control is in the sidebar)")
+    st.markdown(f"**{try_it}:** {_(step.try_text)} {where}")
+    st.markdown(f"**{_(QUESTION)}:** {_(step.question)}")
+    st.markdown(f"**{_(ANSWER)}:**\n\n{shown.answer}")
+    link, open_it = lab_link(shown.page, shown.settings), _("Open this in the lab")
+    st.markdown(f"[{open_it} →]({link})")
     lesson_nav.buttons(index, "bottom")
     lesson_nav.write_url(index)
     lesson_nav.handout_section(st.sidebar)

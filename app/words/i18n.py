@@ -78,7 +78,8 @@ def decimal(value: float, digits: int = 3) -> str:
     if value != value or value in (float("inf"), float("-inf")):
         return str(value)
     if value == 0 or 1e-3 <= abs(value) < 1e6:
-        return format_decimal(float(f"{value:.{digits}g}"), locale=BABEL_LOCALE[language()])
+        rounded = float(f"{value:.{digits}g}")
+        return format_decimal(rounded, format="#,##0.#########", locale=BABEL_LOCALE[language()])
     return f"{value:.{digits - 1}e}"
 
 

@@ -191,7 +191,7 @@ def pascanu_answer(top_singular, gamma, applies, time_ratio: float, num_layers: 
             "sufficient for vanishing; above it is necessary for exploding).",
             len(s) - below,
         ).format(k=count(len(s) - below), n=count(len(s)))
-    return f"{head} {bound} {_('Measured:')} {measured}"
+    return " ".join((head, bound, _("Measured:"), measured))
 
 
 def final_loss(h) -> float:

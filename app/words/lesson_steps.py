@@ -45,7 +45,7 @@ class Step:
 FORMULA = "H_t^(l) = φ_l(H_t^(l-1) W_xh^(l) + H_{t-1}^(l) W_hh^(l) + b_h^(l))"
 SECTION_FORMULA = (
     "数学公式 · 隐状态计算",
-    N_("Mathematical formulas · computing the hidden state"),
+    N_("Formulas · computing the hidden state"),
 )
 SECTION_ARCH = ("核心概念 · 架构特点", N_("Core concepts · features of the architecture"))
 SECTION_CHALLENGES = ("实际应用 · 挑战", N_("In practice · challenges"))

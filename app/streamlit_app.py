@@ -39,18 +39,20 @@ PAGES = (
 # settings: one that carries a lab setting (other than the lesson's ?step=) still opens there.
 lab_link = bool((set(st.query_params) - {"step", language.PARAM}) & set(BY_URL))
 landing = "flow" if lab_link else "lesson"
-pages = {
-    url: st.Page(
+pages = [
+    st.Page(
         f"views/{file}.py",
         title=_(title),
         icon=f":material/{icon}:",
-        url_path=url,
-        default=url == landing,
+        url_path=f"{url}-home" if home else url,
+        default=home,
+        visibility="visible" if home or url != landing else "hidden",
     )
     for file, title, icon, url in PAGES
-}
-page = st.navigation(list(pages.values()))
-lesson = page.title == pages["lesson"].title  # (the default page's url_path is "")
+    for home in ((True, False) if url == landing else (False,))
+]  # the landing page twice: at "/" in the menu, and at its own path (hidden) for deep links
+page = st.navigation(pages)
+lesson = page.title == _(PAGES[0][1])  # (the default page's url_path is "")
 state.load(skip=("step", language.PARAM) if lesson else (language.PARAM,))
 state.begin_run(page.url_path)
 language.widget()

@@ -12,9 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.parts.lesson_content import preset_value, settings_of
-from app.runs import compute
+from app.runs import compute, lesson_runs
 from app.words import i18n
-from app.words.lesson_answers import REGIMES
+from app.words.lesson_answers import REGIMES, final_loss
 from app.words.lesson_steps import BY_KEY, STEPS
 from deeprnn_core.analysis.measures import path_steps, regime
 from tests.test_app import APP, assert_clean
@@ -100,9 +100,6 @@ def test_a_training_step_opens_from_the_shipped_runs():
     assert_clean(at)
     text = answer(at)
     numbers = [float(x) for x in re.findall(r"\d+\.\d+", text)]
-    from app.runs import lesson_runs
-    from app.words.lesson_answers import final_loss
-
     rnn, lstm = lesson_runs.get("adding_rnn_10"), lesson_runs.get("adding_lstm_10")
     assert (
         float(f"{final_loss(rnn):.3g}") in numbers and float(f"{final_loss(lstm):.3g}") in numbers

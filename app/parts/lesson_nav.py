@@ -53,11 +53,11 @@ def buttons(index: int, where: str) -> None:
     """Previous / Next; the arrow keys press the top pair."""
     left, middle, right = st.columns([1, 3, 1])
     keys = ("Left", "Right") if where == "top" else (None, None)
-    left.button(_("← Previous"), key=f"lesson_prev_{where}", disabled=index == 0,
+    left.button(_("Previous"), key=f"lesson_prev_{where}", disabled=index == 0,
                 on_click=go, args=(index - 1,), shortcut=keys[0])  # fmt: skip
     middle.progress((index + 1) / len(STEPS),
                     text=_("Step {i} of {n}").format(i=index + 1, n=len(STEPS)))  # fmt: skip
-    right.button(_("Next →"), key=f"lesson_next_{where}", disabled=index == len(STEPS) - 1,
+    right.button(_("Next"), key=f"lesson_next_{where}", disabled=index == len(STEPS) - 1,
                  on_click=go, args=(index + 1,), shortcut=keys[1])  # fmt: skip
 
 

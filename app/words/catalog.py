@@ -7,7 +7,8 @@ Glossary (the tutorial's own terms; keep them when translating):
 hidden state 隐状态 · vanishing / exploding gradient 梯度消失 / 梯度爆炸 · residual connection
 残差连接 · gradient clipping 梯度裁剪 · layer normalization 层归一化 (Layer Normalization) ·
 learning-rate schedule 学习率调度 · overfitting 过拟合 · layer 层 · time step 时间步 ·
-deep RNN 深度 RNN · plain RNN 普通 RNN · loss 损失 · baseline 基线 · training 训练 · validation 验证.
+deep RNN 深度 RNN · plain RNN 普通 RNN · loss 损失 · baseline 基线 · training 训练 ·
+validation 验证.
 """
 
 from __future__ import annotations

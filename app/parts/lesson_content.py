@@ -74,8 +74,8 @@ def _grid(s, summary, spec, **kwargs):
     )  # fmt: skip
 
 
-def _measures_table(plain: dict, deep: dict, num_layers: int) -> list:
-    severity = answers.severity_of(plain, deep)
+def _measures_table(plain: dict, deep: dict, num_layers: int, steps: int) -> list:
+    severity = answers.severity_of(plain, deep, num_layers, steps)
     head = [_("measure"), _("plain RNN (L = 1)"), _("deep RNN (L = {L})").format(L=num_layers),
             _("the deep one's problem")]  # fmt: skip
     rows = [[answers.name(k), decimal(plain[k]), decimal(deep[k]),
@@ -126,11 +126,11 @@ def content(step: Step, value: Any = None) -> Content:
     else:  # "table", "not_held": the plain network next to this one
         plain = compute.summarize(compute.plain(spec))
         fig = figures.grad_lines(summary.grad_hidden_norm, summary.nonfinite_grad)
-        table = _measures_table(plain.measures, summary.measures, L)
+        table = _measures_table(plain.measures, summary.measures, L, T)
         if key == "table":
             text = answers.table_answer((plain.num_params, summary.num_params),
                                         (plain.flops_per_step, summary.flops_per_step),
-                                        plain.measures, summary.measures, L)  # fmt: skip
+                                        plain.measures, summary.measures, L, T)  # fmt: skip
         else:
             text = answers.not_held_answer(plain.measures, summary.measures, L, T)
     return Content(localize(fig), text, s, step.page, table, tuple(notices))

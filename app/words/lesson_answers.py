@@ -177,18 +177,24 @@ def pascanu_answer(top_singular, gamma, applies, time_ratio: float, num_layers: 
         )
     s, inv = np.asarray(top_singular)[applies], 1.0 / np.asarray(gamma)[applies]
     below = int((s < inv).sum())
-    head = _("σ_max(W_hh^(l)) is {low} to {high} over the layers; 1/γ = {inv}.").format(
-        low=decimal(float(s.min())), high=decimal(float(s.max())), inv=decimal(float(inv.min()))
-    )
+    low, high = decimal(float(s.min())), decimal(float(s.max()))
+    if low == high:
+        head = _("σ_max(W_hh^(l)) is {value} in every layer; 1/γ = {inv}.").format(
+            value=low, inv=decimal(float(inv.min()))
+        )
+    else:
+        head = _("σ_max(W_hh^(l)) is {low} to {high} over the layers; 1/γ = {inv}.").format(
+            low=low, high=high, inv=decimal(float(inv.min()))
+        )
     if below == len(s):
         bound = _("Every layer is below 1/γ: the bound guarantees that the gradient vanishes "
                   "through time.")  # fmt: skip
     else:
         bound = ngettext(
-            "{k} layer of {n} is above 1/γ: there the bound guarantees nothing (below 1/γ is "
-            "sufficient for vanishing; above it is necessary for exploding).",
-            "{k} layers of {n} are above 1/γ: there the bound guarantees nothing (below 1/γ is "
-            "sufficient for vanishing; above it is necessary for exploding).",
+            "{k} layer of {n} is at or above 1/γ: there the bound guarantees nothing (below 1/γ "
+            "is sufficient for vanishing; at or above it is necessary for exploding).",
+            "{k} layers of {n} are at or above 1/γ: there the bound guarantees nothing (below "
+            "1/γ is sufficient for vanishing; at or above it is necessary for exploding).",
             len(s) - below,
         ).format(k=count(len(s) - below), n=count(len(s)))
     return " ".join((head, bound, _("Measured:"), measured))
@@ -285,21 +291,30 @@ def schedule_answer(constant, scheduled, schedule_label: str) -> str:
     ).format(a=decimal(a), name=schedule_label, b=decimal(b), cmp=compare_words(a, b))
 
 
-def severity_of(plain: dict, deep: dict) -> dict[str, int]:
+def severity_of(plain: dict, deep: dict, num_layers: int, steps: int) -> dict[str, int]:
     """Per measure: +1 the deep network's problem is clearly more severe, -1 less, 0 neither
-    (measures.change; undefined counts as 0)."""
-    return {key: change(key, plain[key], deep[key]).severity for key in MEASURES}
+    (measures.change). A path the plain network lacks (L = 1) on which the deep one's gradient
+    vanishes or explodes counts as more severe, as the Plain vs deep page reads it
+    (words.lesson.change_sentence); an overflow counts as 0."""
+    out = {}
+    for key in MEASURES:
+        c = change(key, plain[key], deep[key])
+        n = int(path_steps(key, num_layers, steps))
+        deep_word = regime(deep[key], n, per_step=key.endswith("_rate"))
+        no_plain_path = int(path_steps(key, 1, steps)) == 0
+        out[key] = 1 if no_plain_path and deep_word in ("vanishes", "explodes") else c.severity
+    return out
 
 
 def table_answer(params: tuple[int, int], flops: tuple[int, int], plain: dict, deep: dict,
-                 num_layers: int) -> str:  # fmt: skip
+                 num_layers: int, steps: int) -> str:  # fmt: skip
     if num_layers == 1:
         return _("At L = 1 the deep network is the plain one: nothing to compare.")
     rows = _(
         "Parameters {p} → {q} ({pc}), FLOPs per step {f} → {g} ({fc})."
     ).format(p=count(params[0]), q=count(params[1]), f=count(flops[0]), g=count(flops[1]),
              pc=_(MORE[clear_change(*params)]), fc=_(MORE[clear_change(*flops)]))  # fmt: skip
-    return rows + " " + claim_count(severity_of(plain, deep))
+    return rows + " " + claim_count(severity_of(plain, deep, num_layers, steps))
 
 
 def claim_count(severity: dict[str, int]) -> str:
@@ -315,7 +330,7 @@ def claim_count(severity: dict[str, int]) -> str:
 def not_held_answer(plain: dict, deep: dict, num_layers: int, steps: int) -> str:
     if num_layers == 1:
         return _("At L = 1 the deep network is the plain one: nothing to compare.")
-    severity = severity_of(plain, deep)
+    severity = severity_of(plain, deep, num_layers, steps)
     less = [k for k, v in severity.items() if v < 0]
     if not less:
         return (

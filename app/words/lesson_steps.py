@@ -42,6 +42,9 @@ class Step:
     high: float | None = None  # a tighter upper bound for the control's slider
 
 
+# orthogonal W_hh: sigma_max(W_hh) = g exactly, so Pascanu's bound reads straight off the gain
+EXPLODING = (("scheme", "orthogonal"), ("activation", "relu"), ("recurrent_gain", 2.0),
+             ("steps", 30))  # fmt: skip
 FORMULA = "H_t^(l) = φ_l(H_t^(l-1) W_xh^(l) + H_{t-1}^(l) W_hh^(l) + b_h^(l))"
 SECTION_FORMULA = (
     "数学公式 · 隐状态计算",
@@ -86,7 +89,8 @@ STEPS: tuple[Step, ...] = (
          N_("As L grows, do all the measures of the gradient move the same way?"), high=12),
     Step("exploding", N_("Exploding: the gain and Pascanu's bound"), *SECTION_CHALLENGES,
          *GRADIENT_CLAIM,
-         "phase", (("recurrent_gain", 2.5), ("steps", 30)), "recurrent_gain",
+         "phase", EXPLODING,
+         "recurrent_gain",
          N_("Lower the gain g below the edge, then raise it again."),
          N_("Does the largest singular value of W_hh^(l) say whether the gradient must "
             "vanish?")),
@@ -98,7 +102,7 @@ STEPS: tuple[Step, ...] = (
          choices=(Choice("10", N_("T = 10 (short)"), ()), Choice("40", N_("T = 40 (long)"), ()))),
     Step("clipping", N_("Remedy: clipping on an exploding run"), *SECTION_REMEDIES,
          "梯度裁剪:防止梯度爆炸", N_("Gradient clipping: prevents exploding gradients."),
-         "gradients", (("recurrent_gain", 2.5), ("steps", 30), ("clip_norm", 1.0)), "clip_norm",
+         "gradients", (*EXPLODING, ("clip_norm", 1.0)), "clip_norm",
          N_("Set the clip norm (0 turns clipping off)."),
          N_("What does clipping change: the parameter gradients, or G_t^(l)?")),
     Step("residual", N_("Remedy: residual connections and LayerNorm on a deep stack"),

@@ -153,3 +153,14 @@ def test_preset_values_are_legal_for_their_controls():
         s = settings_of(step, value)
         assert compute.plan(s).error is None, step.key
         assert np.isfinite(float(s.num_layers))
+
+
+def test_a_lab_page_in_chinese_has_its_sidebar_and_title_translated():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"L": "3", "T": "10", "lang": "zh"})
+    at.run()
+    assert_clean(at)
+    assert at.title[0].value == "信息流"
+    labels = [s.label for s in at.sidebar.slider]
+    assert labels and all(CJK.search(label) for label in labels), labels
+    assert at.query_params["lang"] in ("zh", ["zh"]), "the shared link keeps the language"

@@ -75,6 +75,15 @@ def test_every_step_in_chinese_has_no_untranslated_english_and_the_handout_works
             page.screenshot(path=str(ASSETS / "lesson_en.png"))
         print("lesson step open times (s):", {k: round(v, 2) for k, v in times.items()})
 
+        # the arrow keys move through the steps (the top buttons' shortcuts)
+        open_step(page, url, 3, "zh")
+        page.locator('[data-testid="stMain"] h1').first.click()  # focus on the page, not a widget
+        page.keyboard.press("ArrowRight")
+        page.wait_for_url(re.compile(r"step=4"), timeout=60_000)
+        bs.wait_idle(page)
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_url(re.compile(r"step=3"), timeout=60_000)
+
         # the handout, as a teacher downloads it
         open_step(page, url, 1, "zh")
         page.locator(".st-key-open_handout summary").first.click(

@@ -7,11 +7,15 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from app import figures
+from app.figures.localize import localize
 from app.runs import compute, export, server
 from app.settings import controls, state, upload
+from app.words.i18n import gettext as _
+from app.words.i18n import language
 from deeprnn_core import Model, Trace
 from deeprnn_core.engine.cost import trace_cost
 from deeprnn_core.engine.overflow import QUANTITIES, Overflow
@@ -48,6 +52,8 @@ def chart(fig, key: str, **kwargs):
     """st.plotly_chart with the app's settings: Streamlit's theme off (the figures carry their
     own template; restyling costs the browser ~0.1 s per redraw) and the PNG button named."""
     config = {"displaylogo": False, "toImageButtonOptions": {"filename": f"deeprnn_{key}"}}
+    if language() != "en":  # a copy: a figure may be a cached one, shared by other sessions
+        fig = localize(go.Figure(fig))
     return st.plotly_chart(fig, key=key, theme=None, config=config, **kwargs)
 
 
@@ -126,7 +132,7 @@ def said(plan) -> bool:
 def header(title: str, explanation: str) -> None:
     """The page's title, its explanation and the URL's notices."""
     server.note_session()
-    st.title(title)
+    st.title(_(title))  # the page titles are the menu's messages
     st.markdown(explanation)
     for notice in state.url_notices():
         st.warning(notice, icon=":material/warning:")

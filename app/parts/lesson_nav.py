@@ -79,7 +79,7 @@ def control(step: Step, box) -> object:
         labels = {c.value: _(c.label) for c in step.choices}
         return box.radio(_(step.try_text), list(labels), format_func=labels.get, **common)
     c = BY_KEY[step.control]
-    label, hint = _(c.label), _(c.help)
+    label, hint = _(c.label), _(c.help) if c.help else ""
     if c.kind in ("slider", "number"):
         kind = type(c.default)
         high = kind(step.high if step.high is not None else c.high)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.settings import rules, state, upload
 from app.settings.controls import CONTROLS, GROUPS, PER_LAYER
+from app.words.i18n import gettext as _
 from deeprnn_core.config import ACTIVATION_RULE
 
 
@@ -36,7 +37,7 @@ def draw(box=None) -> None:
         members = [c for c in CONTROLS if c.group == group]
         # open at first: the first two groups, and any group a shared link changed
         changed = any(from_url.get(c.key, c.default) != c.default for c in members)
-        opened = state.section(group, group_key(group), group in GROUPS[:2] or changed, side)
+        opened = state.section(_(group), group_key(group), group in GROUPS[:2] or changed, side)
         if opened is None:
             continue
         for c in members:
@@ -46,5 +47,5 @@ def draw(box=None) -> None:
             state.widget(c.key, opened, disabled=c.key in disabled)
             if c.key in why:
                 opened.caption(why[c.key])
-    side.button("Reset all to defaults", on_click=state.reset, key="reset_all")
+    side.button(_("Reset all to defaults"), on_click=state.reset, key="reset_all")
     upload.sidebar_section(side)  # your model and data: per session, never in the URL

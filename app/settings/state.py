@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from app.settings.controls import BY_KEY, CONTROLS, Settings, from_query, to_query
+from app.words.i18n import gettext as _
 
 _LOADED, _NOTICE, _PAGE, _NEW_PAGE = "_url_loaded", "_url_notice", "_page", "_new_page"
 
@@ -127,20 +128,22 @@ def widget(key: str, container=None, *, high: float | None = None, options=None,
     shown = list(value) if c.kind == "layers" else value
     if st.session_state.get(_NEW_PAGE, True) or st.session_state.get(key) != shown:
         st.session_state[key] = shown
-    common = dict(key=key, help=c.help, on_change=_changed, args=(key,), **kwargs)
+    label = _(c.label)  # the catalog's (app/locale): English as it is
+    common = dict(key=key, help=_(c.help) if c.help else "", on_change=_changed, args=(key,),
+                  **kwargs)  # fmt: skip
     if c.kind in ("slider", "number"):
         make = box.slider if c.kind == "slider" else box.number_input
-        return make(c.label, low, high, step=kind(c.step), **common)
+        return make(label, low, high, step=kind(c.step), **common)
     if c.kind in ("select", "radio"):
-        names = dict(zip(c.options, c.labels or c.options))
+        names = {o: _(str(t)) for o, t in zip(c.options, c.labels or c.options)}
         extra = {"horizontal": True} if c.kind == "radio" else {}
         make = box.selectbox if c.kind == "select" else box.radio
-        return make(c.label, c.options, format_func=names.get, **common, **extra)
+        return make(label, c.options, format_func=names.get, **common, **extra)
     if c.kind == "check":
-        return box.checkbox(c.label, **common)
+        return box.checkbox(label, **common)
     if c.kind == "text":
-        return box.text_input(c.label, max_chars=300, **common)
-    return tuple(box.multiselect(c.label, options, max_selections=6, **common))
+        return box.text_input(label, max_chars=300, **common)
+    return tuple(box.multiselect(label, options, max_selections=6, **common))
 
 
 def section(label: str, key: str, expanded: bool = False, container=None):

@@ -1,6 +1,6 @@
 """The message catalog's upkeep (``make messages``): extract every gettext message from app/
-with babel (keywords _, gettext, ngettext, N_), add the lab controls the Lesson draws (their
-labels, help and option labels live in settings.controls' table), merge into
+with babel (keywords _, gettext, ngettext, N_), add every control of settings.controls' table
+(label, help, worded option labels) and the sidebar's group names, merge into
 app/locale/zh/LC_MESSAGES/deeprnn.po keeping its translations, and compile the .mo.
 
 Glossary (the tutorial's own terms; keep them when translating):
@@ -13,6 +13,7 @@ validation 验证.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from app.settings.controls import BY_KEY
+from app.settings.controls import BY_KEY, CONTROLS, GROUPS
 from app.words.i18n import DOMAIN, LOCALE_DIR
 from app.words.lesson_steps import STEPS
+from deeprnn_core import ACTIVATIONS, OPTIMIZERS, SCHEDULES, SCHEMES
 
 APP = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
@@ -31,13 +33,21 @@ PO = LOCALE_DIR / "zh" / "LC_MESSAGES" / f"{DOMAIN}.po"
 MO = PO.with_suffix(".mo")
 
 
-def lesson_controls() -> list[str]:
-    """The label, help and option labels of every lab control a Lesson step draws."""
-    out = []
-    for key in dict.fromkeys(s.control for s in STEPS if s.control != "choice"):
-        c = BY_KEY[key]
-        out += [c.label, c.help, *(str(v) for v in c.labels or c.options)]
-    return [m for m in out if m]
+# option labels that are names, kept as they are in every language (not in the catalog)
+NAMES = {*ACTIVATIONS, *SCHEMES, *SCHEDULES, *OPTIMIZERS, "constant", "Adam", "AdamW",
+         "RMSprop", "same"}  # fmt: skip
+
+
+def control_messages() -> list[str]:
+    """The label, help and worded option labels of every control (settings.controls' table),
+    the sidebar's group names: state.widget and sidebar.draw show them through gettext.
+    The controls the Lesson draws come first."""
+    lesson = [BY_KEY[s.control] for s in STEPS if s.control != "choice"]
+    out = list(GROUPS)
+    for c in dict.fromkeys([*lesson, *CONTROLS]):
+        shown = [str(v) for v in c.labels] or [str(v) for v in c.options if c in lesson]
+        out += [c.label, c.help, *(v for v in shown if v not in NAMES)]
+    return [m for m in dict.fromkeys(out) if m and re.search("[A-Za-z]", m)]
 
 
 def extracted() -> Catalog:
@@ -47,7 +57,7 @@ def extracted() -> Catalog:
         str(APP), method_map=[("**.py", "python")], keywords=KEYWORDS
     ):
         catalog.add(message, locations=[(f"app/{filename}", lineno)], auto_comments=comments)
-    for message in lesson_controls():
+    for message in control_messages():
         catalog.add(message, locations=[("app/settings/controls.py", 0)])
     return catalog
 

@@ -20,10 +20,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.words.lesson_steps import STEPS  # noqa: E402
 from tests import browser_support as bs  # noqa: E402
 
 MOVES = 11
 LOADS = 5
+LESSON_LOADS = 3  # fresh loads of each Lesson step (and of the floor), interleaved
+PATHS = {"app": "/flow", "floor": "/"}  # "/" opens the Lesson: the lab pages are timed at /flow
 FLOOR = Path(__file__).resolve().parent / "floor_app.py"
 SETTINGS = (("defaults", "", 1.5), ("L=16, T=200, h=128", "?L=16&T=200&h=128", 3.0))
 
@@ -62,7 +65,7 @@ def compare(browser, app_url: str, floor_url: str) -> None:
     for _ in range(LOADS):
         for name, url in (("app", app_url), ("floor", floor_url)):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            loads[name].append(open_page(page, url + "/"))
+            loads[name].append(open_page(page, url + PATHS[name]))
             page.close()
     app, floor = np.median(loads["app"]), np.median(loads["floor"])
     print(f"   first page complete (fresh session, median of {LOADS}): app {app:.2f} s, floor "
@@ -71,7 +74,7 @@ def compare(browser, app_url: str, floor_url: str) -> None:
         received: dict[str, list] = {"app": [], "floor": []}
         pages = {name: recorded_page(browser, received[name]) for name in received}
         for name, url in (("app", app_url), ("floor", floor_url)):
-            open_page(pages[name], url + "/" + query)
+            open_page(pages[name], url + PATHS[name] + query)
         times: dict[str, list] = {"app": [], "floor": []}
         sizes = []
         for _ in range(MOVES):
@@ -88,6 +91,26 @@ def compare(browser, app_url: str, floor_url: str) -> None:
               f"{np.median(sizes) / 1e6:.2f} MB")  # fmt: skip
         for page in pages.values():
             page.close()
+
+
+def lesson_compare(browser, app_url: str, floor_url: str, steps: int) -> None:
+    """Print, per Lesson step, a fresh session's time to the step complete against the floor's
+    first page, interleaved (the issue's target: <= 1.5)."""
+    ratios = []
+    for number in range(1, steps + 1):
+        loads = {"app": [], "floor": []}
+        for _ in range(LESSON_LOADS):
+            for name, url in (("app", f"{app_url}/lesson?step={number}"), ("floor", floor_url)):
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                loads[name].append(open_page(page, url))
+                page.close()
+        app, floor = np.median(loads["app"]), np.median(loads["floor"])
+        ratios.append(app / floor)
+        print(
+            f"   Lesson step {number:2}: app {app:.2f} s, floor {floor:.2f} s, ratio "
+            f"{app / floor:.2f} (target <= 1.5; median of {LESSON_LOADS} fresh loads each)"
+        )
+    print(f"   Lesson steps: ratio median {np.median(ratios):.2f}, max {max(ratios):.2f}")
 
 
 def main() -> None:
@@ -114,6 +137,7 @@ def main() -> None:
                 print(f"   app server healthy after {healthy:.2f} s; its first page complete "
                       f"{first:.2f} s after the servers started (cold start)")  # fmt: skip
                 compare(browser, app_url, floor_url)
+                lesson_compare(browser, app_url, floor_url, len(STEPS))
             finally:
                 browser.close()
 

@@ -164,3 +164,12 @@ def test_a_lab_page_in_chinese_has_its_sidebar_and_title_translated():
     labels = [s.label for s in at.sidebar.slider]
     assert labels and all(CJK.search(label) for label in labels), labels
     assert at.query_params["lang"] in ("zh", ["zh"]), "the shared link keeps the language"
+
+
+@pytest.mark.parametrize("bad", ["fr", "ZH", "<b>x</b>", "z" * 300])
+def test_a_hostile_language_falls_back_with_a_notice(bad):
+    at = open_step(2, bad)
+    assert_clean(at)
+    assert at.title[0].value.startswith("Lesson")
+    assert any("lang" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.query_params["lang"] in ("en", ["en"])

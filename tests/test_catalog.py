@@ -107,3 +107,18 @@ def test_numbers_are_grouped_as_the_language_writes_them():
         assert i18n.count(12345) == "12,345"
         assert i18n.decimal(0.00208) == "0.00208"
         assert i18n.decimal(3.2e-13) == "3.20e-13"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pascanu_words_follow_sigma_max(lang):
+    with i18n.using(lang):
+        below = lesson_answers.pascanu_answer([0.9, 0.8], [1.0, 1.0], [True, True], 1e-5, 2, 30)
+        above = lesson_answers.pascanu_answer([0.9, 2.0], [1.0, 1.0], [True, True], 10.0, 2, 30)
+        none = lesson_answers.pascanu_answer([2.0], [float("nan")], [False], 1e-5, 1, 30)
+        guaranteed = i18n.gettext(
+            "Every layer is below 1/γ: the bound guarantees that the gradient vanishes through "
+            "time."
+        )
+    assert guaranteed in below and guaranteed not in above
+    assert "1" in above.split(guaranteed[:3])[0]
+    assert "PascanuBound.applies" in none and guaranteed not in none

@@ -172,9 +172,9 @@ def pascanu_answer(top_singular, gamma, applies, time_ratio: float, num_layers: 
     measured = path_answer("time", time_ratio, num_layers, steps)
     applies = np.asarray(applies, bool)
     if not applies.any():
-        return _("Pascanu's bound covers plain rnn cells without layer norm only; none here.") + (
-            " " + measured
-        )
+        return _(
+            "Pascanu's bound applies to no layer of this network (spectra.PascanuBound.applies)."
+        ) + (" " + measured)
     s, inv = np.asarray(top_singular)[applies], 1.0 / np.asarray(gamma)[applies]
     below = int((s < inv).sum())
     low, high = decimal(float(s.min())), decimal(float(s.max()))

@@ -22,7 +22,7 @@ def page(app_url):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p, bs.chromium(p) as page:
-        page.goto(app_url)
+        page.goto(f"{app_url}/flow")  # "/" opens the Lesson
         bs.wait_idle(page)
         page.wait_for_selector(".js-plotly-plot", timeout=60_000)
         yield page

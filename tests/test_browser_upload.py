@@ -29,7 +29,7 @@ def test_upload_a_safetensors_model_through_the_file_input(app_url, tmp_path):
     save_file({f"lstm.{k}": v.contiguous() for k, v in lstm.state_dict().items()}, str(path))
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p, bs.chromium(p) as page:
-        page.goto(app_url)
+        page.goto(f"{app_url}/flow")  # "/" opens the Lesson
         bs.wait_idle(page)
         page.wait_for_selector(".js-plotly-plot", timeout=60_000)
         before, _ = bs.wait_redrawn(page, "")

@@ -11,7 +11,7 @@ from app.parts.lesson_content import Content, content, preset_value
 from app.settings import language, state
 from app.settings.controls import BY_KEY, MAX_SHOWN, quote
 from app.words.i18n import gettext as _
-from app.words.lesson_steps import STEPS, Step, choice
+from app.words.lesson_steps import STEPS, Step
 
 STEP_KEY = "lesson_step"  # session state: the open step, 0-based
 PARAM = "step"
@@ -132,7 +132,3 @@ def build_handout(base: str) -> str:
     """The handout of every step at its preset, in the current language."""
     shown: list[tuple[Step, Content]] = [(s, content(s)) for s in STEPS]
     return handout_html(shown, step_links(base), base, language.current())
-
-
-def choice_label(step: Step, value: str) -> str:
-    return _(choice(step, value).label)

@@ -14,6 +14,7 @@ from app import figures
 from app.figures.localize import localize
 from app.runs import compute, export, server
 from app.settings import controls, state, upload
+from app.words import lesson
 from app.words.i18n import gettext as _
 from app.words.i18n import language
 from deeprnn_core import Model, Trace
@@ -21,6 +22,7 @@ from deeprnn_core.engine.cost import trace_cost
 from deeprnn_core.engine.overflow import QUANTITIES, Overflow
 
 _LOG = logging.getLogger("deeprnn.app")
+TUTORIAL_ZH = f"《动手学深度学习》([深度循环神经网络]({lesson.TUTORIAL_URL})一节)"
 SHARE = "the address bar holds every setting: copy it to share exactly this view"
 
 
@@ -133,7 +135,8 @@ def header(title: str, explanation: str) -> None:
     """The page's title, its explanation and the URL's notices."""
     server.note_session()
     st.title(_(title))  # the page titles are the menu's messages
-    st.markdown(explanation)
+    tutorial = TUTORIAL_ZH if language() == "zh" else lesson.TUTORIAL
+    st.markdown(_(explanation).replace("{tutorial}", tutorial))
     for notice in state.url_notices():
         st.warning(notice, icon=":material/warning:")
 

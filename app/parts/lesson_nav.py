@@ -116,7 +116,7 @@ def handout_section(box) -> None:
     base = base_url()
     links = step_links(base)
     with st.spinner(_("Building the handout…")):
-        html = build_handout(base)
+        html = build_handout(base, language.current())
     opened.download_button(
         _("Download the lesson (HTML, {size:.1f} MB)").format(size=len(html) / 2**20),
         html.encode("utf-8"), file_name=f"deeprnn_lesson_{language.current()}.html",
@@ -128,7 +128,9 @@ def handout_section(box) -> None:
     opened.code("\n".join(url for _title, url in links), language=None)
 
 
-def build_handout(base: str) -> str:
-    """The handout of every step at its preset, in the current language."""
+@st.cache_data(max_entries=4, show_spinner=False)
+def build_handout(base: str, lang: str) -> str:
+    """The handout of every step at its preset, in ``lang`` (the current language; a cache
+    key: built once per language and address, not on every rerun while the section is open)."""
     shown: list[tuple[Step, Content]] = [(s, content(s)) for s in STEPS]
     return handout_html(shown, step_links(base), base, language.current())

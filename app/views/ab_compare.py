@@ -9,8 +9,9 @@ from app.parts import ab_training, layout
 from app.runs import compute
 from app.settings import ab_sides, controls, rules, state
 from app.settings.controls import AB_FIELDS
+from app.words.i18n import N_
 
-EXPLAIN = (
+EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "Two runs on the **same seed and input**. **B** is your sidebar settings as they are; "
     "**A** is B with the preset's fields changed (a preset changes A only and clears any "
     "override of B). *Overrides* shows every field of both sides and says when B is not "

@@ -12,11 +12,12 @@ from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import state
 from app.words import lesson
+from app.words.i18n import N_
 from deeprnn_core.analysis.measures import MEASURES, clear_change, path_steps, seed_spread
 from deeprnn_core.theory import mean_field as theory
 from deeprnn_core.theory.phase import PredictedSweep
 
-EXPLAIN = (
+EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     'The same settings at every depth L = 1..L_max, each with several weight seeds. "How much '
     'gradient is left" depends on which path you follow back from the last cell (t = T, '
     "l = L): to the first cell (time and depth), down to the bottom layer at the same step "

@@ -10,9 +10,10 @@ from app.runs import budget
 from app.runs import theory as compute_theory
 from app.settings import state
 from app.words import lesson
+from app.words.i18n import N_
 from deeprnn_core.theory import mean_field as theory
 
-EXPLAIN = (
+EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "$G_t^{(l)} = \\partial \\text{Loss} / \\partial H_t^{(l)}$ is the total derivative: every "
     "path back from the loss, through time and through depth. On a log scale, a straight "
     "downward slope from right to left means the gradient shrinks by the same factor at "

@@ -8,9 +8,10 @@ from app.parts import layout
 from app.runs import compute
 from app.settings import state
 from app.words import lesson
+from app.words.i18n import N_
 from deeprnn_core.analysis.measures import clear_change
 
-EXPLAIN = (
+EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "Each heatmap is one layer's state $H_t^{(l)}$ for one sample: a row per hidden unit, a "
     "column per time step, one shared colour scale (red positive, blue negative). Look for how "
     "the texture changes with depth; the timescales below measure it."

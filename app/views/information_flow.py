@@ -14,12 +14,12 @@ from app.parts import code, depth_frames, layout
 from app.runs import compute
 from app.runs import theory as compute_theory
 from app.settings import state
-from app.words import lesson
+from app.words.i18n import N_
 from deeprnn_core.engine.order import PHASES, order_text
 from deeprnn_core.theory import mean_field as theory
 
-EXPLAIN = (
-    f"The time × layer diagram of a deep RNN from {lesson.TUTORIAL}, computed live. "
+EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
+    "The time × layer diagram of a deep RNN from {tutorial}, computed live. "
     "Each square is one hidden state $H_t^{(l)}$: time $t$ runs left to right, layers from "
     "the input $X_t$ (bottom) to the output $O_t$ (top). Arrows pass $H_{t-1}^{(l)}$ along "
     "the layer (memory) and $H_t^{(l-1)}$ up to the next layer (depth). Colour by $|G|$ = "

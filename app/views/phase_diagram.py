@@ -11,10 +11,11 @@ from app.parts import layout
 from app.runs import budget
 from app.runs import theory as compute_theory
 from app.settings import state
+from app.words.i18n import N_
 from deeprnn_core.analysis.measures import clear_change
 from deeprnn_core.theory import mean_field as theory
 
-EXPLAIN = (
+EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "Mean-field theory (Poole et al. 2016; Schoenholz et al. 2017; Chen, Pennington & "
     "Schoenholz 2018) predicts, for Gaussian weights $W_{hh} \\sim N(0, \\sigma_h^2/h)$ and "
     "$W_{xh} \\sim N(0, \\sigma_x^2/\\text{fan-in})$, by what factor $E|G|^2$ changes per step "

@@ -6,10 +6,11 @@ import streamlit as st
 from app.parts import layout, training_rows
 from app.runs import compute
 from app.words import lesson
+from app.words.i18n import N_
 from deeprnn_core.analysis.measures import MEASURES, clear_change
 
-EXPLAIN = (
-    f"The comparison table of {lesson.TUTORIAL} sets a plain (one-layer) RNN against a deep "
+EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
+    "The comparison table of {tutorial} sets a plain (one-layer) RNN against a deep "
     "one. Here the numeric rows "
     "are measured by the core for L = 1 and for the current L, everything else equal (the "
     "plain network uses the first layer's cell and activation)."

@@ -7,8 +7,9 @@ from app.parts import code, layout
 from app.runs import compute, training
 from app.settings import state, upload
 from app.words import training as words
+from app.words.i18n import N_
 
-EXPLAIN = (
+EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "Train the network of the sidebar (depth, cells, init, remedies; clipping and dropout "
     "included) on a task, with a torch.optim optimizer and learning-rate schedule driven by "
     "the core's exact gradients. Training starts on **Train**, not on every slider move: a "

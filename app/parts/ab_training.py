@@ -17,6 +17,7 @@ from app.parts import layout
 from app.runs import training
 from app.settings import ab_sides, state
 from app.settings.controls import SAME
+from app.words.i18n import gettext as _
 from app.words.training import window
 from deeprnn_core.analysis.measures import LEARNED, clear_change, learned
 
@@ -90,7 +91,7 @@ def row(h, spec) -> list[str]:
 @layout.guarded
 def draw(settings) -> None:
     """The section: presets, the two schedules, a button, then the loss curves and a table."""
-    st.subheader("Training A and B on the same minibatches")
+    st.subheader(_("Training A and B on the same minibatches"))
     row_box = st.container(horizontal=True, key="train_presets")
     for name in PRESETS:
         row_box.button(name, key="train_preset_" + name.replace(" ", "_").lower(),

@@ -14,6 +14,7 @@ import streamlit as st
 
 from app.parts import layout
 from app.runs import training
+from app.words.i18n import gettext as _
 from app.words.training import window
 from deeprnn_core.analysis import measures
 from deeprnn_core.config import DROPOUT_RULE
@@ -116,7 +117,7 @@ def verdicts(
 @layout.guarded
 def draw(settings) -> None:
     """The section: a button that trains both, then the measured rows and the verdicts."""
-    st.subheader("Training, measured: plain (L = 1) vs deep")
+    st.subheader(_("Training, measured: plain (L = 1) vs deep"))
     st.markdown(EXPLAIN)
     L = settings.num_layers
     if L == 1:

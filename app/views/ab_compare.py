@@ -10,6 +10,7 @@ from app.runs import compute
 from app.settings import ab_sides, controls, rules, state
 from app.settings.controls import AB_FIELDS
 from app.words.i18n import N_
+from app.words.i18n import gettext as _
 
 EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "Two runs on the **same seed and input**. **B** is your sidebar settings as they are; "
@@ -65,8 +66,8 @@ def headline(column, title: str, summary: compute.Summary, spec: compute.TraceSp
     column.subheader(title)
     value, sentence = figures.attenuation_words(summary.attenuation, L, T)
     cols = column.columns([3, 2])
-    cols[0].metric("$|G_1^{(1)}| / |G_T^{(L)}|$", value, help="analysis.attenuation")
-    cols[1].metric("Loss", f"{summary.loss:.4g}")
+    cols[0].metric(_("$|G_1^{(1)}| / |G_T^{(L)}|$"), value, help="analysis.attenuation")
+    cols[1].metric(_("Loss"), f"{summary.loss:.4g}")
     clipped = (
         "" if spec.clip_norm is None else f", clipped to {summary.param_grad_norm_clipped:.3g}"
     )
@@ -115,10 +116,10 @@ def draw(settings) -> None:
         f"{pair.spec_a.seed}, the same input X_t · computing both takes about {seconds:.2g} s "
         f"here (deeprnn_core.engine.cost) · every number computed by deeprnn_core · {layout.SHARE}"
     )
-    st.subheader("Gradient norm per cell, $|G_t^{(l)}|$")
+    st.subheader(_("Gradient norm per cell, $|G_t^{(l)}|$"))
     grads, bads = (sa.grad_hidden_norm, sb.grad_hidden_norm), (sa.nonfinite_grad, sb.nonfinite_grad)
     layout.chart(figures.grid_pair(*grads, *bads, labels), "ab_grid")
-    st.subheader("Ratio $|G_t^{(l)A}| / |G_t^{(l)B}|$")
+    st.subheader(_("Ratio $|G_t^{(l)A}| / |G_t^{(l)B}|$"))
     if grads[0].shape != grads[1].shape:  # overrides never change L or T; be safe
         st.info(f"A and B differ in (L, T): {grads[0].shape} vs {grads[1].shape}.")
         return
@@ -127,14 +128,14 @@ def draw(settings) -> None:
     if note := why_equal(settings, pair, ratio):
         st.info(note, icon=":material/info:")
     layout.chart(figures.ratio_heatmap(ratio, *grads, *bads), "ab_ratio")
-    st.subheader("$|G_t^{(l)}|$ against t, per layer")
+    st.subheader(_("$|G_t^{(l)}|$ against t, per layer"))
     layout.chart(figures.lines_pair(*grads, *bads, labels), "ab_lines")
-    st.subheader("Parameter gradients per layer (after clipping)")
+    st.subheader(_("Parameter gradients per layer (after clipping)"))
     params = figures.param_pair(sa.param_grad_norms, sb.param_grad_norms, labels)
     layout.chart(params, "ab_params")
     gated = [(t, s) for t, s in zip(labels, specs) if figures.gated_layers(s.config.cells)]
     if gated:
-        st.subheader("Gate saturation")
+        st.subheader(_("Gate saturation"))
         st.markdown(layout.SATURATION)
     for title, spec in gated:
         st.markdown(f"**{title}**")

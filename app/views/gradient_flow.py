@@ -11,6 +11,7 @@ from app.runs import theory as compute_theory
 from app.settings import state
 from app.words import lesson
 from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core.theory import mean_field as theory
 
 EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
@@ -49,22 +50,22 @@ def draw(run: layout.Run) -> None:
     value, sentence = figures.attenuation_words(s.attenuation, L, T)
     cols = st.columns([2, 1, 1])
     cols[0].metric(
-        "$|G_1^{(1)}| \\,/\\, |G_T^{(L)}|$ (analysis.attenuation)",
+        _("$|G_1^{(1)}| \\,/\\, |G_T^{(L)}|$ (analysis.attenuation)"),
         value,
         help="How much of the gradient at the top-right cell reaches the bottom-left one.",
     )
     cols[0].markdown(sentence)
-    cols[1].metric("Loss", f"{s.loss:.4g}")
+    cols[1].metric(_("Loss"), f"{s.loss:.4g}")
     clipped = "" if run.spec.clip_norm is None else f" → {s.param_grad_norm_clipped:.3g} clipped"
-    cols[2].metric("Parameter-gradient norm", f"{s.param_grad_norm:.3g}{clipped}")
+    cols[2].metric(_("Parameter-gradient norm"), f"{s.param_grad_norm:.3g}{clipped}")
     layout.chart(figures.grad_lines(s.grad_hidden_norm, s.nonfinite_grad), "grad_lines")
     draw_theory(run)
-    st.subheader("Measures along each path")
+    st.subheader(_("Measures along each path"))
     st.markdown(MEASURES_TEXT)
     columns = ["path", "formula", "value", "Jacobians on the path", "the gradient along it"]
     rows = lesson.table_rows(s.measures, L, T)
     st.table(pd.DataFrame(rows, columns=columns).set_index("path"))
-    st.subheader("Parameter gradients per layer")
+    st.subheader(_("Parameter gradients per layer"))
     st.markdown(PARAMS)
     if run.spec.clip_norm is not None:
         st.caption(f"Shown after clipping to a global norm of {run.spec.clip_norm:g}.")
@@ -74,7 +75,7 @@ def draw(run: layout.Run) -> None:
 @layout.guarded
 def draw_theory(run: layout.Run) -> None:
     """The seed-averaged E|G_t^(l)|^2 / h next to the mean-field prediction, or why none."""
-    st.subheader("Theory next to the measurement")
+    st.subheader(_("Theory next to the measurement"))
     cols = st.columns([1, 2])
     if not state.widget("grad_theory", cols[0]):
         return

@@ -9,6 +9,7 @@ from app.runs import compute
 from app.settings import state
 from app.words import lesson
 from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core.analysis.measures import clear_change
 
 EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
@@ -80,7 +81,7 @@ def draw(run: layout.Run) -> None:
     layout.chart(figures.hidden_heatmaps(hidden, layers, sample), "hidden_heatmaps")
     if fit < 4:
         st.caption(f"At this h × T, {fit} layer heatmap(s) fit in one figure; pick others above.")
-    st.subheader("Timescale per layer")
+    st.subheader(_("Timescale per layer"))
     st.markdown(TIMESCALE)
     layout.chart(figures.timescale_bars(s.autocorrelation, s.timescale), "timescales")
     st.markdown(timescale_words(s.timescale))
@@ -95,12 +96,12 @@ def draw(run: layout.Run) -> None:
         )
 
     if figures.gated_layers(run.spec.config.cells):
-        st.subheader("Gate saturation")
+        st.subheader(_("Gate saturation"))
         st.markdown(layout.SATURATION)
         layout.draw_gate_saturation(run.spec, "gates")
     cell_grad = compute.cell_grad_norm(run.spec)
     if cell_grad is not None:
-        st.subheader("LSTM cell-state gradient")
+        st.subheader(_("LSTM cell-state gradient"))
         st.markdown(CELL_GRAD)
         layout.chart(figures.cell_grad_lines(cell_grad, run.spec.config.cells), "cell_grad")
 

@@ -12,6 +12,7 @@ from app.runs import budget
 from app.runs import theory as compute_theory
 from app.settings import state
 from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core.analysis.measures import clear_change
 from deeprnn_core.theory import mean_field as theory
 
@@ -150,7 +151,7 @@ def draw_spectra(run: layout.Run, gap: str | None) -> None:
     if gap:
         st.info(GATED.format(gap=gap), icon=":material/info:")
     else:
-        st.subheader("Measured Jacobian spectra of this run")
+        st.subheader(_("Measured Jacobian spectra of this run"))
     c, spec = run.spec.config, run.spec
     seconds = budget.spectra_seconds(c, spec.steps, spec.batch)
     st.caption(

@@ -7,6 +7,7 @@ from app.parts import layout, training_rows
 from app.runs import compute
 from app.words import lesson
 from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core.analysis.measures import MEASURES, clear_change
 
 EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
@@ -81,7 +82,7 @@ def draw(run: layout.Run) -> None:
         "nan or — where a path has no steps). The others: the tutorial's qualitative rows, with "
         "the reason for each; the gradient row is checked against the measures below."
     )
-    st.subheader("The tutorial's claim, measure by measure")
+    st.subheader(_("The tutorial's claim, measure by measure"))
     st.markdown("\n".join(f"- {s}" for s in sentences.values()))
     corner_plain, corner_deep = plain.measures["corner"], deep.measures["corner"]
     if L > 1 and T > 1 and clear_change(corner_plain, corner_deep) > 0:

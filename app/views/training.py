@@ -8,6 +8,7 @@ from app.runs import compute, training
 from app.settings import state, upload
 from app.words import training as words
 from app.words.i18n import N_
+from app.words.i18n import gettext as _
 
 EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "Train the network of the sidebar (depth, cells, init, remedies; clipping and dropout "
@@ -40,13 +41,13 @@ def live_callback(bar, chart, baseline_rule: str):
 
 def headline(h, spec) -> None:
     cols = st.columns(4)
-    cols[0].metric("Training loss, last tenth", f"{float(words.window(h.loss, True)):.4g}")
+    cols[0].metric(_("Training loss, last tenth"), f"{float(words.window(h.loss, True)):.4g}")
     if len(h.val_loss):
-        cols[1].metric("Validation loss", f"{h.val_loss[-1]:.4g}")
+        cols[1].metric(_("Validation loss"), f"{h.val_loss[-1]:.4g}")
     if h.baseline is not None:
-        cols[2].metric("Baseline", f"{h.baseline:.4g}", help="The task's trivial predictor.")
+        cols[2].metric(_("Baseline"), f"{h.baseline:.4g}", help=_("The task's trivial predictor."))
     per_step = h.wall_time[-1] / max(1, h.steps) if h.steps else float("nan")
-    cols[3].metric("Time per update", f"{per_step * 1e3:.1f} ms", help="History.wall_time")
+    cols[3].metric(_("Time per update"), f"{per_step * 1e3:.1f} ms", help="History.wall_time")
 
 
 def results(h, spec, task) -> None:
@@ -54,32 +55,32 @@ def results(h, spec, task) -> None:
     headline(h, spec)
     if h.stopped_early:
         st.warning(f"Stopped after {h.steps} of {spec.updates} updates. {h.diverged or ''}")
-    st.subheader("Loss")
+    st.subheader(_("Loss"))
     st.markdown(words.loss_words(h))
     layout.chart(fig.loss_figure(h, task.baseline_rule), "train_loss")
-    st.subheader("Gradient norm per layer")
+    st.subheader(_("Gradient norm per layer"))
     st.markdown(
         "Before clipping, per layer: the weights on the path through depth (left) and through "
         "time (right). " + words.grad_words(h)
     )
     layout.chart(fig.param_grad_norm_figure(h), "train_grads")
-    st.subheader("Update-to-weight ratio")
+    st.subheader(_("Update-to-weight ratio"))
     st.markdown("$|\\Delta W^{(l)}| / |W^{(l)}|$ of each update. " + words.ratio_words(h))
     layout.chart(fig.update_ratio_figure(h), "train_ratio")
-    st.subheader("Learning rate and clipping")
+    st.subheader(_("Learning rate and clipping"))
     st.markdown(words.lr_words(h, spec.schedule, spec.clip_norm))
     layout.chart(fig.lr_clip_figure(h, spec.clip_norm), "train_lr")
-    st.subheader("Largest singular value of $W_{hh}^{(l)}$ against $1/\\gamma$")
+    st.subheader(_("Largest singular value of $W_{hh}^{(l)}$ against $1/\\gamma$"))
     st.markdown(words.singular_words(h, c))
     layout.chart(fig.singular_figure(h, c), "train_sigma")
-    st.subheader("$|G_t^{(l)}|$ over training")
+    st.subheader(_("$|G_t^{(l)}|$ over training"))
     st.markdown(
         "The time x layer grid of the gradient on one fixed validation sequence, at "
         f"{len(h.snapshot_steps)} points of the run: drag the slider or press ▶ (it plays in "
         "your browser). " + words.grid_words(h)
     )
     layout.chart(fig.grad_grid_scrub(h), "train_scrub")
-    st.subheader("Attenuation over training")
+    st.subheader(_("Attenuation over training"))
     st.markdown(words.attenuation_trend_words(h))
     layout.chart(fig.attenuation_figure(h), "train_attenuation")
 
@@ -101,7 +102,7 @@ def draw(settings) -> None:
     )
     code.cell_code(c.cells)
     history = training.cached(spec)
-    clicked = st.button("Train", type="primary", key="train", icon=":material/play_arrow:")
+    clicked = st.button(_("Train"), type="primary", key="train", icon=":material/play_arrow:")
     if history is None and clicked:
         bar = st.progress(0.0, text=f"Training: about {training.estimate_seconds(spec):.0f} s")
         chart = st.empty()

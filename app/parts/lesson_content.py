@@ -5,6 +5,7 @@ No Streamlit widgets here: the view draws this, and the handout builds it at the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -78,7 +79,11 @@ def _measures_table(plain: dict, deep: dict, num_layers: int, steps: int) -> lis
     severity = answers.severity_of(plain, deep, num_layers, steps)
     head = [_("measure"), _("plain RNN (L = 1)"), _("deep RNN (L = {L})").format(L=num_layers),
             _("the deep one's problem")]  # fmt: skip
-    rows = [[answers.name(k), decimal(plain[k]), decimal(deep[k]),
+
+    def shown(value: float) -> str:  # no path (nan) is a dash, as on the Plain vs deep page
+        return "—" if math.isnan(value) else decimal(value)
+
+    rows = [[answers.name(k), shown(plain[k]), shown(deep[k]),
              _(answers.SEVERITY[severity[k]])] for k in MEASURES]  # fmt: skip
     return [head, *rows]
 

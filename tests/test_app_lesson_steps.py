@@ -173,3 +173,23 @@ def test_a_hostile_language_falls_back_with_a_notice(bad):
     assert at.title[0].value.startswith("Lesson")
     assert any("lang" in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.query_params["lang"] in ("en", ["en"])
+
+
+def test_no_choice_of_a_lesson_control_brings_an_untranslated_notice():
+    for key in ("residual", "not_held", "depth"):
+        step = BY_KEY[key]
+        at = open_step(STEPS.index(step) + 1, "zh")
+        widget_key = f"lesson:{key}:{step.control}"
+        if step.choices:
+            values = [c.value for c in step.choices]
+            widget = at.radio(key=widget_key)
+        elif step.control == "cell":
+            widget = at.selectbox(key=widget_key)
+            values = list(widget.options)
+        else:
+            widget, values = at.slider(key=widget_key), [2, 12]
+        for value in values:
+            widget.set_value(value)
+            at.run()
+            assert_clean(at)
+            assert not at.info, (key, value, [i.value for i in at.info])

@@ -9,7 +9,7 @@ import streamlit as st
 from app.figures.handout import handout_html
 from app.parts.lesson_content import Content, content, preset_value
 from app.settings import language, state
-from app.settings.controls import BY_KEY, MAX_SHOWN, quote
+from app.settings.controls import BY_KEY, MAX_SHOWN, PER_LAYER, quote
 from app.words.i18n import gettext as _
 from app.words.lesson_steps import STEPS, Step
 
@@ -89,7 +89,8 @@ def control(step: Step, box) -> object:
     if c.kind == "check":
         return box.checkbox(label, help=hint, **common)
     names = dict(zip(c.options, c.labels or c.options))
-    return box.selectbox(label, c.options, format_func=lambda v: _(names[v]), help=hint,
+    options = [o for o in c.options if o != PER_LAYER]  # one value for all layers here
+    return box.selectbox(label, options, format_func=lambda v: _(names[v]), help=hint,
                          **common)  # fmt: skip
 
 

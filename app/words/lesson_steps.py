@@ -109,7 +109,7 @@ STEPS: tuple[Step, ...] = (
          *SECTION_REMEDIES, "残差连接:缓解梯度消失;Layer Normalization:稳定训练过程",
          N_("Residual connections: ease vanishing gradients; Layer Normalization: stabilizes "
             "training."),
-         "gradients", (("num_layers", 12), ("steps", 20)), "choice",
+         "gradients", (("num_layers", 12), ("steps", 20), ("input_size", 32)), "choice",
          N_("Turn on a remedy."),
          N_("Does the gradient reaching the bottom layer get closer to the top layer's?"),
          choices=(Choice("none", N_("no remedy"), ()),

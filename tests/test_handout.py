@@ -43,6 +43,14 @@ def test_the_text_is_in_the_language(shown):
     assert STEPS[0].claim_zh in shown["en"], "the original stays quoted in English too"
 
 
+def test_with_the_apps_address_each_step_links_to_the_lab():
+    with i18n.using("zh"):
+        steps = [(s, content(s)) for s in STEPS[:2]]
+        lab = [f"http://host/{c.page}?lang=zh" for _s, c in steps]
+        out = handout_html(steps, [], "http://host/", "zh", lab)
+    assert 'href="http://host/flow?lang=zh"' in out and "在实验室中打开" in out
+
+
 def test_markdown_is_escaped_and_kept():
     out = markdown_html("**a** `<b>` and *c*\n\n- one\n- two")
     assert "<strong>a</strong>" in out and "<code>&lt;b&gt;</code>" in out

@@ -48,7 +48,9 @@ def _table(rows: list) -> str:
     return f"<table><tr>{cells}</tr>{lines}</table>"
 
 
-def handout_html(steps: list, links: list[tuple[str, str]], base: str, lang: str) -> str:
+def handout_html(
+    steps: list, links: list[tuple[str, str]], base: str, lang: str, lab: list | None = None
+) -> str:
     """The handout.
 
     Args:
@@ -56,6 +58,7 @@ def handout_html(steps: list, links: list[tuple[str, str]], base: str, lang: str
         links: (title, URL) of every step (the teacher's list; relative when ``base`` is "").
         base: the app's root URL, or "" when unknown.
         lang: the page's language ("en" / "zh").
+        lab: each step's "open this in the lab" URL (absolute: only when ``base`` is known).
     """
     from_claim = {"en": lambda s: _(s.claim_en), "zh": lambda s: s.claim_zh}
     intro = _("Each step at its preset settings; the figures are interactive (zoom, hover) and "
@@ -63,6 +66,7 @@ def handout_html(steps: list, links: list[tuple[str, str]], base: str, lang: str
     title = html.escape(_("deeprnn: the Lesson"))
     parts = [f"<h1>{title}</h1>", f"<p>{html.escape(intro)}</p>"]
     question, answer = _("Question"), _("Answer, from the numbers at these settings")
+    open_it = _("Open this in the lab")
     for i, (step, shown) in enumerate(steps, 1):
         claim = from_claim.get(lang, from_claim["en"])(step).replace("{formula}", "")
         quote = f"{html.escape(step.claim_zh)}<br>— {html.escape(step.section_zh)}"
@@ -80,6 +84,9 @@ def handout_html(steps: list, links: list[tuple[str, str]], base: str, lang: str
             f"<p><strong>{html.escape(question)}:</strong> {html.escape(_(step.question))}</p>",
             f"<p><strong>{html.escape(answer)}:</strong></p>",
             markdown_html(shown.answer),
+            f'<p><a href="{html.escape(lab[i - 1])}">{html.escape(open_it)} →</a></p>'
+            if lab
+            else "",
             "</section>",
         ]
     links_title = _("Teacher’s links")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.figures.handout import handout_html
-from app.parts.lesson_content import Content, content, preset_value
+from app.parts.lesson_content import Content, content, lab_link, preset_value
 from app.settings import language, state
 from app.settings.controls import BY_KEY, MAX_SHOWN, PER_LAYER, quote
 from app.words.i18n import gettext as _
@@ -134,4 +134,5 @@ def build_handout(base: str, lang: str) -> str:
     """The handout of every step at its preset, in ``lang`` (the current language; a cache
     key: built once per language and address, not on every rerun while the section is open)."""
     shown: list[tuple[Step, Content]] = [(s, content(s)) for s in STEPS]
-    return handout_html(shown, step_links(base), base, language.current())
+    lab = [lab_link(c.page, c.settings, base) for _s, c in shown] if base else None
+    return handout_html(shown, step_links(base), base, language.current(), lab)

@@ -127,3 +127,22 @@ def test_every_step_in_chinese_has_no_untranslated_english_and_the_handout_works
         )
         assert len(drawn) == len(STEPS) and all(n > 0 for n in drawn), drawn
         assert "问题" in page.inner_text("body")
+
+
+def test_the_browsers_language_is_the_default():
+    bs.require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with bs.streamlit_server() as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS)
+        try:
+            for locale, word in (("zh-CN", "课程"), ("en-US", "Lesson")):
+                context = browser.new_context(locale=locale)
+                page = context.new_page()
+                page.goto(f"{url}/lesson?step=2")  # no ?lang=: st.context.locale decides
+                bs.wait_idle(page)
+                page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+                assert page.locator("h1").first.inner_text().startswith(word), locale
+                context.close()
+        finally:
+            browser.close()

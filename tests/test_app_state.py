@@ -190,11 +190,16 @@ def test_layers_outside_the_network_are_named_when_dropped():
     assert any("10, 20 are not layers" in i.value for i in at.info), [i.value for i in at.info]
 
 
-def test_budgets_follow_the_measured_speed_of_the_machine():
+def test_the_time_shown_follows_the_measured_speed_and_the_cut_does_not():
+    """The estimate shown follows the machine; what a run is cut to is priced in reference
+    units, so it is the same at every speed (issue 17: links reproduce exactly)."""
     config = compute.plan(DEFAULTS).spec.config
+    heavy = replace(config, num_layers=32, hidden_size=256, cell="lstm")
     before = budget.speed()
+    cut = budget.fit_trace(heavy, 500, 8)
     try:
         estimate = budget.trace_seconds(config, 200, 4)
+        reference = budget.trace_seconds(config, 200, 4, reference=True)
         for _ in range(20):
             budget.observe(1.0, 3.0)  # the machine runs 3x slower than the constants
         assert budget.speed() == pytest.approx(3.0, rel=1e-3)
@@ -202,6 +207,8 @@ def test_budgets_follow_the_measured_speed_of_the_machine():
         assert budget.trace_seconds(config, 200, 4) == pytest.approx(
             budget.speed() * (estimate - layout) / before + layout
         )
+        assert budget.trace_seconds(config, 200, 4, reference=True) == reference
+        assert budget.fit_trace(heavy, 500, 8) == cut and cut[0] < 500
         budget.observe(1.0, 1e6)
         assert budget.speed() <= budget.SPEED_LIMITS[1]
         budget.observe(0.01, 5.0)  # too short to count

@@ -76,13 +76,22 @@ def test_gradient_page_seeds_fit_the_budget():
         {"L": "32", "T": "500", "h": "256", "tseeds": "16"}, page="views/gradient_flow.py"
     )
     assert_clean(at)
+    from app.runs import budget, compute
+    from app.settings import controls
+    from tests.test_app import DEFAULTS
+
+    settings = dict(num_layers=32, steps=500, hidden_size=256, theory_seeds=16)
+    spec = compute.plan(controls.Settings(**(DEFAULTS | settings))).spec
+    fitted = budget.fit_seeds(spec.config, spec.steps, spec.batch, 16)  # the settings decide
     notes = [i.value for i in at.info if "the mean uses" in i.value]
     skipped = [i.value for i in at.info if "over the" in i.value and "it may take" in i.value]
     assert len(notes) + len(skipped) == 1, [i.value for i in at.info]
-    if skipped:  # even one more trace would pass the budget at the speed the server measured
+    if skipped:
+        assert fitted == 0, "skipped only where not even one seed fits the budget"
         assert not [c for c in at.get("plotly_chart") if "predicted" in c.proto.spec]
         return
     used = int(re.search(r"the mean uses (\d+) seeds \(of 16\)", notes[0])[1])
+    assert used == fitted
     title = chart_with(at, "predicted l = 1")["layout"]["title"]["text"]
     assert f"mean of {used} seeds" in title and 1 <= used < 16
     runs = re.compile(rf"The mean of {used} seeds? runs {used} traces?: about [0-9.e+-]+ s here")
@@ -95,10 +104,10 @@ def test_seeds_that_do_not_fit_are_none(monkeypatch):
     from deeprnn_core import RNNConfig
 
     config = RNNConfig(2, 8, 16, 1)
-    monkeypatch.setattr(budget, "trace_seconds", lambda *a: budget.THEORY_SECONDS / 3)
+    monkeypatch.setattr(budget, "trace_seconds", lambda *a, **k: budget.THEORY_SECONDS / 3)
     assert budget.fit_seeds(config, 10, 1, 8) == 3
     assert budget.fit_seeds(config, 10, 1, 2) == 2
-    monkeypatch.setattr(budget, "trace_seconds", lambda *a: budget.THEORY_SECONDS * 1.1)
+    monkeypatch.setattr(budget, "trace_seconds", lambda *a, **k: budget.THEORY_SECONDS * 1.1)
     assert budget.fit_seeds(config, 10, 1, 8) == 0, "not even one: the page skips the mean"
 
 

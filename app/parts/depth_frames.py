@@ -28,13 +28,14 @@ SCRUB_SECONDS = 4.0  # one scrub, computed once per setting then cached
 FRAME_SECONDS = 12e-3
 
 
-def scrub_seconds(spec: compute.TraceSpec) -> float:
-    """Estimated wall time (the core's cost model at the server's measured speed): one
-    forward, and one backward per layer with every depth that reaches it side by side; and a
-    frame of the figure per depth."""
+def scrub_seconds(spec: compute.TraceSpec, reference: bool = False) -> float:
+    """Estimated wall time (the core's cost model at the server's measured speed, or in the
+    budget's fixed reference units): one forward, and one backward per layer with every depth
+    that reaches it side by side; and a frame of the figure per depth."""
     c = spec.config
-    frames = FRAME_SECONDS * c.num_layers * budget.speed()
-    return budget.at_speed(cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype), c) + frames
+    frames = FRAME_SECONDS * c.num_layers * budget.speed("trace", reference)
+    scrub = cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype)
+    return budget.at_speed(scrub, c, reference) + frames
 
 
 @st.cache_data(max_entries=4, show_spinner="Running the backward pass of every depth 1..L…")
@@ -51,10 +52,11 @@ def draw(run: layout.Run, color_by: str) -> bool:
     """Every depth's grid as frames of one figure: the browser scrubs, the server is idle.
     False (and a notice) when it would take too long: the page then draws depth L only."""
     spec = run.spec
-    if (seconds := scrub_seconds(spec)) > SCRUB_SECONDS:
+    seconds = scrub_seconds(spec)
+    if scrub_seconds(spec, reference=True) > SCRUB_SECONDS:  # the settings alone decide
         st.info(
             f"Scrubbing depth would run the backward pass of every depth 1..L, estimated at "
-            f"{seconds:.0f} s (the limit is {SCRUB_SECONDS:g} s): lower L, "
+            f"{seconds:.1f} s here, over the {SCRUB_SECONDS:g} s budget: lower L, "
             "T, h or B to scrub. The grid below is depth L only.",
             icon=":material/info:",
         )

@@ -31,18 +31,27 @@ PAGES = (
     ("phase_diagram", "Phase diagram", "blur_on", "phase"),
     ("training", "Training", "model_training", "training"),
 )
-page = st.navigation(
-    [
-        st.Page(
-            f"views/{file}.py",
-            title=title,
-            icon=f":material/{icon}:",
-            url_path=url,
-            default=file == PAGES[0][0],
-        )  # fmt: skip
-        for file, title, icon, url in PAGES
-    ]
-)
+pages = [
+    st.Page(
+        f"views/{file}.py",
+        title=title,
+        icon=f":material/{icon}:",
+        url_path=layout.LANDING if file == PAGES[0][0] else url,  # the landing page is at /
+        default=file == PAGES[0][0],
+    )  # fmt: skip
+    for file, title, icon, url in PAGES
+]
+# A path no page has (an old link's /flow, a view's file name, a typo) would open Streamlit's
+# "Page not found" dialog: it gets a hidden page of its own instead, the page it names or the
+# landing page, and the link's settings apply as they would at /.
+asked = layout.asked_path(st.context.url, {p.url_path for p in pages} | {layout.LANDING})
+if asked:
+    file = layout.OLD_PATHS.get(asked, PAGES[0][0])
+    pages.append(
+        st.Page(f"views/{file}.py", title=dict((f, t) for f, t, *_ in PAGES)[file],
+                url_path=asked, visibility="hidden")
+    )  # fmt: skip
+page = st.navigation(pages)
 state.begin_run(page.url_path)
 # The page before the sidebar's controls (drawn into their place above it afterwards): its
 # figures reach the browser first, which then loads plotly while the widgets arrive. The

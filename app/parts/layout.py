@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -18,6 +19,23 @@ from deeprnn_core.engine.overflow import QUANTITIES, Overflow
 
 _LOG = logging.getLogger("deeprnn.app")
 SHARE = "the address bar holds every setting: copy it to share exactly this view"
+# the landing page's own name (Streamlit serves it at /; an alias may not reuse the name)
+LANDING = "landing"
+# page paths that links may still carry: the landing page's old /flow and every view's file name
+OLD_PATHS = {
+    "flow": "information_flow",
+    **{name: name for name in ("information_flow", "hidden_states", "gradient_flow",
+                               "depth_sweep", "plain_vs_deep", "ab_compare", "phase_diagram")},
+}  # fmt: skip
+
+
+def asked_path(url: str | None, known: set[str]) -> str | None:
+    """The page path the browser asked for (the last part of ``url``, as st.context.url gives
+    it) when no page has it, else None; only a plain name (letters, digits, - and _) counts."""
+    if not url:
+        return None
+    name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return name if name and name not in known and re.fullmatch(r"[\w-]{1,64}", name) else None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ RATIO = (
 CLIPPING = (
     "Clipping rescales the **parameter gradients** after the backward pass "
     "(clip_grad_norm_); $G_t^{(l)}$ itself is never clipped, so it is the same on both sides "
-    "wherever only the clip norm differs. Compare the parameter-gradient bars at the bottom."
+    "wherever only the clip norm differs. Compare the parameter-gradient markers at the bottom."
 )
 
 

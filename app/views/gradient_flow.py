@@ -36,7 +36,7 @@ THEORY = (
 PARAMS = (
     "Per layer, the norm of $\\partial \\text{Loss} / \\partial W_{xh}^{(l)}$ (weights on the "
     "path through depth, from layer l−1) next to $\\partial \\text{Loss} / \\partial "
-    "W_{hh}^{(l)}$ (the path through time). Layers whose bars are orders of magnitude lower "
+    "W_{hh}^{(l)}$ (the path through time). Layers whose markers sit orders of magnitude lower "
     "barely learn."
 )
 

@@ -10,7 +10,7 @@ from app.figures.sweep import MEASURE_STYLE
 from app.parts import layout
 from app.runs import budget, compute
 from app.runs import theory as compute_theory
-from app.settings import state
+from app.settings import controls, state
 from app.words import lesson
 from deeprnn_core.analysis.measures import MEASURES, clear_change, path_steps, seed_spread
 from deeprnn_core.theory import mean_field as theory
@@ -29,7 +29,9 @@ EXPLAIN = (
 @layout.guarded
 def draw(run: layout.Run) -> None:
     cols = st.columns([1, 1, 2])
-    max_layers = state.widget("sweep_layers", cols[0])
+    asked = state.widget("sweep_layers", cols[0])
+    L = run.spec.config.num_layers
+    max_layers = controls.sweep_depth(asked, L)
     seeds = state.widget("sweep_seeds", cols[1])
     chosen = state.widget("sweep_measure", cols[2])
     sweep_spec, notices = compute.sweep_plan(run.spec, max_layers, seeds)
@@ -37,9 +39,16 @@ def draw(run: layout.Run) -> None:
         st.info(notice, icon=":material/info:")
     b, n = sweep_spec.base, len(sweep_spec.seeds)
     seconds = budget.sweep_seconds(b.config, b.steps, max_layers, n, b.dtype, b.init)
+    follows = (
+        f" (following the sidebar's L = {L}"
+        + (f", at least {controls.SWEEP_FOLLOW_MIN}" if L < max_layers else "")
+        + ")"
+        if asked == 0
+        else ""
+    )
     st.caption(
-        f"The sweep runs L = 1..{max_layers} for {n} seeds at T = {b.steps}: about "
-        f"{seconds:.2g} s here (deeprnn_core.engine.cost)."
+        f"The sweep runs L = 1..{max_layers}{follows} for {n} seeds at T = {b.steps}: about "
+        f"{seconds:.2g} s here."
     )
     try:
         sweep = compute.depth_sweep(sweep_spec)

@@ -63,7 +63,7 @@ def draw(run: layout.Run, color_by: str) -> bool:
         return False
     st.caption(
         f"The backward pass of every depth 1..{spec.config.num_layers} and a frame for each: "
-        f"about {seconds:.2g} s here (deeprnn_core.engine.cost)."
+        f"about {seconds:.2g} s here."
     )
     scrub = grids(spec)
     L, T = scrub.hidden_norm.shape

@@ -93,13 +93,13 @@ def guarded(draw):
     return wrapper
 
 
-def start(title: str, explanation: str) -> Run:
+def start(title: str, explanation: str, computed: tuple[str, ...] = ()) -> Run:
     """Draw the page header and run (or fetch) the trace of the current settings.
 
     Ends the page (PageEnd) with an st.error naming the problem if the core refuses the
     settings.
     """
-    header(title, explanation)
+    header(title, explanation, computed)
     settings = state.current()
     plan = compute.plan(settings)
     if not said(plan):
@@ -141,11 +141,30 @@ def said(plan) -> bool:
     return not plan.error
 
 
-def header(title: str, explanation: str) -> None:
-    """The page's title, its explanation and the URL's notices."""
+# where the numbers of every page come from, in the core's own names: kept out of the prose a
+# learner reads, in an expander under each page's explanation (HOW)
+HOW = "How this is computed"
+ALWAYS = (
+    "Every number is computed by `deeprnn_core`; the app computes none itself.",
+    "The run's states H and exact gradients G: `deeprnn_core.trace` (the engine's forward "
+    "pass and its adjoint, checked against PyTorch in the tests).",
+    'The time estimates ("about N s here") and the budgets: the cost model '
+    "`deeprnn_core.engine.cost`.",
+)
+
+
+def how(lines: tuple[str, ...] = ()) -> None:
+    """The "How this is computed" expander: the core functions behind the page, by name."""
+    with st.expander(HOW):
+        st.markdown("\n".join(f"- {line}" for line in (*ALWAYS, *lines)))
+
+
+def header(title: str, explanation: str, computed: tuple[str, ...] = ()) -> None:
+    """The page's title, its explanation, how it is computed and the URL's notices."""
     server.note_session()
     st.title(title)
     st.markdown(explanation)
+    how(computed)
     for notice in state.url_notices():
         st.warning(notice, icon=":material/warning:")
 
@@ -187,9 +206,9 @@ def _math(order: str) -> str:
 
 SATURATION = (
     "**Gate saturation**: the fraction of a gate's units (over batch and units) within 0.05 of "
-    "0 or 1 (a tanh candidate: within 0.1 of ±1), per layer and step "
-    "(analysis.gate_saturation). A saturated gate passes almost no gradient through its own "
-    "derivative; a forget gate f near 1 is what lets an LSTM carry gradient far back in time."
+    "0 or 1 (a tanh candidate: within 0.1 of ±1), per layer and step. A saturated gate passes "
+    "almost no gradient through its own derivative; a forget gate f near 1 is what lets an "
+    "LSTM carry gradient far back in time."
 )
 
 
@@ -205,7 +224,7 @@ def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
     st.caption(
         f"Running L = {c.num_layers}, T = {spec.steps}, h = {c.hidden_size}, d = {c.input_size}, "
         f"B = {spec.batch} · {spec.dtype} · seed {spec.seed} · loss {s.loss:.4g} "
-        f"· computing it takes about {compute.seconds(spec):.2g} s here (deeprnn_core.engine.cost) "
+        f"· computing it takes about {compute.seconds(spec):.2g} s here "
         f"· every number on this page computed by deeprnn_core · {SHARE}"
     )
 

@@ -150,8 +150,8 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
         notices.append(
             f"{'These runs need' if alongside else 'This run needs'} about {' and '.join(over)} "
             f"even at T = {steps} and B = {batch}, more than the {budget.TRACE_SECONDS:g} s and "
-            f"{budget.MAX_TRACE_BYTES >> 20} MB a run is meant to take here "
-            f"(deeprnn_core.engine.cost); {'they run' if alongside else 'it runs'} anyway"
+            f"{budget.MAX_TRACE_BYTES >> 20} MB a run is meant to take here; "
+            f"{'they run' if alongside else 'it runs'} anyway"
             f"{', and at T = 1 there is no recurrence to see' if steps == 1 else ''}. "
             "Lower L or h."
         )

@@ -21,6 +21,7 @@ from deeprnn_core.config import ACTIVATION_RULE, DROPOUT_RULE, LAYER_NORM_RULE, 
 from deeprnn_core.data.signals import SIGNALS
 
 PER_LAYER = "per layer"
+TYPICAL_BELOW = 128  # the theory overlay's "auto": the typical draw below this width
 SWEEP_FOLLOW_MIN = 16  # "Sweep up to depth" at 0 follows the sidebar's L, but sweeps this far
 
 
@@ -156,6 +157,14 @@ CONTROLS: tuple[Control, ...] = (
     Control("theory_seeds", "Seeds averaged", "slider", 4, "tseeds", "page:gradients",
             low=1, high=16, step=1,
             help="Weight draws (each with its own input) averaged for the measured mean." + KEYS),
+    Control("theory_average", "Measured side", "radio", "auto", "tavg", "page:gradients",
+            options=("auto", "log", "mean"),
+            labels=("auto", "typical draw", "mean of draws"),
+            help="What the solid lines show of the seeds: the typical draw (the mean over seeds "
+                 "of log10 |G|², which the theory's quenched form predicts), or the mean of "
+                 "|G|² over draws (what E|G|² means, dominated by the largest draw at small h). "
+                 f"auto: the typical draw at h < {TYPICAL_BELOW}, the mean from there on, where "
+                 "the two agree."),
     Control("phase_sweep", "Measure a sweep on the diagram", "check", True, "psweep",
             "page:phase", help="Run gaussian-init networks at 5 x 5 gains and mark each "
                                "measured per-step factor on the diagram."),

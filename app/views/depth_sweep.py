@@ -75,7 +75,7 @@ def draw(run: layout.Run) -> None:
     st.markdown(
         f"Median over {len(sweep.seeds)} seeds (seeds {sweep.seeds[0]}–{sweep.seeds[-1]}), "
         f"T = {T}. Same gains, scheme, activation and cell as the sidebar; dropout is off and "
-        "B = 1 (analysis.depth_sweep). Paths with no steps (L = 1 for the depth and weight "
+        "B = 1. Paths with no steps (L = 1 for the depth and weight "
         "measures) are left out."
     )
     st.caption(predicted)
@@ -125,12 +125,17 @@ def add_prediction(fig, sweep_spec: compute.SweepSpec, keys: tuple[str, ...], T:
         curve = ps.measure(key, T)
         theory_figures.add_predicted_sweep(fig, ps.depths, curve, name, f"predicted {key}", color)
     return (
-        "Dashed: the mean-field prediction (theory.predict with the gaussian gains of this "
-        "scheme's weight variances), the square root of a ratio of mean E|G|² over weight "
+        "Dashed: the mean-field prediction (with the gaussian gains of this scheme's weight "
+        "variances), the square root of a ratio of mean E|G|² over weight "
         "draws; the median and band are of single draws (B = 1), which at small h can sit far "
         "from the mean (see Gradient flow for the seed-averaged comparison and its R²)."
     )
 
 
-run = layout.start("Depth sweep", EXPLAIN)
+COMPUTED = (
+    "The sweep: `analysis.depth_sweep` (one forward pass of the deepest stack, the backward pass "
+    "of every depth); the medians and bands: `DepthSweep.measure_quantiles`; the prediction: "
+    "`theory.predict`; the words: `analysis.measures.clear_change`.",
+)
+run = layout.start("Depth sweep", EXPLAIN, COMPUTED)
 draw(run)

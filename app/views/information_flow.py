@@ -28,7 +28,7 @@ EXPLAIN = (
 )
 THEORY = {
     "prediction": (
-        "Colour: the mean-field prediction of E|G_t^(l)|²/h per sample (theory.predict, for "
+        "Colour: the mean-field prediction of E|G_t^(l)|²/h per sample (for "
         "this run's gains and input; Gradient flow compares it with a seed average). Hover a "
         "cell for this run's |H| and |G| next to it."
     ),
@@ -202,5 +202,10 @@ def inspector(run: layout.Run, t: int, l: int, b: int) -> None:
     state.write_url()  # a fragment rerun skips the router, which writes the URL otherwise
 
 
-run = layout.start("Information flow", EXPLAIN)
+COMPUTED = (
+    "The grid: `analysis.cell_norms` of the trace; the step-through's order: "
+    "`deeprnn_core.computation_order`; the depth scrub: `analysis.scrub.depth_scrub`; the "
+    "predicted colours: `theory.predict`.",
+)
+run = layout.start("Information flow", EXPLAIN, COMPUTED)
 explorer(run)

@@ -126,9 +126,9 @@ def test_cell_inspector_shows_the_chosen_vectors():
     at.number_input(key="sample").set_value(2).run()
     assert_clean(at)
     _, tr = core_trace(batch=3)
-    vectors = chart_with(at, "G")
-    np.testing.assert_allclose(values(by_name(vectors, "H")["y"]), tr.hidden[2, 6, 1], **F32)
-    np.testing.assert_allclose(values(by_name(vectors, "G")["y"]), tr.grad_hidden[2, 6, 1], **F32)
+    hidden, grad = chart_with(at, "H"), chart_with(at, "G")  # two charts: they stack on a phone
+    np.testing.assert_allclose(values(by_name(hidden, "H")["y"]), tr.hidden[2, 6, 1], **F32)
+    np.testing.assert_allclose(values(by_name(grad, "G")["y"]), tr.grad_hidden[2, 6, 1], **F32)
 
 
 def test_step_through_dims_the_cells_not_yet_computed():

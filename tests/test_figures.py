@@ -146,13 +146,13 @@ def test_lit_mask_follows_the_cores_order():
 
 
 def test_cell_vectors_are_the_traced_vectors(small, exploded):
-    fig = figures.cell_vectors(small.hidden[1, 3, 1], small.grad_hidden[1, 3, 1], 4, 2, 2)
-    np.testing.assert_allclose(values(by_name(fig, "H")["y"]), small.hidden[1, 3, 1], **F32)
-    np.testing.assert_allclose(values(by_name(fig, "G")["y"]), small.grad_hidden[1, 3, 1], **F32)
+    fig_h, fig_g = figures.cell_vectors(small.hidden[1, 3, 1], small.grad_hidden[1, 3, 1], 4, 2, 2)
+    np.testing.assert_allclose(values(by_name(fig_h, "H")["y"]), small.hidden[1, 3, 1], **F32)
+    np.testing.assert_allclose(values(by_name(fig_g, "G")["y"]), small.grad_hidden[1, 3, 1], **F32)
     l, t = np.argwhere(exploded.nonfinite_grad)[0]
     vec = exploded.grad_hidden[l, t, 0]
-    fig = figures.cell_vectors(exploded.hidden[l, t, 0], vec, t + 1, l + 1, 1)
-    marks = values(by_name(fig, "overflow G")["x"])
+    _, fig_g = figures.cell_vectors(exploded.hidden[l, t, 0], vec, t + 1, l + 1, 1)
+    marks = values(by_name(fig_g, "overflow G")["x"])
     np.testing.assert_array_equal(marks, np.flatnonzero(~np.isfinite(vec)) + 1)
 
 

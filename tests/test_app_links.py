@@ -59,3 +59,27 @@ def test_the_same_heavy_link_gives_the_same_run_fresh_and_warm():
             assert warm["grid"] == fresh["grid"], "the same picture, cell by cell"
     finally:
         budget._speed.update(before)
+
+
+def test_a_refusal_states_the_price_it_was_refused_at_not_the_speed_of_the_moment():
+    """The budget compares fixed-rate prices; on a fast server the estimate shown is lower, so
+    a sentence "about 1 s here, over the 4 s budget" would be false. Both are named."""
+    import re
+
+    from app.parts.depth_frames import SCRUB_SECONDS
+
+    before = dict(budget._speed)
+    try:
+        for _ in range(20):
+            budget.observe(1.0, 0.1)  # a server measured 10x faster than the constants
+        at = open_app({"scrub": "1"} | HEAVY)
+        assert_clean(at)
+        said = [i.value for i in at.info if i.value.startswith("Scrubbing depth would run")]
+        assert len(said) == 1, [i.value for i in at.info]
+        price = re.search(r"priced at ([0-9.e+]+) s at the cost model's fixed rates \(about "
+                          r"([0-9.e+]+) s on this server now\)", said[0])  # fmt: skip
+        assert price, said[0]
+        assert float(price[1]) > SCRUB_SECONDS, "the price the budget compared is the one said"
+        assert float(price[2]) < float(price[1])
+    finally:
+        budget._speed.update(before)

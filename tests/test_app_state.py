@@ -63,9 +63,13 @@ def test_plan_keeps_every_legal_position_within_the_budgets():
     plan = compute.plan(biggest)
     spec = plan.spec
     assert plan.error is None and spec.batch == 1 and spec.steps < 500 and plan.notices
-    assert budget.trace_seconds(spec.config, spec.steps, spec.batch) <= budget.TRACE_SECONDS
+    assert budget.trace_seconds(spec.config, spec.steps, spec.batch, reference=True) <= (
+        budget.TRACE_SECONDS
+    )  # the budget compares fixed-rate prices (budget.py): the same in a warm process
     sweep, notices = compute.sweep_plan(spec, 32, 16)
-    seconds = budget.sweep_seconds(spec.config, sweep.base.steps, 32, len(sweep.seeds))
+    seconds = budget.sweep_seconds(
+        spec.config, sweep.base.steps, 32, len(sweep.seeds), reference=True
+    )
     assert seconds <= budget.SWEEP_SECONDS and sweep.base.batch == 1
     assert notices
 
@@ -250,7 +254,7 @@ def test_training_fits_its_validation_split_into_the_time_budget():
     assert plan.error is None and spec.validation < training.VALIDATION
     assert spec.validation >= budget.MIN_VALIDATION, "a baseline on one sequence says nothing"
     assert any("validation sequences" in n for n in plan.notices), plan.notices
-    assert training.estimate_seconds(spec) <= budget.TRAIN_SECONDS
+    assert training.estimate_seconds(spec, reference=True) <= budget.TRAIN_SECONDS
     assert training.task_of(spec).x_val.shape[1] == spec.validation
     small = training.plan(replace(DEFAULTS, num_layers=1, hidden_size=8, train_steps=20)).spec
     assert small.validation == training.VALIDATION, "a run that fits keeps the whole split"
@@ -261,7 +265,7 @@ def test_the_phase_sweep_averages_fewer_seeds_when_they_would_not_fit():
 
     spec = compute.plan(replace(DEFAULTS, num_layers=32, steps=500, hidden_size=256)).spec
     sweep, notices = compute_theory.phase_sweep_plan(spec, 8)
-    seconds = compute_theory.phase_sweep_seconds(sweep)
+    seconds = compute_theory.phase_sweep_seconds(sweep, reference=True)
     assert seconds <= budget.PHASE_SWEEP_SECONDS or len(sweep.seeds) == 1
     if len(sweep.seeds) < 8:
         assert any("seeds per point (of 8)" in n for n in notices), notices

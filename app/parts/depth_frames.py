@@ -52,11 +52,11 @@ def draw(run: layout.Run, color_by: str) -> bool:
     """Every depth's grid as frames of one figure: the browser scrubs, the server is idle.
     False (and a notice) when it would take too long: the page then draws depth L only."""
     spec = run.spec
-    seconds = scrub_seconds(spec)
-    if scrub_seconds(spec, reference=True) > SCRUB_SECONDS:  # the settings alone decide
+    seconds, reference = scrub_seconds(spec), scrub_seconds(spec, reference=True)
+    if reference > SCRUB_SECONDS:  # the settings alone decide
         st.info(
-            f"Scrubbing depth would run the backward pass of every depth 1..L, estimated at "
-            f"{seconds:.1f} s here, over the {SCRUB_SECONDS:g} s budget: lower L, "
+            f"Scrubbing depth would run the backward pass of every depth 1..L, priced at "
+            f"{budget.priced(reference, seconds)}, over the {SCRUB_SECONDS:g} s budget: lower L, "
             "T, h or B to scrub. The grid below is depth L only.",
             icon=":material/info:",
         )

@@ -55,6 +55,16 @@ FIGURES_S_PER_CELL = 10e-6
 # a warm one, on every visit, so a copied link reproduces exactly the picture it was copied
 # from. The learned speed only changes the "about N s" shown.
 _speed = {"trace": 1.0, "init": 1.0}
+FIXED_RATES = "at the cost model's fixed rates"  # how a price in reference units is worded
+
+
+def priced(reference: float, now: float) -> str:
+    """A budget's price in words: the reference seconds the budget compares, and the estimate
+    at the server's measured speed, e.g. "3.1 s at the cost model's fixed rates (about 0.6 s on
+    this server now)"."""
+    return f"{reference:.2g} s {FIXED_RATES} (about {now:.2g} s on this server now)"
+
+
 _speed_lock = threading.Lock()
 SPEED_LIMITS = (0.1, 10.0)
 

@@ -145,7 +145,7 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     peak, priced = budget.traces_need((config, *alongside), steps, batch, s.dtype)
     seconds = budget.traces_need((config, *alongside), steps, batch, s.dtype, False)[1]
     over = [f"{peak >> 20} MB"] if peak > budget.MAX_TRACE_BYTES else []
-    over += [f"{seconds:.2g} s"] if priced > budget.TRACE_SECONDS else []
+    over += [budget.priced(priced, seconds)] if priced > budget.TRACE_SECONDS else []
     if over:  # even the smallest run does not fit (budget.traces_fit): say so
         notices.append(
             f"{'These runs need' if alongside else 'This run needs'} about {' and '.join(over)} "

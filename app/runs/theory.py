@@ -101,11 +101,12 @@ def phase_sweep_plan(spec: compute.TraceSpec, seeds: int) -> tuple[PhaseSweepSpe
     return sweep, notices
 
 
-def phase_sweep_seconds(sweep: PhaseSweepSpec) -> float:
-    """Estimated wall time of ``phase_points(sweep)`` (budget.phase_sweep_seconds)."""
+def phase_sweep_seconds(sweep: PhaseSweepSpec, reference: bool = False) -> float:
+    """Estimated wall time of ``phase_points(sweep)`` (budget.phase_sweep_seconds;
+    ``reference``: in the budget's fixed units)."""
     points = len(SWEEP_GAINS) ** 2
     return budget.phase_sweep_seconds(
-        sweep.config, sweep.steps, sweep.batch, points, len(sweep.seeds)
+        sweep.config, sweep.steps, sweep.batch, points, len(sweep.seeds), reference
     )
 
 

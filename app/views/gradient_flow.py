@@ -102,11 +102,15 @@ def draw_theory(run: layout.Run) -> None:
         return
     seeds = budget.fit_seeds(spec.config, spec.steps, spec.batch, asked)
     if seeds == 0:
-        per_seed = budget.trace_seconds(spec.config, spec.steps, spec.batch)
+        c = spec.config
+        per_seed = budget.priced(
+            budget.trace_seconds(c, spec.steps, spec.batch, reference=True),
+            budget.trace_seconds(c, spec.steps, spec.batch),
+        )
         st.info(
-            f"The seed-averaged measurement takes a trace per seed, about {per_seed:.1f} s each "
-            f"here, over the {budget.THEORY_SECONDS:g} s it may take: lower L, T, h or B to "
-            "draw the prediction next to it.",
+            f"The seed-averaged measurement takes a trace per seed, {per_seed} each, over the "
+            f"{budget.THEORY_SECONDS:g} s it may take: lower L, T, h or B to draw the "
+            "prediction next to it.",
             icon=":material/info:",
         )
         return

@@ -198,4 +198,4 @@ def param_pair(
     add_param_bars(fig, norms_a, height, side="A", **SIDE_AXES[0])
     add_param_bars(fig, norms_b, height, side="B", **SIDE_AXES[1])
     legend = dict(orientation="h", yanchor="top", y=-0.28, x=0)  # below: titles sit above
-    return base_layout(fig, 380, scattermode="group", legend=legend, margin=MARGIN | dict(b=95))
+    return base_layout(fig, 380, legend=legend, margin=MARGIN | dict(b=95))

@@ -108,6 +108,7 @@ def grad_lines(grad_hidden_norm: np.ndarray, nonfinite: np.ndarray) -> go.Figure
     return base_layout(fig, 430, legend=dict(orientation="v", x=1.02, y=1, title="layer"))
 
 
+PARAM_OFFSET = {"W_xh": -0.15, "W_hh": 0.15}  # where each sits beside its layer's number
 PARAM_NAMES = {
     "W_xh": f"∂Loss / ∂{sym('W', 'xh')}: through depth",
     "W_hh": f"∂Loss / ∂{sym('W', 'hh')}: through time",
@@ -118,27 +119,29 @@ def add_param_bars(
     fig: go.Figure, norms: dict[str, np.ndarray], top: float, side: str = "", **axes
 ) -> None:
     """Add the W_xh and W_hh norms (meta "<side> W_xh" ..) and overflow marks to ``fig``: a
-    marker per layer side by side (layout scattermode="group"), not bars: a bar on a log axis
-    starts at the axis's lower edge, wherever the range put it, so its length says nothing
-    (at a lower edge of 0.15, 3x looked like 10x); a marker's height is its value."""
+    marker per layer, W_xh left of the layer and W_hh right of it (PARAM_OFFSET), not bars: a
+    bar on a log axis starts at the axis's lower edge, wherever the range put it, so its length
+    says nothing (at a lower edge of 0.15, 3x looked like 10x); a marker's height is its
+    value. An inf / nan sits at its parameter's place on the OFF_SCALE row."""
     L = norms["W_xh"].shape[0]
     layers = np.arange(1, L + 1, dtype=np.float32)
     for name, color, symbol in (("W_xh", "#4e79a7", "circle"), ("W_hh", "#e15759", "diamond")):
         y = compact(norms[name])
         fig.add_trace(
-            go.Scatter(x=layers, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
+            go.Scatter(x=layers + PARAM_OFFSET[name], customdata=layers,
+                       y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
                        mode="markers", name=PARAM_NAMES[name],
                        meta=f"{side} {name}" if side else name,
                        marker=dict(color=color, symbol=symbol, size=10), legendgroup=name,
-                       showlegend=side in ("", "A"), offsetgroup=name,
-                       hovertemplate=f"l = %{{x}}: %{{y:.4g}}<extra>{side} {name}</extra>",
+                       showlegend=side in ("", "A"),
+                       hovertemplate=f"l = %{{customdata}}: %{{y:.4g}}<extra>{side} {name}</extra>",
                        **axes)
         )  # fmt: skip
     bad = [(k, i) for k in ("W_xh", "W_hh") for i in range(L) if not np.isfinite(norms[k][i])]
     if bad:
         fig.add_trace(
             overflow_markers(
-                [i + 1 for _, i in bad], [top] * len(bad),
+                [i + 1 + PARAM_OFFSET[k] for k, i in bad], [top] * len(bad),
                 [f"{sym('W', k[2:], i + 1)}: {norms[k][i]}" for k, i in bad],
             ).update(**axes)
         )  # fmt: skip
@@ -158,7 +161,7 @@ def param_grad_bars(norms: dict[str, np.ndarray]) -> go.Figure:
     fig.update_xaxes(title="layer l", dtick=1 if L <= 16 else 4)
     fig.update_yaxes(title="gradient norm  (log scale)", type="log", exponentformat="power",
                      showticklabels=not no_scale(norms["W_xh"], norms["W_hh"]))  # fmt: skip
-    return base_layout(fig, 360, scattermode="group")
+    return base_layout(fig, 360)
 
 
 def attenuation_words(attenuation: float, L: int, T: int) -> tuple[str, str]:

@@ -51,6 +51,16 @@ pages = [
     for file, title, icon, url in PAGES
     for home in ((True, False) if url == landing else (False,))
 ]  # the landing page twice: at "/" in the menu, and at its own path (hidden) for deep links
+# A path no page has (an old link's view file name, a typo) would open Streamlit's "Page not
+# found" dialog: it gets a hidden page of its own instead, the page it names or the landing
+# page, and the link's settings apply as they would at /.
+asked = layout.asked_path(st.context.url, {p.url_path for p in pages})
+if asked:
+    file = layout.OLD_PATHS.get(asked, next(f for f, *_, u in PAGES if u == landing))
+    title = next(t for f, t, *_ in PAGES if f == file)
+    pages.append(
+        st.Page(f"views/{file}.py", title=_(title), url_path=asked, visibility="hidden")
+    )  # fmt: skip
 page = st.navigation(pages)
 lesson = page.title == _(PAGES[0][1])  # (the default page's url_path is "")
 state.load(skip=("step", language.PARAM) if lesson else (language.PARAM,))

@@ -128,9 +128,9 @@ def test_cell_inspector_shows_the_chosen_vectors():
     at.number_input(key="sample").set_value(2).run()
     assert_clean(at)
     _, tr = core_trace(batch=3)
-    vectors = chart_with(at, "G")
-    np.testing.assert_allclose(values(by_name(vectors, "H")["y"]), tr.hidden[2, 6, 1], **F32)
-    np.testing.assert_allclose(values(by_name(vectors, "G")["y"]), tr.grad_hidden[2, 6, 1], **F32)
+    hidden, grad = chart_with(at, "H"), chart_with(at, "G")  # two charts: they stack on a phone
+    np.testing.assert_allclose(values(by_name(hidden, "H")["y"]), tr.hidden[2, 6, 1], **F32)
+    np.testing.assert_allclose(values(by_name(grad, "G")["y"]), tr.grad_hidden[2, 6, 1], **F32)
 
 
 def test_step_through_dims_the_cells_not_yet_computed():
@@ -402,3 +402,19 @@ def test_sidebar_sections_keep_their_order_though_the_page_is_drawn_first():
         "Architecture", "Initialization", "Input and loss", "Remedies", "Your model and data",
         "Download and export",
     ]  # fmt: skip
+
+
+def test_the_depth_sweep_follows_the_sidebars_depth():
+    """Issue 17: at L = 32 in the sidebar the sweep stopped at 16. Left at 0 ("follow") it runs
+    to the sidebar's L (at least 16); a depth set on the page, or in a link, is kept."""
+    at = open_app({"L": "20", "T": "10", "h": "8"}, page="views/depth_sweep.py")
+    assert_clean(at)
+    assert len(values(by_name(chart_with(at, "corner"), "corner")["x"])) == 20
+    assert any("L = 1..20 (following the sidebar's L = 20)" in c.value for c in at.caption)
+    at.slider(key="num_layers").set_value(24).run()
+    assert_clean(at)
+    assert len(values(by_name(chart_with(at, "corner"), "corner")["x"])) == 24
+    at = open_app({"L": "3", "T": "10", "h": "8"}, page="views/depth_sweep.py")
+    assert len(values(by_name(chart_with(at, "corner"), "corner")["x"])) == 16, "at least 16"
+    at = open_app({"L": "20", "T": "10", "h": "8", "Lmax": "5"}, page="views/depth_sweep.py")
+    assert len(values(by_name(chart_with(at, "corner"), "corner")["x"])) == 5, "a set depth stays"

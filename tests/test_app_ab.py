@@ -152,7 +152,7 @@ def test_both_sides_share_the_budget_and_the_input():
     pair = ab_sides.plan_pair(replace(big, batch=8))
     a, b = pair.spec_a, pair.spec_b
     assert (a.steps, a.batch) == (b.steps, b.batch) and a.batch == 1 and a.steps < 500
-    seconds = sum(budget.trace_seconds(s.config, s.steps, s.batch) for s in (a, b))
+    seconds = sum(budget.trace_seconds(s.config, s.steps, s.batch, reference=True) for s in (a, b))
     assert seconds <= budget.TRACE_SECONDS and any(n.startswith("A and B:") for n in pair.notices)
     assert (a.init, a.signal) == (b.init, b.signal), "same init (seed included) and input"
     assert a.config.cell == "lstm" and b.config.cell == "rnn"

@@ -280,7 +280,8 @@ def test_depth_sweep_words_follow_its_numbers(setting):
         assert corner[1] > corner[0], "the path count explains a rise only"
     for line in why:
         check_paths(line, *corner)
-    assert len(depths) == at.session_state["setting:sweep_layers"]
+    asked, L = at.session_state["setting:sweep_layers"], int(SETTINGS[setting].get("L", 4))
+    assert len(depths) == (asked or max(L, 16)), "0 follows the sidebar's L, at least 16"
     every_word_checked(texts, set(bullets) | set(why))
 
 

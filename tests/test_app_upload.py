@@ -150,3 +150,44 @@ def test_export_offers_the_safetensors_and_the_torch_code():
     assert_clean(at)
     code = [c.value for c in at.sidebar.code if "torch.nn.GRU" in c.value]
     assert code and "load_file('deeprnn_model_L4.safetensors')" in code[0]
+
+
+def test_the_sidebar_shows_the_uploaded_model_and_greys_what_does_not_apply():
+    """Issue 17: with a 2-layer h = 16 LSTM loaded, the greyed sidebar showed L = 4, h = 32,
+    cell rnn and an enabled Activation. It shows the model's L, h, d and cells now, says why
+    each is greyed, and gives the setting back when the model is removed."""
+    data, model = lstm_file(layers=2, hidden=16, d=7)
+    at = send(open_app({"L": "5"}), "upload_model", "small.safetensors", data)
+    assert_clean(at)
+    for key, value in (("num_layers", 2), ("hidden_size", 16), ("input_size", 7)):
+        assert at.slider(key=key).value == value and at.slider(key=key).disabled, key
+    assert at.selectbox(key="cell").value == "lstm" and at.selectbox(key="cell").disabled
+    assert at.selectbox(key="activation").disabled, "no plain rnn layer: φ does nothing"
+    captions = [shown(c.value) for c in at.sidebar.caption]
+    assert any("Set by your model small.safetensors: L = 2, h = 16, d = 7, lstm" in c
+               for c in captions), captions  # fmt: skip
+    assert any("Every layer here is gated" in c for c in captions), captions
+    at.button(key="upload_remove_model").click().run()
+    assert_clean(at)
+    assert at.slider(key="num_layers").value == 5 and not at.slider(key="num_layers").disabled
+    assert at.slider(key="hidden_size").value == 32 and at.selectbox(key="cell").value == "rnn"
+    assert not at.selectbox(key="activation").disabled
+
+
+def test_the_size_limit_is_readable_and_old_refusals_go_after_a_success():
+    at = open_sections(open_app(), "open_upload")
+    labels = {u.key: u.label for u in at.get("file_uploader")}
+    assert f"up to {upload.MODEL_CAP_MB} MB" in labels["upload_model"], labels
+    assert f"up to {upload.DATA_CAP_MB} MB" in labels["upload_data"], labels
+    assert any("refused by the browser before it is sent" in c.value for c in at.sidebar.caption)
+    bad = np.array([[1.0, np.inf]])
+    buffer = io.BytesIO()
+    np.save(buffer, bad)
+    at = send(at, "upload_data", "bad.npy", buffer.getvalue())
+    assert at.sidebar.error and "bad.npy was refused" in shown(at.sidebar.error[0].value)
+    data, _ = lstm_file()
+    at = send(at, "upload_model", "good.safetensors", data)  # a later upload succeeds
+    assert_clean(at)
+    assert not at.sidebar.error, "the old refusal is gone"
+    labels = {u.key: u.label for u in at.get("file_uploader")}
+    assert f"up to {upload.MODEL_CAP_MB} MB" in labels["upload_model"], "and after the attempt"

@@ -42,6 +42,13 @@ def test_upload_a_safetensors_model_through_the_file_input(app_url, tmp_path):
         body = page.inner_text("body")
         assert "tiny_lstm.safetensors is the network of every page" in body
         assert "Model in use" in body and "sha256" in body
+        # issue 17: the greyed sidebar shows the model, and the size limit is on screen
+        for key, value in (("num_layers", "2"), ("hidden_size", "16")):
+            slider = page.locator(f".st-key-{key} input[type=range]").first
+            assert slider.get_attribute("value") == value, key
+        sidebar = page.inner_text('[data-testid="stSidebar"]')
+        assert "Set by your model tiny_lstm.safetensors: L = 2, h = 16, d = 8" in sidebar
+        assert "up to 16 MB" in sidebar, "the limit readable without hovering"
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(ARTIFACTS / "flow_uploaded.png"), full_page=True)
         torch.save(torch.nn.GRU(3, 4), tmp_path / "whole_module.pt")  # refused: a pickled module

@@ -146,13 +146,13 @@ def test_lit_mask_follows_the_cores_order():
 
 
 def test_cell_vectors_are_the_traced_vectors(small, exploded):
-    fig = figures.cell_vectors(small.hidden[1, 3, 1], small.grad_hidden[1, 3, 1], 4, 2, 2)
-    np.testing.assert_allclose(values(by_name(fig, "H")["y"]), small.hidden[1, 3, 1], **F32)
-    np.testing.assert_allclose(values(by_name(fig, "G")["y"]), small.grad_hidden[1, 3, 1], **F32)
+    fig_h, fig_g = figures.cell_vectors(small.hidden[1, 3, 1], small.grad_hidden[1, 3, 1], 4, 2, 2)
+    np.testing.assert_allclose(values(by_name(fig_h, "H")["y"]), small.hidden[1, 3, 1], **F32)
+    np.testing.assert_allclose(values(by_name(fig_g, "G")["y"]), small.grad_hidden[1, 3, 1], **F32)
     l, t = np.argwhere(exploded.nonfinite_grad)[0]
     vec = exploded.grad_hidden[l, t, 0]
-    fig = figures.cell_vectors(exploded.hidden[l, t, 0], vec, t + 1, l + 1, 1)
-    marks = values(by_name(fig, "overflow G")["x"])
+    _, fig_g = figures.cell_vectors(exploded.hidden[l, t, 0], vec, t + 1, l + 1, 1)
+    marks = values(by_name(fig_g, "overflow G")["x"])
     np.testing.assert_array_equal(marks, np.flatnonzero(~np.isfinite(vec)) + 1)
 
 
@@ -272,3 +272,58 @@ def test_flow_grid_marks_exact_zeros():
     fig = figures.flow_grid(norms, norms, norms < 0, norms < 0, np.ones(3), np.ones(3), "grad")
     np.testing.assert_array_equal(values(by_name(fig, "exactly 0")["z"]) == 1, norms == 0)
     assert any(str(t.get("name")).startswith("exactly 0: 1 cells") for t in spec_traces(fig))
+
+
+def test_parameter_gradients_are_markers_not_bars_on_the_log_axis(small):
+    """Issue 17: bars on a log axis start at the axis's lower edge (~0.15 there), so 3x looked
+    like 10x. A marker's height is its value: every W_xh / W_hh trace is markers."""
+    fig = figures.param_grad_bars(param_grad_norms(small))
+    assert fig.layout.yaxis.type == "log"
+    assert not [t for t in fig.data if t.type == "bar"], "no bar on a log axis"
+    for key in ("W_xh", "W_hh"):
+        trace = by_name(fig.to_plotly_json(), key)
+        assert trace["type"] == "scatter" and trace["mode"] == "markers"
+    xh, hh = (values(by_name(fig.to_plotly_json(), k)["x"]) for k in ("W_xh", "W_hh"))
+    assert (xh < np.arange(1, xh.size + 1)).all() and (hh > np.arange(1, hh.size + 1)).all(), (
+        "W_xh and W_hh side by side at each layer"
+    )
+
+
+def test_overflow_marks_sit_on_a_labelled_row_not_at_a_value(exploded):
+    """Issue 17: with nothing finite the inf / nan marks sat at y = 1 of a log axis, where they
+    read as a gradient of 1. They sit on a dotted row labelled as off the scale, and an axis with
+    no finite value shows no numbers."""
+    fig = figures.param_grad_bars(param_grad_norms(exploded))
+    marks = by_name(fig.to_plotly_json(), "inf / nan (overflow)")
+    row = set(values(marks["y"]).tolist())
+    assert len(row) == 1
+    assert [a.text for a in fig.layout.annotations] == [figures.gradients.OFF_SCALE]
+    assert [s.y0 for s in fig.layout.shapes] == [row.pop()]
+    assert fig.layout.yaxis.showticklabels is False, "no finite value: no scale to read"
+    grad = np.array([[1e-3, np.inf, 1e-2], [np.nan, 2e-4, 3e-3]])  # some cells overflowed
+    fig = figures.grad_lines(grad, ~np.isfinite(grad))
+    height = figures.gradients.top(grad)
+    assert fig.layout.shapes[0].y0 == height > 1e-2, "above every finite value"
+    assert fig.layout.annotations[0].y == pytest.approx(np.log10(height)), "log units"
+    assert fig.layout.yaxis.showticklabels is not False
+
+
+def test_a_thinned_overflow_legend_says_every_nth_in_english():
+    ordinal = figures.gradients.ordinal
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 112)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st",
+        "112th",
+    ]  # fmt: skip
+    grad = np.full((2, 1500), np.inf)  # 3000 cells: every 2nd of them marked
+    fig = figures.grad_lines(grad, np.ones_like(grad, bool))
+    name = next(t.name for t in fig.data if str(t.name).startswith("inf / nan"))
+    assert "every 2nd marked" in name and "2th" not in name, name
+
+
+def test_overflow_marks_above_float32s_range_are_still_drawn():
+    """The marks sit 10x above the largest finite value: above 3.4e38 they were cast to float32
+    inf, and plotly drew no mark at all (seen at relu, g = 3, L = 8: 128 cells unmarked)."""
+    grad = np.array([[5e38, np.inf, 1e30]])
+    fig = figures.grad_lines(grad, ~np.isfinite(grad))
+    marks = values(by_name(fig.to_plotly_json(), "inf / nan (overflow): 1 cells")["y"])
+    assert np.isfinite(marks).all() and marks[0] == pytest.approx(5e39)

@@ -187,7 +187,7 @@ def param_pair(
     norms_a: dict[str, np.ndarray], norms_b: dict[str, np.ndarray], labels: tuple[str, str]
 ) -> go.Figure:
     """Per layer |dLoss/dW_xh^(l)| and |dLoss/dW_hh^(l)| (after clipping) of A and B, shared
-    log y. Traces: bars with meta "A W_xh", "A W_hh", "B W_xh", "B W_hh", overflow marks."""
+    log y. Traces: markers with meta "A W_xh", "A W_hh", "B W_xh", "B W_hh", overflow marks."""
     L = norms_a["W_xh"].shape[0]
     log = dict(type="log", exponentformat="power")
     layout = _pair_layout(labels, "layer l", "gradient norm  (log scale)", **log)
@@ -198,4 +198,4 @@ def param_pair(
     add_param_bars(fig, norms_a, height, side="A", **SIDE_AXES[0])
     add_param_bars(fig, norms_b, height, side="B", **SIDE_AXES[1])
     legend = dict(orientation="h", yanchor="top", y=-0.28, x=0)  # below: titles sit above
-    return base_layout(fig, 380, barmode="group", legend=legend, margin=MARGIN | dict(b=95))
+    return base_layout(fig, 380, legend=legend, margin=MARGIN | dict(b=95))

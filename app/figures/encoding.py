@@ -114,7 +114,7 @@ def overflow_markers(x, y, text, name: str = OVERFLOW_NAME, **kwargs) -> go.Scat
     """Markers (x) at positions where a line or bar would show inf / nan."""
     return go.Scatter(
         x=np.asarray(x, dtype=np.float32),
-        y=np.asarray(y, dtype=np.float32),
+        y=compact(y),  # float64 where a mark sits above float32's range (10x a huge norm)
         mode="markers",
         marker=dict(symbol="x", size=10, color=OVERFLOW_COLOR, line=dict(width=1)),
         name=name,

@@ -42,6 +42,19 @@ HOVER = (
 )
 
 
+NARROW_PX = 640  # Streamlit stacks columns below this width: a phone
+ARROW_STEP_PX = 12  # the least width of a step whose arrows can be read
+
+
+def narrow_min_width(num_layers: int, steps: int) -> int | None:
+    """The width (px) the grid keeps on a narrow screen, scrolled sideways inside its box, so
+    that its per-cell arrows stay readable (a phone's 390 px gave a step 5 px: hairlines with
+    arrows printed over them); None where no arrows are drawn (the colours alone shrink)."""
+    if not arrows_drawn(num_layers, steps):
+        return None
+    return 200 + ARROW_STEP_PX * steps  # the layer labels, the colour bar and the steps
+
+
 def arrows_drawn(num_layers: int, steps: int) -> bool:
     """Whether the grid is small enough to draw every arrow legibly and fast."""
     return steps <= MAX_ARROW_STEPS and num_layers * steps <= MAX_ARROW_CELLS
@@ -231,48 +244,47 @@ def left_margin(ticktext: list[str], title: bool = True) -> int:
 
 def cell_vectors(
     hidden_vec: np.ndarray, grad_vec: np.ndarray, t: int, l: int, sample: int
-) -> go.Figure:
+) -> tuple[go.Figure, go.Figure]:
     """H_t^(l) and G_t^(l) of one sample, unit by unit (filled steps, one per unit, drawn as
     one path: bars cost the browser one element each); inf / nan marked at 0.
 
-    Two side-by-side axes (x, y) and (x2, y2), each with its own range: G can be 1e-40 where
-    H is 0.5. Laid out by hand, not by make_subplots (~25 ms per rerun to build).
-    Traces (by name): "H", "G", and "overflow H" / "overflow G" when needed.
+    Two figures, each with its own range (G can be 1e-40 where H is 0.5), for two columns that
+    sit side by side on a wide screen and stack on a narrow one (one figure with two axes
+    overlapped itself at 390 px). Traces (by name): "H" in the first, "G" in the second, and
+    "overflow H" / "overflow G" when needed.
     """
-    h = hidden_vec.shape[0]
-    units = np.arange(1, h + 1, dtype=np.float32)
     titles = (f"{sym('H', t, l)}, sample {sample}", f"{sym('G', t, l)} = ∂Loss / ∂{sym('H', t, l)}")
-    traces = []
-    for col, (name, vec, color) in enumerate(
-        (("H", hidden_vec, "#4e79a7"), ("G", grad_vec, "#f28e2b"))
-    ):
-        axes = dict(xaxis=f"x{col + 1 if col else ''}", yaxis=f"y{col + 1 if col else ''}")
-        vec = compact(vec)
-        ok = np.isfinite(vec)
-        traces.append(  # a filled step line: one SVG path, where bars would be h of them
-            go.Scatter(x=units, y=np.where(ok, vec, np.nan).astype(vec.dtype), name=name,
-                       mode="lines", line=dict(shape="hvh", color=color, width=1),
-                       fill="tozeroy", showlegend=False,
-                       hovertemplate=f"unit %{{x}}: {name} = %{{y:.4g}}<extra></extra>", **axes)
+    return tuple(
+        cell_vector(vec, name, title, color)
+        for vec, name, title, color in (
+            (hidden_vec, "H", titles[0], "#4e79a7"), (grad_vec, "G", titles[1], "#f28e2b")
+        )
+    )  # fmt: skip
+
+
+def cell_vector(vec: np.ndarray, name: str, title: str, color: str) -> go.Figure:
+    """One of cell_vectors' figures: ``vec`` unit by unit, inf / nan marked at 0."""
+    units = np.arange(1, vec.shape[0] + 1, dtype=np.float32)
+    vec = compact(vec)
+    ok = np.isfinite(vec)
+    traces = [  # a filled step line: one SVG path, where bars would be h of them
+        go.Scatter(x=units, y=np.where(ok, vec, np.nan).astype(vec.dtype), name=name,
+                   mode="lines", line=dict(shape="hvh", color=color, width=1),
+                   fill="tozeroy", showlegend=False,
+                   hovertemplate=f"unit %{{x}}: {name} = %{{y:.4g}}<extra></extra>")
+    ]  # fmt: skip
+    if not ok.all():
+        traces.append(
+            go.Scatter(x=units[~ok], y=np.zeros(int((~ok).sum()), dtype=np.float32),
+                       mode="markers", name=f"overflow {name}",
+                       marker=dict(symbol="x", size=10, color=OVERFLOW_COLOR),
+                       text=[str(v) for v in vec[~ok]],
+                       hovertemplate="unit %{x}: %{text}<extra></extra>")
         )  # fmt: skip
-        if not ok.all():
-            traces.append(
-                go.Scatter(x=units[~ok], y=np.zeros(int((~ok).sum()), dtype=np.float32),
-                           mode="markers", name=f"overflow {name}",
-                           marker=dict(symbol="x", size=10, color=OVERFLOW_COLOR),
-                           text=[str(v) for v in vec[~ok]],
-                           hovertemplate="unit %{x}: %{text}<extra></extra>", **axes)
-            )  # fmt: skip
-    left, right = [0.0, 0.45], [0.55, 1.0]
     return build(
         traces, 300,
-        xaxis=dict(domain=left, title="hidden unit", anchor="y", **FIXED),
-        xaxis2=dict(domain=right, title="hidden unit", anchor="y2", **FIXED),
-        yaxis=dict(title="value", exponentformat="e", anchor="x", **FIXED),
-        yaxis2=dict(exponentformat="e", anchor="x2", **FIXED),
-        margin=MARGIN | dict(l=90),  # room for labels such as -1.5e-05
-        annotations=[dict(text=text, x=sum(domain) / 2, y=1, xref="paper", yref="paper",
-                          xanchor="center", yanchor="bottom", showarrow=False,
-                          font=dict(size=16))
-                     for text, domain in zip(titles, (left, right))],
+        xaxis=dict(title="hidden unit", **FIXED),
+        yaxis=dict(title="value", exponentformat="e", **FIXED),
+        margin=MARGIN | dict(l=90, t=50),  # room for labels such as -1.5e-05
+        title=dict(text=title, x=0.5, xanchor="center", font=dict(size=16)),
     )  # fmt: skip

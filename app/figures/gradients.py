@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from app.figures.encoding import base_layout, compact, overflow_markers, sym
+from app.figures.encoding import OVERFLOW_COLOR, base_layout, compact, overflow_markers, sym
 from deeprnn_core.analysis.measures import ORDER, bar_text, change_bar, regime
 
 
@@ -21,6 +21,31 @@ def top(values: np.ndarray) -> float:
     """A y position above every finite positive value (for overflow marks on log axes)."""
     ok = values[np.isfinite(values) & (values > 0)]
     return float(ok.max()) * 10 if ok.size else 1.0
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, .., 11th, 12th, 13th, .., 21st, 22nd."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+OFF_SCALE = "inf / nan: off the scale"
+
+
+def mark_off_scale(fig: go.Figure, height: float, xaxis: str = "x", yaxis: str = "y") -> None:
+    """A dashed line labelled OFF_SCALE at ``height``, where the inf / nan marks sit: on a log
+    axis they have no value, so their row is named rather than read off the axis."""
+    ref = dict(xref=f"{xaxis} domain", yref=yaxis)
+    fig.add_shape(type="line", x0=0, x1=1, y0=height, y1=height, **ref,
+                  line=dict(color=OVERFLOW_COLOR, width=1, dash="dot"))  # fmt: skip
+    fig.add_annotation(x=1, y=math.log10(height), text=OFF_SCALE, showarrow=False,
+                       xanchor="right", yanchor="bottom", font=dict(color=OVERFLOW_COLOR, size=11),
+                       **ref)  # fmt: skip
+
+
+def no_scale(*arrays: np.ndarray) -> bool:
+    """No finite positive value to draw: the log axis would show only the marks' row."""
+    return not any((np.isfinite(a) & (a > 0)).any() for a in arrays)
 
 
 def add_grad_lines(
@@ -59,9 +84,10 @@ def add_grad_lines(
         if side:  # beside the layer names of a pair: short, the hover says which cell
             marks.name = f"{side}: inf / nan ({count})"
         else:
-            every = f" (every {stride}th marked)" if stride > 1 else ""
+            every = f" (every {ordinal(stride)} marked)" if stride > 1 else ""
             marks.name = f"{marks.name}: {count} cells{every}"
         fig.add_trace(marks.update(**axes))
+        mark_off_scale(fig, top, **axes)
 
 
 def grad_lines(grad_hidden_norm: np.ndarray, nonfinite: np.ndarray) -> go.Figure:
@@ -77,10 +103,12 @@ def grad_lines(grad_hidden_norm: np.ndarray, nonfinite: np.ndarray) -> go.Figure
     add_grad_lines(fig, grad_hidden_norm, nonfinite, top(grad_hidden_norm))
     fig.update_xaxes(title="time step t")
     title = f"|{sym('G')}| = |∂Loss / ∂{sym('H')}|  (log scale)"
-    fig.update_yaxes(title=title, type="log", exponentformat="power")
+    fig.update_yaxes(title=title, type="log", exponentformat="power",
+                     showticklabels=not no_scale(grad_hidden_norm))  # fmt: skip
     return base_layout(fig, 430, legend=dict(orientation="v", x=1.02, y=1, title="layer"))
 
 
+PARAM_OFFSET = {"W_xh": -0.15, "W_hh": 0.15}  # where each sits beside its layer's number
 PARAM_NAMES = {
     "W_xh": f"∂Loss / ∂{sym('W', 'xh')}: through depth",
     "W_hh": f"∂Loss / ∂{sym('W', 'hh')}: through time",
@@ -90,39 +118,50 @@ PARAM_NAMES = {
 def add_param_bars(
     fig: go.Figure, norms: dict[str, np.ndarray], top: float, side: str = "", **axes
 ) -> None:
-    """Add the W_xh and W_hh bars (meta "<side> W_xh" ..) and overflow marks to ``fig``."""
+    """Add the W_xh and W_hh norms (meta "<side> W_xh" ..) and overflow marks to ``fig``: a
+    marker per layer, W_xh left of the layer and W_hh right of it (PARAM_OFFSET), not bars: a
+    bar on a log axis starts at the axis's lower edge, wherever the range put it, so its length
+    says nothing (at a lower edge of 0.15, 3x looked like 10x); a marker's height is its
+    value. An inf / nan sits at its parameter's place on the OFF_SCALE row."""
     L = norms["W_xh"].shape[0]
     layers = np.arange(1, L + 1, dtype=np.float32)
-    for name, color in (("W_xh", "#4e79a7"), ("W_hh", "#e15759")):
+    for name, color, symbol in (("W_xh", "#4e79a7", "circle"), ("W_hh", "#e15759", "diamond")):
         y = compact(norms[name])
         fig.add_trace(
-            go.Bar(x=layers, y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
-                   name=PARAM_NAMES[name], meta=f"{side} {name}" if side else name,
-                   marker_color=color, legendgroup=name, showlegend=side in ("", "A"),
-                   hovertemplate=f"l = %{{x}}: %{{y:.4g}}<extra>{side} {name}</extra>", **axes)
+            go.Scatter(x=layers + PARAM_OFFSET[name], customdata=layers,
+                       y=np.where(np.isfinite(y), y, np.nan).astype(y.dtype),
+                       mode="markers", name=PARAM_NAMES[name],
+                       meta=f"{side} {name}" if side else name,
+                       marker=dict(color=color, symbol=symbol, size=10), legendgroup=name,
+                       showlegend=side in ("", "A"),
+                       hovertemplate=f"l = %{{customdata}}: %{{y:.4g}}<extra>{side} {name}</extra>",
+                       **axes)
         )  # fmt: skip
     bad = [(k, i) for k in ("W_xh", "W_hh") for i in range(L) if not np.isfinite(norms[k][i])]
     if bad:
         fig.add_trace(
             overflow_markers(
-                [i + 1 for _, i in bad], [top] * len(bad),
+                [i + 1 + PARAM_OFFSET[k] for k, i in bad], [top] * len(bad),
                 [f"{sym('W', k[2:], i + 1)}: {norms[k][i]}" for k, i in bad],
             ).update(**axes)
         )  # fmt: skip
+        mark_off_scale(fig, top, **axes)
 
 
 def param_grad_bars(norms: dict[str, np.ndarray]) -> go.Figure:
-    """Per layer: |dLoss/dW_xh^(l)| (through depth) and |dLoss/dW_hh^(l)| (through time), log y.
+    """Per layer: |dLoss/dW_xh^(l)| (through depth) and |dLoss/dW_hh^(l)| (through time), log y,
+    as markers side by side (add_param_bars says why not bars).
 
-    Traces: bars with meta "W_xh" and "W_hh" (y = norms[meta]), then overflow markers if any
-    is inf / nan.
+    Traces: markers with meta "W_xh" and "W_hh" (y = norms[meta]), then overflow markers if any
+    is inf / nan, on a row labelled OFF_SCALE.
     """
     fig = go.Figure()
     add_param_bars(fig, norms, max(top(norms["W_xh"]), top(norms["W_hh"])))
     L = norms["W_xh"].shape[0]
     fig.update_xaxes(title="layer l", dtick=1 if L <= 16 else 4)
-    fig.update_yaxes(title="gradient norm  (log scale)", type="log", exponentformat="power")
-    return base_layout(fig, 360, barmode="group")
+    fig.update_yaxes(title="gradient norm  (log scale)", type="log", exponentformat="power",
+                     showticklabels=not no_scale(norms["W_xh"], norms["W_hh"]))  # fmt: skip
+    return base_layout(fig, 360)
 
 
 def attenuation_words(attenuation: float, L: int, T: int) -> tuple[str, str]:

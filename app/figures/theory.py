@@ -183,9 +183,18 @@ def add_predicted_sweep(
     return fig
 
 
-def predicted_vs_measured(predicted_sq: np.ndarray, measured_sq: np.ndarray, r2: float, seeds: int):
-    """E|G_t^(l)|^2 / h against t per layer: measured (solid, mean over seeds and batch) and
-    predicted (dashed), log y, R^2 of log10 in the title. Traces "measured l = 1".. (meta
+MEASURED_SIDE = {  # what the solid lines are, by phase.measured_grad_sq's average
+    "mean": "mean of {seeds} seeds × batch",
+    "log": "typical draw: mean of log10 over {seeds} seeds",
+}
+
+
+def predicted_vs_measured(
+    predicted_sq: np.ndarray, measured_sq: np.ndarray, r2: float, seeds: int, average: str = "mean"
+):
+    """E|G_t^(l)|^2 / h against t per layer: measured (solid: the mean over seeds and batch,
+    or with ``average`` "log" the typical draw) and predicted (dashed), log y, R^2 of log10 in
+    the title, which says which is drawn. Traces "measured l = 1".. (meta
     "measured l = 1"..) then "predicted l = 1".. (the first named "predicted (dashed)"; meta
     "predicted l = 1"..)."""
     L, T = measured_sq.shape
@@ -202,7 +211,8 @@ def predicted_vs_measured(predicted_sq: np.ndarray, measured_sq: np.ndarray, r2:
     add_predicted_lines(fig, predicted_sq)
     fig.update_xaxes(title="time step t")
     fig.update_yaxes(title=f"E|{sym('G')}|² / h  (log scale)", type="log", exponentformat="power")
-    title = f"Measured (solid, mean of {seeds} seeds × batch) vs mean-field (dashed): R² = {r2:.3f}"
+    side = MEASURED_SIDE[average].format(seeds=seeds)
+    title = f"Measured (solid, {side}) vs mean-field (dashed): R² = {r2:.3f}"
     return base_layout(fig, 430, title=dict(text=title, x=0, font=dict(size=14)),
                        margin=dict(l=60, r=20, t=90, b=50),
                        legend=dict(orientation="v", x=1.02, y=1, title="layer",

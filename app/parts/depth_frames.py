@@ -28,13 +28,14 @@ SCRUB_SECONDS = 4.0  # one scrub, computed once per setting then cached
 FRAME_SECONDS = 12e-3
 
 
-def scrub_seconds(spec: compute.TraceSpec) -> float:
-    """Estimated wall time (the core's cost model at the server's measured speed): one
-    forward, and one backward per layer with every depth that reaches it side by side; and a
-    frame of the figure per depth."""
+def scrub_seconds(spec: compute.TraceSpec, reference: bool = False) -> float:
+    """Estimated wall time (the core's cost model at the server's measured speed, or in the
+    budget's fixed reference units): one forward, and one backward per layer with every depth
+    that reaches it side by side; and a frame of the figure per depth."""
     c = spec.config
-    frames = FRAME_SECONDS * c.num_layers * budget.speed()
-    return budget.at_speed(cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype), c) + frames
+    frames = FRAME_SECONDS * c.num_layers * budget.speed("trace", reference)
+    scrub = cost.scrub_seconds(c, spec.steps, spec.batch, spec.dtype)
+    return budget.at_speed(scrub, c, reference) + frames
 
 
 @st.cache_data(max_entries=4, show_spinner="Running the backward pass of every depth 1..L…")
@@ -51,17 +52,18 @@ def draw(run: layout.Run, color_by: str) -> bool:
     """Every depth's grid as frames of one figure: the browser scrubs, the server is idle.
     False (and a notice) when it would take too long: the page then draws depth L only."""
     spec = run.spec
-    if (seconds := scrub_seconds(spec)) > SCRUB_SECONDS:
+    seconds, reference = scrub_seconds(spec), scrub_seconds(spec, reference=True)
+    if reference > SCRUB_SECONDS:  # the settings alone decide
         st.info(
-            f"Scrubbing depth would run the backward pass of every depth 1..L, estimated at "
-            f"{seconds:.0f} s (the limit is {SCRUB_SECONDS:g} s): lower L, "
+            f"Scrubbing depth would run the backward pass of every depth 1..L, priced at "
+            f"{budget.priced(reference, seconds)}, over the {SCRUB_SECONDS:g} s budget: lower L, "
             "T, h or B to scrub. The grid below is depth L only.",
             icon=":material/info:",
         )
         return False
     st.caption(
         f"The backward pass of every depth 1..{spec.config.num_layers} and a frame for each: "
-        f"about {seconds:.2g} s here (deeprnn_core.engine.cost)."
+        f"about {seconds:.2g} s here."
     )
     scrub = grids(spec)
     L, T = scrub.hidden_norm.shape

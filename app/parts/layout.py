@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -24,6 +25,21 @@ from deeprnn_core.engine.overflow import QUANTITIES, Overflow
 _LOG = logging.getLogger("deeprnn.app")
 TUTORIAL_ZH = f"《动手学深度学习》([深度循环神经网络]({lesson.TUTORIAL_URL})一节)"
 SHARE = "the address bar holds every setting: copy it to share exactly this view"
+# page paths that links may still carry: every view's file name (and /flow, a page path today)
+OLD_PATHS = {
+    "flow": "information_flow",
+    **{name: name for name in ("information_flow", "hidden_states", "gradient_flow",
+                               "depth_sweep", "plain_vs_deep", "ab_compare", "phase_diagram")},
+}  # fmt: skip
+
+
+def asked_path(url: str | None, known: set[str]) -> str | None:
+    """The page path the browser asked for (the last part of ``url``, as st.context.url gives
+    it) when no page has it, else None; only a plain name (letters, digits, - and _) counts."""
+    if not url:
+        return None
+    name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return name if name and name not in known and re.fullmatch(r"[\w-]{1,64}", name) else None
 
 
 @dataclass(frozen=True)
@@ -83,13 +99,13 @@ def guarded(draw):
     return wrapper
 
 
-def start(title: str, explanation: str) -> Run:
+def start(title: str, explanation: str, computed: tuple[str, ...] = ()) -> Run:
     """Draw the page header and run (or fetch) the trace of the current settings.
 
     Ends the page (PageEnd) with an st.error naming the problem if the core refuses the
     settings.
     """
-    header(title, explanation)
+    header(title, explanation, computed)
     settings = state.current()
     plan = compute.plan(settings)
     if not said(plan):
@@ -131,12 +147,31 @@ def said(plan) -> bool:
     return not plan.error
 
 
-def header(title: str, explanation: str) -> None:
-    """The page's title, its explanation and the URL's notices."""
+# where the numbers of every page come from, in the core's own names: kept out of the prose a
+# learner reads, in an expander under each page's explanation (HOW)
+HOW = "How this is computed"
+ALWAYS = (
+    "Every number is computed by `deeprnn_core`; the app computes none itself.",
+    "The run's states H and exact gradients G: `deeprnn_core.trace` (the engine's forward "
+    "pass and its adjoint, checked against PyTorch in the tests).",
+    'The time estimates ("about N s here") and the budgets: the cost model '
+    "`deeprnn_core.engine.cost`.",
+)
+
+
+def how(lines: tuple[str, ...] = ()) -> None:
+    """The "How this is computed" expander: the core functions behind the page, by name."""
+    with st.expander(HOW):
+        st.markdown("\n".join(f"- {line}" for line in (*ALWAYS, *lines)))
+
+
+def header(title: str, explanation: str, computed: tuple[str, ...] = ()) -> None:
+    """The page's title, its explanation, how it is computed and the URL's notices."""
     server.note_session()
     st.title(_(title))  # the page titles are the menu's messages
     tutorial = TUTORIAL_ZH if language() == "zh" else lesson.TUTORIAL
     st.markdown(_(explanation).replace("{tutorial}", tutorial))
+    how(computed)
     for notice in state.url_notices():
         st.warning(notice, icon=":material/warning:")
 
@@ -178,9 +213,9 @@ def _math(order: str) -> str:
 
 SATURATION = (
     "**Gate saturation**: the fraction of a gate's units (over batch and units) within 0.05 of "
-    "0 or 1 (a tanh candidate: within 0.1 of ±1), per layer and step "
-    "(analysis.gate_saturation). A saturated gate passes almost no gradient through its own "
-    "derivative; a forget gate f near 1 is what lets an LSTM carry gradient far back in time."
+    "0 or 1 (a tanh candidate: within 0.1 of ±1), per layer and step. A saturated gate passes "
+    "almost no gradient through its own derivative; a forget gate f near 1 is what lets an "
+    "LSTM carry gradient far back in time."
 )
 
 
@@ -196,7 +231,7 @@ def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
     st.caption(
         f"Running L = {c.num_layers}, T = {spec.steps}, h = {c.hidden_size}, d = {c.input_size}, "
         f"B = {spec.batch} · {spec.dtype} · seed {spec.seed} · loss {s.loss:.4g} "
-        f"· computing it takes about {compute.seconds(spec):.2g} s here (deeprnn_core.engine.cost) "
+        f"· computing it takes about {compute.seconds(spec):.2g} s here "
         f"· every number on this page computed by deeprnn_core · {SHARE}"
     )
 

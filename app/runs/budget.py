@@ -44,19 +44,36 @@ FIGURES_S_PER_CELL = 10e-6
 
 # The constants were fitted on a machine shared with other jobs, whose speed changes ~5x from
 # one hour to the next; each trace the server runs updates this measured / estimated factor
-# (an exponential moving average, clamped), so the budgets follow the machine as it is now.
-# Drawing the weights (numpy's generators, QR, first touches of fresh memory) does not speed up
-# as the engine's loops do (measured on a quiet machine: traces at 0.1-0.2x their constants,
-# draws at 0.2-0.46x), so it has a factor of its own.
+# (an exponential moving average, clamped), so the time estimates shown follow the machine as it
+# is now. Drawing the weights (numpy's generators, QR, first touches of fresh memory) does not
+# speed up as the engine's loops do (measured on a quiet machine: traces at 0.1-0.2x their
+# constants, draws at 0.2-0.46x), so it has a factor of its own.
+#
+# The budgets themselves (every fit_* below: what a run is cut to) are priced in fixed reference
+# units, the cost model's constants at speed 1 (``reference=True``), never at the learned speed:
+# what a run is cut to is then a function of its settings alone, the same on a fresh server and
+# a warm one, on every visit, so a copied link reproduces exactly the picture it was copied
+# from. The learned speed only changes the "about N s" shown.
 _speed = {"trace": 1.0, "init": 1.0}
+FIXED_RATES = "at the cost model's fixed rates"  # how a price in reference units is worded
+
+
+def priced(reference: float, now: float) -> str:
+    """A budget's price in words: the reference seconds the budget compares, and the estimate
+    at the server's measured speed, e.g. "3.1 s at the cost model's fixed rates (about 0.6 s on
+    this server now)"."""
+    return f"{reference:.2g} s {FIXED_RATES} (about {now:.2g} s on this server now)"
+
+
 _speed_lock = threading.Lock()
 SPEED_LIMITS = (0.1, 10.0)
 
 
-def speed(kind: str = "trace") -> float:
+def speed(kind: str = "trace", reference: bool = False) -> float:
     """Measured over estimated seconds of the recent traces, or weight draws with kind="init"
-    (1 until one was measured)."""
-    return _speed[kind]
+    (1 until one was measured); 1 with ``reference`` (the fixed units the budgets are priced
+    in)."""
+    return 1.0 if reference else _speed[kind]
 
 
 def observe(estimated: float, measured: float, kind: str = "trace") -> None:
@@ -68,25 +85,26 @@ def observe(estimated: float, measured: float, kind: str = "trace") -> None:
         _speed[kind] = 0.6 * _speed[kind] + 0.4 * ratio
 
 
-def draw_seconds(config: RNNConfig, init: InitSpec) -> float:
+def draw_seconds(config: RNNConfig, init: InitSpec, reference: bool = False) -> float:
     """Estimated wall time of drawing ``config``'s weights as ``init`` says (cost.init_seconds:
-    only its scheme matters) at the current speed of weight draws."""
-    return init_seconds(config, init.scheme) * speed("init")
+    only its scheme matters) at the current speed of weight draws (or in reference units)."""
+    return init_seconds(config, init.scheme) * speed("init", reference)
 
 
-def at_speed(seconds: float, config: RNNConfig) -> float:
+def at_speed(seconds: float, config: RNNConfig, reference: bool = False) -> float:
     """A core estimate of a run of ``config`` (trace_cost, scrub_seconds) at the current speed:
     its per-step work scaled by speed(), its weights' layout (cost.layout_seconds, memory-bound)
-    as it is."""
+    as it is. With ``reference``: the core's estimate as it is."""
     layout = layout_seconds(config)
-    return (seconds - layout) * speed() + layout
+    return (seconds - layout) * speed("trace", reference) + layout
 
 
-def cost_now(estimate: cost.Cost) -> float:
+def cost_now(estimate: cost.Cost, reference: bool = False) -> float:
     """A core Cost's seconds at the current speeds: the per-step work at speed(), the weight
-    draws at speed("init"), the layout as it is."""
+    draws at speed("init"), the layout as it is. With ``reference``: estimate.seconds."""
     steps = estimate.seconds - estimate.draw_seconds - estimate.layout_seconds
-    return steps * speed() + estimate.draw_seconds * speed("init") + estimate.layout_seconds
+    draws = estimate.draw_seconds * speed("init", reference)
+    return steps * speed("trace", reference) + draws + estimate.layout_seconds
 
 
 def observe_trace(config: RNNConfig, estimated: float, measured: float) -> None:
@@ -101,10 +119,13 @@ def page_seconds(config: RNNConfig, steps: int, batch: int) -> float:
     return cells * (batch * config.hidden_size * SUMMARY_S_PER_ELEMENT + FIGURES_S_PER_CELL)
 
 
-def trace_seconds(config: RNNConfig, steps: int, batch: int, dtype: str = "float64") -> float:
-    """Estimated wall time of one trace with its summary and figures, at the current speed."""
-    run = cost_now(trace_cost(config, steps, batch, dtype))
-    return run + page_seconds(config, steps, batch) * speed()
+def trace_seconds(
+    config: RNNConfig, steps: int, batch: int, dtype: str = "float64", reference: bool = False
+) -> float:
+    """Estimated wall time of one trace with its summary and figures, at the current speed (or
+    in reference units)."""
+    run = cost_now(trace_cost(config, steps, batch, dtype), reference)
+    return run + page_seconds(config, steps, batch) * speed("trace", reference)
 
 
 def sweep_seconds(
@@ -114,31 +135,34 @@ def sweep_seconds(
     seeds: int,
     dtype: str = "float64",
     init: InitSpec = DEFAULT_INIT,
+    reference: bool = False,
 ) -> float:
     """Estimated wall time of a depth sweep (B = 1): forward once, backward from every depth
     (``init``: how each seed's weights are drawn; only its scheme changes the cost)."""
-    return cost_now(sweep_cost(config, max_layers, seeds, steps, dtype, init.scheme))
+    return cost_now(sweep_cost(config, max_layers, seeds, steps, dtype, init.scheme), reference)
 
 
 def traces_need(
-    configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str
+    configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str, reference: bool = True
 ) -> tuple[int, float]:
     """Peak bytes and seconds of the traces of ``configs`` run one after the other in one
-    rerun: all results kept, plus the largest one's scratch at its peak."""
+    rerun: all results kept, plus the largest one's scratch at its peak. The seconds are in
+    reference units (what the budget compares), or at the current speed with reference=False."""
     costs = [trace_cost(c, steps, batch, dtype) for c in configs]
     peak = sum(c.kept_bytes for c in costs) + max(c.peak_bytes - c.kept_bytes for c in costs)
-    return peak, sum(trace_seconds(c, steps, batch, dtype) for c in configs)
+    return peak, sum(trace_seconds(c, steps, batch, dtype, reference) for c in configs)
 
 
 def traces_fit(configs: tuple[RNNConfig, ...], steps: int, batch: int, dtype: str) -> bool:
-    """The traces of ``configs``, run in one rerun, share the time and memory budgets."""
+    """The traces of ``configs``, run in one rerun, share the time and memory budgets (time in
+    reference units: the answer depends on the settings alone)."""
     peak, seconds = traces_need(configs, steps, batch, dtype)
     return peak <= MAX_TRACE_BYTES and seconds <= TRACE_SECONDS
 
 
 def _sweep_fits(config, steps: int, max_layers: int, seeds: int, dtype: str, init) -> bool:
     sweep = sweep_cost(config, max_layers, seeds, steps, dtype, init.scheme)
-    return sweep.peak_bytes <= MAX_SWEEP_BYTES and cost_now(sweep) <= SWEEP_SECONDS
+    return sweep.peak_bytes <= MAX_SWEEP_BYTES and sweep.seconds <= SWEEP_SECONDS
 
 
 def _fewer(steps: int) -> int:
@@ -185,23 +209,25 @@ def theory_seconds(config: RNNConfig, steps: int, batch: int, seeds: int) -> flo
 
 def fit_seeds(config: RNNConfig, steps: int, batch: int, seeds: int) -> int:
     """Seeds whose traces, run one after another for a seed average, take at most
-    THEORY_SECONDS; 0 when even one would not (the page then says so and skips it)."""
-    per_seed = trace_seconds(config, steps, batch)
+    THEORY_SECONDS in reference units; 0 when even one would not (the page then says so and
+    skips it)."""
+    per_seed = trace_seconds(config, steps, batch, reference=True)
     return min(seeds, int(THEORY_SECONDS / per_seed) if per_seed > 0 else seeds)
 
 
 def phase_sweep_seconds(
-    config: RNNConfig, steps: int, batch: int, points: int, seeds: int
+    config: RNNConfig, steps: int, batch: int, points: int, seeds: int, reference: bool = False
 ) -> float:
     """Estimated wall time of the measured phase points: a gaussian-init trace per point and
     seed (phase.measured_phase_points), weights drawn each time."""
-    one = cost_now(trace_cost(config, steps, batch))
-    return points * seeds * (one + draw_seconds(config, InitSpec("gaussian")))
+    one = cost_now(trace_cost(config, steps, batch), reference)
+    return points * seeds * (one + draw_seconds(config, InitSpec("gaussian"), reference))
 
 
 def fit_phase_seeds(config: RNNConfig, steps: int, batch: int, points: int, seeds: int) -> int:
-    """Seeds per point within PHASE_SWEEP_SECONDS (at least 1: the sweep is small already)."""
-    while seeds > 1 and phase_sweep_seconds(config, steps, batch, points, seeds) > (
+    """Seeds per point within PHASE_SWEEP_SECONDS in reference units (at least 1: the sweep is
+    small already)."""
+    while seeds > 1 and phase_sweep_seconds(config, steps, batch, points, seeds, True) > (
         PHASE_SWEEP_SECONDS
     ):
         seeds -= 1
@@ -233,24 +259,30 @@ _OPTIMIZER_STEP_S = (1.2e-3, 10e-9)  # torch.optim step and bookkeeping: fixed, 
 _EVAL_FRACTION = 1.0
 
 
-def update_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+def update_seconds(config: RNNConfig, steps: int, batch: int, reference: bool = False) -> float:
     """Estimated wall time of one training update on ``batch`` sequences of ``steps``: the
     core's cost of a trace of the minibatch, at the current speed, plus an optimizer step."""
-    run = cost_now(trace_cost(config, steps, batch)) * UPDATE_PER_TRACE
+    run = cost_now(trace_cost(config, steps, batch), reference) * UPDATE_PER_TRACE
     fixed, per_param = _OPTIMIZER_STEP_S
     return run + fixed + per_param * num_params(config)
 
 
 def train_seconds(
-    config: RNNConfig, steps: int, batch: int, updates: int, evals: int, num_val: int
+    config: RNNConfig,
+    steps: int,
+    batch: int,
+    updates: int,
+    evals: int,
+    num_val: int,
+    reference: bool = False,
 ) -> float:
     """Estimated wall time of a training run: the weights drawn, updates, ``evals`` validation
     passes and 20 snapshots (a short run has at most one of each per update, and one before)."""
     evals, snapshots = min(evals, updates + 1), min(20, updates + 1)
-    val = _EVAL_FRACTION * update_seconds(config, steps, num_val) * evals
-    snapshots = snapshots * update_seconds(config, steps, 1)
-    draw = draw_seconds(config, DEFAULT_INIT)  # the torch scheme's, whatever the run's
-    return draw + updates * update_seconds(config, steps, batch) + val + snapshots
+    val = _EVAL_FRACTION * update_seconds(config, steps, num_val, reference) * evals
+    snapshots = snapshots * update_seconds(config, steps, 1, reference)
+    draw = draw_seconds(config, DEFAULT_INIT, reference)  # the torch scheme's, whatever the run's
+    return draw + updates * update_seconds(config, steps, batch, reference) + val + snapshots
 
 
 def update_bytes(config: RNNConfig, steps: int, batch: int, itemsize: int = 8) -> int:
@@ -272,13 +304,14 @@ def fit_train(
     of one update first (fewer sequences per batch, then shorter ones), then the time (fewer
     updates down to 50, fewer validation sequences down to MIN_VALIDATION, a smaller batch,
     fewer updates down to 10, shorter sequences). ``fixed_val``: the task's validation split
-    cannot shrink (a real series)."""
+    cannot shrink (a real series). Time in reference units: the cut depends on the settings
+    alone."""
 
     def small() -> bool:
         return max(update_bytes(c, steps, batch) for c in configs) <= MAX_TRAIN_BYTES
 
     def quick() -> bool:
-        costs = (train_seconds(c, steps, batch, updates, evals, num_val) for c in configs)
+        costs = (train_seconds(c, steps, batch, updates, evals, num_val, True) for c in configs)
         return sum(costs) <= TRAIN_SECONDS
 
     def fewer_val(low: int) -> int:

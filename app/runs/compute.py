@@ -104,6 +104,14 @@ class Summary:
     flops_per_step: int
 
 
+# said wherever a budget cut a run: the cut is priced in fixed units (budget.py), not at the
+# server's measured speed
+CUT_IS_FIXED = (
+    "The cut depends on the settings alone (the same on every visit and every server), so a "
+    "copied link shows this same run."
+)
+
+
 def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     """The TraceSpec for Settings ``s``, or the core's reason for refusing them. The traces of
     ``alongside`` run in the same rerun (the A/B page) and share the budgets."""
@@ -134,15 +142,16 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     except CORE_ERRORS as err:
         return Plan(None, tuple(notices), str(err))
     steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside, dtype=s.dtype)
-    peak, seconds = budget.traces_need((config, *alongside), steps, batch, s.dtype)
+    peak, priced = budget.traces_need((config, *alongside), steps, batch, s.dtype)
+    seconds = budget.traces_need((config, *alongside), steps, batch, s.dtype, False)[1]
     over = [f"{peak >> 20} MB"] if peak > budget.MAX_TRACE_BYTES else []
-    over += [f"{seconds:.2g} s"] if seconds > budget.TRACE_SECONDS else []
+    over += [budget.priced(priced, seconds)] if priced > budget.TRACE_SECONDS else []
     if over:  # even the smallest run does not fit (budget.traces_fit): say so
         notices.append(
             f"{'These runs need' if alongside else 'This run needs'} about {' and '.join(over)} "
             f"even at T = {steps} and B = {batch}, more than the {budget.TRACE_SECONDS:g} s and "
-            f"{budget.MAX_TRACE_BYTES >> 20} MB a run is meant to take here "
-            f"(deeprnn_core.engine.cost); {'they run' if alongside else 'it runs'} anyway"
+            f"{budget.MAX_TRACE_BYTES >> 20} MB a run is meant to take here; "
+            f"{'they run' if alongside else 'it runs'} anyway"
             f"{', and at T = 1 there is no recurrence to see' if steps == 1 else ''}. "
             "Lower L or h."
         )
@@ -151,9 +160,9 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
                 (("B", batch, s.batch), ("T", steps, s.steps)) if now != asked]  # fmt: skip
         notices.append(
             f"To stay within about {budget.TRACE_SECONDS:g} s and "
-            f"{budget.MAX_TRACE_BYTES >> 20} MB per run (deeprnn_core.engine.cost), "
+            f"{budget.MAX_TRACE_BYTES >> 20} MB per run, "
             f"{'these runs use' if alongside else 'this run uses'} "
-            f"{' and '.join(used)}. Lower L, h or B for the full run."
+            f"{' and '.join(used)}. {CUT_IS_FIXED} Lower L, h or B for the full run."
         )
     spec = TraceSpec(
         config=config,

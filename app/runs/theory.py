@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from app.runs import budget, compute
+from app.settings import controls
 from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.analysis import spectra
 from deeprnn_core.data.signals import make_signal
@@ -100,11 +101,12 @@ def phase_sweep_plan(spec: compute.TraceSpec, seeds: int) -> tuple[PhaseSweepSpe
     return sweep, notices
 
 
-def phase_sweep_seconds(sweep: PhaseSweepSpec) -> float:
-    """Estimated wall time of ``phase_points(sweep)`` (budget.phase_sweep_seconds)."""
+def phase_sweep_seconds(sweep: PhaseSweepSpec, reference: bool = False) -> float:
+    """Estimated wall time of ``phase_points(sweep)`` (budget.phase_sweep_seconds;
+    ``reference``: in the budget's fixed units)."""
     points = len(SWEEP_GAINS) ** 2
     return budget.phase_sweep_seconds(
-        sweep.config, sweep.steps, sweep.batch, points, len(sweep.seeds)
+        sweep.config, sweep.steps, sweep.batch, points, len(sweep.seeds), reference
     )
 
 
@@ -151,13 +153,24 @@ def grid_theory(spec: compute.TraceSpec) -> tuple[np.ndarray, np.ndarray]:
 
 
 @st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
-def measured_grad_sq(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, np.ndarray]:
+def measured_grad_sq(
+    spec: compute.TraceSpec, seeds: int, average: str = "mean"
+) -> tuple[np.ndarray, np.ndarray]:
     """phase.measured_grad_sq for ``spec`` over seeds spec.seed..spec.seed + seeds - 1:
-    ((L, T) mean of |G_t^(l)|^2 / h, (T,) input moment)."""
+    ((L, T) |G_t^(l)|^2 / h, the mean or the typical draw (``average``), (T,) input moment)."""
     return phase.measured_grad_sq(
         spec.config, spec.init, range(spec.seed, spec.seed + seeds), spec.steps, spec.batch,
-        signal=spec.signal, loss_kind=spec.loss_kind,
+        signal=spec.signal, loss_kind=spec.loss_kind, average=average,
     )  # fmt: skip
+
+
+def average_of(spec: compute.TraceSpec, asked: str) -> str:
+    """The measured side of the theory overlay: ``asked`` ("log" / "mean"), or for "auto" the
+    typical draw ("log") below controls.TYPICAL_BELOW units, where one draw dominates a mean
+    over a few seeds, and the mean from there on."""
+    if asked != "auto":
+        return asked
+    return "log" if spec.config.hidden_size < controls.TYPICAL_BELOW else "mean"
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the Jacobian spectra…")
@@ -191,19 +204,22 @@ def predicted_sweep(sweep: compute.SweepSpec) -> phase.PredictedSweep:
 
 
 @st.cache_data(max_entries=8, show_spinner="Averaging the gradient over seeds…")
-def theory_vs_measured(spec: compute.TraceSpec, seeds: int) -> tuple[np.ndarray, np.ndarray, float]:
+def theory_vs_measured(
+    spec: compute.TraceSpec, seeds: int, average: str = "mean"
+) -> tuple[np.ndarray, np.ndarray, float]:
     """(predicted (L, T), measured (L, T), R^2): E|G_t^(l)|^2 / h from theory.predict with the
     seeds' mean input moment and the gaussian gains of the scheme's variances
-    (theory.gaussian_equivalent), the mean over ``seeds`` seeds and the batch of the measured
-    |G_t^(l)|^2 / h (the spec's own scheme), and phase.r_squared normalized at (T, L)."""
-    measured, moment = measured_grad_sq(spec, seeds)
+    (theory.gaussian_equivalent), the measured |G_t^(l)|^2 / h over ``seeds`` seeds and the
+    batch (the spec's own scheme; ``average``: the mean, or "log", the typical draw), and
+    phase.r_squared normalized at (T, L)."""
+    measured, moment = measured_grad_sq(spec, seeds, average)
     predicted = theory.predict(
         spec.config, spec.init, moment, spec.loss_kind, batch=spec.batch
     ).grad_sq
     return predicted, measured, phase.r_squared(predicted, measured)
 
 
-def when_to_trust(spec: compute.TraceSpec, r2: float) -> str:
+def when_to_trust(spec: compute.TraceSpec, r2: float, average: str = "mean") -> str:
     """How far to trust the prediction at these settings, in sentences that follow them."""
     if not np.isfinite(r2):
         parts = ["R² of log10 E|G|² is undefined: fewer than two cells are finite in both grids."]
@@ -226,12 +242,20 @@ def when_to_trust(spec: compute.TraceSpec, r2: float) -> str:
             f"prediction uses the gaussian gains with the same variance: (σ_h, σ_x) = "
             f"({sigma_h:.3g}, {sigma_x:.3g})."
         )
-    if spec.config.hidden_size < 128:
+    if spec.config.hidden_size < controls.TYPICAL_BELOW:
+        drawn = (
+            "so the solid lines show the typical draw (the mean over seeds of log10 |G|²), "
+            "which the theory's quenched form predicts; the mean of the draws would follow the "
+            "largest one"
+            if average == "log"
+            else "so this mean over few seeds follows the largest (the typical draw, the mean "
+            "of log10 |G|², is what the theory's quenched form predicts)"
+        )
         parts.append(
             f"At h = {spec.config.hidden_size} the width is finite: |G|² can differ between "
-            "weight draws by many powers of ten, so a mean over few seeds follows the largest, "
-            "and the tied W_hh's largest eigenvalue sits above the mean-field value (measured "
-            "in bench/theory_agreement.py; the gap closes as h grows)."
+            f"weight draws by many powers of ten, {drawn}; and the tied W_hh's largest "
+            "eigenvalue sits above the mean-field value (measured in bench/theory_agreement.py; "
+            "the gap closes as h grows)."
         )
     parts.append("It describes freshly drawn weights, not trained ones.")
     return " ".join(parts)

@@ -147,12 +147,14 @@ def plain(spec: TrainSpec) -> TrainSpec:
     return replace(spec, config=one)
 
 
-def estimate_seconds(spec: TrainSpec) -> float:
-    """The budget's estimate of the run's wall time."""
+def estimate_seconds(spec: TrainSpec, reference: bool = False) -> float:
+    """The budget's estimate of the run's wall time (``reference``: in the fixed units the
+    budget compares, budget.py)."""
     task = task_of(spec)
     return budget.train_seconds(
-        spec.config, task.steps, spec.batch_size, spec.updates, EVALS + 1, task.x_val.shape[1]
-    )
+        spec.config, task.steps, spec.batch_size, spec.updates, EVALS + 1, task.x_val.shape[1],
+        reference,
+    )  # fmt: skip
 
 
 def _train(spec: TrainSpec, updates: int, callback=None, **kwargs) -> History:

@@ -21,6 +21,16 @@ from deeprnn_core.config import ACTIVATION_RULE, DROPOUT_RULE, LAYER_NORM_RULE, 
 from deeprnn_core.data.signals import SIGNALS
 
 PER_LAYER = "per layer"
+TYPICAL_BELOW = 128  # the theory overlay's "auto": the typical draw below this width
+SWEEP_FOLLOW_MIN = 16  # "Sweep up to depth" at 0 follows the sidebar's L, but sweeps this far
+
+
+def sweep_depth(asked: int, num_layers: int) -> int:
+    """L_max of the Depth sweep: ``asked`` (the page's slider), or at 0 the sidebar's L, at
+    least SWEEP_FOLLOW_MIN."""
+    return asked if asked > 0 else max(num_layers, SWEEP_FOLLOW_MIN)
+
+
 SAME = "same"  # an A/B override that keeps the sidebar's value
 ARCH, INIT, DATA, REMEDY = "Architecture", "Initialization", "Input and loss", "Remedies"
 KEYS = " Keyboard: ←/→ one step, PageUp/PageDown a tenth of the range, Home/End."
@@ -131,8 +141,10 @@ CONTROLS: tuple[Control, ...] = (
             help="Which of the B sequences to draw."),
     Control("layers_shown", "Layers shown (empty: spread from bottom to top)", "layers", (),
             "show", "page:hidden", help="The layers whose heatmaps are drawn (up to 6)."),
-    Control("sweep_layers", "Sweep up to depth", "slider", 16, "Lmax", "page:sweep",
-            low=1, high=32, step=1, help="The sweep runs L = 1..this." + KEYS),
+    Control("sweep_layers", "Sweep up to depth (0: follow the sidebar's L)", "slider", 0,
+            "Lmax", "page:sweep", low=0, high=32, step=1,
+            help="The sweep runs L = 1..this. At 0 it follows the sidebar: its depth L, and at "
+            f"least {SWEEP_FOLLOW_MIN} so that there are depths to compare." + KEYS),
     Control("sweep_seeds", "Seeds", "slider", 8, "S", "page:sweep", low=1, high=16, step=1,
             help="Independent weight draws per depth." + KEYS),
     Control("sweep_measure", "Measure", "select", "all", "measure", "page:sweep",
@@ -145,6 +157,14 @@ CONTROLS: tuple[Control, ...] = (
     Control("theory_seeds", "Seeds averaged", "slider", 4, "tseeds", "page:gradients",
             low=1, high=16, step=1,
             help="Weight draws (each with its own input) averaged for the measured mean." + KEYS),
+    Control("theory_average", "Measured side", "radio", "auto", "tavg", "page:gradients",
+            options=("auto", "log", "mean"),
+            labels=("auto", "typical draw", "mean of draws"),
+            help="What the solid lines show of the seeds: the typical draw (the mean over seeds "
+                 "of log10 |G|², which the theory's quenched form predicts), or the mean of "
+                 "|G|² over draws (what E|G|² means, dominated by the largest draw at small h). "
+                 f"auto: the typical draw at h < {TYPICAL_BELOW}, the mean from there on, where "
+                 "the two agree."),
     Control("phase_sweep", "Measure a sweep on the diagram", "check", True, "psweep",
             "page:phase", help="Run gaussian-init networks at 5 x 5 gains and mark each "
                                "measured per-step factor on the diagram."),

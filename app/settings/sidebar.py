@@ -21,12 +21,16 @@ def draw(box=None) -> None:
     """Draw the shared controls in the sidebar (or ``box``, a container in it), section by
     section."""
     side, now = box or st.sidebar, state.current()
+    # an uploaded model or data fixes some controls: they show its values, greyed, with why
+    fixed, uploaded = upload.fixed_keys(), upload.shown_settings(now)
+    reasons = upload.fixed_reasons()
+    now = uploaded  # the rules below judge the network that runs
     # the core's rule, asked as if layer norm were on: a gated layer anywhere switches it off
     no_layer_norm = [
         r.notice for r in rules.remedy_rules(now, layer_norm=True) if r.rule == "layer_norm_cells"
     ]
     # drawn greyed out, with why: set by an uploaded model / data, or changing nothing here
-    disabled = set(upload.fixed_keys())
+    disabled = set(fixed)
     why = {"layer_norm": no_layer_norm[0]} if no_layer_norm else {}
     if not rules.activation_acts(now):  # every layer gated
         why["activation"] = f"Every layer here is gated, and {ACTIVATION_RULE}."
@@ -40,12 +44,18 @@ def draw(box=None) -> None:
         opened = state.section(_(group), group_key(group), group in GROUPS[:2] or changed, side)
         if opened is None:
             continue
+        said = set()
         for c in members:
             if c.key in ("activation_layers", "cell_layers"):
-                if state.get(c.key.removesuffix("_layers")) != PER_LAYER:
+                if getattr(now, c.key.removesuffix("_layers")) != PER_LAYER:
                     continue
-            state.widget(c.key, opened, disabled=c.key in disabled)
-            if c.key in why:
-                opened.caption(why[c.key])
+            if c.key in fixed:
+                state.widget(c.key, opened, shown=getattr(uploaded, c.key))
+            else:
+                state.widget(c.key, opened, disabled=c.key in disabled)
+            reason = why.get(c.key) or reasons.get(c.key)
+            if reason and reason not in said:  # once per section
+                opened.caption(reason)
+                said.add(reason)
     side.button(_("Reset all to defaults"), on_click=state.reset, key="reset_all")
     upload.sidebar_section(side)  # your model and data: per session, never in the URL

@@ -100,10 +100,31 @@ def clamped(key: str, high: float | None = None) -> Any:
     return value
 
 
-def widget(key: str, container=None, *, high: float | None = None, options=None, **kwargs) -> Any:
+def widget(
+    key: str, container=None, *, high: float | None = None, options=None, shown=None, **kwargs
+) -> Any:
     """Draw the control ``key`` and return its value. ``high`` tightens the upper bound and
-    ``options`` gives the choices of a layer picker; a stored value outside them is clamped."""
+    ``options`` gives the choices of a layer picker; a stored value outside them is clamped.
+    ``shown``: the value a disabled control displays instead of the setting (what an uploaded
+    model fixes), the setting itself left as it is for when the upload is removed."""
     c, box = BY_KEY[key], container or st
+    if shown is not None:
+        value = shown
+        if st.session_state.get(_NEW_PAGE, True) or st.session_state.get(key) != value:
+            st.session_state[key] = list(value) if c.kind == "layers" else value
+        common = dict(key=key, help=c.help, disabled=True)
+        if c.kind in ("slider", "number"):
+            kind = type(c.default)
+            low, high = kind(c.low), kind(max(c.high, value))
+            make = box.slider if c.kind == "slider" else box.number_input
+            return make(c.label, low, high, step=kind(c.step), **common)
+        if c.kind in ("select", "radio"):
+            names = dict(zip(c.options, c.labels or c.options))
+            make = box.selectbox if c.kind == "select" else box.radio
+            return make(c.label, c.options, format_func=names.get, **common)
+        if c.kind == "check":
+            return box.checkbox(c.label, **common)
+        return box.text_input(c.label, **common)
     value = clamped(key, high)
     if c.kind in ("slider", "number"):
         kind = type(c.default)

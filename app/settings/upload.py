@@ -33,6 +33,12 @@ MAX_STEPS, MAX_BATCH = 2000, 64  # of uploaded data (the trace budget may then l
 MODEL_FIXES = ("num_layers", "hidden_size", "input_size", "cell", "cell_layers", "scheme",
                "recurrent_gain", "input_gain", "bias_scale", "layer_norm")  # fmt: skip
 DATA_FIXES = ("steps", "batch", "signal")
+# the browser refuses a file over an uploader's cap before sending it (it marks the file with a
+# red icon and says why only on hover): say it where it can be read, before and after
+TOO_BIG = (
+    f"A model over {MODEL_CAP_MB} MB or data over {DATA_CAP_MB} MB is refused by the browser "
+    "before it is sent (the file then shows a red icon): the model in use stays."
+)
 HEADS = {"probe": "probe: dLoss/dH_T^(L) = 1", "random": "random head (torch default, seed 0)"}
 
 
@@ -128,10 +134,44 @@ def _default(key: str):
     return BY_KEY[key].default
 
 
+def shown_settings(s):
+    """Settings ``s`` as the sidebar shows them: what the uploads fix at their values (the
+    model's L, h, d and cells; the data's T and B), a mixed stack as its per-layer list."""
+    fixed = adjust(s)[0]
+    if not isinstance(fixed.cell, str):  # one cell per layer
+        fixed = replace(fixed, cell="per layer", cell_layers=",".join(fixed.cell))
+    return fixed
+
+
+def fixed_reasons() -> dict[str, str]:
+    """Why each control an upload fixes is greyed out (a sentence, shared by its group)."""
+    up, data, why = model_upload(), data_upload(), {}
+    if up is not None:
+        c, name = up.model.config, plain(up.name)
+        net = (f"Set by your model {name}: L = {c.num_layers}, h = {c.hidden_size}, "
+               f"d = {c.input_size}, {', '.join(dict.fromkeys(c.cells))} cells.")  # fmt: skip
+        init = f"Not used: the weights are your model's ({name}), not drawn."
+        why |= {k: net for k in ("num_layers", "hidden_size", "input_size", "cell", "cell_layers")}
+        why |= {k: init for k in ("scheme", "recurrent_gain", "input_gain", "bias_scale")}
+        why["layer_norm"] = f"Off: your model {name} has no LayerNorm weights."
+    if data is not None and not isinstance(_sequence(data, _width(up)), str):
+        why |= {k: f"Set by your data {plain(data.name)}." for k in DATA_FIXES}
+    if data is not None and up is None:
+        why["input_size"] = f"Set by your data {plain(data.name)}: its columns."
+    return why
+
+
+def _width(up: Upload | None) -> int | None:
+    return up.model.config.input_size if up else None
+
+
 def fixed_keys() -> set[str]:
     """The sidebar controls the uploads fix (drawn disabled)."""
-    fixed = set(MODEL_FIXES) if model_upload() else set()
-    return fixed | (set(DATA_FIXES) if data_upload() else set())
+    up, data = model_upload(), data_upload()
+    fixed = set(MODEL_FIXES) if up else set()
+    if data is not None and not isinstance(_sequence(data, _width(up)), str):
+        fixed |= {*DATA_FIXES, "input_size"}  # the data's T, B and d (d: the model's, if any)
+    return fixed
 
 
 def model(spec) -> Model:
@@ -209,6 +249,8 @@ def _read(kind: str) -> None:
         st.session_state[ERROR + kind] = f"{file.name} was refused: {err}"
         return
     st.session_state[MODEL if kind == "model" else DATA] = new
+    for other in ("model", "data"):  # a refusal said before is old news now
+        st.session_state.pop(ERROR + other, None)
 
 
 def uploader_key(kind: str) -> str:
@@ -236,10 +278,12 @@ def sidebar_section(container=None) -> None:
         return
     box.caption(
         "Kept in this browser tab's session only: never on disk, never shared with other "
-        "users. A shared link cannot carry an upload: it opens the sidebar's own model."
+        "users. A shared link cannot carry an upload: it opens the sidebar's own model. "
+        f"{TOO_BIG}"
     )
     box.container(key="upload_model_box").file_uploader(
-        "Model: .safetensors, or a .pt / .pth state dict", key=uploader_key("model"),
+        f"Model (up to {MODEL_CAP_MB} MB): .safetensors, or a .pt / .pth state dict",
+        key=uploader_key("model"),
         max_upload_size=MODEL_CAP_MB, on_change=_read, args=("model",),
         help="An nn.RNN / GRU / LSTM state dict (any prefix), optionally with an nn.Linear "
         "head. Read with safetensors or torch.load(weights_only=True); nothing in it runs.",
@@ -259,7 +303,8 @@ def sidebar_section(container=None) -> None:
         box.button("Remove the model", key="upload_remove_model", on_click=_remove,
                    args=("model",))  # fmt: skip
     box.container(key="upload_data_box").file_uploader(
-        "Data: .csv (T rows x d columns), .npy (T, d) / (T, B, d), .safetensors (x, y)",
+        f"Data (up to {DATA_CAP_MB} MB): .csv (T rows x d columns), .npy (T, d) / (T, B, d), "
+        ".safetensors (x, y)",
         key=uploader_key("data"), max_upload_size=DATA_CAP_MB, on_change=_read, args=("data",),
         help="Columns beyond the uploaded model's d are the targets Y_t; without an uploaded "
         "model every column is an input and sets d.",

@@ -23,13 +23,13 @@ EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
 )
 RATIO = (
     "log-scaled and centred at 1 (white): blue cells are where A keeps more of the gradient "
-    "than B, red where it keeps less (analysis.grad_hidden_norm_ratio). The bottom-left corner is "
+    "than B, red where it keeps less. The bottom-left corner is "
     "the gradient that travelled farthest back, through every layer and step."
 )
 CLIPPING = (
     "Clipping rescales the **parameter gradients** after the backward pass "
     "(clip_grad_norm_); $G_t^{(l)}$ itself is never clipped, so it is the same on both sides "
-    "wherever only the clip norm differs. Compare the parameter-gradient bars at the bottom."
+    "wherever only the clip norm differs. Compare the parameter-gradient markers at the bottom."
 )
 
 
@@ -114,7 +114,7 @@ def draw(settings) -> None:
         f"Both sides: L = {c.num_layers}, T = {pair.spec_a.steps}, h = {c.hidden_size}, "
         f"d = {c.input_size}, B = {pair.spec_a.batch}, {pair.spec_a.dtype}, seed "
         f"{pair.spec_a.seed}, the same input X_t · computing both takes about {seconds:.2g} s "
-        f"here (deeprnn_core.engine.cost) · every number computed by deeprnn_core · {layout.SHARE}"
+        f"here · every number computed by deeprnn_core · {layout.SHARE}"
     )
     st.subheader(_("Gradient norm per cell, $|G_t^{(l)}|$"))
     grads, bads = (sa.grad_hidden_norm, sb.grad_hidden_norm), (sa.nonfinite_grad, sb.nonfinite_grad)
@@ -142,7 +142,11 @@ def draw(settings) -> None:
         layout.draw_gate_saturation(spec, f"ab_gates_{title[0].lower()}")
 
 
-layout.header("A/B compare", EXPLAIN)
+COMPUTED = (
+    "Each side: its own `deeprnn_core.trace` on the same input; the ratio per cell: "
+    "`analysis.grad_hidden_norm_ratio`; the headline: `analysis.attenuation`.",
+)
+layout.header("A/B compare", EXPLAIN, COMPUTED)
 settings = state.current()  # widget callbacks (presets, overrides) ran before this line
 presets(settings)
 overrides(settings)

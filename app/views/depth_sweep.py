@@ -10,7 +10,7 @@ from app.figures.sweep import MEASURE_STYLE
 from app.parts import layout
 from app.runs import budget, compute
 from app.runs import theory as compute_theory
-from app.settings import state
+from app.settings import controls, state
 from app.words import lesson
 from app.words.i18n import N_
 from deeprnn_core.analysis.measures import MEASURES, clear_change, path_steps, seed_spread
@@ -30,7 +30,9 @@ EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
 @layout.guarded
 def draw(run: layout.Run) -> None:
     cols = st.columns([1, 1, 2])
-    max_layers = state.widget("sweep_layers", cols[0])
+    asked = state.widget("sweep_layers", cols[0])
+    L = run.spec.config.num_layers
+    max_layers = controls.sweep_depth(asked, L)
     seeds = state.widget("sweep_seeds", cols[1])
     chosen = state.widget("sweep_measure", cols[2])
     sweep_spec, notices = compute.sweep_plan(run.spec, max_layers, seeds)
@@ -38,9 +40,16 @@ def draw(run: layout.Run) -> None:
         st.info(notice, icon=":material/info:")
     b, n = sweep_spec.base, len(sweep_spec.seeds)
     seconds = budget.sweep_seconds(b.config, b.steps, max_layers, n, b.dtype, b.init)
+    follows = (
+        f" (following the sidebar's L = {L}"
+        + (f", at least {controls.SWEEP_FOLLOW_MIN}" if L < max_layers else "")
+        + ")"
+        if asked == 0
+        else ""
+    )
     st.caption(
-        f"The sweep runs L = 1..{max_layers} for {n} seeds at T = {b.steps}: about "
-        f"{seconds:.2g} s here (deeprnn_core.engine.cost)."
+        f"The sweep runs L = 1..{max_layers}{follows} for {n} seeds at T = {b.steps}: about "
+        f"{seconds:.2g} s here."
     )
     try:
         sweep = compute.depth_sweep(sweep_spec)
@@ -67,7 +76,7 @@ def draw(run: layout.Run) -> None:
     st.markdown(
         f"Median over {len(sweep.seeds)} seeds (seeds {sweep.seeds[0]}–{sweep.seeds[-1]}), "
         f"T = {T}. Same gains, scheme, activation and cell as the sidebar; dropout is off and "
-        "B = 1 (analysis.depth_sweep). Paths with no steps (L = 1 for the depth and weight "
+        "B = 1. Paths with no steps (L = 1 for the depth and weight "
         "measures) are left out."
     )
     st.caption(predicted)
@@ -117,12 +126,17 @@ def add_prediction(fig, sweep_spec: compute.SweepSpec, keys: tuple[str, ...], T:
         curve = ps.measure(key, T)
         theory_figures.add_predicted_sweep(fig, ps.depths, curve, name, f"predicted {key}", color)
     return (
-        "Dashed: the mean-field prediction (theory.predict with the gaussian gains of this "
-        "scheme's weight variances), the square root of a ratio of mean E|G|² over weight "
+        "Dashed: the mean-field prediction (with the gaussian gains of this scheme's weight "
+        "variances), the square root of a ratio of mean E|G|² over weight "
         "draws; the median and band are of single draws (B = 1), which at small h can sit far "
         "from the mean (see Gradient flow for the seed-averaged comparison and its R²)."
     )
 
 
-run = layout.start("Depth sweep", EXPLAIN)
+COMPUTED = (
+    "The sweep: `analysis.depth_sweep` (one forward pass of the deepest stack, the backward pass "
+    "of every depth); the medians and bands: `DepthSweep.measure_quantiles`; the prediction: "
+    "`theory.predict`; the words: `analysis.measures.clear_change`.",
+)
+run = layout.start("Depth sweep", EXPLAIN, COMPUTED)
 draw(run)

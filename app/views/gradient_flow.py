@@ -22,23 +22,26 @@ EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
 )
 MEASURES_TEXT = (  # the markdown above the table (the core's dict is measures.MEASURES)
     'One ratio cannot stand for "the gradient problem": each measure below follows one path '
-    "back from the top-right cell (t = T, l = L) and is named for it (analysis.measures). The "
+    "back from the top-right cell (t = T, l = L) and is named for it. The "
     "per-step rate is the geometric mean factor per Jacobian on that path; the weight ratios "
     "compare the root-mean-square entry of the bottom layer's gradient with the top layer's "
     "(W_xh^(1) is d × h, the others h × h), which says whether the bottom layer learns."
 )
 THEORY = (
     "Mean-field theory (Poole et al. 2016; Schoenholz et al. 2017; Chen, Pennington & "
-    "Schoenholz 2018) predicts the **mean** of $|G_t^{(l)}|^2 / h$ over weight draws and "
-    "inputs, for random weights of known variance (theory.predict; the Phase diagram page "
-    "shows its per-step factors). Solid: the measured mean over several seeds (each draws its "
-    "own weights and input) and the batch; dashed: the prediction. R² compares log10 of the "
+    "Schoenholz 2018) predicts $|G_t^{(l)}|^2 / h$ for random weights of known variance in "
+    "the wide-network limit, where the mean over weight draws and inputs and the typical draw "
+    "agree (the Phase diagram page shows its per-step "
+    "factors). Solid: the measurement over several seeds (each draws its own weights and "
+    "input) and the batch, as the chart's title says: the typical draw (the mean over seeds of "
+    "log10 |G|², which the theory's quenched form predicts, and what a single network most "
+    "likely shows) or the mean of the draws; dashed: the prediction. R² compares log10 of the "
     "two grids, each divided by its own value at (t = T, l = L): it scores the shape."
 )
 PARAMS = (
     "Per layer, the norm of $\\partial \\text{Loss} / \\partial W_{xh}^{(l)}$ (weights on the "
     "path through depth, from layer l−1) next to $\\partial \\text{Loss} / \\partial "
-    "W_{hh}^{(l)}$ (the path through time). Layers whose bars are orders of magnitude lower "
+    "W_{hh}^{(l)}$ (the path through time). Layers whose markers sit orders of magnitude lower "
     "barely learn."
 )
 
@@ -50,7 +53,7 @@ def draw(run: layout.Run) -> None:
     value, sentence = figures.attenuation_words(s.attenuation, L, T)
     cols = st.columns([2, 1, 1])
     cols[0].metric(
-        _("$|G_1^{(1)}| \\,/\\, |G_T^{(L)}|$ (analysis.attenuation)"),
+        "$|G_1^{(1)}| \\,/\\, |G_T^{(L)}|$",
         value,
         help="How much of the gradient at the top-right cell reaches the bottom-left one.",
     )
@@ -76,10 +79,11 @@ def draw(run: layout.Run) -> None:
 def draw_theory(run: layout.Run) -> None:
     """The seed-averaged E|G_t^(l)|^2 / h next to the mean-field prediction, or why none."""
     st.subheader(_("Theory next to the measurement"))
-    cols = st.columns([1, 2])
+    cols = st.columns([1, 2, 2])
     if not state.widget("grad_theory", cols[0]):
         return
     asked = state.widget("theory_seeds", cols[1])
+    average = compute_theory.average_of(run.spec, state.widget("theory_average", cols[2]))
     spec = run.spec
     if spec.steps == 1:
         st.info(
@@ -100,11 +104,15 @@ def draw_theory(run: layout.Run) -> None:
         return
     seeds = budget.fit_seeds(spec.config, spec.steps, spec.batch, asked)
     if seeds == 0:
-        per_seed = budget.trace_seconds(spec.config, spec.steps, spec.batch)
+        c = spec.config
+        per_seed = budget.priced(
+            budget.trace_seconds(c, spec.steps, spec.batch, reference=True),
+            budget.trace_seconds(c, spec.steps, spec.batch),
+        )
         st.info(
-            f"The seed-averaged measurement takes a trace per seed, about {per_seed:.1f} s each "
-            f"here, over the {budget.THEORY_SECONDS:g} s it may take: lower L, T, h or B to "
-            "draw the prediction next to it.",
+            f"The seed-averaged measurement takes a trace per seed, {per_seed} each, over the "
+            f"{budget.THEORY_SECONDS:g} s it may take: lower L, T, h or B to draw the "
+            "prediction next to it.",
             icon=":material/info:",
         )
         return
@@ -116,13 +124,20 @@ def draw_theory(run: layout.Run) -> None:
         )
     extra = budget.theory_seconds(spec.config, spec.steps, spec.batch, seeds)
     runs = f"{seeds} seeds runs {seeds} traces" if seeds > 1 else "1 seed runs 1 trace"
-    st.caption(f"The mean of {runs}: about {extra:.2g} s here (deeprnn_core.engine.cost).")
-    predicted, measured, r2 = compute_theory.theory_vs_measured(spec, seeds)
-    fig = theory_figures.predicted_vs_measured(predicted, measured, r2, seeds)
+    st.caption(f"The mean of {runs}: about {extra:.2g} s here.")
+    predicted, measured, r2 = compute_theory.theory_vs_measured(spec, seeds, average)
+    fig = theory_figures.predicted_vs_measured(predicted, measured, r2, seeds, average)
     layout.chart(fig, "grad_theory_chart")
     dropout = " Dropout is off in this comparison." if spec.config.dropout > 0 else ""
-    st.markdown(compute_theory.when_to_trust(spec, r2) + dropout)
+    st.markdown(compute_theory.when_to_trust(spec, r2, average) + dropout)
 
 
-run = layout.start("Gradient flow", EXPLAIN)
+COMPUTED = (
+    "The headline: `analysis.attenuation`; the table: `analysis.measures` (one entry per path); "
+    "the parameter gradients: `analysis.param_grad_norms`.",
+    "The prediction: `theory.predict` (mean field); the measured side: "
+    '`theory.phase.measured_grad_sq` over the seeds (`average="log"`: the typical draw; '
+    '`"mean"`: the mean); R²: `theory.phase.r_squared`.',
+)
+run = layout.start("Gradient flow", EXPLAIN, COMPUTED)
 draw(run)

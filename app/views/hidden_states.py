@@ -85,7 +85,7 @@ def draw(run: layout.Run) -> None:
     st.markdown(TIMESCALE)
     layout.chart(figures.timescale_bars(s.autocorrelation, s.timescale), "timescales")
     st.markdown(timescale_words(s.timescale))
-    with st.expander("Table: ρ and timescale per layer (analysis.layer_timescales)"):
+    with st.expander("Table: ρ and timescale per layer"):
         st.dataframe(
             {
                 "layer l": np.arange(1, len(s.autocorrelation) + 1),
@@ -106,5 +106,9 @@ def draw(run: layout.Run) -> None:
         layout.chart(figures.cell_grad_lines(cell_grad, run.spec.config.cells), "cell_grad")
 
 
-run = layout.start("Hidden states", EXPLAIN)
+COMPUTED = (
+    "ρ and the timescale per layer: `analysis.layer_timescales`; the gate saturation: "
+    "`analysis.gate_saturation`.",
+)
+run = layout.start("Hidden states", EXPLAIN, COMPUTED)
 draw(run)

@@ -9,7 +9,14 @@ import streamlit as st
 
 from app import figures
 from app.figures import theory as theory_figures
-from app.figures.flow import MAX_ARROW_CELLS, MAX_ARROW_STEPS, arrows_drawn, picker_stride
+from app.figures.flow import (
+    MAX_ARROW_CELLS,
+    MAX_ARROW_STEPS,
+    NARROW_PX,
+    arrows_drawn,
+    narrow_min_width,
+    picker_stride,
+)
 from app.parts import code, depth_frames, layout
 from app.runs import compute
 from app.runs import theory as compute_theory
@@ -28,7 +35,7 @@ EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
 )
 THEORY = {
     "prediction": (
-        "Colour: the mean-field prediction of E|G_t^(l)|²/h per sample (theory.predict, for "
+        "Colour: the mean-field prediction of E|G_t^(l)|²/h per sample (for "
         "this run's gains and input; Gradient flow compares it with a seed average). Hover a "
         "cell for this run's |H| and |G| next to it."
     ),
@@ -40,6 +47,14 @@ THEORY = {
         "ten. Gradient flow compares the shape with a seed average."
     ),
 }
+
+
+# On a narrow screen (a phone) the grid keeps the width its arrows need, inside a box that
+# scrolls sideways (style only: Streamlit puts it in no box of its own)
+NARROW_CSS = (
+    f"<style>@media (max-width: {NARROW_PX}px) {{ .st-key-flow_grid_box {{ overflow-x: auto; }} "
+    ".st-key-flow_grid_box .st-key-flow_chart { min-width: WIDTHpx; } }</style>"
+)
 
 
 def order_caption(L: int, T: int) -> str:
@@ -95,8 +110,8 @@ def grid_figure(spec: compute.TraceSpec, color_by: str, walk: Walk | None, selec
     )  # fmt: skip
 
 
-def vectors_figure(spec: compute.TraceSpec, t: int, l: int, b: int) -> go.Figure:
-    """H_t^(l) and G_t^(l) of sample b, unit by unit."""
+def vectors_figure(spec: compute.TraceSpec, t: int, l: int, b: int) -> tuple[go.Figure, go.Figure]:
+    """H_t^(l) and G_t^(l) of sample b, unit by unit: two figures."""
     tr = compute.get_trace(spec)[1]
     hidden_vec = tr.hidden[l - 1, t - 1, b - 1]  # (h,)
     grad_vec = tr.grad_hidden[l - 1, t - 1, b - 1]  # (h,)
@@ -160,7 +175,10 @@ def grid(run: layout.Run, color_by: str, walk: Walk | None, selected, mode: str)
     fig = grid_figure(run.spec, color_by, walk, selected)
     if mode != "off":
         theory_colours(run.spec, fig, mode)
-    layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")
+    if (width := narrow_min_width(L, T)) is not None:  # a phone scrolls the grid sideways
+        st.html(NARROW_CSS.replace("WIDTH", str(width)))
+    with st.container(key="flow_grid_box"):
+        layout.chart(fig, "flow_chart", on_select=pick_cell, selection_mode="points")
     notes = []
     if not arrows_drawn(L, T):
         notes.append(
@@ -198,9 +216,18 @@ def inspector(run: layout.Run, t: int, l: int, b: int) -> None:
         "vectors for one sample: the state $H_t^{(l)}$ unit by unit, and $G_t^{(l)}$, how the "
         "loss changes with each unit."
     )
-    layout.chart(vectors_figure(run.spec, t, l, b), "cell_vectors")
+    for column, fig, key in zip(
+        st.columns(2), vectors_figure(run.spec, t, l, b), ("cell_vectors", "cell_vectors_g")
+    ):  # side by side, stacked on a narrow screen
+        with column:
+            layout.chart(fig, key)
     state.write_url()  # a fragment rerun skips the router, which writes the URL otherwise
 
 
-run = layout.start("Information flow", EXPLAIN)
+COMPUTED = (
+    "The grid: `analysis.cell_norms` of the trace; the step-through's order: "
+    "`deeprnn_core.computation_order`; the depth scrub: `analysis.scrub.depth_scrub`; the "
+    "predicted colours: `theory.predict`.",
+)
+run = layout.start("Information flow", EXPLAIN, COMPUTED)
 explorer(run)

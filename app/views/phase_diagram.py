@@ -26,7 +26,7 @@ EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "to set the gains (and the gaussian scheme) in the sidebar."
 )
 GATED = (
-    f"The closed form is for {theory.SCOPE} (deeprnn_core.theory.mean_field.SCOPE); this run has "
+    f"The closed form is for {theory.SCOPE}; this run has "
     "{gap}. Below are the **measured** spectra of this run's step Jacobians instead: the mean "
     "squared singular value of each step the gradient crosses (blue: it shrinks the gradient, "
     "red: it amplifies it). For an LSTM the cell state $C_t$ has its own path, "
@@ -75,7 +75,7 @@ def draw_theory(run: layout.Run) -> None:
         st.caption(
             f"The sweep runs {len(compute_theory.SWEEP_GAINS) ** 2} × {len(sweep.seeds)} traces "
             f"(L = {sweep.config.num_layers}, h = {sweep.config.hidden_size}, T = {sweep.steps}): "
-            f"about {compute_theory.phase_sweep_seconds(sweep):.2g} s here (engine.cost)."
+            f"about {compute_theory.phase_sweep_seconds(sweep):.2g} s here."
         )
         points = compute_theory.phase_points(sweep)
     fig = theory_figures.phase_figure(diagram, current, points)
@@ -84,7 +84,7 @@ def draw_theory(run: layout.Run) -> None:
         st.info(
             f"The diagram is for gaussian init; the sidebar uses **{init.scheme}**, whose weights "
             "have the variance of gaussian gains (σ_h, σ_x) = "
-            f"({current[0]:g}, {current[1]:g}) (theory.gaussian_equivalent): the star sits "
+            f"({current[0]:g}, {current[1]:g}): the star sits "
             "there. A click switches to gaussian.",
             icon=":material/info:",
         )
@@ -154,9 +154,7 @@ def draw_spectra(run: layout.Run, gap: str | None) -> None:
         st.subheader(_("Measured Jacobian spectra of this run"))
     c, spec = run.spec.config, run.spec
     seconds = budget.spectra_seconds(c, spec.steps, spec.batch)
-    st.caption(
-        f"The spectra and the bound take about {seconds:.2g} s here (deeprnn_core.engine.cost)."
-    )
+    st.caption(f"The spectra and the bound take about {seconds:.2g} s here.")
     time, depth, cell = compute_theory.jacobian_spectra(run.spec)
     width_note = (
         f" At l = 1 the fan-in is d = {c.input_size}, not h = {c.hidden_size}: per input unit "
@@ -167,12 +165,17 @@ def draw_spectra(run: layout.Run, gap: str | None) -> None:
     layout.chart(theory_figures.spectra_figure(time, depth, cell), "phase_spectra")
     st.caption(
         "tr(J Jᵀ)/h through time and tr(J Jᵀ)/fan-in through depth, mean over the batch "
-        "(spectra.jacobian_spectra): the measured counterparts of χ_h(t, l) and χ_x(t, l)."
-        + width_note
+        "the measured counterparts of χ_h(t, l) and χ_x(t, l)." + width_note
     )
 
 
-run = layout.start("Phase diagram", EXPLAIN)
+COMPUTED = (
+    "The diagram: `theory.phase.phase_diagram` (mean field, for "
+    "`theory.mean_field.SCOPE`); the star for torch / orthogonal init: "
+    "`theory.gaussian_equivalent`; the measured points: `theory.phase.measured_phase_points`.",
+    "For gated cells: `analysis.spectra.jacobian_spectra` and `analysis.spectra.pascanu_bound`.",
+)
+run = layout.start("Phase diagram", EXPLAIN, COMPUTED)
 gap = compute_theory.theory_gap(run.spec.config)
 if gap is None:
     draw_theory(run)

@@ -49,18 +49,18 @@ def draw(run: layout.Run) -> None:
     st.caption(
         f"The plain run's trace, then timing both (the median of "
         f"{compute.timing_repeats(plain_spec)} and {compute.timing_repeats(run.spec)} runs): "
-        f"about {extra:.2g} s here (deeprnn_core.engine.cost)."
+        f"about {extra:.2g} s here."
     )
     plain = compute.summarize(plain_spec)
     t_plain, t_deep = compute.trace_time(plain_spec), compute.trace_time(run.spec)
     L = run.spec.config.num_layers
     rows = [
         ("Layers L", "1", f"{L}", "The tutorial: single layer vs stacked layers."),
-        ("Parameters (Model.num_params)", f"{plain.num_params:,}", f"{deep.num_params:,}",
+        ("Parameters", f"{plain.num_params:,}", f"{deep.num_params:,}",
          "W_xh^(l), W_hh^(l), b_h^(l) per layer plus the head W_hq, b_q."),
-        ("FLOPs per time step (analysis.flops_per_step)", f"{plain.flops_per_step:,}",
+        ("FLOPs per time step", f"{plain.flops_per_step:,}",
          f"{deep.flops_per_step:,}", "The tutorial's O(h²) vs O(L h²), for this batch."),
-        ("Measured trace time, forward + backward (analysis.time_trace)",
+        ("Measured trace time, forward + backward",
          f"{t_plain * 1e3:.1f} ms", f"{t_deep * 1e3:.1f} ms",
          f"T = {run.spec.steps}, B = {run.spec.batch}, measured once on this server."),
     ]  # fmt: skip
@@ -78,8 +78,8 @@ def draw(run: layout.Run) -> None:
                          index=[row[0] for row in body])  # fmt: skip
     st.table(table)
     st.caption(
-        f"Top {len(rows)} rows: measured by deeprnn_core for these settings (analysis.measures; "
-        "nan or — where a path has no steps). The others: the tutorial's qualitative rows, with "
+        f"Top {len(rows)} rows: measured for these settings (nan or — where a path has no "
+        "steps). The others: the tutorial's qualitative rows, with "
         "the reason for each; the gradient row is checked against the measures below."
     )
     st.subheader(_("The tutorial's claim, measure by measure"))
@@ -90,6 +90,13 @@ def draw(run: layout.Run) -> None:
     st.markdown(REMEDIES)
 
 
-run = layout.start("Plain vs deep", EXPLAIN)
+COMPUTED = (
+    "Parameters: `Model.num_params`; FLOPs per step: `analysis.flops_per_step`; the measured "
+    "time: `analysis.time_trace` (median of repeated traces).",
+    "The gradient rows: `analysis.measures` of each trace; the words: `analysis.measures."
+    'clear_change` (the one rule for "no clear change").',
+    "The training rows: `deeprnn_core.training.loop.train` (torch.optim) on the same batches.",
+)
+run = layout.start("Plain vs deep", EXPLAIN, COMPUTED)
 draw(run)
 training_rows.draw(run.settings)

@@ -120,7 +120,7 @@ def draw(settings) -> None:
             icon=":material/play_arrow:",
         )
         return
-    st.caption("Every number below was recorded by deeprnn_core.training.loop during this run.")
+    st.caption("Every number below was recorded during this run, update by update.")
     results(history, spec, task)
     # the trained model leaves as the drawn and uploaded ones do: safetensors + torch code
     if (box := layout.downloads_section()) is not None:
@@ -132,6 +132,10 @@ def draw(settings) -> None:
         )
 
 
-layout.header("Training", EXPLAIN)
+COMPUTED = (
+    "The run: `deeprnn_core.training.loop.train` (the core's exact forward and adjoint for the "
+    "gradients, torch.optim for the updates); its records: `training.history`.",
+)
+layout.header("Training", EXPLAIN, COMPUTED)
 controls()
 draw(state.current())

@@ -30,13 +30,22 @@ def measured_grad_sq(
     *,
     signal: str = "noise",
     loss_kind: str = "last",
+    average: str = "mean",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over seeds and batch of |G_t^(l)|^2 / h, the measured counterpart of
+    """|G_t^(l)|^2 / h over seeds and batch, the measured counterpart of
     ``theory.predicted_grad_sq(config, init, ...)``; seed s draws the weights
     ``replace(init, seed=s)`` (``init.seed`` itself is not used) and its input. Dropout is off.
+
+    ``average`` (AVERAGES): "mean", the mean over seeds and batch, which the mean-field
+    recursion predicts (E over weight draws); or "log", the typical draw: 10 ** (the mean over
+    seeds of log10 of each seed's batch mean). At finite width |G|^2 varies between draws by
+    powers of ten and the mean follows the largest draw; the mean of the log is what the
+    theory's quenched form predicts, and the two agree as h grows.
     Returns (grad_sq (L, T), input moment R_t (T,) averaged over the seeds' inputs)."""
     if not isinstance(init, InitSpec):
         raise TypeError(f"init must be an InitSpec, got {type(init).__name__} {init!r:.80}")
+    if average not in AVERAGES:
+        raise ValueError(f"average must be one of {AVERAGES}, got {average!r:.80}")
     seeds = [int(s) for s in np.atleast_1d(seeds)]
     if not seeds:
         raise ValueError("seeds must name at least one seed, got none")
@@ -48,9 +57,16 @@ def measured_grad_sq(
         x = make_signal(signal, steps, batch, config.input_size, seed)  # (T, B, d)
         tr = trace(model, x, loss_kind=loss_kind, training=False)
         with np.errstate(all="ignore"):
-            total += (tr.grad_hidden**2).sum(-1).mean(-1) / config.hidden_size
+            one = (tr.grad_hidden**2).sum(-1).mean(-1) / config.hidden_size
+            total += one if average == "mean" else np.log10(one)
         moment += theory.input_moment(x)
-    return total / len(seeds), moment / len(seeds)
+    total /= len(seeds)
+    with np.errstate(all="ignore"):
+        grad_sq = total if average == "mean" else 10.0**total
+    return grad_sq, moment / len(seeds)
+
+
+AVERAGES = ("mean", "log")  # measured_grad_sq's averages over seeds
 
 
 def r_squared(predicted: np.ndarray, measured: np.ndarray, normalize: bool = True) -> float:

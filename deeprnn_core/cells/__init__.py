@@ -1,4 +1,4 @@
-"""Cell types: one module each (``rnn``, ``gru``, ``lstm``) with its forward step and exact
+"""Cell types: one module each (``rnn``, ``gru``, ``lstm``, ``mingru``, ``minlstm``, ``lru``) with its forward step and exact
 backward side by side, its reference step, the rows of its step Jacobians, its parameter layout
 and its cost constants, all in one ``Cell``.
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from deeprnn_core.cells import gru, lstm, rnn
+from deeprnn_core.cells import gru, lru, lstm, mingru, minlstm, rnn
 from deeprnn_core.cells.base import Cell, CellCost, LayerGrads, LayerRecord, LayerWeights
 
-_BUILT_IN = (rnn.CELL, gru.CELL, lstm.CELL)
+_BUILT_IN = (rnn.CELL, gru.CELL, lstm.CELL, mingru.CELL, minlstm.CELL, lru.CELL)
 REGISTRY: dict[str, Cell] = {cell.name: cell for cell in _BUILT_IN}
 
 

@@ -1,0 +1,121 @@
+"""The linear recurrence h_t = a_t * h_{t-1} + b_t (element-wise) over all T: the sequential
+loop, the reference, and a vectorised scan over time, for the cells whose recurrence is
+element-wise (minGRU, minLSTM, LRU).
+
+Gated (real a_t in (0, 1], minGRU / minLSTM), in log space as Feng et al. (2024, arXiv
+2410.01201, section 3 and appendix B): with log A_t = sum_{s <= t} log a_s (a cumulative sum),
+
+    h_t = A_t h_0 + sum_{s <= t} exp(log A_t - log A_s + log b_s),
+
+the sum a log-cumsum-exp (``np.logaddexp.accumulate``), once over the positive and once over
+the negative part of b (b may have either sign here: the candidate is x W_h + b_h, not the
+paper's positive g(x)). It runs in chunks of ``CHUNK`` steps (all chunks at once, then one
+step per chunk to carry h across them) so the log-cumsums stay short: their rounding grows with
+|log A_t|, and over a whole long sequence it would pass 1e-12.
+
+Constant (complex lambda, the LRU), by powers (Orvieto et al. 2023, arXiv 2303.06349, section
+3.3 uses an associative scan): h_t = sum_{s <= t} lambda^(t - s) b_s (h_0 = 0) in log2(T)
+doubling passes, b_t += lambda^d b_{t-d} for d = 1, 2, 4, ... (|lambda^d| <= 1: nothing grows).
+
+``METHOD`` picks: None (the default) runs the loop below ``SCAN_MIN_STEPS`` steps and the scan
+from there; "loop" or "scan" forces one (tests/test_core_new_cells.py holds them to 1e-12,
+bench/scan.py times them side by side).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+METHOD: str | None = None  # None: by T; "loop" or "scan" to force one
+# the scan wins from about this many steps on (bench/scan.py, h = 128, B = 1, float64)
+SCAN_MIN_STEPS = 256
+CHUNK = 64  # steps per chunk of the log-space scan
+
+
+def use_scan(steps: int) -> bool:
+    """Whether a recurrence of ``steps`` steps runs as the scan (METHOD, else by length)."""
+    if METHOD is not None:
+        return METHOD == "scan"
+    return steps >= SCAN_MIN_STEPS
+
+
+def gated_loop(a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """h_t = a_t * h_{t-1} + b_t for t = 1..T, step by step, into ``out`` (T, ...)."""
+    h = h0
+    for t in range(a.shape[0]):
+        h = np.multiply(a[t], h, out=out[t])
+        h += b[t]
+    return out
+
+
+def gated_scan(log_a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The same h_t from log a_t (T, ...) in log space, chunk by chunk (see the module)."""
+    T = log_a.shape[0]
+    K = min(CHUNK, T)
+    C = -(-T // K)
+    pad = C * K - T
+    rest = log_a.shape[1:]
+    if pad:  # a_t = 1, b_t = 0 past the end: the carry passes through unchanged
+        log_a = np.concatenate([log_a, np.zeros((pad,) + rest, dtype=log_a.dtype)])
+        b = np.concatenate([b, np.zeros((pad,) + rest, dtype=b.dtype)])
+    log_a = np.maximum(log_a.reshape((C, K) + rest), -700.0)  # a_t = 0 -> exp(-700): still 0
+    b = b.reshape((C, K) + rest)
+    cum = np.cumsum(log_a, axis=1)  # log A_t within each chunk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pos = np.logaddexp.accumulate(np.log(np.maximum(b, 0.0)) - cum, axis=1)
+        neg = np.logaddexp.accumulate(np.log(np.maximum(-b, 0.0)) - cum, axis=1)
+    local = np.exp(pos + cum)
+    local -= np.exp(neg + cum)  # h_t of each chunk from h = 0 at its start
+    decay = np.exp(cum)  # A_t / A_(chunk start)
+    h = h0
+    full = np.empty((C, K) + rest, dtype=b.dtype)
+    for c in range(C):  # carry the state across chunks: C = T / K small steps
+        np.multiply(decay[c], h, out=full[c])
+        full[c] += local[c]
+        h = full[c, -1]
+    out[...] = full.reshape((C * K,) + rest)[:T]
+    return out
+
+
+def gated(a: np.ndarray, log_a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray):
+    """h_t = a_t * h_{t-1} + b_t into ``out``, the loop or the scan (``use_scan``)."""
+    if use_scan(a.shape[0]):
+        return gated_scan(log_a, b, h0, out)
+    return gated_loop(a, b, h0, out)
+
+
+def gated_reverse(a: np.ndarray, log_a: np.ndarray, e: np.ndarray, out: np.ndarray):
+    """The adjoint of ``gated``: g_t = e_t + a_{t+1} * g_{t+1} (g_T = e_T), into ``out``;
+    returns dLoss/dh_0 = a_1 * g_1."""
+    a_next = np.concatenate([np.zeros_like(a[:1]), a[:0:-1]])  # reversed: a_{t+1}, none at T
+    log_next = np.concatenate([np.zeros_like(log_a[:1]), log_a[:0:-1]])
+    rev = gated(a_next, log_next, e[::-1], np.zeros_like(e[0]), np.empty_like(e))
+    out[...] = rev[::-1]
+    return a[0] * out[0]
+
+
+def power_loop(lam: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """x_t = lam * x_{t-1} + b_t, x_0 = 0, step by step (complex), into ``out`` (T, ...)."""
+    x = np.zeros_like(b[0])
+    for t in range(b.shape[0]):
+        x = np.multiply(lam, x, out=out[t])
+        x += b[t]
+    return out
+
+
+def power_scan(lam: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The same x_t by doubling: after the pass with d, out_t sums lam^(t-s) b_s over
+    t - 2d < s <= t; log2(T) passes."""
+    out[...] = b
+    d, power = 1, lam
+    while d < b.shape[0]:
+        out[d:] += power * out[:-d]  # numpy buffers the overlapping read
+        d, power = 2 * d, power * power
+    return out
+
+
+def power(lam: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """x_t = lam * x_{t-1} + b_t from x_0 = 0, the loop or the scan (``use_scan``)."""
+    if use_scan(b.shape[0]):
+        return power_scan(lam, b, out)
+    return power_loop(lam, b, out)

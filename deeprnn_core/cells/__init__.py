@@ -1,6 +1,6 @@
-"""Cell types: one module each (``rnn``, ``gru``, ``lstm``, ``mingru``, ``minlstm``, ``lru``) with its forward step and exact
-backward side by side, its reference step, the rows of its step Jacobians, its parameter layout
-and its cost constants, all in one ``Cell``.
+"""Cell types: one module each (``rnn``, ``gru``, ``lstm``, ``mingru``, ``minlstm``, ``lru``)
+with its forward step and exact backward side by side, its reference step, the rows of its
+step Jacobians, its parameter layout and its cost constants, all in one ``Cell``.
 
 The registry below is the one place that names them: ``RNNConfig`` validates against it, and the
 engine, the cost model, the spectra, the weights (init, Model, from_torch / to_torch, files) and

@@ -17,26 +17,32 @@ Constant (complex lambda, the LRU), by powers (Orvieto et al. 2023, arXiv 2303.0
 3.3 uses an associative scan): h_t = sum_{s <= t} lambda^(t - s) b_s (h_0 = 0) in log2(T)
 doubling passes, b_t += lambda^d b_{t-d} for d = 1, 2, 4, ... (|lambda^d| <= 1: nothing grows).
 
-``METHOD`` picks: None (the default) runs the loop below ``SCAN_MIN_STEPS`` steps and the scan
-from there; "loop" or "scan" forces one (tests/test_core_new_cells.py holds them to 1e-12,
-bench/scan.py times them side by side).
+``METHOD`` picks: None (the default) runs whichever bench/scan.py measured faster, "loop" or
+"scan" forces one (tests/test_core_new_cells.py holds them to 1e-12). Measured 2026-12-07 on
+the 2-core machine (h = 128, B = 1, float64, one thread): numpy's loop costs about 1 us per
+step, and the scans do a few passes of transcendental or complex work over all T B h entries,
+so on one core the gated log-space scan is 6-11x slower than the loop at every T from 32 to
+1000, and the doubling scan of powers 0.83-0.88x of the loop up to T = 128 but 1.2-3.5x from
+T = 256 on (its work is T log2 T). The default therefore runs the gated recurrence as the loop
+and the LRU's as the scan up to ``POWER_SCAN_MAX_STEPS``: what the scan buys is parallel
+hardware, which this engine does not use.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-METHOD: str | None = None  # None: by T; "loop" or "scan" to force one
-# the scan wins from about this many steps on (bench/scan.py, h = 128, B = 1, float64)
-SCAN_MIN_STEPS = 256
+METHOD: str | None = None  # None: the faster one as measured; "loop" or "scan" to force one
+POWER_SCAN_MAX_STEPS = 128  # the doubling scan beats the loop up to here (bench/scan.py)
 CHUNK = 64  # steps per chunk of the log-space scan
 
 
-def use_scan(steps: int) -> bool:
-    """Whether a recurrence of ``steps`` steps runs as the scan (METHOD, else by length)."""
+def use_scan(steps: int, kind: str) -> bool:
+    """Whether a ``kind`` ("gated" or "power") recurrence of ``steps`` steps runs as the scan:
+    METHOD when set, else as measured (the module's docstring)."""
     if METHOD is not None:
         return METHOD == "scan"
-    return steps >= SCAN_MIN_STEPS
+    return kind == "power" and steps <= POWER_SCAN_MAX_STEPS
 
 
 def gated_loop(a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -79,7 +85,7 @@ def gated_scan(log_a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray
 
 def gated(a: np.ndarray, log_a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray):
     """h_t = a_t * h_{t-1} + b_t into ``out``, the loop or the scan (``use_scan``)."""
-    if use_scan(a.shape[0]):
+    if use_scan(a.shape[0], "gated"):
         return gated_scan(log_a, b, h0, out)
     return gated_loop(a, b, h0, out)
 
@@ -116,6 +122,6 @@ def power_scan(lam: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def power(lam: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """x_t = lam * x_{t-1} + b_t from x_0 = 0, the loop or the scan (``use_scan``)."""
-    if use_scan(b.shape[0]):
+    if use_scan(b.shape[0], "power"):
         return power_scan(lam, b, out)
     return power_loop(lam, b, out)

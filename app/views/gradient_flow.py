@@ -37,7 +37,10 @@ PARAMS = (
     "Per layer, the norm of $\\partial \\text{Loss} / \\partial W_{xh}^{(l)}$ (weights on the "
     "path through depth, from layer l−1) next to $\\partial \\text{Loss} / \\partial "
     "W_{hh}^{(l)}$ (the path through time). Layers whose bars are orders of magnitude lower "
-    "barely learn."
+    "barely learn. For an element-wise cell these stand for its own parameters on each path "
+    "(cells.path_gradient): an LRU's W_xh bar is B, C and D, its W_hh bar the eigenvalues' ν "
+    "and θ; a minGRU or minLSTM layer has no parameter on the path through time (no W_hh bar): "
+    "its gates read the input only."
 )
 
 

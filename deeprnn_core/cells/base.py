@@ -142,6 +142,9 @@ class Cell:
     time_params: tuple[str, ...] = ("weight_hh",)
     # the forward pass reads the layer's input u_t itself (rec.extra["input"]), not only x W_ih
     reads_input: bool = False
+    # (h, h) matrices multiplied per step and batch row, for the cost model, in a cell with a
+    # layout of its own (None: its W_hh's G blocks; the LRU's C: 2, though not recurrent)
+    step_blocks: int | None = None
 
     def gate_names(self) -> tuple[str, ...]:
         """The gate names, in torch's order."""
@@ -154,6 +157,12 @@ class Cell:
         g = self.blocks * h
         out = {"weight_ih": (g, n_in), "weight_hh": (g, h)}
         return out | ({"bias_ih": (g,), "bias_hh": (g,)} if bias else {})
+
+    def step_weights(self, h: int) -> int:
+        """Entries of the (h, h) matrices multiplied per step and batch row (cost model)."""
+        if self.step_blocks is not None:
+            return self.step_blocks * h * h
+        return self.recurrent_weights(h)
 
     def recurrent_weights(self, h: int) -> int:
         """Entries of the recurrent matmul H_{t-1} W_hh per step (0: an element-wise recurrence)."""

@@ -68,7 +68,7 @@ def _seconds(cells, h: int, steps: int, batch: int, dtype: str) -> float:
     total = _FIXED_S
     for cell in map(cell_type, cells):
         step, gemv, pack, madd, unit = cell.cost.time[dtype]
-        weight = cell.recurrent_weights(h)
+        weight = cell.step_weights(h)
         matmul = gemv * weight if batch == 1 else pack * weight + madd * batch * weight
         total += steps * (step + matmul + unit * batch * cell.blocks * h)
     return total
@@ -138,7 +138,7 @@ def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "f
     total = _FIXED_S * L + layout_seconds(config)
     for k, cell in enumerate(map(cell_type, config.cells)):
         step, gemv, pack, madd, unit = cell.cost.time[dtype]
-        weight = cell.recurrent_weights(h)
+        weight = cell.step_weights(h)
         for n in (batch, (L - k) * batch):  # forward: the batch; backward: every depth's batch
             matmul = gemv * weight if n == 1 else pack * weight + madd * n * weight
             total += 0.5 * steps * (step + matmul + unit * n * cell.blocks * h)

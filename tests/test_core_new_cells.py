@@ -236,3 +236,24 @@ def test_the_model_file_round_trips_with_its_documented_names(cells):
         np.testing.assert_allclose(gamma, np.sqrt(1 - lam**2), rtol=1e-12)
     with pytest.raises(ValueError, match="no module|one cell type"):
         model.to_torch()
+
+
+def test_where_the_eigenvalues_are_per_layer():
+    from deeprnn_core.analysis.eigen import QUANTILES, recurrence_eigen
+
+    cells = ("rnn", "gru", "lstm", "mingru", "minlstm", "lru")
+    config = RNNConfig(input_size=2, hidden_size=5, num_layers=6, cell=cells)
+    model = Model.init(config, seed=4)
+    x, y = random_sequences(11, 3, 2, 1, seed=4)
+    tr = trace(model, x, y)
+    got = {e.cell: e for e in recurrence_eigen(model, tr)}
+    assert set(got) == set(cells) - {"gru"}  # a GRU's Jacobian is neither fixed nor diagonal
+    want = torch.linalg.eigvals(torch.tensor(model.params["weight_hh_l0"])).numpy()
+    assert np.allclose(np.sort_complex(got["rnn"].values), np.sort_complex(want), atol=1e-12)
+    assert got["rnn"].bound == 1.0 and np.isnan(got["lru"].bound)
+    lam = np.exp(-np.exp(model.params["nu_log_l5"]) + 1j * np.exp(model.params["theta_log_l5"]))
+    np.testing.assert_allclose(got["lru"].values, lam, rtol=1e-14)
+    for cell, k, values in (("mingru", 3, 1 - tr.gates["zm"][3]), ("minlstm", 4, tr.gates["fm"][4]),
+                            ("lstm", 2, tr.gates["f"][2])):  # fmt: skip
+        assert not got[cell].fixed and got[cell].layer == k + 1
+        np.testing.assert_allclose(got[cell].values, np.quantile(values, QUANTILES), rtol=1e-12)

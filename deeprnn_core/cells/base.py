@@ -145,6 +145,10 @@ class Cell:
     # (h, h) matrices multiplied per step and batch row, for the cost model, in a cell with a
     # layout of its own (None: its W_hh's G blocks; the LRU's C: 2, though not recurrent)
     step_blocks: int | None = None
+    # where the recurrence's eigenvalues are (analysis.eigen): (layer params, gates {name:
+    # (T, B, h)}) -> (label, values), complex eigenvalues of a fixed recurrence matrix, or the
+    # real values over the trace of a diagonal that changes with t; None: not drawn (GRU)
+    eigen: Callable | None = None
 
     def gate_names(self) -> tuple[str, ...]:
         """The gate names, in torch's order."""

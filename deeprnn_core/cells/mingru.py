@@ -158,4 +158,5 @@ CELL = Cell(
     ),
     param_shapes=shapes,
     time_params=(),
+    eigen=lambda p, gates: ("1 - z_t (dH_t/dH_{t-1})", 1.0 - gates["zm"]),
 )

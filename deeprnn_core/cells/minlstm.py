@@ -173,4 +173,5 @@ CELL = Cell(
     ),
     param_shapes=shapes,
     time_params=(),
+    eigen=lambda p, gates: ("f'_t (dH_t/dH_{t-1})", gates["fm"]),
 )

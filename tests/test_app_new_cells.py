@@ -3,6 +3,7 @@ a mixed per-layer list: no exception, no error, the cells offered by the selecto
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from app.settings import controls
@@ -40,3 +41,22 @@ def test_every_page_runs_with_each_new_cell_at_defaults(page, cell):
 def test_every_page_runs_with_a_mixed_per_layer_stack(page):
     at = open_app({"cell": "per layer", "cells": "lstm,lru,mingru,minlstm"}, page)
     assert_clean(at)
+
+
+def test_the_eigenvalue_figure_draws_the_cores_numbers():
+    from deeprnn_core import Model
+    from deeprnn_core.analysis.eigen import recurrence_eigen
+    from tests.figure_data import by_name, values
+    from tests.test_app import chart_with, core_trace
+
+    query = {"cell": "per layer", "cells": "rnn,lru,mingru,gru"}
+    at = open_app(query, "views/gradient_flow.py")
+    assert_clean(at)
+    fig = chart_with(at, "unit circle")
+    spec, tr = core_trace(cell="per layer", cell_layers="rnn,lru,mingru,gru")
+    want = {e.layer: e for e in recurrence_eigen(Model.init(spec.config, spec.init), tr)}
+    assert set(want) == {1, 2, 3}
+    lru = by_name(fig, "l = 2 (lru)")
+    np.testing.assert_allclose(np.sort(values(lru["x"])), np.sort(want[2].values.real), rtol=1e-9)
+    said = "\n".join(m.value for m in at.markdown)
+    assert f"{want[3].values[2]:.3f}" in said and "Not drawn: l = 4 (gru)" in said

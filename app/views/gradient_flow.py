@@ -5,11 +5,13 @@ import streamlit as st
 
 from app import figures
 from app.figures import theory as theory_figures
+from app.figures.eigen import eigen_figure
 from app.parts import layout
-from app.runs import budget
+from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import state
 from app.words import lesson
+from app.words.eigen import eigen_sentences
 from deeprnn_core.theory import mean_field as theory
 
 EXPLAIN = (
@@ -43,6 +45,16 @@ PARAMS = (
     "its gates read the input only."
 )
 
+EIGEN = (
+    "What multiplies the gradient at each step back through time, per layer, on the complex "
+    "plane: a plain rnn layer's eigenvalues of W_hh (with Pascanu's radius 1/γ where it is not "
+    "the unit circle), an LRU layer's λ (through k steps unit j passes exactly λ_j^k), and for "
+    "minGRU (1 − z_t), minLSTM (f'_t) and the LSTM's cell path (f_t), whose factor is a diagonal "
+    "that changes with t, its spread over this trace on the real axis (thin 5-95 %, thick "
+    "25-75 %, dot: median; each layer a little below the axis). Inside the unit circle a "
+    "factor shrinks the gradient at every step back; the nearer to 1, the longer the memory."
+)
+
 
 @layout.guarded
 def draw(run: layout.Run) -> None:
@@ -71,6 +83,18 @@ def draw(run: layout.Run) -> None:
     if run.spec.clip_norm is not None:
         st.caption(f"Shown after clipping to a global norm of {run.spec.clip_norm:g}.")
     layout.chart(figures.param_grad_bars(s.param_grad_norms), "param_grads")
+    draw_eigen(run)
+
+
+@layout.guarded
+def draw_eigen(run: layout.Run) -> None:
+    """The unit circle with each layer's factor through time (analysis.recurrence_eigen)."""
+    st.subheader("Where the eigenvalues are")
+    st.markdown(EIGEN)
+    layers = compute.eigen_of(run.spec)
+    cells = run.spec.config.cells
+    layout.chart(eigen_figure(layers, len(cells)), "eigen")
+    st.markdown("\n".join(f"- {line}" for line in eigen_sentences(layers, cells)))
 
 
 @layout.guarded

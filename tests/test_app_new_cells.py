@@ -60,3 +60,31 @@ def test_the_eigenvalue_figure_draws_the_cores_numbers():
     np.testing.assert_allclose(np.sort(values(lru["x"])), np.sort(want[2].values.real), rtol=1e-9)
     said = "\n".join(m.value for m in at.markdown)
     assert f"{want[3].values[2]:.3f}" in said and "Not drawn: l = 4 (gru)" in said
+
+
+def test_the_curse_of_memory_panel_draws_the_measurement_and_words_follow_it():
+    from app.runs import theory as compute_theory
+    from deeprnn_core.analysis.measures import clear_change
+    from deeprnn_core.theory import memory
+    from tests.figure_data import by_name, values
+    from tests.test_app import chart_with
+
+    at = open_app({"cell": "mingru"}, "views/gradient_flow.py")
+    assert_clean(at)
+    name = "no normalization, ∂/∂λ: measured"
+    fig = chart_with(at, name)
+    want = memory.measured(
+        compute_theory.MEMORY_POINTS,
+        "none",
+        "lambda",
+        samples=compute_theory.MEMORY_SAMPLES,
+        seed=compute_theory.MEMORY_SEED,
+    )
+    np.testing.assert_allclose(values(by_name(fig, name)["y"]), want.sensitivity, rtol=1e-6)
+    closed = memory.closed_form(compute_theory.MEMORY_POINTS)
+    np.testing.assert_allclose(want.sensitivity, closed.sensitivity, rtol=0.10)
+    said = "\n".join(m.value for m in at.markdown)
+    word = {1: "grows", -1: "falls", 0: "shows no clear change"}[
+        clear_change(want.sensitivity[0], want.sensitivity[-1])
+    ]
+    assert f"measured E[(∂h/∂p)²] {word}, {want.sensitivity[0]:.3g}" in said

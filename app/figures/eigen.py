@@ -60,3 +60,44 @@ def eigen_figure(layers: list, num_layers: int) -> go.Figure:
     fig.update_yaxes(scaleanchor="x", scaleratio=1, zeroline=True)
     fig.update_xaxes(zeroline=True)
     return fig
+
+
+VARIANT_NAMES = {
+    ("none", "lambda"): "no normalization, ∂/∂λ",
+    ("gamma", "lambda"): "γ = √(1−λ²) its own parameter, ∂/∂λ",
+    ("gamma", "nu"): "γ its own parameter, ∂/∂ν, λ = exp(−exp ν) (the LRU)",
+    ("coupled", "nu"): "γ(λ) differentiated with λ, ∂/∂ν",
+}
+
+
+def memory_figure(curves: list[tuple]) -> go.Figure:
+    """The curse of memory on log axes against 1 − λ: E[h²] (dotted) and E[(∂h/∂p)²] (solid),
+    closed forms as lines, the Monte-Carlo measurement as markers, one colour per variant.
+
+    Args:
+        curves: [(closed, measured)] per variant, theory.memory.Memory each.
+    Traces: "<variant>: E[(∂h/∂p)²]" and "… measured" per variant, "<variant>: E[h²]" lines.
+    """
+    fig = go.Figure()
+    colors = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd")
+    for (closed, measured), color in zip(curves, colors):
+        name = VARIANT_NAMES[(closed.normalization, closed.parametrization)]
+        gap = 1.0 - closed.lam
+        fig.add_trace(go.Scatter(x=gap, y=closed.sensitivity, mode="lines", line_color=color,
+                                 name=f"{name}: E[(∂h/∂p)²]", legendgroup=name,
+                                 hovertemplate="1−λ = %{x:.3g}: %{y:.3g}<extra>closed form"
+                                               "</extra>"))  # fmt: skip
+        fig.add_trace(go.Scatter(x=1.0 - measured.lam, y=measured.sensitivity, mode="markers",
+                                 marker=dict(color=color, size=8), legendgroup=name,
+                                 name=f"{name}: measured", hovertemplate="1−λ = %{x:.3g}: "
+                                 "%{y:.3g}<extra>measured</extra>"))  # fmt: skip
+        if closed.parametrization == "lambda":  # E[h²] does not depend on the parametrisation
+            fig.add_trace(go.Scatter(x=gap, y=closed.state, mode="lines", legendgroup=name,
+                                     line=dict(color=color, dash="dot"), name=f"{name}: E[h²]",
+                                     hovertemplate="1−λ = %{x:.3g}: %{y:.3g}<extra>E[h²]"
+                                                   "</extra>"))  # fmt: skip
+    base_layout(fig, 460, xaxis_title="1 − λ (memory grows to the left)",
+                yaxis_title="stationary second moment")  # fmt: skip
+    fig.update_xaxes(type="log", autorange="reversed")
+    fig.update_yaxes(type="log")
+    return fig

@@ -5,13 +5,13 @@ import streamlit as st
 
 from app import figures
 from app.figures import theory as theory_figures
-from app.figures.eigen import eigen_figure
+from app.figures.eigen import VARIANT_NAMES, eigen_figure, memory_figure
 from app.parts import layout
 from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import state
 from app.words import lesson
-from app.words.eigen import eigen_sentences
+from app.words.eigen import eigen_sentences, memory_sentences
 from deeprnn_core.theory import mean_field as theory
 
 EXPLAIN = (
@@ -55,6 +55,17 @@ EIGEN = (
     "factor shrinks the gradient at every step back; the nearer to 1, the longer the memory."
 )
 
+MEMORY = (
+    "Zucchet & Orvieto (2024): for h_t = λ h_{t-1} + γ x_t with unit-variance input, the state's "
+    "second moment E[h²] = γ² / (1 − λ²) grows as the memory λ → 1, and the output's sensitivity "
+    "to λ grows faster, E[(∂h/∂λ)²] = (1 + λ²) / (1 − λ²)³ without normalization, even though "
+    "the gradient through time (λ per step) neither vanishes nor explodes. The LRU's remedies: "
+    "γ = √(1 − λ²) keeps E[h²] = 1, and λ = exp(−exp ν) multiplies the sensitivity by "
+    "(λ ln λ)². Lines: the closed forms (theory.memory); markers: measured by simulation "
+    f"({compute_theory.MEMORY_SAMPLES} sequences, seed {compute_theory.MEMORY_SEED}); dotted: "
+    "E[h²]. These do not depend on the sidebar's settings."
+)
+
 
 @layout.guarded
 def draw(run: layout.Run) -> None:
@@ -95,6 +106,17 @@ def draw_eigen(run: layout.Run) -> None:
     cells = run.spec.config.cells
     layout.chart(eigen_figure(layers, len(cells)), "eigen")
     st.markdown("\n".join(f"- {line}" for line in eigen_sentences(layers, cells)))
+    draw_memory()
+
+
+@layout.guarded
+def draw_memory() -> None:
+    """The curse of memory: closed forms against the measurement (theory.memory)."""
+    st.subheader("The curse of memory")
+    st.markdown(MEMORY)
+    curves = compute_theory.curse_of_memory()
+    layout.chart(memory_figure(curves), "memory")
+    st.markdown("\n".join(f"- {line}" for line in memory_sentences(curves, VARIANT_NAMES)))
 
 
 @layout.guarded

@@ -62,7 +62,7 @@ def forward(w: LayerWeights, proj, rec: LayerRecord, res, c0=None) -> None:
     if res is not None:
         b += res
     keep = rec.extra["keep"] = sigmoid(-a_z)  # 1 - z_t, without 1 - z's rounding near z = 1
-    scan.gated(keep, log_sigmoid(-a_z), b, rec.h0, rec.hidden)
+    scan.gated(keep, lambda: log_sigmoid(-a_z), b, rec.h0, rec.hidden)
 
 
 def backward(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, grad_preact, w_hh_t, h_prev):
@@ -78,7 +78,7 @@ def backward(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, grad_preact, w
     """
     z, a = rec.extra["z"], rec.extra["keep"]
     with np.errstate(divide="ignore"):
-        carry = scan.gated_reverse(a, np.log(a), ext, grad_hidden)
+        carry = scan.gated_reverse(a, lambda: np.log(a), ext, grad_hidden)
     h = ext.shape[-1]
     grad_proj = np.empty(ext.shape[:-1] + (2 * h,), dtype=ext.dtype)
     np.multiply(grad_hidden * (rec.preact - h_prev), z * a, out=grad_proj[..., :h])

@@ -37,8 +37,13 @@ from deeprnn_core.cells.base import (
 from deeprnn_core.cells.mingru import log_sigmoid
 
 
-def normalised(a_f: np.ndarray, a_i: np.ndarray):
-    """(log f', f', i') from the gate pre-activations, in log space (no 0 / 0)."""
+def normalised(a_f: np.ndarray, a_i: np.ndarray, logs: bool = True):
+    """(log f', f', i') from the gate pre-activations, in log space (no 0 / 0); without
+    ``logs`` (None, f', i') directly, for the loop (the logs cost more than it)."""
+    if not logs:
+        f, i = sigmoid(a_f), sigmoid(a_i)
+        total = f + i
+        return None, f / total, i / total
     log_f, log_i = log_sigmoid(a_f), log_sigmoid(a_i)
     log_sum = np.logaddexp(log_f, log_i)
     log_fn = log_f - log_sum
@@ -62,7 +67,8 @@ def forward(w: LayerWeights, proj, rec: LayerRecord, res, c0=None) -> None:
     """
     h = rec.hidden.shape[-1]
     rec.extra["a_fi"] = proj[..., : 2 * h]
-    log_fn, fn, i_n = normalised(proj[..., :h], proj[..., h : 2 * h])
+    logs = scan.use_scan(proj.shape[0], "gated")
+    log_fn, fn, i_n = normalised(proj[..., :h], proj[..., h : 2 * h], logs)
     rec.extra["fm"], rec.extra["im"] = fn, i_n
     rec.preact[...] = proj[..., 2 * h :]
     b = i_n * rec.preact
@@ -89,7 +95,7 @@ def backward(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, grad_preact, w
     fn, i_n, a_fi = rec.extra["fm"], rec.extra["im"], rec.extra["a_fi"]
     h = ext.shape[-1]
     with np.errstate(divide="ignore"):
-        carry = scan.gated_reverse(fn, np.log(fn), ext, grad_hidden)
+        carry = scan.gated_reverse(fn, lambda: np.log(fn), ext, grad_hidden)
     d = grad_hidden * (h_prev - rec.preact) * fn * i_n
     grad_proj = np.empty(ext.shape[:-1] + (3 * h,), dtype=ext.dtype)
     np.multiply(d, sigmoid(-a_fi[..., :h]), out=grad_proj[..., :h])

@@ -83,18 +83,24 @@ def gated_scan(log_a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray
     return out
 
 
-def gated(a: np.ndarray, log_a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray):
-    """h_t = a_t * h_{t-1} + b_t into ``out``, the loop or the scan (``use_scan``)."""
+def gated(a: np.ndarray, log_a, b: np.ndarray, h0: np.ndarray, out: np.ndarray):
+    """h_t = a_t * h_{t-1} + b_t into ``out``, the loop or the scan (``use_scan``); ``log_a``
+    the array log a_t or a function giving it (made only when the scan runs: the logs cost
+    more than the loop itself)."""
     if use_scan(a.shape[0], "gated"):
-        return gated_scan(log_a, b, h0, out)
+        return gated_scan(log_a() if callable(log_a) else log_a, b, h0, out)
     return gated_loop(a, b, h0, out)
 
 
-def gated_reverse(a: np.ndarray, log_a: np.ndarray, e: np.ndarray, out: np.ndarray):
+def gated_reverse(a: np.ndarray, log_a, e: np.ndarray, out: np.ndarray):
     """The adjoint of ``gated``: g_t = e_t + a_{t+1} * g_{t+1} (g_T = e_T), into ``out``;
-    returns dLoss/dh_0 = a_1 * g_1."""
+    returns dLoss/dh_0 = a_1 * g_1. ``log_a`` as in ``gated``."""
     a_next = np.concatenate([np.zeros_like(a[:1]), a[:0:-1]])  # reversed: a_{t+1}, none at T
-    log_next = np.concatenate([np.zeros_like(log_a[:1]), log_a[:0:-1]])
+
+    def log_next():
+        logs = log_a() if callable(log_a) else log_a
+        return np.concatenate([np.zeros_like(logs[:1]), logs[:0:-1]])
+
     rev = gated(a_next, log_next, e[::-1], np.zeros_like(e[0]), np.empty_like(e))
     out[...] = rev[::-1]
     return a[0] * out[0]

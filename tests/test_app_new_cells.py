@@ -88,3 +88,9 @@ def test_the_curse_of_memory_panel_draws_the_measurement_and_words_follow_it():
         clear_change(want.sensitivity[0], want.sensitivity[-1])
     ]
     assert f"measured E[(∂h/∂p)²] {word}, {want.sensitivity[0]:.3g}" in said
+
+
+@pytest.mark.parametrize("page", ["views/information_flow.py", "views/gradient_flow.py"])
+def test_the_lru_at_the_largest_settings_runs(page):
+    at = open_app({"cell": "lru", "L": "32", "T": "500", "h": "256"}, page)
+    assert_clean(at)

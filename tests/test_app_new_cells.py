@@ -94,3 +94,18 @@ def test_the_curse_of_memory_panel_draws_the_measurement_and_words_follow_it():
 def test_the_lru_at_the_largest_settings_runs(page):
     at = open_app({"cell": "lru", "L": "32", "T": "500", "h": "256"}, page)
     assert_clean(at)
+
+
+@pytest.mark.parametrize("cells", ["lru", "mingru", "lstm,minlstm"])
+def test_the_training_pages_train_the_new_cells(cells):
+    tiny = {"L": "2", "h": "8", "T": "12", "n": "20", "bs": "8", "seed": "3"}
+    cell = {"cell": cells} if "," not in cells else {"cell": "per layer", "cells": cells}
+    at = open_app(tiny | cell, "views/training.py")
+    at.button(key="train").click().run()
+    assert_clean(at)
+    at = open_app(tiny | cell, "views/ab_compare.py")
+    at.button(key="train_ab").click().run()
+    assert_clean(at)
+    at = open_app(tiny | cell | {"n": "10", "bs": "1", "T": "8"}, "views/plain_vs_deep.py")
+    at.button(key="train_compare").click().run()
+    assert_clean(at)

@@ -151,8 +151,8 @@ def main() -> None:
           f"{'power scan/loop':>16}")  # fmt: skip
     for steps, (gl, gs, pl, ps) in primitive_rows().items():
         print(f"{steps:>6} {gl * 1e3:14.3f} {gs / gl:16.2f} {pl * 1e3:14.3f} {ps / pl:16.2f}")
-    print(f"(the default: the gated recurrence as the loop, the LRU's as the scan up to "
-          f"T = {scan.POWER_SCAN_MAX_STEPS}, cells.scan.POWER_SCAN_MAX_STEPS)")  # fmt: skip
+    print("(the default runs the loop: cells.scan.METHOD = None; the scan is kept, tested, "
+          "and forced with METHOD = 'scan')")  # fmt: skip
 
 
 if __name__ == "__main__":

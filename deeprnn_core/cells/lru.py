@@ -142,8 +142,12 @@ def backward(w: LayerWeights, rec: LayerRecord, ext, grad_hidden, grad_preact, w
 
 
 def _outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """sum over t and batch of a_t^T b_t: (T, S, B, m), (T, S, B, n) -> (S, m, n)."""
-    return np.einsum("tsbm,tsbn->smn", a, b)
+    """sum over t and batch of a_t^T b_t: (T, S, B, m), (T, S, B, n) -> (S, m, n), as one
+    matrix product per network (einsum's own loop is ~10x slower here)."""
+    s = a.shape[1]
+    a2 = a.transpose(1, 0, 2, 3).reshape(s, -1, a.shape[-1])
+    b2 = b.transpose(1, 0, 2, 3).reshape(s, -1, b.shape[-1])
+    return a2.swapaxes(-1, -2) @ b2
 
 
 def step(p, x, h_prev, c_prev, activation):

@@ -23,26 +23,24 @@ the 2-core machine (h = 128, B = 1, float64, one thread): numpy's loop costs abo
 step, and the scans do a few passes of transcendental or complex work over all T B h entries,
 so on one core the gated log-space scan is 6-11x slower than the loop at every T from 32 to
 1000, and the doubling scan of powers 0.83-0.88x of the loop up to T = 128 but 1.2-3.5x from
-T = 256 on (its work is T log2 T). The default therefore runs the gated recurrence as the loop
-and the LRU's as the scan up to ``POWER_SCAN_MAX_STEPS``: what the scan buys is parallel
-hardware, which this engine does not use.
+T = 256 on (its work is T log2 T); with a batch the loop's per-step cost is shared by B h
+entries while the scans' work grows with them (at B = 32, h = 32, T = 100 the doubling scan
+took most of an LRU trace). The default therefore runs the loop: what the scan buys is
+parallel hardware, which this engine does not use.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-METHOD: str | None = None  # None: the faster one as measured; "loop" or "scan" to force one
-POWER_SCAN_MAX_STEPS = 128  # the doubling scan beats the loop up to here (bench/scan.py)
+METHOD: str | None = None  # None: the faster one as measured (the loop); "loop" or "scan"
 CHUNK = 64  # steps per chunk of the log-space scan
 
 
 def use_scan(steps: int, kind: str) -> bool:
     """Whether a ``kind`` ("gated" or "power") recurrence of ``steps`` steps runs as the scan:
-    METHOD when set, else as measured (the module's docstring)."""
-    if METHOD is not None:
-        return METHOD == "scan"
-    return kind == "power" and steps <= POWER_SCAN_MAX_STEPS
+    METHOD when set, else the loop, as measured (the module's docstring)."""
+    return METHOD == "scan"
 
 
 def gated_loop(a: np.ndarray, b: np.ndarray, h0: np.ndarray, out: np.ndarray) -> np.ndarray:

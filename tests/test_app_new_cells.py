@@ -109,3 +109,13 @@ def test_the_training_pages_train_the_new_cells(cells):
     at = open_app(tiny | cell | {"n": "10", "bs": "1", "T": "8"}, "views/plain_vs_deep.py")
     at.button(key="train_compare").click().run()
     assert_clean(at)
+
+
+def test_the_eigen_and_memory_panels_switch_off_from_the_url():
+    at = open_app({"eig": "0", "mem": "0"}, "views/gradient_flow.py")
+    assert_clean(at)
+    from tests.figure_data import names
+    from tests.test_app import charts
+
+    drawn = [n for c in charts(at) for n in names(c)]
+    assert "unit circle" not in drawn and not any(str(n).endswith(": measured") for n in drawn)

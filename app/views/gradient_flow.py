@@ -101,6 +101,9 @@ def draw(run: layout.Run) -> None:
 def draw_eigen(run: layout.Run) -> None:
     """The unit circle with each layer's factor through time (analysis.recurrence_eigen)."""
     st.subheader("Where the eigenvalues are")
+    if not state.widget("grad_eigen"):
+        draw_memory()
+        return
     st.markdown(EIGEN)
     layers = compute.eigen_of(run.spec)
     cells = run.spec.config.cells
@@ -113,6 +116,8 @@ def draw_eigen(run: layout.Run) -> None:
 def draw_memory() -> None:
     """The curse of memory: closed forms against the measurement (theory.memory)."""
     st.subheader("The curse of memory")
+    if not state.widget("grad_memory"):
+        return
     st.markdown(MEMORY)
     curves = compute_theory.curse_of_memory()
     layout.chart(memory_figure(curves), "memory")

@@ -66,6 +66,8 @@ def verdict(key: str, value: float, num_layers: int, steps: int) -> str:
         return f"no path ({'L = 1: one layer' if key not in ('time', 'time_rate') else 'T = 1'})"
     if word == "undefined" and key == "w_hh" and steps == 1 and math.isnan(value):
         return "no path (T = 1: W_hh only multiplies H_0 = 0, so no gradient reaches it)"
+    if value == 0:  # e.g. the top LRU layer's H_1, which feeds no later step, or an underflow
+        return "is exactly 0 (no gradient reaches that end)"
     if word == "undefined" and key == "w_hh" and NO_TIME_PARAMS:
         return (
             f"undefined (an end overflowed, is zero, or is a {' / '.join(NO_TIME_PARAMS)} "

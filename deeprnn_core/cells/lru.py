@@ -15,9 +15,10 @@ phi_l (the stack's activation, tanh by default; "identity" gives the paper's bar
 y_t: the paper wraps the LRU in an MLP / GLU block, and without any nonlinearity a stack of LRUs
 is one linear time-invariant system however deep, so depth would add nothing. The recurrence
 itself stays linear: the gradient through k steps of state unit j is exactly lambda_j^k, and the
-scan of ``cells.scan`` (powers of lambda, by doubling) runs it over all T at once, the loop
-being its reference. H_t does not feed H_{t+1} (x_t does), so G_t^(l) = dLoss/dH_t^(l) is what
-reaches H_t from above; the path through time is the state's, dx_t/dx_{t-1} = lambda.
+scan of ``cells.scan`` (powers of lambda, by doubling) can run it over all T at once, the loop
+being its reference and the default (faster on one core, as measured). H_t does not feed
+H_{t+1} (x_t does), so G_t^(l) = dLoss/dH_t^(l) is what reaches H_t from above; the path
+through time is the state's, dx_t/dx_{t-1} = lambda.
 D u_t is the paper's D * u_t (a diagonal D, ``weight_d`` (h,)) wherever n_in = h; the bottom
 layer reads X_t of width d != h and then D is a dense (h, d) matrix. The LRU has no bias (the
 paper's has none): ``bias`` does not act on it. Layer norm does not apply.

@@ -9,9 +9,10 @@ In the stack, with u_t = H_t^(l-1) (the layer's input, after dropout) and H_t = 
     H~_t = u_t W_h + b_h
     H_t = f'_t * H_{t-1} + i'_t * H~_t   (+ u_t with a residual connection)
 
-so dH_t/dH_{t-1} = diag(f'_t), set by the input alone; the recurrence is linear in H and runs as
-the log-space scan of ``cells.scan`` (log f'_t = log sigmoid(A_f) - log(sigmoid(A_f) +
-sigmoid(A_i)), the paper's appendix B), the loop being its reference. phi_l and layer norm do
+so dH_t/dH_{t-1} = diag(f'_t), set by the input alone; the recurrence is linear in H and can run
+as the log-space scan of ``cells.scan`` (log f'_t = log sigmoid(A_f) - log(sigmoid(A_f) +
+sigmoid(A_i)), the paper's appendix B), the loop being its reference and the default (faster on
+one core, as measured). phi_l and layer norm do
 not act here: the gates' sigmoids are the stack's nonlinearity.
 
 Parameters (safetensors / ``Model.params``, torch-like layout, x W^T):

@@ -11,12 +11,14 @@ import core  # noqa: E402
 import cost  # noqa: E402
 import extremes  # noqa: E402
 import mean_field  # noqa: E402
+import scan  # noqa: E402
 import soak  # noqa: E402
 import train  # noqa: E402
 import uploads  # noqa: E402
 
 if __name__ == "__main__":
     core.main()
+    scan.main()
     cost.main()
     extremes.main()
     train.main()

@@ -20,7 +20,10 @@ CELLS = cells.CELL_NAMES
 LAYER_NORM_RULE = "layer norm applies to plain rnn cells only"
 RESIDUAL_RULE = "H_t^(l) += H_t^(l-1) needs equal widths, so layer 1 gets it only when d = h"
 DROPOUT_RULE = "dropout acts only between layers, on H_t^(l) as it is fed to layer l+1 (as nn.RNN)"
-ACTIVATION_RULE = "φ_l acts in plain rnn cells only (gru and lstm keep their own sigmoid and tanh)"
+ACTIVATION_RULE = (
+    "φ_l acts in plain rnn cells (on A_t) and lru cells (on y_t) only (gru, lstm, mingru and "
+    "minlstm keep their own sigmoid and tanh)"
+)
 
 
 def layer_norm_applies(cell: str) -> bool:
@@ -126,7 +129,7 @@ class RNNConfig:
     input_size: int = 8  # d, width of X_t
     hidden_size: int = 32  # h, width of every H_t^(l)
     output_size: int = 1  # q, width of O_t
-    activation: str | tuple[str, ...] = "tanh"  # phi_l of the plain rnn cells
+    activation: str | tuple[str, ...] = "tanh"  # phi_l of the plain rnn and lru cells
     cell: str | tuple[str, ...] = "rnn"  # per layer: rnn (the seed's formula), gru or lstm
     bias: bool = True  # b_h^(l) present (torch keeps it as bias_ih + bias_hh)
     residual: bool = False  # H_t^(l) += H_t^(l-1) where widths match (not at l=1 if d != h)

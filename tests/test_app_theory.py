@@ -78,7 +78,7 @@ def test_gradient_page_says_why_no_prediction_is_drawn():
         )
     at = open_app(TINY | {"theory": "0"}, page="views/gradient_flow.py")
     assert_clean(at)
-    assert len(at.get("plotly_chart")) == 2, "toggled off: only |G| lines and the bars"
+    assert len(at.get("plotly_chart")) == 4, "toggled off: |G| lines, bars, eigenvalues, memory"
 
 
 def test_gradient_page_seeds_fit_the_budget():

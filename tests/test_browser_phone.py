@@ -1,8 +1,8 @@
-"""Issue 17, item 6: the Information flow page on a phone (390 x 844). The grid collapsed into hairlines
-(a step 4 px wide at T = 50) with arrows printed over them, and the "Inside cell" plots, one
-figure with two axes, overlapped each other and the toolbar. Now the grid keeps the width its
-arrows need and scrolls sideways inside its box, and the two cell plots are two charts in
-columns, which Streamlit stacks on a narrow screen. The screenshot goes to
+"""Issue 17, item 6: the Information flow page on a phone (390 x 844). The grid collapsed into
+hairlines (a step 4 px wide at T = 50) with arrows printed over them, and the "Inside cell"
+plots, one figure with two axes, overlapped each other and the toolbar. Now the grid keeps the
+width its arrows need and scrolls sideways inside its box, and the two cell plots are two
+charts in columns, which Streamlit stacks on a narrow screen. The screenshot goes to
 assets/page_flow_phone.png."""
 
 from __future__ import annotations

@@ -41,7 +41,11 @@ def _short(value) -> str:
         ({"hidden_size": "32"}, TypeError, r"hidden_size must be an int, got str '32'"),
         ({"input_size": True}, TypeError, r"input_size must be an int, got bool True"),
         ({"activation": "softplus"}, ValueError, r"activation must be one of .*got 'softplus'"),
-        ({"cell": "RNN"}, ValueError, r"cell must be one of \('rnn', 'gru', 'lstm'\), got 'RNN'"),
+        (
+            {"cell": "RNN"},
+            ValueError,
+            r"cell must be one of \('rnn', 'gru', 'lstm', 'mingru', 'minlstm', 'lru'\), got 'RNN'",
+        ),
         ({"activation": ("tanh",) * 3}, ValueError, r"activation .* one per layer.*2, got 3"),
         ({"cell": ("rnn",)}, ValueError, r"cell must name one value or one per layer.*2, got 1"),
         ({"cell": ["rnn", "gru"]}, TypeError, r"cell must be a str or a tuple of str, got \["),

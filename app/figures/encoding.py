@@ -138,7 +138,8 @@ def subplot_grid(titles: list[list[str]], hgap: float = 0.04, vgap: float = 0.16
             n = "" if k == 1 else str(k)
             if not title and k > 1:
                 continue  # an empty cell: no axes
-            x0, y0 = c * (width + hgap), 1 - r * (height + vgap) - height
+            # rounding can leave the last row a hair below 0, which plotly refuses
+            x0, y0 = c * (width + hgap), max(0.0, 1 - r * (height + vgap) - height)
             layout[f"xaxis{n}"] = dict(
                 domain=[x0, x0 + width],
                 anchor=f"y{n}",

@@ -32,6 +32,10 @@ PRESETS = {
                                    {"task": "adding", "num_layers": 2, "steps": 25,
                                     "train_steps": 400, "learning_rate": "0.01",
                                     "clip_norm": 1.0, "cell": "rnn", "activation": "tanh"}),
+    "LSTM vs LRU on adding at T = 100": (({"cell": "lstm"}, {"cell": "lru"}), (SAME, SAME),
+                                         {"task": "adding", "num_layers": 2, "steps": 100,
+                                          "train_steps": 300, "learning_rate": "0.01",
+                                          "clip_norm": 1.0, "activation": "tanh"}),
     "dropout on vs off on sunspots": (
         ({"dropout": 0.25}, {}), (SAME, SAME),
         {"task": "sunspots", "steps": 20, "train_steps": 800, "learning_rate": "0.003",

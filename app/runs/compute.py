@@ -26,6 +26,7 @@ from app.settings.controls import PER_LAYER
 from app.settings.rules import per_layer, remedy_rules
 from deeprnn_core import InitSpec, Model, RNNConfig, Trace, trace
 from deeprnn_core.analysis import summaries as analysis
+from deeprnn_core.analysis.eigen import recurrence_eigen
 from deeprnn_core.config import ACTIVATIONS, CELLS
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.engine.cost import init_seconds, trace_cost
@@ -304,6 +305,13 @@ def summarize(spec: TraceSpec) -> Summary:
 def saturation_of(spec: TraceSpec) -> dict[str, np.ndarray]:
     """analysis.gate_saturation of ``spec``'s trace: gate name -> (L, T) fraction saturated."""
     return analysis.gate_saturation(get_trace(spec)[1])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def eigen_of(spec: TraceSpec) -> list:
+    """analysis.recurrence_eigen of ``spec``'s model and trace: per layer where the factor
+    through time is (eigenvalues, or a gate's quantiles over the trace)."""
+    return recurrence_eigen(*get_trace(spec))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

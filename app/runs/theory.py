@@ -19,7 +19,7 @@ from deeprnn_core.analysis import spectra
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.engine.stack import LOSS_KINDS
 from deeprnn_core.theory import mean_field as theory
-from deeprnn_core.theory import phase
+from deeprnn_core.theory import memory, phase
 
 PHASE_GAINS = np.round(np.arange(0.05, 3.0001, 0.05), 2)  # the gain sliders' range and step
 SWEEP_GAINS = (0.5, 1.0, 1.5, 2.0, 2.5)  # 5 x 5 measured points
@@ -259,3 +259,21 @@ def when_to_trust(spec: compute.TraceSpec, r2: float, average: str = "mean") -> 
         )
     parts.append("It describes freshly drawn weights, not trained ones.")
     return " ".join(parts)
+
+
+# the curse of memory (theory.memory): the variants drawn, the memories measured, the sample
+MEMORY_VARIANTS = (("none", "lambda"), ("gamma", "lambda"), ("gamma", "nu"), ("coupled", "nu"))
+MEMORY_POINTS = (0.5, 0.8, 0.9, 0.95, 0.99)
+MEMORY_SAMPLES, MEMORY_SEED = 4000, 0
+
+
+@st.cache_data(max_entries=1, show_spinner="Measuring the curse of memory…")
+def curse_of_memory() -> list[tuple]:
+    """(closed form on a fine grid, measured at MEMORY_POINTS) per variant of MEMORY_VARIANTS;
+    independent of the settings, so computed once."""
+    grid = 1.0 - np.geomspace(0.5, 1e-3, 120)  # lambda from 0.5 to 0.999
+    return [
+        (memory.closed_form(grid, n, p),
+         memory.measured(MEMORY_POINTS, n, p, samples=MEMORY_SAMPLES, seed=MEMORY_SEED))
+        for n, p in MEMORY_VARIANTS
+    ]  # fmt: skip

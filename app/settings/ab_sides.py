@@ -23,6 +23,8 @@ FIELDS = tuple(field for field, *_ in AB_FIELDS)
 PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "LSTM": ({"cell": "lstm"}, {}),
     "GRU": ({"cell": "gru"}, {}),
+    "minGRU": ({"cell": "mingru"}, {}),
+    "LRU": ({"cell": "lru"}, {}),
     "residual on": ({"residual": True}, {}),
     "layer norm on": ({"layer_norm": True}, {}),
     "orthogonal init": ({"scheme": "orthogonal"}, {}),

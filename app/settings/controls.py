@@ -165,6 +165,13 @@ CONTROLS: tuple[Control, ...] = (
                  "|G|² over draws (what E|G|² means, dominated by the largest draw at small h). "
                  f"auto: the typical draw at h < {TYPICAL_BELOW}, the mean from there on, where "
                  "the two agree."),
+    Control("grad_eigen", "Eigenvalues on the unit circle", "check", True, "eig",
+            "page:gradients", help="Per layer, what multiplies the gradient at each step back "
+                                   "through time (eig(W_hh), the LRU's λ, the gates 1 − z_t, "
+                                   "f'_t, f_t); at L = 32, h = 256 the eigenvalues take ~1 s."),
+    Control("grad_memory", "The curse of memory", "check", True, "mem", "page:gradients",
+            help="The closed forms of Zucchet & Orvieto (2024) against a seeded simulation, "
+                 "once per server (independent of the settings)."),
     Control("phase_sweep", "Measure a sweep on the diagram", "check", True, "psweep",
             "page:phase", help="Run gaussian-init networks at 5 x 5 gains and mark each "
                                "measured per-step factor on the diagram."),

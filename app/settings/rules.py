@@ -33,7 +33,7 @@ def cells_of(s) -> str | tuple[str, ...]:
 
 
 def activation_acts(s) -> bool:
-    """Whether the Activation control changes anything: some layer is a plain rnn cell (the
+    """Whether the Activation control changes anything: some layer is a cell φ acts in (the
     core's rule, config.activation_applies)."""
     cells = cells_of(s)
     return any(activation_applies(c) for c in ((cells,) if isinstance(cells, str) else cells))

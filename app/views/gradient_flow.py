@@ -5,11 +5,13 @@ import streamlit as st
 
 from app import figures
 from app.figures import theory as theory_figures
+from app.figures.eigen import VARIANT_NAMES, eigen_figure, memory_figure
 from app.parts import layout
-from app.runs import budget
+from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import state
 from app.words import lesson
+from app.words.eigen import eigen_sentences, memory_sentences
 from app.words.i18n import N_
 from app.words.i18n import gettext as _
 from deeprnn_core.theory import mean_field as theory
@@ -42,7 +44,31 @@ PARAMS = (
     "Per layer, the norm of $\\partial \\text{Loss} / \\partial W_{xh}^{(l)}$ (weights on the "
     "path through depth, from layer l−1) next to $\\partial \\text{Loss} / \\partial "
     "W_{hh}^{(l)}$ (the path through time). Layers whose markers sit orders of magnitude lower "
-    "barely learn."
+    "barely learn. For an element-wise cell these stand for its own parameters on each path "
+    ": an LRU's W_xh marker is B, C and D, its W_hh marker the eigenvalues' ν "
+    "and θ; a minGRU or minLSTM layer has no parameter on the path through time (no W_hh marker): "
+    "its gates read the input only."
+)
+
+EIGEN = (
+    "What multiplies the gradient at each step back through time, per layer, on the complex "
+    "plane: a plain rnn layer's eigenvalues of W_hh (with Pascanu's radius 1/γ where it is not "
+    "the unit circle), an LRU layer's λ (through k steps unit j passes exactly λ_j^k), and for "
+    "minGRU (1 − z_t), minLSTM (f'_t) and the LSTM's cell path (f_t), whose factor is a diagonal "
+    "that changes with t, its spread over this trace on the real axis (thin 5-95 %, thick "
+    "25-75 %, dot: median; each layer a little below the axis). Inside the unit circle a "
+    "factor shrinks the gradient at every step back; the nearer to 1, the longer the memory."
+)
+
+MEMORY = (
+    "Zucchet & Orvieto (2024): for h_t = λ h_{t-1} + γ x_t with unit-variance input, the state's "
+    "second moment E[h²] = γ² / (1 − λ²) grows as the memory λ → 1, and the output's sensitivity "
+    "to λ grows faster, E[(∂h/∂λ)²] = (1 + λ²) / (1 − λ²)³ without normalization, even though "
+    "the gradient through time (λ per step) neither vanishes nor explodes. The LRU's remedies: "
+    "γ = √(1 − λ²) keeps E[h²] = 1, and λ = exp(−exp ν) multiplies the sensitivity by "
+    "(λ ln λ)². Lines: the closed forms; markers: measured by simulation "
+    f"({compute_theory.MEMORY_SAMPLES} sequences, seed {compute_theory.MEMORY_SEED}); dotted: "
+    "E[h²]. These do not depend on the sidebar's settings."
 )
 
 
@@ -73,6 +99,34 @@ def draw(run: layout.Run) -> None:
     if run.spec.clip_norm is not None:
         st.caption(f"Shown after clipping to a global norm of {run.spec.clip_norm:g}.")
     layout.chart(figures.param_grad_bars(s.param_grad_norms), "param_grads")
+    draw_eigen(run)
+
+
+@layout.guarded
+def draw_eigen(run: layout.Run) -> None:
+    """The unit circle with each layer's factor through time (analysis.recurrence_eigen)."""
+    st.subheader("Where the eigenvalues are")
+    if not state.widget("grad_eigen"):
+        draw_memory()
+        return
+    st.markdown(EIGEN)
+    layers = compute.eigen_of(run.spec)
+    cells = run.spec.config.cells
+    layout.chart(eigen_figure(layers, len(cells)), "eigen")
+    st.markdown("\n".join(f"- {line}" for line in eigen_sentences(layers, cells)))
+    draw_memory()
+
+
+@layout.guarded
+def draw_memory() -> None:
+    """The curse of memory: closed forms against the measurement (theory.memory)."""
+    st.subheader("The curse of memory")
+    if not state.widget("grad_memory"):
+        return
+    st.markdown(MEMORY)
+    curves = compute_theory.curse_of_memory()
+    layout.chart(memory_figure(curves), "memory")
+    st.markdown("\n".join(f"- {line}" for line in memory_sentences(curves, VARIANT_NAMES)))
 
 
 @layout.guarded

@@ -23,6 +23,7 @@ from deeprnn_core.analysis.measures import (
     path_steps,
     regime,
 )
+from deeprnn_core.cells import REGISTRY
 
 RATES = ("corner_rate", "depth_rate", "time_rate")
 # the tutorial whose claims the pages check: d2l's deep RNN chapter
@@ -37,6 +38,10 @@ WEIGHT_WORDS = {
     "shrinks": "gives the bottom layer somewhat less",
     "grows": "gives the bottom layer somewhat more",
 }
+
+
+# cell types with no parameter of their own on the path through time (cells.path_gradient: nan)
+NO_TIME_PARAMS = tuple(cell.title for cell in REGISTRY.values() if not cell.time_params)
 
 
 def num(value: float) -> str:
@@ -61,6 +66,13 @@ def verdict(key: str, value: float, num_layers: int, steps: int) -> str:
         return f"no path ({'L = 1: one layer' if key not in ('time', 'time_rate') else 'T = 1'})"
     if word == "undefined" and key == "w_hh" and steps == 1 and math.isnan(value):
         return "no path (T = 1: W_hh only multiplies H_0 = 0, so no gradient reaches it)"
+    if value == 0:  # e.g. the top LRU layer's H_1, which feeds no later step, or an underflow
+        return "is exactly 0 (no gradient reaches that end)"
+    if word == "undefined" and key == "w_hh" and NO_TIME_PARAMS:
+        return (
+            f"undefined (an end overflowed, is zero, or is a {' / '.join(NO_TIME_PARAMS)} "
+            "layer, which has no parameter of its own on the path through time)"
+        )
     if word == "undefined":
         return "undefined (an end overflowed or is zero)"
     within = f"within a factor of {ORDER:g} of 1" + (" over the path" if key in RATES else "")

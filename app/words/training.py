@@ -7,6 +7,8 @@ of updates, so one noisy minibatch does not decide a sentence.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from deeprnn_core import RNNConfig
@@ -18,7 +20,8 @@ def window(values: np.ndarray, end: bool) -> np.ndarray:
     """Median over the first (end=False) or last tenth of the rows of ``values`` (n, ...)."""
     values = np.asarray(values, dtype=np.float64)
     w = max(1, len(values) // 10)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all nan: a layer without W_hh
         return np.nanmedian(values[-w:] if end else values[:w], axis=0)
 
 
@@ -92,12 +95,16 @@ def grad_words(h) -> str:
     if L == 1:
         return (f"One layer: at the end |∂Loss/∂W_hh| is {hh[0]:.3g} and |∂Loss/∂W_xh| "
                 f"{xh[0]:.3g} (medians of the last tenth).")  # fmt: skip
+    if np.isfinite(hh[0]) and np.isfinite(hh[-1]):
+        time_part = _than_top(hh[0], hh[-1], "through time")
+    else:  # nan: an end layer with no parameter on the path (cells.path_gradient) or overflow
+        time_part = ("no comparison through time (an end layer has no parameter of its own on "
+                     "that path, as minGRU and minLSTM, or its norm overflowed)")  # fmt: skip
     return (
         f"Over the last tenth of updates (medians), |∂Loss/∂W_hh| is {hh[0]:.3g} in layer 1 "
         f"and {hh[-1]:.3g} in layer {L} ({_times(hh[0], hh[-1])}); |∂Loss/∂W_xh| is "
         f"{xh[0]:.3g} and {xh[-1]:.3g} ({_times(xh[0], xh[-1])}): the bottom layer gets "
-        f"{_than_top(hh[0], hh[-1], 'through time')}, and "
-        f"{_than_top(xh[0], xh[-1], 'through depth')}."
+        f"{time_part}, and {_than_top(xh[0], xh[-1], 'through depth')}."
     )
 
 
@@ -145,8 +152,9 @@ def singular_words(h, config: RNNConfig) -> str:
     rnn = np.flatnonzero(~np.isnan(gamma))
     gated = "" if len(rnn) == config.num_layers else (
         " The bound holds for plain rnn cells without layer norm only: GRU / LSTM layers stack "
-        "their gate blocks into one matrix and layer norm rescales A_t, so the threshold is "
-        "drawn for the other layers only."
+        "their gate blocks into one matrix, minGRU / minLSTM / LRU layers have no W_hh (their "
+        "recurrence is element-wise) and layer norm rescales A_t, so the threshold is drawn for "
+        "the other layers only."
     )  # fmt: skip
     if not len(rnn):
         return "No layer here where the bound holds." + gated

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from deeprnn_core.analysis.measures import PathEnds, measure_values, rms
-from deeprnn_core.cells import cell_type
+from deeprnn_core.cells import cell_type, path_gradient
 from deeprnn_core.config import RNNConfig, blocks
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.engine import stack as engine
@@ -28,11 +28,12 @@ def cell_norms(tr: Trace) -> tuple[np.ndarray, np.ndarray]:
 def param_grad_norms(tr: Trace) -> dict[str, np.ndarray]:
     """Per-layer norms (L,) of dLoss/dW_xh^(l) (the path through depth) and dLoss/dW_hh^(l)
     (the path through time)."""
-    L = tr.config.num_layers
+    cells, grads = tr.config.cells, tr.param_grads
     return {
-        "W_xh": np.array([stable_norm(tr.param_grads[f"weight_ih_l{k}"], None) for k in range(L)]),
-        "W_hh": np.array([stable_norm(tr.param_grads[f"weight_hh_l{k}"], None) for k in range(L)]),
-    }
+        name: np.array([stable_norm(path_gradient(c, grads, path, f"_l{k}"), None)
+                        for k, c in enumerate(cells)])
+        for name, path in (("W_xh", "depth"), ("W_hh", "time"))
+    }  # fmt: skip
 
 
 def attenuation(tr: Trace) -> float:
@@ -48,9 +49,9 @@ def path_ends(tr: Trace) -> PathEnds:
     grad = cell_norms(tr)[1]  # (L, T)
     L = tr.config.num_layers
     ends = {}
-    for name, torch_name in (("w_xh", "weight_ih"), ("w_hh", "weight_hh")):
+    for name, path in (("w_xh", "depth"), ("w_hh", "time")):
         for end, k in (("bottom", 0), ("top", L - 1)):
-            g = tr.param_grads[f"{torch_name}_l{k}"]
+            g = path_gradient(tr.config.cells[k], tr.param_grads, path, f"_l{k}")
             ends[f"{name}_{end}"] = rms(g, stable_norm(g, None))
     return PathEnds(grad[0, 0], grad[0, -1], grad[-1, 0], grad[-1, -1], **ends,
                     num_layers=L, steps=grad.shape[1])  # fmt: skip
@@ -227,9 +228,9 @@ def depth_sweep(
                            ("last_bottom", grads[0].grad_hidden[-1]),
                            ("first_top", grads[-1].grad_hidden[0])):  # fmt: skip
                 ends[key][:, depth - 1] = stable_norm(g, (1, 2))
-            for name, torch_name in (("w_xh", "weight_ih"), ("w_hh", "weight_hh")):
+            for name, path in (("w_xh", "depth"), ("w_hh", "time")):
                 for end, k in (("bottom", 0), ("top", depth - 1)):
-                    g = grads[k].params[torch_name]  # (S, G*h, n_in)
+                    g = path_gradient(deep.cells[k], grads[k].params, path, lead=1)  # (S, m, n)
                     ends[f"{name}_{end}"][:, depth - 1] = rms(g, stable_norm(g, (1, 2)))
             done += depth
             if progress is not None:

@@ -1,6 +1,6 @@
-"""Cell types: one module each (``rnn``, ``gru``, ``lstm``) with its forward step and exact
-backward side by side, its reference step, the rows of its step Jacobians, its parameter layout
-and its cost constants, all in one ``Cell``.
+"""Cell types: one module each (``rnn``, ``gru``, ``lstm``, ``mingru``, ``minlstm``, ``lru``)
+with its forward step and exact backward side by side, its reference step, the rows of its
+step Jacobians, its parameter layout and its cost constants, all in one ``Cell``.
 
 The registry below is the one place that names them: ``RNNConfig`` validates against it, and the
 engine, the cost model, the spectra, the weights (init, Model, from_torch / to_torch, files) and
@@ -10,12 +10,14 @@ the app's controls read it. Adding a cell type is one new module and one line in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from deeprnn_core.cells import gru, lstm, rnn
+import numpy as np
+
+from deeprnn_core.cells import gru, lru, lstm, mingru, minlstm, rnn
 from deeprnn_core.cells.base import Cell, CellCost, LayerGrads, LayerRecord, LayerWeights
 
-_BUILT_IN = (rnn.CELL, gru.CELL, lstm.CELL)
+_BUILT_IN = (rnn.CELL, gru.CELL, lstm.CELL, mingru.CELL, minlstm.CELL, lru.CELL)
 REGISTRY: dict[str, Cell] = {cell.name: cell for cell in _BUILT_IN}
 
 
@@ -63,6 +65,23 @@ def register(cell: Cell) -> Cell:
     return cell
 
 
+def path_gradient(cell: str, grads: Mapping, path: str, suffix: str = "", lead: int = 0):
+    """One layer's gradient on a path, as the figures read "dLoss/dW_xh" (``path`` "depth") and
+    "dLoss/dW_hh" ("time"): the gradients of the cell's ``depth_params`` / ``time_params``
+    (named ``name + suffix`` in ``grads``), a single matrix as it is, several flattened into one
+    (*lead, n, 1) array; one nan where no parameter of the cell is on the path (minGRU and
+    minLSTM: no parameter is their recurrence's own). ``lead``: leading axes kept (S)."""
+    kind = cell_type(cell)
+    names = kind.depth_params if path == "depth" else kind.time_params
+    parts = [np.asarray(grads[name + suffix]) for name in names]
+    if not parts:
+        shape = np.shape(grads["weight_ih" + suffix])[:lead]
+        return np.full(shape + (1, 1), np.nan)
+    if len(parts) == 1 and parts[0].ndim == lead + 2:
+        return parts[0]
+    return np.concatenate([p.reshape(p.shape[:lead] + (-1,)) for p in parts], -1)[..., None]
+
+
 __all__ = [
     "REGISTRY",
     "Cell",
@@ -74,5 +93,6 @@ __all__ = [
     "LayerWeights",
     "cell_type",
     "names",
+    "path_gradient",
     "register",
 ]

@@ -32,6 +32,8 @@ class LayerWeights:
     # (S, G*h, h) W_hh^(l)^T, contiguous (torch's own layout): the backward pass multiplies by
     # it every step; made once with the layout, not once per backward call
     w_hh_t: np.ndarray | None = None
+    # a cell's parameters beyond weight_ih / bias_ih (Cell.param_shapes): short name -> (S, *shape)
+    own: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,10 +131,46 @@ class Cell:
     layer_norm: bool = False  # layer norm of A_t applies to it
     # b_hh joins x W_ih + b_ih before the time loop; False where a gate scales part of it (GRU)
     recurrent_bias_outside: bool = True
+    # hooks of cells whose parameters are not torch's (G h, n_in) + (G h, h) layout (None: that
+    # layout): param_shapes(h, n_in, bias) -> {short name: shape}; init_layer(rng, h, n_in, bias,
+    # init) -> {short name: array} (None: the init scheme's own draw of the shapes' matrices)
+    param_shapes: Callable | None = None
+    init_layer: Callable | None = None
+    # the parameters of the path through depth (read as "W_xh") and of the path through time
+    # (read as "W_hh"; () where no parameter is the recurrence's own: its gradient norm is nan)
+    depth_params: tuple[str, ...] = ("weight_ih",)
+    time_params: tuple[str, ...] = ("weight_hh",)
+    # the forward pass reads the layer's input u_t itself (rec.extra["input"]), not only x W_ih
+    reads_input: bool = False
+    # (h, h) matrices multiplied per step and batch row, for the cost model, in a cell with a
+    # layout of its own (None: its W_hh's G blocks; the LRU's C: 2, though not recurrent)
+    step_blocks: int | None = None
+    # where the recurrence's eigenvalues are (analysis.eigen): (layer params, gates {name:
+    # (T, B, h)}) -> (label, values), complex eigenvalues of a fixed recurrence matrix, or the
+    # real values over the trace of a diagonal that changes with t; None: not drawn (GRU)
+    eigen: Callable | None = None
 
     def gate_names(self) -> tuple[str, ...]:
         """The gate names, in torch's order."""
         return tuple(name for name, _, _ in self.gates)
+
+    def shapes(self, h: int, n_in: int, bias: bool) -> dict[str, tuple[int, ...]]:
+        """One layer's parameters (short torch-like names, without "_l{k}") and their shapes."""
+        if self.param_shapes is not None:
+            return dict(self.param_shapes(h, n_in, bias))
+        g = self.blocks * h
+        out = {"weight_ih": (g, n_in), "weight_hh": (g, h)}
+        return out | ({"bias_ih": (g,), "bias_hh": (g,)} if bias else {})
+
+    def step_weights(self, h: int) -> int:
+        """Entries of the (h, h) matrices multiplied per step and batch row (cost model)."""
+        if self.step_blocks is not None:
+            return self.step_blocks * h * h
+        return self.recurrent_weights(h)
+
+    def recurrent_weights(self, h: int) -> int:
+        """Entries of the recurrent matmul H_{t-1} W_hh per step (0: an element-wise recurrence)."""
+        return self.blocks * h * h if self.param_shapes is None else 0
 
 
 def project(inp: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -200,4 +200,5 @@ CELL = Cell(
     ),
     torch_module="LSTM",
     cell_state=True,
+    eigen=lambda p, gates: ("f_t (dC_t/dC_{t-1})", gates["f"]),
 )

@@ -211,4 +211,5 @@ CELL = Cell(
     torch_module="RNN",
     activation=True,
     layer_norm=True,
+    eigen=lambda p, gates: ("eig(W_hh)", np.linalg.eigvals(p["weight_hh"])),
 )

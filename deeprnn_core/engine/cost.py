@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from deeprnn_core.cells import cell_type
 from deeprnn_core.config import RNNConfig
 
@@ -66,7 +68,7 @@ def _seconds(cells, h: int, steps: int, batch: int, dtype: str) -> float:
     total = _FIXED_S
     for cell in map(cell_type, cells):
         step, gemv, pack, madd, unit = cell.cost.time[dtype]
-        weight = cell.blocks * h * h
+        weight = cell.step_weights(h)
         matmul = gemv * weight if batch == 1 else pack * weight + madd * batch * weight
         total += steps * (step + matmul + unit * batch * cell.blocks * h)
     return total
@@ -76,8 +78,8 @@ def num_params(config: RNNConfig) -> int:
     """Scalar parameters of ``config`` (head included), as Model.num_params counts them."""
     h, total = config.hidden_size, 0
     for k, cell in enumerate(config.cells):
-        g = cell_type(cell).blocks * h
-        total += g * (config.layer_input_size(k) + h) + (2 * g if config.bias else 0)
+        shapes = cell_type(cell).shapes(h, config.layer_input_size(k), config.bias)
+        total += sum(int(np.prod(shape)) for shape in shapes.values())
         total += 2 * h if config.layer_norm else 0
     return total + config.output_size * (h + 1)
 
@@ -113,7 +115,7 @@ def trace_cost(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "floa
     arrays = 4 + len(gate_names) + cell_states + (1 if config.dropout else 0)
     params = num_params(config)
     io = steps * batch * (config.input_size + 3 * config.output_size)
-    recurrent = sum(kind.blocks for kind in kinds) * h * h  # W_hh entries: laid out twice (W, W^T)
+    recurrent = sum(kind.recurrent_weights(h) for kind in kinds)  # W_hh: laid out twice (W, W^T)
     # model (float64), its engine layout (one copy, and W_hh^T once more), the gradients
     kept = grid * arrays * item + params * (8 + 2 * item) + recurrent * item + io * item
     per_layer = steps * batch * h * item
@@ -136,7 +138,7 @@ def scrub_seconds(config: RNNConfig, steps: int, batch: int = 1, dtype: str = "f
     total = _FIXED_S * L + layout_seconds(config)
     for k, cell in enumerate(map(cell_type, config.cells)):
         step, gemv, pack, madd, unit = cell.cost.time[dtype]
-        weight = cell.blocks * h * h
+        weight = cell.step_weights(h)
         for n in (batch, (L - k) * batch):  # forward: the batch; backward: every depth's batch
             matmul = gemv * weight if n == 1 else pack * weight + madd * n * weight
             total += 0.5 * steps * (step + matmul + unit * n * cell.blocks * h)
@@ -159,7 +161,7 @@ def spectra_seconds(config: RNNConfig, steps: int, batch: int = 1) -> float:
     h = config.hidden_size
     kinds = [cell_type(c) for c in config.cells]
     rows = sum(kind.cost.spectra for kind in kinds) * steps * batch * h
-    return _FIXED_S + rows + sum(_SVD_S * kind.blocks * h**3 for kind in kinds)
+    return _FIXED_S + rows + sum(_SVD_S * kind.recurrent_weights(h) * h for kind in kinds)
 
 
 def sweep_cost(

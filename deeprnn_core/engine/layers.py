@@ -19,11 +19,14 @@ def forward_layer(
     cell = cell_type(w.cell)
     proj = project(inp, w.w_ih)  # (T, S, B, G*h): H_t^(l-1) W_xh^(l) for every t
     if w.b_ih is not None:  # b_hh joins here too, unless a gate scales part of it (GRU)
-        proj += w.b_ih + w.b_hh if cell.recurrent_bias_outside else w.b_ih
+        outside = cell.recurrent_bias_outside and w.b_hh is not None
+        proj += w.b_ih + w.b_hh if outside else w.b_ih
     if out is None:
         hidden = np.empty(proj.shape[:-1] + h0.shape[-1:], dtype=proj.dtype)  # (T, S, B, h)
         out = hidden, np.empty_like(hidden)
     rec = LayerRecord(out[0], out[1], h0)
+    if cell.reads_input:
+        rec.extra["input"] = inp
     cell.forward(w, proj, rec, inp if w.residual else None, c0)
     return rec
 
@@ -54,22 +57,29 @@ def backward_layer(
     """
     h_prev = np.concatenate([rec.h0[None], rec.hidden[:-1]])  # (T, S, B, h) H_{t-1}^(l)
     w_hh_t = w.w_hh_t  # (S, G*h, h)
-    if w_hh_t is None:  # weights laid out by hand rather than by engine.stack_layers
+    if w_hh_t is None and w.w_hh is not None:  # laid out by hand, not by engine.stack_layers
         w_hh_t = np.ascontiguousarray(w.w_hh.swapaxes(-1, -2))
     grad_hidden, grad_preact = out if out is not None else (np.empty_like(ext), np.empty_like(ext))
-    grad_proj, grad_recurrent, carry, grad_cell = cell_type(w.cell).backward(
-        w, rec, ext, grad_hidden, grad_preact, w_hh_t, h_prev
-    )
+    # (dP, dR, dLoss/dH_0, dLoss/dC), and for a cell with parameters of its own
+    # (Cell.param_shapes) also their gradients and what reaches u_t other than through W_ih
+    back = cell_type(w.cell).backward(w, rec, ext, grad_hidden, grad_preact, w_hh_t, h_prev)
+    grad_proj, grad_recurrent, carry, grad_cell = back[:4]
+    own, into_input = back[4:] if len(back) > 4 else ({}, None)
     grad_input = project(grad_proj, w.w_ih.swapaxes(-1, -2))  # (T, S, B, n_in) dP_t W_xh^T
+    if into_input is not None:
+        grad_input += into_input
     if w.residual:
         grad_input += grad_hidden
     params = {}
     if want_params:
         params["weight_ih"] = _outer_sum(grad_proj, inp)
-        params["weight_hh"] = _outer_sum(grad_recurrent, h_prev)
+        if grad_recurrent is not None:  # dR: a cell with a recurrent matrix W_hh
+            params["weight_hh"] = _outer_sum(grad_recurrent, h_prev)
         if w.b_ih is not None:
             params["bias_ih"] = grad_proj.sum(axis=(0, 2))
+        if w.b_hh is not None:
             params["bias_hh"] = grad_recurrent.sum(axis=(0, 2))
+        params.update(own)
         if w.ln_weight is not None:
             params["ln_weight"] = (grad_preact * rec.extra["ln_xhat"]).sum(axis=(0, 2))
             params["ln_bias"] = grad_preact.sum(axis=(0, 2))

@@ -53,6 +53,8 @@ def run(config: RNNConfig, params, x, y, loss_kind="last", h0=None, c0=None, mas
             h_t, s = cell.step(p, x_t, h_t, c_t, config.activations[k])
             if "c" in s:  # a cell state C_t
                 c_t = out["cell"][k, t] = s["c"]
+            elif "state" in s:  # a state of its own the step carries (the LRU's complex x_t)
+                c_t = s["state"]
             h_t = h_t + x_t if residual[k] else h_t
             out["hidden"][k, t], out["preact"][k, t] = h_t, s["a"]
             caches[k].append(s)

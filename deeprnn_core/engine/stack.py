@@ -12,6 +12,7 @@ from functools import cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from deeprnn_core.cells import cell_type
 from deeprnn_core.cells.base import LayerGrads, LayerRecord, LayerWeights
 from deeprnn_core.config import RNNConfig, dropout_applies
 from deeprnn_core.engine.layers import backward_layer, forward_layer
@@ -58,6 +59,11 @@ def stack_layers(config: RNNConfig, params: list[dict[str, np.ndarray]], dtype) 
 
     layers = []
     for k, (cell, act) in enumerate(zip(config.cells, config.activations)):
+        kind = cell_type(cell)
+        own = {}
+        if kind.param_shapes is not None:  # parameters of its own, beyond weight_ih / bias_ih
+            names = kind.shapes(config.hidden_size, config.layer_input_size(k), config.bias)
+            own = {n: stacked(f"{n}_l{k}") for n in names if n not in ("weight_ih", "bias_ih")}
         layers.append(
             LayerWeights(
                 cell=cell,
@@ -67,6 +73,7 @@ def stack_layers(config: RNNConfig, params: list[dict[str, np.ndarray]], dtype) 
                 w_ih=stacked(f"weight_ih_l{k}").swapaxes(-1, -2),
                 w_hh=stacked(f"weight_hh_l{k}", transpose=True),
                 w_hh_t=stacked(f"weight_hh_l{k}"),
+                own=own,
                 b_ih=stacked(f"bias_ih_l{k}", row=True),
                 b_hh=stacked(f"bias_hh_l{k}", row=True),
                 ln_weight=stacked(f"ln_weight_l{k}", row=True),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deeprnn_core.cells import cell_type
 from deeprnn_core.config import RNNConfig, check_real
 from deeprnn_core.engine.stack import LOSS_KINDS
 from deeprnn_core.theory.moments import gaussian_moments
@@ -34,9 +35,13 @@ SCOPE = "plain rnn cells without residual connections or layer norm"  # what the
 def scope_gap(config: RNNConfig) -> str | None:
     """What puts ``config`` outside ``SCOPE``, in a few words ("gated cells (lstm)", "layer
     norm"), or None when the theory covers it; ``predict`` refuses a config with a gap."""
-    gated = sorted(set(config.cells) - {"rnn"})
-    if gated:
-        return f"gated cells ({', '.join(gated)})"
+    kinds = [cell_type(c) for c in sorted(set(config.cells) - {"rnn"})]
+    gated = [k.name for k in kinds if k.gates]
+    other = [k.name for k in kinds if not k.gates]  # e.g. the LRU: linear, complex, no gate
+    if kinds:
+        words = [f"gated cells ({', '.join(gated)})"] if gated else []
+        words += [f"{', '.join(other)} cells"] if other else []
+        return " and ".join(words)
     if config.residual or config.layer_norm:
         return "residual connections" if config.residual else "layer norm"
     return None

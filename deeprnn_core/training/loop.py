@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from deeprnn_core.cells import path_gradient
 from deeprnn_core.config import blocks, check_real, check_seed
 from deeprnn_core.engine import stack as engine
 from deeprnn_core.renames import renamed_keywords
@@ -183,7 +184,9 @@ def train(
             )
             a["lr"][row] = opt.param_groups[0]["lr"]
             if record:
-                before, sizes = _record_gradients(a, row, raw, views, grad_hidden, layer_names)
+                before, sizes = _record_gradients(
+                    a, row, raw, views, grad_hidden, layer_names, config.cells
+                )
             if not (np.isfinite(value) and np.isfinite(norm)):
                 a["wall_time"][row] = time.perf_counter() - start
                 diverged = f"update {done}: the loss or its gradient overflowed (inf / nan)"
@@ -214,22 +217,25 @@ def train(
     return out
 
 
-def _record_gradients(a, row, grads, views, grad_hidden, layer_names):
+def _record_gradients(a, row, grads, views, grad_hidden, layer_names, cells):
     """Fill the per-layer norms of row ``row``; return the weights before the update (copies)
-    and each layer's squared weight norm, for the update ratio."""
-    for k in range(len(layer_names)):
-        a["param_grad_norm_w_xh"][row, k] = np.sqrt(_sq(grads[f"weight_ih_l{k}"]))
-        a["param_grad_norm_w_hh"][row, k] = np.sqrt(_sq(grads[f"weight_hh_l{k}"]))
+    and each layer's squared weight norm, for the update ratio. "W_xh" / "W_hh" are the cell's
+    paths through depth and time (cells.path_gradient: nan where no parameter is on it)."""
+    for k, cell in enumerate(cells):
+        for key, path in (("param_grad_norm_w_xh", "depth"), ("param_grad_norm_w_hh", "time")):
+            a[key][row, k] = np.sqrt(_sq(path_gradient(cell, grads, path, f"_l{k}")))
         if "param_grad_norm_b" in a:
-            b = _sq(grads[f"bias_ih_l{k}"]) + _sq(grads[f"bias_hh_l{k}"])
-            a["param_grad_norm_b"][row, k] = np.sqrt(b)
+            b = [_sq(grads[f"{n}_l{k}"]) for n in ("bias_ih", "bias_hh") if f"{n}_l{k}" in grads]
+            a["param_grad_norm_b"][row, k] = np.sqrt(sum(b)) if b else np.nan
     # sigma_max(W) = sqrt(largest eigenvalue of W^T W): one batched call, 2-4x cheaper than SVD
-    w_hh = [views[f"weight_hh_l{k}"] for k in range(len(layer_names))]
-    gram = np.stack([w.T @ w for w in w_hh]).astype(np.float64)  # (L, h, h)
-    finite = np.isfinite(gram).all(axis=(1, 2))  # an overflowed W_hh has no spectrum: nan
-    top = np.full(len(w_hh), np.nan)
-    if finite.any():
-        top[finite] = np.linalg.eigvalsh(gram[finite])[:, -1]
+    have = [k for k in range(len(cells)) if f"weight_hh_l{k}" in views]  # cells with a W_hh
+    top = np.full(len(cells), np.nan)
+    if have:
+        gram = np.stack([views[f"weight_hh_l{k}"].T @ views[f"weight_hh_l{k}"] for k in have])
+        gram = gram.astype(np.float64)  # (L', h, h)
+        finite = np.isfinite(gram).all(axis=(1, 2))  # an overflowed W_hh has no spectrum: nan
+        if finite.any():
+            top[np.array(have)[finite]] = np.linalg.eigvalsh(gram[finite])[:, -1]
     a["top_singular_w_hh"][row] = np.sqrt(np.maximum(top, 0.0))
     a["attenuation"][row] = np.sqrt(_sq(grad_hidden[0]) / _sq(grad_hidden[1]))
     before = {n: views[n].copy() for names in layer_names for n in names}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deeprnn_core.cells import cell_type
 from deeprnn_core.config import RNNConfig, blocks, check_real, check_seed
 from deeprnn_core.engine.stack import one_blas_thread
 
@@ -117,7 +118,10 @@ def _draw(config: RNNConfig, init: InitSpec) -> dict[str, np.ndarray]:
     params: dict[str, np.ndarray] = {}
     for k, cell in enumerate(config.cells):
         rng = np.random.default_rng([int(seed), k])
-        n_in, g = config.layer_input_size(k), blocks(cell)
+        n_in, g, kind = config.layer_input_size(k), blocks(cell), cell_type(cell)
+        if kind.param_shapes is not None:  # a cell with a layout of its own (cells/mingru.py ...)
+            params.update({f"{n}_l{k}": v for n, v in _own(rng, kind, h, n_in, config, init)})
+            continue
         w_ih = [_matrix(rng, scheme, h, n_in, input_gain, recurrent=False) for _ in range(g)]
         w_hh = [_matrix(rng, scheme, h, h, recurrent_gain, recurrent=True) for _ in range(g)]
         params[f"weight_ih_l{k}"] = np.concatenate(w_ih)  # (G*h, n_in) = W_xh^(l)^T
@@ -132,6 +136,23 @@ def _draw(config: RNNConfig, init: InitSpec) -> dict[str, np.ndarray]:
     params["head.weight"] = rng.uniform(-bound, bound, (config.output_size, h))  # W_hq^T
     params["head.bias"] = rng.uniform(-bound, bound, config.output_size)  # b_q
     return params
+
+
+def _own(rng, kind, h: int, n_in: int, config: RNNConfig, init: InitSpec):
+    """(name, array) of one layer of a cell with its own layout: its init_layer, or the scheme's
+    W_xh blocks (input gain) and biases (bias scale) for the shapes it declares."""
+    if kind.init_layer is not None:
+        return kind.init_layer(rng, h, n_in, config.bias, init).items()
+    out = []
+    for name, shape in kind.shapes(h, n_in, config.bias).items():
+        if len(shape) == 2:
+            rows = [_matrix(rng, init.scheme, h, shape[1], init.input_gain, recurrent=False)
+                    for _ in range(shape[0] // h)]  # fmt: skip
+            out.append((name, np.concatenate(rows)))
+        else:
+            bound = 1.0 / np.sqrt(h)
+            out.append((name, init.bias_scale * rng.uniform(-bound, bound, shape)))
+    return out
 
 
 def _matrix(

@@ -146,12 +146,12 @@ def _saved_model(meta: dict, tensors: dict, max_layers: int, max_hidden: int) ->
     if not 1 <= num_layers <= max_layers or layers != set(range(num_layers)):
         raise ValueError(f"the file holds layers {sorted(layers)[:5]}, expected 0..L-1 with "
                          f"1 <= L <= {max_layers}")  # fmt: skip
-    for key in ("weight_ih_l0", "weight_hh_l0", "head.weight"):
+    for key in ("weight_ih_l0", "head.weight"):  # every cell type has a weight_ih
         if key not in tensors or tensors[key].ndim != 2:
             raise ValueError(f"key {key!r} is missing or not a matrix")
-    hidden = tensors["weight_hh_l0"].shape[1]
+    hidden = tensors["head.weight"].shape[1]  # the head reads H_t^(L): (q, h)
     if not 1 <= hidden <= max_hidden:
-        raise ValueError(f"key weight_hh_l0: h = {hidden}, expected 1 <= h <= {max_hidden}")
+        raise ValueError(f"key head.weight: h = {hidden}, expected 1 <= h <= {max_hidden}")
     config = RNNConfig(
         num_layers=num_layers,
         input_size=tensors["weight_ih_l0"].shape[1],
@@ -159,7 +159,7 @@ def _saved_model(meta: dict, tensors: dict, max_layers: int, max_hidden: int) ->
         output_size=tensors["head.weight"].shape[0],
         activation=per_layer("activation", num_layers),
         cell=per_layer("cell", num_layers),
-        bias="bias_ih_l0" in tensors,
+        bias=flag("bias") if "bias" in meta else "bias_ih_l0" in tensors,  # the LRU has none
         residual=flag("residual"),
         layer_norm=flag("layer_norm"),
     )
@@ -268,7 +268,7 @@ def save_model(model: Model) -> bytes:
         raise TypeError(f"model must be a deeprnn_core.Model, got {type(model).__name__}")
     c = model.config
     meta = {"cell": ",".join(c.cells), "activation": ",".join(c.activations),
-            "residual": str(c.residual), "layer_norm": str(c.layer_norm),
+            "residual": str(c.residual), "layer_norm": str(c.layer_norm), "bias": str(c.bias),
             "random_head": str(model.random_head), "format": "deeprnn"}  # fmt: skip
     return save({k: np.ascontiguousarray(v) for k, v in model.params.items()}, metadata=meta)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deeprnn_core.cells import REGISTRY, cell_type
-from deeprnn_core.config import RNNConfig, blocks
+from deeprnn_core.config import RNNConfig
 from deeprnn_core.engine.stack import stack_layers
 from deeprnn_core.weights.init import InitSpec, init_params, init_spec
 
@@ -21,12 +21,8 @@ def expected_shapes(config: RNNConfig) -> dict[str, tuple[int, ...]]:
     """The name and shape of every parameter of ``config``, as torch names them."""
     h, shapes = config.hidden_size, {}
     for k, cell in enumerate(config.cells):
-        g = blocks(cell) * h
-        shapes[f"weight_ih_l{k}"] = (g, config.layer_input_size(k))
-        shapes[f"weight_hh_l{k}"] = (g, h)
-        if config.bias:
-            shapes[f"bias_ih_l{k}"] = (g,)
-            shapes[f"bias_hh_l{k}"] = (g,)
+        layer = cell_type(cell).shapes(h, config.layer_input_size(k), config.bias)
+        shapes.update({f"{name}_l{k}": shape for name, shape in layer.items()})
         if config.layer_norm:
             shapes[f"ln_weight_l{k}"] = (h,)
             shapes[f"ln_bias_l{k}"] = (h,)

@@ -1,0 +1,121 @@
+"""Every page with the new cells (minGRU, minLSTM, LRU; issue 19) at the defaults, whole stacks and
+a mixed per-layer list: no exception, no error, the cells offered by the selector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.settings import controls
+from tests.test_app import assert_clean, open_app
+
+PAGES = (
+    "views/information_flow.py",
+    "views/hidden_states.py",
+    "views/gradient_flow.py",
+    "views/depth_sweep.py",
+    "views/plain_vs_deep.py",
+    "views/ab_compare.py",
+    "views/phase_diagram.py",
+    "views/training.py",
+)
+NEW = ("mingru", "minlstm", "lru")
+
+
+def test_the_selector_offers_the_new_cells_with_their_summaries():
+    cell = next(c for c in controls.CONTROLS if c.key == "cell")
+    assert set(NEW) <= set(cell.options)
+    for name in ("minGRU", "minLSTM", "linear recurrent unit"):
+        assert name in cell.help
+
+
+@pytest.mark.parametrize("cell", NEW)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_with_each_new_cell_at_defaults(page, cell):
+    at = open_app({"cell": cell}, page)
+    assert_clean(at)
+    assert at.query_params["cell"] == cell
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_with_a_mixed_per_layer_stack(page):
+    at = open_app({"cell": "per layer", "cells": "lstm,lru,mingru,minlstm"}, page)
+    assert_clean(at)
+
+
+def test_the_eigenvalue_figure_draws_the_cores_numbers():
+    from deeprnn_core import Model
+    from deeprnn_core.analysis.eigen import recurrence_eigen
+    from tests.figure_data import by_name, values
+    from tests.test_app import chart_with, core_trace
+
+    query = {"cell": "per layer", "cells": "rnn,lru,mingru,gru"}
+    at = open_app(query, "views/gradient_flow.py")
+    assert_clean(at)
+    fig = chart_with(at, "unit circle")
+    spec, tr = core_trace(cell="per layer", cell_layers="rnn,lru,mingru,gru")
+    want = {e.layer: e for e in recurrence_eigen(Model.init(spec.config, spec.init), tr)}
+    assert set(want) == {1, 2, 3}
+    lru = by_name(fig, "l = 2 (lru)")
+    np.testing.assert_allclose(np.sort(values(lru["x"])), np.sort(want[2].values.real), rtol=1e-9)
+    said = "\n".join(m.value for m in at.markdown)
+    assert f"{want[3].values[2]:.3f}" in said and "Not drawn: l = 4 (gru)" in said
+
+
+def test_the_curse_of_memory_panel_draws_the_measurement_and_words_follow_it():
+    from app.runs import theory as compute_theory
+    from deeprnn_core.analysis.measures import clear_change
+    from deeprnn_core.theory import memory
+    from tests.figure_data import by_name, values
+    from tests.test_app import chart_with
+
+    at = open_app({"cell": "mingru"}, "views/gradient_flow.py")
+    assert_clean(at)
+    name = "no normalization, ∂/∂λ: measured"
+    fig = chart_with(at, name)
+    want = memory.measured(
+        compute_theory.MEMORY_POINTS,
+        "none",
+        "lambda",
+        samples=compute_theory.MEMORY_SAMPLES,
+        seed=compute_theory.MEMORY_SEED,
+    )
+    np.testing.assert_allclose(values(by_name(fig, name)["y"]), want.sensitivity, rtol=1e-6)
+    closed = memory.closed_form(compute_theory.MEMORY_POINTS)
+    np.testing.assert_allclose(want.sensitivity, closed.sensitivity, rtol=0.10)
+    said = "\n".join(m.value for m in at.markdown)
+    word = {1: "grows", -1: "falls", 0: "shows no clear change"}[
+        clear_change(want.sensitivity[0], want.sensitivity[-1])
+    ]
+    assert f"measured E[(∂h/∂p)²] {word}, {want.sensitivity[0]:.3g}" in said
+
+
+@pytest.mark.parametrize("page", ["views/information_flow.py", "views/gradient_flow.py"])
+def test_the_lru_at_the_largest_settings_runs(page):
+    at = open_app({"cell": "lru", "L": "32", "T": "500", "h": "256"}, page)
+    assert_clean(at)
+
+
+@pytest.mark.parametrize("cells", ["lru", "mingru", "lstm,minlstm"])
+def test_the_training_pages_train_the_new_cells(cells):
+    tiny = {"L": "2", "h": "8", "T": "12", "n": "20", "bs": "8", "seed": "3"}
+    cell = {"cell": cells} if "," not in cells else {"cell": "per layer", "cells": cells}
+    at = open_app(tiny | cell, "views/training.py")
+    at.button(key="train").click().run()
+    assert_clean(at)
+    at = open_app(tiny | cell, "views/ab_compare.py")
+    at.button(key="train_ab").click().run()
+    assert_clean(at)
+    at = open_app(tiny | cell | {"n": "10", "bs": "1", "T": "8"}, "views/plain_vs_deep.py")
+    at.button(key="train_compare").click().run()
+    assert_clean(at)
+
+
+def test_the_eigen_and_memory_panels_switch_off_from_the_url():
+    at = open_app({"eig": "0", "mem": "0"}, "views/gradient_flow.py")
+    assert_clean(at)
+    from tests.figure_data import names
+    from tests.test_app import charts
+
+    drawn = [n for c in charts(at) for n in names(c)]
+    assert "unit circle" not in drawn and not any(str(n).endswith(": measured") for n in drawn)

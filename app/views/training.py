@@ -56,6 +56,15 @@ def results(h, spec, task) -> None:
     st.subheader("Loss")
     st.markdown(words.loss_words(h))
     layout.chart(fig.loss_figure(h, task.baseline_rule), "train_loss")
+    if h.metric == "perplexity" and h.model is not None:
+        st.subheader("Text from the trained model")
+        prompt = st.text_input("Prompt", training.PROMPT, key="sample_prompt", max_chars=80)
+        st.code(training.sample(spec, h, prompt), language=None, wrap_lines=True)
+        st.caption(
+            f"{training.SAMPLED} characters drawn one at a time after the prompt, each from the "
+            f"model's softmax (temperature {training.TEMPERATURE:g}, seed {spec.seed}); only "
+            "the 27 symbols of the task (a-z and space) exist for it."
+        )
     st.subheader("Gradient norm per layer")
     st.markdown(
         "Before clipping, per layer: the weights on the path through depth (left) and through "

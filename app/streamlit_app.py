@@ -30,6 +30,7 @@ PAGES = (
     ("ab_compare", "A/B compare", "splitscreen", "ab"),
     ("phase_diagram", "Phase diagram", "blur_on", "phase"),
     ("training", "Training", "model_training", "training"),
+    ("tuning_map", "Tuning map", "grid_view", "tuning"),
 )
 page = st.navigation(
     [

@@ -12,6 +12,7 @@ import cost  # noqa: E402
 import extremes  # noqa: E402
 import mean_field  # noqa: E402
 import soak  # noqa: E402
+import study  # noqa: E402
 import train  # noqa: E402
 import uploads  # noqa: E402
 
@@ -20,6 +21,7 @@ if __name__ == "__main__":
     cost.main()
     extremes.main()
     train.main()
+    study.main()
     mean_field.main()
     browser.main()
     browser_scrub.main()

@@ -3,7 +3,7 @@
 The driver (the process calling ``run``) is the only writer of trial states: it asks Optuna
 for a point, submits ``trial.execute`` to the cluster, and when the future finishes stores the
 summary and tells Optuna, once. Futures stream back as they finish (``callback`` sees each);
-at most (workers + 1) trials are in flight, so a TPE search learns from the finished ones and
+at most two trials per worker are in flight, so a TPE search learns from the finished ones and
 a cancel leaves little running. A trial left RUNNING in the database (its driver was cancelled
 or died) is adopted by the next ``run`` of the same spec and trained again under the same trial
 number, so an interrupted study resumes from the database and no point is stored twice.
@@ -212,10 +212,11 @@ def _drive(spec, study, url, scheduler, callback, cancel) -> StudyResult:
 
 
 def _drive_dask(client, scheduler, next_point, payload, finish, cancel) -> None:
-    """Keep (workers + 1) trials in flight; finish each as its future completes."""
+    """Keep two trials per worker in flight (one running, one queued, so a worker never waits
+    on the driver's database writes); finish each as its future completes."""
     from distributed import as_completed
 
-    limit = cluster.workers(scheduler) + 1
+    limit = 2 * cluster.workers(scheduler)
     inflight: dict = {}
 
     def fill() -> None:

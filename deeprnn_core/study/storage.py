@@ -3,8 +3,9 @@
 The default database is ``$DEEPRNN_STUDY_STORAGE`` when set (any SQLAlchemy URL, for example
 ``postgresql://user@host/db``), else ``sqlite:///<cache>/studies.db`` with ``<cache>`` =
 ``$XDG_CACHE_HOME/deeprnn`` or ``~/.cache/deeprnn``. Every finished trial keeps its summary as
-user attrs (one attr per key), so a study's table is rebuilt from the database without training
-again, and ``optuna-dashboard <url>`` shows the same numbers.
+user attrs (the main scalars one attr each, the rest as one "record"), so a study's table is
+rebuilt from the database without training again, and ``optuna-dashboard <url>`` shows the
+same numbers.
 """
 
 from __future__ import annotations
@@ -116,9 +117,12 @@ def open_trial(url: str, study_name: str, number: int, pruner: str):
 
 
 def save_summary(study, number: int, summary: dict) -> None:
-    """Keep ``summary`` with trial ``number`` (one user attr per key)."""
+    """Keep ``summary`` with trial ``number``: the scalars as user attrs of their own (what
+    optuna-dashboard lists), the curves and how it ran in one "record" attr (one write)."""
     trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
-    for key, value in summary.items():
+    scalars = {k: summary[k] for k in ("val_loss", "best_val_loss", "val_metric", "wall_time")}
+    scalars["record"] = {k: v for k, v in summary.items() if k not in scalars}
+    for key, value in scalars.items():
         study._storage.set_trial_user_attr(trial_id, key, value)
 
 
@@ -128,9 +132,9 @@ def stored_rows(study) -> list[dict]:
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     rows = []
     for t in study.get_trials(deepcopy=False, states=done):
-        attrs = t.user_attrs
-        if "val_loss" not in attrs:
+        if "record" not in t.user_attrs:
             continue
+        attrs = {**t.user_attrs["record"], **t.user_attrs}
         row = {"number": t.number, "state": t.state.name.lower()}
         row.update({p: t.params[p] for p in PARAMS})
         row.update({k: attrs.get(k) for k in SUMMARY_KEYS + EXTRA + CURVES})

@@ -87,3 +87,18 @@ def test_plain_vs_deep_overlapping_seeds_are_not_distinguishable():
     with pytest.raises(ValueError, match="depth 4"):
         measures.plain_vs_deep(t, "gru", 4)
     assert not math.isnan(v.difference)
+
+
+def test_a_depth_that_learned_nothing_has_no_meaningful_window():
+    t = table_of(
+        {
+            ("rnn", 1): [0.5, 0.2, 0.05, 0.3, 0.5],  # learned: 0.05 < 0.9 x 1/6
+            ("rnn", 8): [0.17, 0.166, 0.165, 0.166, 0.17],  # at the baseline at every lr
+        }
+    )
+    t["baseline"] = 1 / 6
+    w = measures.good_window(t)
+    assert w["learned"].tolist() == [True, False]
+    assert w["width"].iloc[1] == pytest.approx(4.0)  # every lr "good" at failing alike
+    assert measures.window_trend(w, "rnn", spacing=1.0) == measures.NOT_LEARNED
+    assert measures.good_window(t.drop(columns="baseline"))["learned"].isna().all()

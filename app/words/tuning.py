@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from deeprnn_core.analysis.measures import LEARNED
 from deeprnn_core.study import measures
 
 
@@ -27,6 +28,13 @@ def window_words(windows, cell: str, spacing: float, tolerance: float) -> str:
     if len(rows) < 2:
         return text
     trend = measures.window_trend(windows, cell, spacing)
+    if trend == measures.NOT_LEARNED:
+        failed = [str(r.depth) for r in rows.itertuples() if r.learned is False]
+        return (
+            f"{text} At L = {', '.join(failed)} no learning rate brought the median loss below "
+            f"{LEARNED:g} x the task's baseline: nothing was learned there, so its window "
+            "says nothing about tuning, and the claim cannot be checked on this map."
+        )
     claim = {
         measures.NARROWS: "it narrows as L grows, as the tutorial says (deeper is harder to tune)",
         measures.WIDENS: "it widens as L grows, against the tutorial's claim",

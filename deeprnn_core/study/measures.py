@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deeprnn_core.analysis.measures import learned
+
 TOLERANCE = 0.10  # a learning rate is good when its median loss <= best * (1 + TOLERANCE)
 AGREES, DISAGREES, UNCLEAR = "agrees", "disagrees", "not distinguishable at these seeds"
 NARROWS, WIDENS, NO_CLEAR_CHANGE = "narrows", "widens", "no clear change"
+NOT_LEARNED = "not comparable"  # an end of the depth range did not learn the task at any lr
 
 
 def scores(table) -> np.ndarray:
@@ -44,17 +47,26 @@ def good_window(table, tolerance: float = TOLERANCE):
     log10(hi / lo) in decades (0 when only the best is good: the grid's spacing is the
     resolution). A depth whose best median is not finite has no window (NaN width).
 
-    Returns a DataFrame: cell, depth, best_lr, best_median, lo, hi, width, good (count).
+    A window is only as meaningful as its best: ``learned`` says whether the best median is
+    below LEARNED (0.9) x the task's baseline (the median of the rows' ``baseline``; None
+    without one). Where nothing learned, every learning rate is "good" at failing alike.
+
+    Returns a DataFrame: cell, depth, best_lr, best_median, lo, hi, width, good (count),
+    baseline, learned.
     """
     import pandas as pd
 
     rows = []
+    has_base = "baseline" in table
     for (cell, depth), group in _medians(table).groupby(["cell", "depth"], sort=True):
         lrs, med = group["lr"].to_numpy(float), group["score"].to_numpy(float)
         k = int(np.argmin(med))
         best = med[k]
+        at = (table["cell"] == cell) & (table["depth"] == depth)
+        base = float(np.nanmedian(table.loc[at, "baseline"].astype(float))) if has_base else None
+        did = learned(float(best), base)
         if not np.isfinite(best):
-            rows.append((cell, depth, np.nan, best, np.nan, np.nan, np.nan, 0))
+            rows.append((cell, depth, np.nan, best, np.nan, np.nan, np.nan, 0, base, did))
             continue
         good = med <= best * (1 + tolerance) if best >= 0 else med <= best * (1 - tolerance)
         lo = hi = k
@@ -63,18 +75,24 @@ def good_window(table, tolerance: float = TOLERANCE):
         while hi < len(lrs) - 1 and good[hi + 1]:
             hi += 1
         width = math.log10(lrs[hi] / lrs[lo])
-        rows.append((cell, depth, lrs[k], best, lrs[lo], lrs[hi], width, int(good.sum())))
+        rows.append(
+            (cell, depth, lrs[k], best, lrs[lo], lrs[hi], width, int(good.sum()), base, did)
+        )
     columns = ["cell", "depth", "best_lr", "best_median", "lo", "hi", "width", "good"]
+    columns += ["baseline", "learned"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def window_trend(windows, cell: str, spacing: float) -> str:
     """How the window of ``cell`` changes from the shallowest to the deepest depth of the map:
     NARROWS, WIDENS or NO_CLEAR_CHANGE. A change counts only when it is at least one grid step
-    (``spacing``, in decades: finer changes are below the map's resolution)."""
+    (``spacing``, in decades: finer changes are below the map's resolution). NOT_LEARNED when
+    either end did not learn the task (``learned`` False): its window measures nothing."""
     rows = windows[windows["cell"] == cell].sort_values("depth")
     if len(rows) < 2:
         return NO_CLEAR_CHANGE
+    if "learned" in rows and (rows["learned"].iloc[[0, -1]] == False).any():  # noqa: E712
+        return NOT_LEARNED
     first, last = rows["width"].iloc[0], rows["width"].iloc[-1]
     if not (np.isfinite(first) and np.isfinite(last)) or abs(last - first) < spacing - 1e-12:
         return NO_CLEAR_CHANGE

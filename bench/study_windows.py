@@ -45,9 +45,11 @@ def report(name: str, spec: StudySpec) -> None:
     for w in windows.itertuples():
         print(f"  {w.cell:5s} L={w.depth}: width {w.width:.2f} decades "
               f"(lr {w.lo:.3g}..{w.hi:.3g}), best lr {w.best_lr:.3g}, "
-              f"best median val loss {w.best_median:.4g}")  # fmt: skip
+              f"best median val loss {w.best_median:.4g}, baseline {w.baseline:.4g}, "
+              f"learned: {w.learned}")  # fmt: skip
     for cell in spec.cells:
-        print(f"  {cell}: window {measures.window_trend(windows, cell, spacing)} from L=1 to L=8")
+        trend = measures.window_trend(windows, cell, spacing)
+        print(f"  {cell}: window from L=1 to L=8: {trend}")
         for depth in (2, 8):
             v = measures.plain_vs_deep(table, cell, depth)
             interval = f"[{v.low:.3g}, {v.high:.3g}]"

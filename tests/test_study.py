@@ -16,7 +16,7 @@ import optuna
 import pytest
 
 from deeprnn_core import InitSpec, Model, RNNConfig, make_task, train
-from deeprnn_core.study import IN_PROCESS, StudySpec, load, run, trial
+from deeprnn_core.study import IN_PROCESS, StudySpec, cluster, load, run, trial
 from deeprnn_core.study.storage import rdb
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +66,8 @@ def test_table_rows_equal_their_trials_and_the_database(tmp_path):
     assert again.trained == 0
     cols = ["cell", "depth", "lr", "seed", "val_loss", "best_val_loss", "wall_time"]
     assert again.table[cols].equals(t[cols])
-    # a second run of a finished study trains nothing
-    assert run(s, storage=tmp_path / "s.db", scheduler=IN_PROCESS).trained == 0
+    # a second run of a finished study trains nothing, and starts no cluster for it
+    assert run(s, storage=tmp_path / "s.db").trained == 0 and not cluster._LOCAL
     # optuna sees the same values (objective = final validation loss)
     study = optuna.load_study(study_name=s.key, storage=rdb(result.url))
     values = sorted(tr.value for tr in study.trials)

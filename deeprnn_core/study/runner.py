@@ -203,7 +203,7 @@ def _drive(spec, study, url, scheduler, callback, cancel) -> StudyResult:
                 summary, error = None, f"{type(exc).__name__}: {exc}"
             if not finish(number, params, summary, error):
                 cancel.set()
-    else:
+    elif queue or to_ask > 0:  # a finished study needs no cluster
         _drive_dask(cluster.client(scheduler), scheduler, next_point, payload, finish, cancel)
     cancelled = cancel.is_set()
     return StudyResult(

@@ -16,8 +16,9 @@ import optuna
 import pytest
 
 from deeprnn_core import InitSpec, Model, RNNConfig, make_task, train
-from deeprnn_core.study import IN_PROCESS, StudySpec, cluster, load, run, trial
+from deeprnn_core.study import IN_PROCESS, StudySpec, cluster, load, run, runner, trial
 from deeprnn_core.study.storage import rdb
+from deeprnn_core.study.trial import execute as real_execute
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(task="adding", length=8, steps=12, hidden_size=6, n_train=32, n_val=16, batch_size=8)
@@ -152,3 +153,25 @@ def test_spec_is_checked_and_keyed_by_every_field():
         spec(lrs=(1e-3, 1e-3))
     with pytest.raises(ValueError, match="n_trials"):
         spec(sampler="tpe")
+
+
+def test_a_failed_trial_is_recorded_and_run_again_by_the_next_run(tmp_path, monkeypatch):
+
+    s = spec()
+
+    def flaky(payload):
+        if payload["params"]["depth"] == 2 and payload["params"]["seed"] == 1:
+            raise MemoryError("a worker ran out of memory")
+        return real_execute(payload)
+
+    monkeypatch.setattr(runner, "execute", flaky)
+    first = run(s, storage=tmp_path / "f.db", scheduler=IN_PROCESS)
+    assert len(first.failed) == 2 and "MemoryError" in first.failed[0][1]  # two lrs at (2, 1)
+    assert len(first.table) == 6 and not first.complete
+    monkeypatch.setattr(runner, "execute", real_execute)
+    second = run(s, storage=tmp_path / "f.db", scheduler=IN_PROCESS)
+    assert second.complete and second.trained == 2 and not second.failed
+    study = optuna.load_study(study_name=s.key, storage=rdb(second.url))
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(done) == 8 and len({tuple(t.params.values()) for t in done}) == 8
+    assert sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials) == 2

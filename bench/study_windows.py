@@ -3,17 +3,22 @@ at L in {1, 2, 4, 8} over 5 seeds, on the adding task and on the chars task, and
 plain-vs-deep verdict at L = 8 and L = 2 (each side at its own best learning rate), on the
 embedded LocalCluster. Kept in the default study database, so a second run prints at once.
 
-    PYTHONPATH=. python bench/study_windows.py [adding|chars ...]
+    PYTHONPATH=. python bench/study_windows.py [adding|chars|equal ...]
+
+``equal``: on chars, the 4-layer LSTM (h = 32) against a 1-layer LSTM with as many parameters.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from deeprnn_core.study import StudySpec, cluster, log_lrs, measures, run
+from deeprnn_core.study.trial import model_for
 
 COMMON = dict(
     length=20, cells=("rnn", "lstm"), depths=(1, 2, 4, 8), lrs=log_lrs(1e-4, 1.0, 7), seeds=5,
@@ -62,9 +67,41 @@ def report(name: str, spec: StudySpec) -> None:
         print(f"  unigram perplexity: {np.exp(table['baseline'].iloc[0] / spec.length):.3f}")
 
 
+def params_of(spec: StudySpec, cell: str, depth: int) -> int:
+    """Parameter count of the (cell, depth) model of ``spec``."""
+    return model_for(spec, cell, depth, 0).num_params
+
+
+def equal_params(cell: str = "lstm", depth: int = 4) -> None:
+    """chars: L = ``depth`` at h = 32 against one layer whose width gives the nearest parameter
+    count, each at its own best learning rate, over the same 5 seeds."""
+    deep = SPECS["chars"]
+    target = params_of(deep, cell, depth)
+    h = min(
+        range(deep.hidden_size, 4 * deep.hidden_size),
+        key=lambda h: abs(params_of(replace(deep, hidden_size=h), cell, 1) - target),
+    )
+    wide = replace(deep, cells=(cell,), depths=(1,), hidden_size=h)
+    table = run(wide).table
+    both = pd.concat([table, run(deep).table.query("cell == @cell and depth == @depth")])
+    v = measures.plain_vs_deep(both, cell, depth)
+    print(f"\n== chars, equal parameter count: {cell} L=1 h={wide.hidden_size} "
+          f"({params_of(wide, cell, 1)} parameters) vs L={depth} h={deep.hidden_size} "
+          f"({target}) ==")  # fmt: skip
+    print(f"  median val loss {v.plain_median:.4g} (lr {v.plain_lr:.3g}) vs {v.deep_median:.4g} "
+          f"(lr {v.deep_lr:.3g}); deep - plain {v.difference:.3g} [{v.low:.3g}, {v.high:.3g}] "
+          f"-> {v.verdict}")  # fmt: skip
+    ppl = both.groupby(["depth", "lr"])["val_metric"].median()
+    print(f"  median perplexity at each side's best lr: {ppl[(1, v.plain_lr)]:.3f} vs "
+          f"{ppl[(depth, v.deep_lr)]:.3f}")  # fmt: skip
+
+
 def main(names=("adding", "chars")) -> None:
     for name in names:
-        report(name, SPECS[name])
+        if name == "equal":
+            equal_params()
+        else:
+            report(name, SPECS[name])
     cluster.shutdown()
 
 

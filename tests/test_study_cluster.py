@@ -137,3 +137,30 @@ def test_the_local_cluster_streams_and_a_cancelled_study_resumes(tmp_path):
         assert len(workers) == (os.cpu_count() or 1)
     finally:
         cluster.shutdown()
+
+
+SCRIPT = """
+import os, sys
+with open(sys.argv[1], "a") as f:  # every process that runs this file says so
+    f.write(f"{os.getpid()}\\n")
+from deeprnn_core.study import StudySpec, run, shutdown
+spec = StudySpec(task="adding", length=8, cells=("rnn",), depths=(1,), lrs=(1e-2,), seeds=2,
+                 steps=3, hidden_size=4, n_train=8, n_val=4, batch_size=4)
+result = run(spec, storage=sys.argv[2])  # no `if __name__ == "__main__"`, as under streamlit
+print("rows", len(result.table), flush=True)
+shutdown()
+"""
+
+
+def test_the_embedded_cluster_never_runs_the_main_script_again(tmp_path):
+    """Under `streamlit run` the page script is __main__ and has no main guard; a worker
+    started by multiprocessing would import it again. The embedded workers are `dask worker`
+    processes: the script runs once."""
+    script, marks = tmp_path / "page.py", tmp_path / "pids.txt"
+    script.write_text(SCRIPT)
+    out = subprocess.run(
+        [sys.executable, str(script), str(marks), str(tmp_path / "e.db")],
+        env=env(), capture_output=True, text=True, timeout=200, cwd=tmp_path,
+    )  # fmt: skip
+    assert "rows 2" in out.stdout, out.stderr[-2000:]
+    assert len(marks.read_text().split()) == 1

@@ -38,10 +38,10 @@ def timed(spec: StudySpec, folder: Path, name: str, scheduler) -> tuple[float, o
 
 
 def main(rounds: int = ROUNDS) -> None:
-    print(f"\n== Study: {SPEC.size} trials, sequential in-process vs Dask LocalCluster ==")
+    print(f"\n== Study: {SPEC.size} trials, sequential in-process vs the embedded Dask cluster ==")
     print(f"cores: {os.cpu_count()}, load average now: {os.getloadavg()[0]:.2f} (a shared machine)")
     start = time.perf_counter()
-    workers = cluster.workers()  # starts the LocalCluster
+    workers = cluster.workers()  # starts the embedded cluster
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         run(WARM, storage=folder / "warm.db")  # torch imported in every worker

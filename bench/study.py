@@ -1,5 +1,5 @@
 """Study benchmark (issue 20): trials per second of a 40-trial study on the embedded Dask
-LocalCluster (one worker process per core, one thread each) against the same 40 trials run one
+cluster (one `dask worker` process per core, one thread each) against the same 40 trials run one
 after another in this process, and Dask's overhead per trial.
 
 Each run writes a fresh SQLite study (the driver's Optuna ask / tell and the summaries are

@@ -33,16 +33,7 @@ def scheduler_address(scheduler: str | None = None) -> str | None:
     return scheduler or os.environ.get(SCHEDULER_ENV) or None
 
 
-# The nanny's default environment sets MALLOC_TRIM_THRESHOLD_=65536, which makes glibc return
-# every large free to the OS at once: the engine's per-step arrays are then mapped and faulted
-# afresh, and a trial ran 4-5x slower than in-process (measured 2026-12-07). Unset it (dask
-# reads "None" from the environment as None); keep the one-thread pins of OpenMP / MKL / BLAS.
-WORKER_ENV = {
-    "DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_": "None",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-}
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 ROOT = Path(__file__).resolve().parents[2]  # the project: the workers import deeprnn_core
 _WORKERS: list[subprocess.Popen] = []  # the embedded cluster's `dask worker` processes
 
@@ -50,7 +41,8 @@ _WORKERS: list[subprocess.Popen] = []  # the embedded cluster's `dask worker` pr
 def local_cluster(n_workers: int | None = None):
     """The process's embedded cluster (started on first call): a Dask scheduler in this
     process (a LocalCluster with no worker of its own) and ``n_workers`` (default: one per
-    core) ``dask worker`` processes started with subprocess, each with a nanny that restarts
+    core) worker processes (``deeprnn_core.study.worker``: ``dask worker`` without the nanny's
+    malloc trimming) started with subprocess, each with a nanny that restarts
     it if it dies, one thread and the memory limit. Not multiprocessing: under ``streamlit
     run`` the script is ``__main__``, and a worker spawned by multiprocessing would run it
     again (and a daemonic one may not start children)."""
@@ -72,7 +64,7 @@ def local_cluster(n_workers: int | None = None):
                     [
                         sys.executable,
                         "-m",
-                        "distributed.cli.dask_worker",
+                        "deeprnn_core.study.worker",
                         cluster.scheduler_address,
                         "--nthreads",
                         "1",

@@ -135,6 +135,8 @@ def test_the_local_cluster_streams_and_a_cancelled_study_resumes(tmp_path):
         workers = cluster.client().scheduler_info(n_workers=-1)["workers"].values()
         assert all(w["nthreads"] == 1 and w["memory_limit"] > 0 for w in workers)
         assert len(workers) == (os.cpu_count() or 1)
+        trim = cluster.client().run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert set(trim.values()) == {None}  # the nanny's malloc trimming is off
     finally:
         cluster.shutdown()
 

@@ -46,7 +46,7 @@ def main(rounds: int = ROUNDS) -> None:
         folder = Path(tmp)
         run(WARM, storage=folder / "warm.db")  # torch imported in every worker
         print(
-            f"LocalCluster start + warm-up: {time.perf_counter() - start:.2f} s, {workers} workers"
+            f"cluster start + warm-up: {time.perf_counter() - start:.2f} s, {workers} workers"
         )
         run(WARM, storage=folder / "warm2.db", scheduler=IN_PROCESS)
         seq, par, overhead, share, trial_s = [], [], [], [], []

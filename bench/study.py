@@ -45,9 +45,7 @@ def main(rounds: int = ROUNDS) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         run(WARM, storage=folder / "warm.db")  # torch imported in every worker
-        print(
-            f"cluster start + warm-up: {time.perf_counter() - start:.2f} s, {workers} workers"
-        )
+        print(f"cluster start + warm-up: {time.perf_counter() - start:.2f} s, {workers} workers")
         run(WARM, storage=folder / "warm2.db", scheduler=IN_PROCESS)
         seq, par, overhead, share, trial_s = [], [], [], [], []
         for r in range(rounds):

@@ -34,6 +34,7 @@ PAGES = (
     ("ab_compare", N_("A/B compare"), "splitscreen", "ab"),
     ("phase_diagram", N_("Phase diagram"), "blur_on", "phase"),
     ("training", N_("Training"), "model_training", "training"),
+    ("tuning_map", N_("Tuning map"), "grid_view", "tuning"),
 )
 # Before the Lesson, "/" was the Information flow page, so a link shared from it is "/" with
 # settings: one that carries a lab setting (other than the lesson's ?step=) still opens there.

@@ -13,6 +13,7 @@ import extremes  # noqa: E402
 import mean_field  # noqa: E402
 import scan  # noqa: E402
 import soak  # noqa: E402
+import study  # noqa: E402
 import train  # noqa: E402
 import uploads  # noqa: E402
 
@@ -22,6 +23,7 @@ if __name__ == "__main__":
     cost.main()
     extremes.main()
     train.main()
+    study.main()
     mean_field.main()
     browser.main()
     browser_scrub.main()

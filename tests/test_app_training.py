@@ -221,3 +221,17 @@ def test_the_training_page_shows_the_code_of_its_cells():
     assert box.label.endswith("gru, rnn")
     blocks = [c.value.strip() for c in at.code]
     assert blocks == [reference.cell_source("gru").strip(), reference.cell_source("rnn").strip()]
+
+
+def test_the_chars_task_reports_perplexity_and_samples_text():
+    query = TINY | {"task": "chars", "h": "6", "n": "6"}
+    at = open_app(query, page=PAGE)
+    at.button(key="train").click().run()
+    assert_clean(at)
+    spec, h = core_history(query)
+    assert h.metric == "perplexity"
+    text = " ".join(m.value for m in at.markdown)
+    assert f"Validation perplexity: {h.val_metric[-1]:.3g} per character" in text
+    sampled = at.code[-1].value
+    assert sampled.startswith(training.PROMPT)
+    assert len(sampled) == len(training.PROMPT) + training.SAMPLED

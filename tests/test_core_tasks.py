@@ -98,4 +98,4 @@ def test_bad_task_settings_raise_named_errors():
         make_task("adding", 5, n_train=2.5)
     with pytest.raises(ValueError, match="length must leave windows in both splits"):
         make_task("sunspots", 300)
-    assert set(TASKS) == {"adding", "copy", "sine", "sunspots", "co2"}
+    assert set(TASKS) == {"adding", "copy", "sine", "sunspots", "co2", "chars"}

@@ -29,7 +29,8 @@ SHARE = "the address bar holds every setting: copy it to share exactly this view
 OLD_PATHS = {
     "flow": "information_flow",
     **{name: name for name in ("information_flow", "hidden_states", "gradient_flow",
-                               "depth_sweep", "plain_vs_deep", "ab_compare", "phase_diagram")},
+                               "depth_sweep", "plain_vs_deep", "ab_compare", "phase_diagram",
+                               "tuning_map")},
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from app.runs import budget, compute, server
 from deeprnn_core import History, InitSpec, Model, RNNConfig, Task, make_task, train
+from deeprnn_core.training.sample import sample_text
 
 EVALS = 15  # validation passes per run (plus one before training): the validation curve
 SNAPSHOTS = 20  # (L, T) grids of |H| and |G| on the probe sequence, log-spaced over the run
@@ -23,6 +24,7 @@ MIN_WINDOWS = 16  # a real series keeps at least this many training windows when
 OPTIMIZER_KWARGS = {"sgd": {"momentum": 0.9}}  # passed to torch.optim as they are
 REAL_SERIES = ("sunspots", "co2")
 VALIDATION = 200  # validation sequences of a drawn task, unless the time budget needs fewer
+PROMPT, SAMPLED, TEMPERATURE = "to be or not to be", 60, 0.8  # the chars task's sample text
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,17 @@ def _train(spec: TrainSpec, updates: int, callback=None, **kwargs) -> History:
         callback=callback,
         **kwargs,
     )
+
+
+def sample(spec: TrainSpec, history: History, prompt: str) -> str:
+    """``SAMPLED`` characters after ``prompt`` from the trained model of ``spec`` (the chars
+    task), seeded with the run's seed; kept in the server's cache."""
+    key = ("sample", spec, prompt)
+    found = server.CACHE.peek(key)
+    if found is None:
+        found = sample_text(history.model, prompt, SAMPLED, TEMPERATURE, seed=spec.seed)
+        server.CACHE.put(key, found)
+    return found
 
 
 def cached(spec: TrainSpec) -> History | None:

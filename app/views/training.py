@@ -58,6 +58,17 @@ def results(h, spec, task) -> None:
     st.subheader(_("Loss"))
     st.markdown(words.loss_words(h))
     layout.chart(fig.loss_figure(h, task.baseline_rule), "train_loss")
+    if h.metric == "perplexity" and h.model is not None:
+        st.subheader(_("Text from the trained model"))
+        prompt = st.text_input(_("Prompt"), training.PROMPT, key="sample_prompt", max_chars=80)
+        st.code(training.sample(spec, h, prompt), language=None, wrap_lines=True)
+        st.caption(
+            _(
+                "{n} characters drawn one at a time after the prompt, each from the model's "
+                "softmax (temperature {temperature}, seed {seed}); only the 27 symbols of the "
+                "task (a-z and space) exist for it."
+            ).format(n=training.SAMPLED, temperature=f"{training.TEMPERATURE:g}", seed=spec.seed)
+        )
     st.subheader(_("Gradient norm per layer"))
     st.markdown(
         "Before clipping, per layer: the weights on the path through depth (left) and through "

@@ -66,6 +66,12 @@ def loss_words(h) -> str:
     if h.metric == "accuracy" and len(h.val_metric):
         accuracy = 100 * h.val_metric[-1]
         text += f" Validation accuracy on the scored steps: {accuracy:.1f} % (chance: 12.5 %)."
+    if h.metric == "perplexity" and len(h.val_metric) and len(h.val_loss):
+        scored = h.settings.get("loss_kind")  # the steps scored: every step of the window
+        steps = len(scored) if isinstance(scored, tuple) else None
+        unigram = np.exp(h.baseline / steps) if steps and h.baseline is not None else None
+        text += f" Validation perplexity: {h.val_metric[-1]:.3g} per character"
+        text += f" (unigram baseline {unigram:.3g})." if unigram else "."
     return text
 
 

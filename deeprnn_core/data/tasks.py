@@ -11,6 +11,10 @@ measured on the validation split, in the same unit as the training loss:
   steps, so the baseline is 10 log 8; Arjovsky et al. average over all T + 20 steps, which
   gives their 10 log 8 / (T + 20) (``paper_baseline``).
 * ``sine``, ``sunspots``, ``co2``: next-step forecasting, baseline persistence (predict x_T).
+* ``chars``: a character-level language model on Hamlet (``data.text``): one-hot characters in,
+  the next character's cross-entropy at every step (SUMMED over the T steps, as for copy), the
+  metric perplexity = exp(loss / T); the baseline is the unigram model's loss (the training
+  part's character frequencies), T x its mean -log p on the validation targets.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from deeprnn_core.config import check_seed
+from deeprnn_core.data import text
 
-TASKS = ("adding", "copy", "sine", "sunspots", "co2")
+TASKS = ("adding", "copy", "sine", "sunspots", "co2", "chars")
 COPY_SYMBOLS, COPY_LENGTH = 8, 10  # symbols to remember, and how many
 
 
@@ -37,7 +42,8 @@ class Task:
     y_val: np.ndarray  # (T, N_val, q) or (T, N_val, 1)
     objective: str  # "mse" or "cross_entropy"
     loss_kind: str | tuple[int, ...]  # the steps scored: "last" or 0-based step indices
-    metric: str  # "mse" (the loss itself) or "accuracy" (argmax O_t == class, scored steps)
+    metric: str  # "mse" (the loss itself), "accuracy" (argmax O_t == class, scored steps) or
+    # "perplexity" (exp of the loss per scored step)
     baseline: float  # the trivial predictor's loss on the validation split, measured
     baseline_rule: str  # what the trivial predictor is
     output_size: int  # q: outputs (mse) or classes (cross_entropy)
@@ -73,6 +79,8 @@ def make_task(
         return _copy(int(length), n_train, n_val, seed)
     if name == "sine":
         return _sine(int(length), n_train, n_val, seed)
+    if name == "chars":
+        return _chars(int(length), n_train, n_val, seed)
     return _real_series(name, int(length))
 
 
@@ -190,3 +198,24 @@ def _real_series(name: str, T: int) -> Task:
         series = frame.interpolate().to_numpy(float)  # 59 missing weeks, filled linearly
         source = "statsmodels.datasets.co2: weekly CO2 at Mauna Loa 1958-2001 (Keeling & Whorf)"
     return _forecast(name, source, series, T)
+
+
+def _chars(T: int, n_train: int, n_val: int, seed: int) -> Task:
+    """Windows of T characters: training ones at seeded random places of the training part,
+    validation ones evenly spread over the validation part (the same for every seed)."""
+    train_ids, val_ids = text.splits()
+    if T + 1 >= min(len(train_ids), len(val_ids)):
+        raise ValueError(f"length must be < {len(val_ids) - 1} for the chars task, got {T}")
+    rng = np.random.default_rng([seed, 104])
+    xt, yt = text.windows(train_ids, rng.integers(0, len(train_ids) - T - 1, n_train), T)
+    xv, yv = text.windows(val_ids, np.linspace(0, len(val_ids) - T - 2, n_val).astype(int), T)
+    per_step = text.unigram_loss(train_ids, yv[..., 0])
+    rule = (
+        f"unigram: each character's training frequency, whatever came before "
+        f"(perplexity {np.exp(per_step):.3g})"
+    )
+    V = len(text.CHARS)
+    return Task(
+        "chars", text.SOURCE, xt, yt, xv, yv, "cross_entropy", tuple(range(T)), "perplexity",
+        T * per_step, rule, V,
+    )  # fmt: skip

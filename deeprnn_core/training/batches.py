@@ -164,6 +164,8 @@ def evaluate(config, views, data: TrainData, dtype) -> tuple[float, float]:
             metric_sum += float(hit.mean()) * B
         else:
             metric_sum += float(values[0]) * B
+    if data.metric == "perplexity":  # exp of the loss per scored step
+        return loss_sum / n, float(np.exp(loss_sum / n / len(steps)))
     return loss_sum / n, metric_sum / n
 
 

@@ -14,6 +14,7 @@ import mean_field  # noqa: E402
 import scan  # noqa: E402
 import soak  # noqa: E402
 import study  # noqa: E402
+import study_sessions  # noqa: E402
 import train  # noqa: E402
 import uploads  # noqa: E402
 
@@ -26,6 +27,7 @@ if __name__ == "__main__":
     study.main()
     mean_field.main()
     browser.main()
+    study_sessions.main()
     browser_scrub.main()
     uploads.main()
     soak.main()

@@ -6,8 +6,11 @@
    the sweep, the timing runs, the theory's seeds, ... the page states; deeprnn_core.engine.cost at
    the speed the server measured). Target <= 1.5.
 2. Soak: RERUNS page loads over 50 settings up to L = 32, T = 500, h = 256 across every page in
-   three tabs, then every tab closed. Server RSS (sampled every 0.5 s) against the byte budget
-   plus the post-start size, and the time until RSS is back within 300 MB of post-start.
+   three tabs, while a fourth tab's Tuning map study (its defaults, 90 trials) runs on the
+   server's embedded Dask cluster, then every tab closed. Server RSS (sampled every 0.5 s)
+   against the byte budget plus the post-start size, the time until RSS is back within 300 MB
+   of post-start, and the study workers' peak RSS against their memory limit
+   ($DEEPRNN_DASK_MEMORY, default 2GiB, passed to each worker).
 3. A browser killed mid-run: server CPU-seconds in the 2 s after the first 2 s.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,7 +29,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.runs import server  # noqa: E402
-from bench import extremes  # noqa: E402
+from bench import extremes, study_sessions  # noqa: E402
 from tests import browser_support as bs  # noqa: E402
 
 PAGES = ("", "hidden", "gradients", "sweep", "compare", "ab")
@@ -71,13 +75,24 @@ def settings_list(n: int) -> list[str]:
 
 
 class Sampler(threading.Thread):
+    """Peak RSS of the server and of its largest child (a study worker), every 0.5 s."""
+
     def __init__(self, proc: psutil.Process) -> None:
         super().__init__(daemon=True)
-        self.proc, self.peak, self.running = proc, 0.0, True
+        self.proc, self.peak, self.worker_peak, self.running = proc, 0.0, 0.0, True
+        self.limits: set[str] = set()
 
     def run(self) -> None:
         while self.running:
             self.peak = max(self.peak, self.proc.memory_info().rss / 2**20)
+            for child in self.proc.children(recursive=True):
+                try:
+                    self.worker_peak = max(self.worker_peak, child.memory_info().rss / 2**20)
+                    line = child.cmdline()
+                except psutil.NoSuchProcess:
+                    continue
+                if "--memory-limit" in line:
+                    self.limits.add(line[line.index("--memory-limit") + 1])
             time.sleep(0.5)
 
 
@@ -89,6 +104,8 @@ def main() -> None:
         print(f"== soak: skipped, {missing}")
         return
     print("== soak: many users on one server (issue 11)")
+    fresh = Path(tempfile.mkdtemp()) / "soak_study.db"  # the study always runs, never reopens
+    os.environ["DEEPRNN_STUDY_STORAGE"] = f"sqlite:///{fresh}"
     with sync_playwright() as p, bs.streamlit_server() as (url, _):
         proc = next(
             c
@@ -117,11 +134,13 @@ def main() -> None:
                 )
         sampler = Sampler(proc)
         sampler.start()
+        study = study_sessions.start_study(browser, url)
         tabs = [tab] + [browser.new_page(viewport={"width": 1300, "height": 900}) for _ in range(2)]
         settings = settings_list(50)
         times = []
         for k in range(RERUNS):
             times.append(load(tabs[k % 3], f"{url}/{PAGES[k % len(PAGES)]}?{settings[k % 50]}"))
+        progress = study_sessions.running(study)
         browser.close()
         closed = time.monotonic()
         back = None
@@ -141,6 +160,11 @@ def main() -> None:
             f"{budget_mb:.0f} MB + post-start = {budget_mb + start_mb:.0f}), "
             f"{end_mb:.0f} MB after closing; back within 300 MB of post-start after "
             f"{f'{back:.0f} s' if back is not None else 'more than 150 s'} (target <= 120 s)"
+        )
+        print(
+            f"   study during the soak: {progress or 'finished'} when the loads ended; study "
+            f"workers' peak RSS {sampler.worker_peak:.0f} MB (memory limit per worker: "
+            f"{', '.join(sorted(sampler.limits)) or 'none seen'})"
         )
         os.environ["DEEPRNN_TRACE_SECONDS"] = "30"
     with sync_playwright() as p, bs.streamlit_server() as (url, _):

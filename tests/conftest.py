@@ -11,3 +11,16 @@ def app_url():
     bs.require_chromium()
     with bs.streamlit_server() as (url, _):
         yield url
+
+
+@pytest.fixture
+def tiny_studies(tmp_path, monkeypatch):
+    """Studies run in-process (no Dask) into a temporary database, with no job of another
+    test around (app.runs.studies)."""
+    from app.runs import studies
+    from deeprnn_core.study import IN_PROCESS
+
+    monkeypatch.setattr(studies, "SCHEDULER", IN_PROCESS)
+    monkeypatch.setattr(studies, "STORAGE", str(tmp_path / "studies.db"))
+    monkeypatch.setattr(studies, "_JOBS", {})
+    yield studies

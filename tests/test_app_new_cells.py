@@ -97,7 +97,7 @@ def test_the_lru_at_the_largest_settings_runs(page):
 
 
 @pytest.mark.parametrize("cells", ["lru", "mingru", "lstm,minlstm"])
-def test_the_training_pages_train_the_new_cells(cells):
+def test_the_training_pages_train_the_new_cells(cells, tiny_studies):
     tiny = {"L": "2", "h": "8", "T": "12", "n": "20", "bs": "8", "seed": "3"}
     cell = {"cell": cells} if "," not in cells else {"cell": "per layer", "cells": cells}
     at = open_app(tiny | cell, "views/training.py")
@@ -109,6 +109,12 @@ def test_the_training_pages_train_the_new_cells(cells):
     at = open_app(tiny | cell | {"n": "10", "bs": "1", "T": "8"}, "views/plain_vs_deep.py")
     at.button(key="train_compare").click().run()
     assert_clean(at)
+    for job in tiny_studies._JOBS.values():  # the plain-vs-deep study, in-process
+        job.thread.join(300)
+        assert job.error is None and job.result.complete, job.error
+    at.run()
+    assert_clean(at)
+    assert any("verdict" in t.value.columns for t in at.table)
 
 
 def test_the_eigen_and_memory_panels_switch_off_from_the_url():

@@ -5,6 +5,7 @@ cached run, and a changed setting asks for Train again."""
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from app.parts import training_rows
 from app.runs import training
 from app.settings import controls
 from deeprnn_core import Model, make_task, train
+from deeprnn_core.study import measures
 from tests.figure_data import by_name, values
 from tests.test_app import DEFAULTS, assert_clean, chart_with, charts, open_app, open_sections
 
@@ -107,48 +109,64 @@ def test_over_budget_run_is_shortened_with_a_notice():
     assert notice and "updates = " in notice[0] and "(of 3000)" in notice[0]
 
 
-def test_plain_vs_deep_training_rows_are_the_cores_and_verdicts_follow_them():
-    query = TINY | {"n": str(training_rows.MIN_UPDATES)}  # the least a verdict needs
+def run_plain_vs_deep_study(query: dict, studies):
+    """Open Plain vs deep at ``query``, run its study on click, wait for it, redraw; the page
+    and the study's table as the database has it."""
     at = open_app(query, page="views/plain_vs_deep.py")
     assert_clean(at)
-    assert any("Press the button" in i.value for i in at.info), "nothing trains before a click"
+    assert any("Press the button to run the study" in i.value for i in at.info), "no click yet"
     at.button(key="train_compare").click().run()
+    settings = controls.Settings(**(DEFAULTS | controls.from_query(query)[0]))
+    spec = studies.fit_plain_deep(training.plan(settings).spec, os.cpu_count() or 1)[0]
+    job = studies.job_of(spec)
+    job.thread.join(300)
+    assert job.error is None and job.result.complete
+    at.run()
     assert_clean(at)
-    _, deep = core_history(query)
-    _, plain = core_history(query | {"L": "1"})
-    name = "Validation loss (after the last update)"
-    val = next(t.value for t in at.table if name in t.value.index).loc[name]
-    assert val["deep RNN (L = 2)"] == f"{deep.val_loss[-1]:.4g}"
-    assert val["plain RNN (L = 1)"] == f"{plain.val_loss[-1]:.4g}"
+    assert at.button(key="train_compare").disabled, "a finished study does not run again"
+    return at, spec, studies.stored(spec).table
+
+
+def test_plain_vs_deep_training_verdicts_come_from_a_study_over_seeds(tiny_studies):
+    query = TINY | {"n": str(training_rows.MIN_UPDATES)}  # the least a verdict needs
+    at, spec, table = run_plain_vs_deep_study(query, tiny_studies)
+    assert spec.depths == (1, 2) and len(spec.lrs) == 3 and len(spec.seeds) >= 2
+    assert len(table) == spec.size
+    spread = measures.seed_spread(table)
+    shown = next(t.value for t in at.table if "inter-quartile range" in t.value.columns)
+    for r in spread.itertuples():
+        row = shown.loc[f"L = {r.depth}, lr {r.lr:.3g}"]
+        assert row["median validation loss"] == f"{r.median:.4g}"
+        assert row["inter-quartile range"] == f"{r.iqr:.3g}"
     claims = next(t.value for t in at.table if "verdict" in t.value.columns)
-    train = [np.median(h.loss[-10:]) for h in (plain, deep)]  # the last tenth of 100 updates
-    val = [h.val_loss[-1] for h in (plain, deep)]
-    close = 0.02 * max(np.abs(train + val))
-    neither = all(v >= 0.9 * plain.baseline for v in val)
+    v = measures.plain_vs_deep(table, spec.cells[0], 2)
+    better = claims.loc["Better on complex tasks"]
+    assert f"[{v.low:.3g}, {v.high:.3g}] over {v.seeds} seeds" in better["measured here"]
+    if "neither learned" in better["measured here"]:
+        assert better["verdict"].startswith("no verdict: neither depth learned")
+    else:
+        assert better["verdict"] == v.verdict
+    windows = measures.good_window(table)
+    trend = measures.window_trend(windows, spec.cells[0], 0.5)
+    harder = claims.loc["Training is harder", "verdict"]
+    if not harder.startswith("no verdict: neither"):
+        assert harder == {measures.NARROWS: "agrees", measures.WIDENS: "disagrees",
+                          measures.NO_CLEAR_CHANGE: "no clear difference"}.get(
+            trend, "no verdict: a depth learned the task at no learning rate")  # fmt: skip
+    text = " ".join(str(x) for t in at.table for x in t.value.to_numpy().ravel())
+    assert "one seed" not in text.lower() and "One task, one seed" not in str(at.markdown)
 
-    def verdict(deep_minus_plain: float, agrees_when_above: bool) -> str:
-        if neither:
-            return "no verdict: neither run learned the task, so their losses compare two failures"
-        if abs(deep_minus_plain) <= close:
-            return "no clear difference"
-        return "agrees" if (deep_minus_plain > 0) == agrees_when_above else "disagrees"
 
-    assert claims.loc["Better on complex tasks", "verdict"] == verdict(val[1] - val[0], False)
-    assert claims.loc["Training is harder", "verdict"] == verdict(train[1] - train[0], True)
-
-
-def test_plain_vs_deep_training_cut_below_the_minimum_gives_no_verdict():
+def test_plain_vs_deep_training_cut_below_the_minimum_gives_no_verdict(tiny_studies):
     """Issue 17: 10 updates of batch 1 at T = 8 gave four verdicts; now the numbers and why."""
-    at = open_app(TINY | {"n": "10", "bs": "1", "T": "8"}, page="views/plain_vs_deep.py")
-    at.button(key="train_compare").click().run()
-    assert_clean(at)
+    at, _, _ = run_plain_vs_deep_study(TINY | {"n": "10", "bs": "1", "T": "8"}, tiny_studies)
     why = [i.value for i in at.info if i.value.startswith("No verdict on learning")]
     assert why and "updates 10" in why[0] and "batch 1" in why[0] and "T 8" in why[0], why
     claims = next(t.value for t in at.table if "verdict" in t.value.columns)
     for claim, verdict in claims["verdict"].items():
-        if claim != "Training time and memory grow with L":
-            assert verdict.startswith("no verdict: this run has updates 10"), verdict
-    assert any("Validation loss" in name for t in at.table for name in t.value.index)
+        if claim in ("Training is harder", "Better on complex tasks"):
+            assert verdict.startswith("no verdict: these runs have updates 10"), verdict
+    assert any("inter-quartile range" in t.value.columns for t in at.table)
 
 
 def test_ab_trains_both_sides_on_the_same_batches_and_presets_set_them():

@@ -7,23 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from app.figures import tuning_map as fig
 from app.runs import studies
-from deeprnn_core.study import IN_PROCESS, StudySpec, log_lrs, measures
+from deeprnn_core.study import StudySpec, log_lrs, measures
 from tests.figure_data import values
 from tests.test_app import assert_clean, charts, open_app
 
 PAGE = "views/tuning_map.py"
-
-
-@pytest.fixture
-def tiny_studies(tmp_path, monkeypatch):
-    monkeypatch.setattr(studies, "SCHEDULER", IN_PROCESS)
-    monkeypatch.setattr(studies, "STORAGE", str(tmp_path / "tuning.db"))
-    monkeypatch.setattr(studies, "_JOBS", {})
-    yield
 
 
 def page_spec() -> StudySpec:

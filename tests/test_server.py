@@ -16,15 +16,30 @@ from tests import browser_support as bs
 CAPTION = re.compile(r"Running L = (\d+), T = (\d+), h = (\d+).*seed (\d+)")
 
 
+STUDY_ENV = {
+    "DEEPRNN_DASK_MEMORY": "1GiB",  # each study worker's limit, enforced by its nanny
+    "DEEPRNN_DASK_SCHEDULER": "",  # the embedded cluster, started by the server
+}
+
+
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     bs.require_chromium("the server test")
-    os.environ["DEEPRNN_TRACE_SECONDS"] = "30"  # long enough to close a tab mid-run
+    env = STUDY_ENV | {
+        "DEEPRNN_TRACE_SECONDS": "30",  # long enough to close a tab mid-run
+        "DEEPRNN_STUDY_STORAGE": f"sqlite:///{tmp_path_factory.mktemp('study')}/server.db",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         with bs.streamlit_server() as (url, _):
             yield url, server_process()
     finally:
-        del os.environ["DEEPRNN_TRACE_SECONDS"]
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def server_process() -> psutil.Process:
@@ -134,3 +149,57 @@ def test_closing_the_browser_mid_run_frees_the_cpu(server):
     used = sum(proc.cpu_times()[:2]) - sum(after_two[:2])
     assert used < 0.4, f"{used:.2f} CPU-s spent 2-4 s after the tab closed"
     assert sum(after_two[:2]) - sum(before[:2]) < 8
+
+
+def worker_processes(proc: psutil.Process) -> list[psutil.Process]:
+    """The server's child processes: the study workers it started (each a nanny running
+    ``deeprnn_core.study.worker`` with the worker process under it)."""
+    return proc.children(recursive=True)
+
+
+def test_a_running_study_keeps_server_and_worker_memory_bounded(server):
+    """The soak's study part, small: a Tuning map study of 90 short trials on the server's
+    embedded Dask cluster while another session browses; the server's RSS stays within 300 MB
+    of its start, every worker under its memory limit (set on its command line), and the
+    study finishes with its results drawn."""
+    from playwright.sync_api import sync_playwright
+
+    url, proc = server
+    start_mb = rss_mb(proc)
+    peaks = {"server": start_mb, "worker": 0.0}
+    limits: set[str] = set()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/tuning")
+        bs.wait_idle(page, 120_000)
+        steps = page.locator(".st-key-tm_steps input").first
+        steps.fill("20")
+        page.get_by_role("button", name="Apply").click()
+        bs.wait_idle(page, 120_000)
+        page.get_by_role("button", name="Run study").click()
+        page.wait_for_selector('[data-testid="stProgress"]', timeout=180_000)
+        other = browser.new_page(viewport={"width": 1200, "height": 900})
+        deadline = time.monotonic() + 600
+        k = 0
+        while page.locator('[data-testid="stProgress"]').count() and time.monotonic() < deadline:
+            other.goto(f"{url}/gradients?L={2 + k % 4}&seed={k}", wait_until="commit")
+            bs.wait_idle(other, 120_000)
+            assert other.locator('[data-testid="stException"]').count() == 0
+            k += 1
+            peaks["server"] = max(peaks["server"], rss_mb(proc))
+            for w in worker_processes(proc):
+                try:
+                    line = w.cmdline()
+                    peaks["worker"] = max(peaks["worker"], rss_mb(w))
+                except psutil.NoSuchProcess:
+                    continue
+                if "--memory-limit" in line:
+                    limits.add(line[line.index("--memory-limit") + 1])
+        page.wait_for_selector(".js-plotly-plot", timeout=120_000)  # the finished map
+        assert page.locator('[data-testid="stException"]').count() == 0
+        browser.close()
+    assert k >= 1, "the other session browsed while the study ran"
+    assert limits == {STUDY_ENV["DEEPRNN_DASK_MEMORY"]}, limits
+    assert peaks["worker"] < 1024, peaks
+    assert peaks["server"] <= start_mb + 300, (start_mb, peaks)

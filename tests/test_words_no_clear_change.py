@@ -171,28 +171,57 @@ def test_training_words_near_equal_are_about_the_same(history):
     assert "less gradient" not in text and "more gradient" not in text, text
 
 
-RUN = {"train": 0.10, "val": 0.12, "gap": 0.02, "per_update": 0.01, "peak": 1e6}
+def study_table(plain: float, deep: float, baseline: float = 1.0, seeds: int = 4):
+    """A constructed study table: L = 1 and L = 2 at three learning rates, the middle one
+    best at each depth, the seeds 0.001 apart around ``plain`` and ``deep``."""
+    import pandas as pd
+
+    rows = [("rnn", L, lr, s, (v + 0.001 * s) * (1.0 if lr == 0.01 else 1.5), None, baseline,
+             0.01 * L * 100, 100)
+            for L, v in ((1, plain), (2, deep)) for lr in (0.00316, 0.01, 0.0316)
+            for s in range(seeds)]  # fmt: skip
+    columns = ["cell", "depth", "lr", "seed", "val_loss", "diverged", "baseline", "wall_time",
+               "steps_done"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
 def test_a_cut_comparison_gives_the_numbers_and_no_verdict():
     short = training_rows.too_short(10, 1, 8)
     assert "updates 10" in short and "batch 1" in short and "T 8" in short, short
     assert training_rows.too_short(300, 32, 50) == ""
-    deep = RUN | {"train": 0.2, "val": 0.3, "gap": 0.1, "per_update": 0.05, "peak": 2e6}
-    judged = training_rows.verdicts(RUN, deep, 32, 1.0, short)
+    table = study_table(0.3, 0.1)
+    judged = training_rows.study_verdicts(table, "rnn", 2, (0.01, 0.05), (1e6, 2e6), short)
     for claim, measured, verdict in judged:
-        assert any(c.isdigit() for c in measured), measured  # the numbers are shown
         if claim == "Training time and memory grow with L":
-            assert verdict == "agrees"
-        else:
-            assert verdict.startswith("no verdict: this run has updates 10"), verdict
+            assert verdict == "agrees" and "5.00x the time" in measured, measured
+        elif claim != "More parameters overfit more":
+            assert any(c.isdigit() for c in measured), measured  # the numbers are shown
+            assert verdict.startswith("no verdict: these runs have updates 10"), verdict
+
+
+def test_the_study_verdict_is_the_bootstrap_one_and_never_one_runs():
+    from deeprnn_core.study import measures
+
+    for plain, deep, want in ((0.3, 0.1, measures.AGREES), (0.1, 0.3, measures.DISAGREES),
+                              (0.2, 0.2005, measures.UNCLEAR)):  # fmt: skip
+        table = study_table(plain, deep)
+        judged = dict((c, (m, v)) for c, m, v in training_rows.study_verdicts(
+            table, "rnn", 2, (0.01, 0.02), (1e6, 2e6)))  # fmt: skip
+        v = measures.plain_vs_deep(table, "rnn", 2)
+        measured, verdict = judged["Better on complex tasks"]
+        assert verdict == v.verdict == want
+        assert f"[{v.low:.3g}, {v.high:.3g}] over 4 seeds" in measured, measured
+        # every depth's window is the middle lr alone: no clear change of width
+        assert judged["Training is harder"][1] == "no clear difference"
+    one_seed = study_table(0.3, 0.1, seeds=1)
+    judged = training_rows.study_verdicts(one_seed, "rnn", 2, (0.01, 0.02), (1e6, 2e6))
+    assert judged[3][2] == measures.UNCLEAR, "one seed a side carries no verdict"
 
 
 def test_neither_learned_never_sits_next_to_agrees():
-    deep = RUN | {"train": 0.9, "val": 1.1, "gap": 0.2, "per_update": 0.05, "peak": 2e6}
-    plain = RUN | {"train": 0.95, "val": 0.95}
-    judged = training_rows.verdicts(plain, deep, 2, 1.0)
+    table = study_table(1.0, 1.1, baseline=1.0)
+    judged = training_rows.study_verdicts(table, "rnn", 2, (0.01, 0.05), (1e6, 2e6))
     better = [row for row in judged if row[0] == "Better on complex tasks"][0]
     assert "neither learned the task" in better[1] and better[2].startswith("no verdict"), better
-    assert all(v in ("agrees",) or v.startswith("no verdict") for _, m, v in judged
-               if "neither learned" in m)  # fmt: skip
+    harder = [row for row in judged if row[0] == "Training is harder"][0]
+    assert harder[2].startswith("no verdict"), harder

@@ -1,48 +1,42 @@
-"""Plain vs deep, measured in training: L = 1 and the current L trained on the same task,
-updates, batches and seed (training.loop), next to the tutorial's (d2l) claims about training.
+"""Plain vs deep, measured in training: a small study (deeprnn_core.study: L = 1 and the
+current L, each at three learning rates around the Training page's, over a few seeds) next to
+the tutorial's (d2l) claims about training.
 
 A section of the Plain vs deep page (views/plain_vs_deep.py calls ``draw``). Each verdict is read
-off the two runs' numbers; where the measurement disagrees with the tutorial, it says so.
+off the study's table by deeprnn_core.study.measures (plain_vs_deep's bootstrap interval, the
+window of good learning rates), never off one run; where it disagrees with the tutorial, it says
+so. The study runs in the server's background (app.runs.studies), shared by every session.
 """
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app.parts import layout
-from app.runs import training
+from app.runs import studies, training
 from app.words.i18n import gettext as _
-from app.words.training import window
-from deeprnn_core.analysis import measures
+from deeprnn_core.analysis import measures as core_measures
 from deeprnn_core.config import DROPOUT_RULE
+from deeprnn_core.study import measures, scheduler_address
 
 EXPLAIN = (
     "The tutorial (*Dive into Deep Learning*, section Deep Recurrent Neural Networks) says "
     "a deep RNN is harder to train, overfits more (more parameters), costs more "
-    "time and memory, and does better on complex tasks. Here both networks are trained on the "
-    "Training page's task, optimizer, learning rate, schedule, updates and batch size, on the "
-    "same minibatches and seed; the plain one has the first layer's cell and activation and "
-    f"no dropout ({DROPOUT_RULE})."
+    "time and memory, and does better on complex tasks. One run of each depth cannot tell: its "
+    "verdict can flip with the seed or the learning rate. Here a small **study** trains both "
+    "networks on the Training page's task, optimizer, schedule, updates and batch size, at the "
+    "page's learning rate and at that rate divided and multiplied by √10, over several seeds; "
+    "each depth is judged at its own best learning rate. Every layer has the first layer's cell "
+    f"and activation, and there is no dropout ({DROPOUT_RULE})."
 )
 
 
-def measured(h, peak: int) -> dict[str, float]:
-    """The numbers of one run that the rows show."""
-    train = float(window(h.loss, True))
-    val = float(h.val_loss[-1]) if len(h.val_loss) else float("nan")
-    return {
-        "train": train,
-        "val": val,
-        "gap": val - train,
-        "per_update": float(h.wall_time[-1]) / max(1, h.steps),
-        "peak": float(peak),
-    }
-
-
-CLOSE = 0.02  # losses (and gaps) within 2 % of the loss scale count as no clear difference
 # The least a run must have for its losses to carry a verdict on the tutorial's claims: the
 # start and end summaries are medians over a tenth of the updates (10 of 100), a loss over
 # fewer than 4 sequences is one or two draws of the task, and at T < 10 the tasks are too
@@ -58,65 +52,112 @@ def too_short(updates: int, batch: int, length: int) -> str:
     short = [f"{name} {now} (a verdict needs at least {least})" for name, now, least in (
         ("updates", updates, MIN_UPDATES), ("batch", batch, MIN_BATCH),
         ("T", length, MIN_LENGTH)) if now < least]  # fmt: skip
-    return "this run has " + ", ".join(short) if short else ""
+    return "these runs have " + ", ".join(short) if short else ""
 
 
-def verdicts(
-    p: dict, d: dict, L: int, baseline: float | None, short: str = ""
+def study_verdicts(
+    table,
+    cell: str,
+    L: int,
+    per_update: tuple[float, float],
+    peak: tuple[float, float],
+    short: str = "",
 ) -> list[tuple[str, str, str]]:
-    """(the tutorial's claim, what was measured, verdict) for each claim: "agrees", "disagrees",
-    or "no clear difference" when the two runs are within CLOSE of each other. The three claims
-    about learning get "no verdict" with the reason when the run is ``short`` (too_short's
-    reason) or neither run learned the task (measures.learned against ``baseline``); time and
-    memory are measured either way."""
-    scale = max(abs(p["val"]), abs(d["val"]), abs(p["train"]), abs(d["train"]))
-
-    def order(a: float, b: float) -> int:
-        """-1 if a is clearly below b, 1 if clearly above, 0 within CLOSE."""
-        return 0 if abs(a - b) <= CLOSE * scale else (1 if a > b else -1)
-
-    def says(sign: int, agrees: int) -> str:
-        return "no clear difference" if sign == 0 else "agrees" if sign == agrees else "disagrees"
-
-    def word(sign: int, less: str, more: str) -> str:
-        return {-1: less, 0: "within 2 % of", 1: more}[sign]
-
-    harder, overfit = order(d["train"], p["train"]), order(d["gap"], p["gap"])
-    better = order(d["val"], p["val"])
-    costlier = d["per_update"] > p["per_update"] and d["peak"] > p["peak"]
+    """(the tutorial's claim, what the study measured, verdict) for each claim, read off the
+    study's ``table`` by deeprnn_core.study.measures. "Harder to train": the window of good
+    learning rates (measures.good_window) against L, by measures.window_trend; "better on
+    complex tasks": measures.plain_vs_deep (agrees / disagrees / not distinguishable at these
+    seeds, with its bootstrap interval). The claims about learning get "no verdict" with the
+    reason when the runs are ``short`` (too_short's reason) or neither depth learned the task;
+    time (medians of the study's trials, ``per_update`` plain and deep) and memory (``peak``)
+    are measured either way."""
+    windows = measures.good_window(table[table["cell"] == cell])
+    lrs = np.sort(table["lr"].unique())
+    spacing = float(np.median(np.diff(np.log10(lrs)))) if len(lrs) > 1 else 1.0
+    trend = measures.window_trend(windows, cell, spacing)
+    widths = ", ".join(
+        f"L = {w.depth}: {w.width:.2f}" if np.isfinite(w.width) else f"L = {w.depth}: none"
+        for w in windows.itertuples()
+    )
+    tune = {
+        measures.NARROWS: "agrees",
+        measures.WIDENS: "disagrees",
+        measures.NO_CLEAR_CHANGE: "no clear difference",
+        measures.NOT_LEARNED: "no verdict: a depth learned the task at no learning rate",
+    }
+    v = measures.plain_vs_deep(table, cell, L)
+    base = table["baseline"].dropna()
+    baseline = float(base.iloc[0]) if len(base) else None
     learned = ""
-    if baseline and all(measures.learned(v, baseline) is False for v in (p["val"], d["val"])):
-        learned = (
-            f"; neither ended below {measures.LEARNED:g} times the baseline {baseline:.4g}: "
-            "neither learned the task"
-        )
-        short = short or "neither run learned the task, so their losses compare two failures"
+    if baseline and all(core_measures.learned(m, baseline) is False
+                        for m in (v.plain_median, v.deep_median)):  # fmt: skip
+        learned = (f"; neither median ended below {core_measures.LEARNED:g} times the "
+                   f"baseline {baseline:.4g}: neither learned the task")  # fmt: skip
+        short = short or "neither depth learned the task, so their losses compare two failures"
+    better = "lower" if v.difference < 0 else "higher" if v.difference > 0 else "equal"
+    costlier = per_update[1] > per_update[0] and peak[1] > peak[0]
     rows = [
         ("Training is harder",
-         f"L = {L} ended at a training loss {word(harder, 'below', 'above')} L = 1's "
-         f"({d['train']:.4g} vs {p['train']:.4g})", says(harder, 1)),
+         f"window of good learning rates (median within {100 * measures.TOLERANCE:.0f} % of "
+         f"the depth's best), in decades: {widths}; grid step {spacing:.2f} decades",
+         tune[trend]),
         ("More parameters overfit more",
-         f"the train-validation gap is {d['gap']:.3g} at L = {L}, "
-         f"{word(overfit, 'smaller than', 'larger than')} {p['gap']:.3g} at L = 1",
-         says(overfit, 1)),
+         "a study keeps each run's validation loss, not its training loss: the gap is not "
+         "measured over seeds", "no verdict: not measured by the study"),
         ("Training time and memory grow with L",
-         f"{d['per_update'] / p['per_update']:.2f}x the time per update and "
-         f"{d['peak'] / p['peak']:.2f}x the peak memory of L = 1",
+         f"{per_update[1] / per_update[0]:.2f}x the time per update (median over the study's "
+         f"runs) and {peak[1] / peak[0]:.2f}x the peak memory of L = 1",
          "agrees" if costlier else "disagrees"),
         ("Better on complex tasks",
-         f"validation loss {d['val']:.4g} at L = {L}, {word(better, 'below', 'above')} "
-         f"{p['val']:.4g} at L = 1 on this task{learned}", says(better, -1)),
+         f"median validation loss {v.deep_median:.4g} at L = {L} (lr {v.deep_lr:.3g}), "
+         f"{better} than {v.plain_median:.4g} at L = 1 (lr {v.plain_lr:.3g}); bootstrap 95 % "
+         f"interval of deep - plain [{v.low:.3g}, {v.high:.3g}] over {v.seeds} seeds{learned}",
+         v.verdict),
     ]  # fmt: skip
     if not short:
         return rows
-    timing = rows[2][0]
-    return [(claim, measured_, verdict if claim == timing else f"no verdict: {short}")
+    keep = ("Training time and memory grow with L", "More parameters overfit more")
+    return [(claim, measured_, verdict if claim in keep else f"no verdict: {short}")
             for claim, measured_, verdict in rows]  # fmt: skip
+
+
+def per_update_seconds(table, depth: int) -> float:
+    """Median over the study's runs at ``depth`` of wall time per update."""
+    at = table[table["depth"] == depth]
+    return float(np.median(at["wall_time"].to_numpy(float) / np.maximum(1, at["steps_done"])))
+
+
+def progress(spec) -> None:
+    """Live progress of the running study (redrawn every second, alone)."""
+
+    @st.fragment(run_every=1.0)
+    def box() -> None:
+        job = studies.job_of(spec)
+        if job is None or not job.running:
+            st.rerun()  # finished: draw the section with the results
+            return
+        st.progress(job.done / job.total, text=f"{job.done} of {job.total} runs")
+        best = "none yet" if job.best is None else f"{job.best:.4g}"
+        eta = "" if job.eta is None else f", about {job.eta:.0f} s left"
+        st.caption(f"Best final validation loss so far: {best}{eta}.")
+
+    box()
+
+
+def spread_table(table) -> pd.DataFrame:
+    """The seed spread (median and inter-quartile range) of every (depth, lr) of the study."""
+    spread = measures.seed_spread(table).sort_values(["depth", "lr"])
+    return pd.DataFrame(
+        [[f"{r.median:.4g}", f"{r.iqr:.3g}", f"{r.n}"] for r in spread.itertuples()],
+        index=[f"L = {r.depth}, lr {r.lr:.3g}" for r in spread.itertuples()],
+        columns=["median validation loss", "inter-quartile range", "seeds"],
+    )
 
 
 @layout.guarded
 def draw(settings) -> None:
-    """The section: a button that trains both, then the measured rows and the verdicts."""
+    """The section: a button that starts the study, its progress, then the seed spread and
+    the verdicts read off its table."""
     st.subheader(_("Training, measured: plain (L = 1) vs deep"))
     st.markdown(EXPLAIN)
     L = settings.num_layers
@@ -126,57 +167,64 @@ def draw(settings) -> None:
     plan = training.plan(settings, alongside=(replace(settings, num_layers=1),))
     if not layout.said(plan):
         return
-    specs = (training.plain(plan.spec), plan.spec)
     s = plan.spec
-    st.caption(
-        f"Task {s.task} (T = {s.length}), {s.optimizer}, lr {s.lr:g}, {s.schedule} schedule, "
-        f"{s.updates} updates of batch {s.batch_size}, seed {s.seed}: change them on the "
-        "Training page."
-    )
-    labels = [f"Training L = {spec.config.num_layers}" for spec in specs]
-    histories = training.trained_on_click(
-        specs,
-        labels,
-        f"Train L = 1 and L = {L}",
-        "train_compare",
-        "Press the button to train both",
-        measure_peak=True,
-    )
-    if histories is None:
+    workers = os.cpu_count() or 1
+    spec, seconds = studies.fit_plain_deep(s, workers)
+    where = scheduler_address(studies.SCHEDULER) or f"the embedded cluster ({workers} workers)"
+    if spec is None:
+        st.info(
+            f"A study of L = 1 and L = {L} at {studies.MIN_SEEDS} seeds is priced at about "
+            f"{seconds:.0f} s on {where}, over the {studies.STUDY_SECONDS:g} s budget: lower "
+            "the updates on the Training page, or L, h or T in the sidebar.",
+            icon=":material/info:",
+        )
         return
-    p, d = (measured(h, training.peak_bytes(spec)) for h, spec in zip(histories, specs))
-    rows = [
-        ("Training loss (median of the last tenth of updates)", "train", "{:.4g}"),
-        ("Validation loss (after the last update)", "val", "{:.4g}"),
-        ("Train-validation gap (validation − training)", "gap", "{:+.3g}"),
-        ("Time per update (History.wall_time, validation included)", "per_update", "{:.4f} s"),
-        ("Peak memory, MB: numpy arrays (tracemalloc, 2 updates + validation)", "peak", "{:.3g}"),
-    ]
-    table = pd.DataFrame(
-        [[fmt.format(p[k] / 2**20 if k == "peak" else p[k]),
-          fmt.format(d[k] / 2**20 if k == "peak" else d[k])] for _, k, fmt in rows],
-        index=[name for name, _, _ in rows],
-        columns=["plain RNN (L = 1)", f"deep RNN (L = {L})"],
-    )  # fmt: skip
-    st.table(table)
-    baseline = histories[0].baseline
-    if baseline is not None:
-        st.caption(f"The task's baseline (trivial predictor): {baseline:.4g}.")
+    seeds = ", ".join(map(str, spec.seeds))
+    st.caption(
+        f"Task {s.task} (T = {s.length}), {s.optimizer}, learning rates "
+        f"{', '.join(f'{lr:g}' for lr in spec.lrs)}, {s.schedule} schedule, {s.updates} updates "
+        f"of batch {s.batch_size}, seeds {seeds}: {spec.size} runs, priced by the cost model at "
+        f"about {max(1, math.ceil(seconds))} s on {where}. Change them on the Training page."
+    )
+    job = studies.job_of(spec)
+    running = job is not None and job.running
+    result = job.result if job is not None and job.result is not None else studies.stored(spec)
+    complete = result is not None and result.complete
+    if st.button(f"Run the study: L = 1 and L = {L}", key="train_compare", type="primary",
+                 disabled=running or complete):  # fmt: skip
+        job, running = studies.start(spec), True
+    if job is not None and job.error:
+        st.error(f"The study stopped: {job.error}")
+    if running:
+        progress(spec)
+        return
+    if not complete:
+        done = "" if result is None else f" ({len(result.table)} of {spec.size} runs stored)"
+        st.info(f"Press the button to run the study{done}: it runs in the background, shared "
+                "by every session, and opens from the database next time.")  # fmt: skip
+        return
+    table = result.table
+    st.table(spread_table(table))
+    base = table["baseline"].dropna()
+    if len(base):
+        st.caption(f"The task's baseline (trivial predictor): {float(base.iloc[0]):.4g}.")
     short = too_short(s.updates, s.batch_size, s.length)
     if short:
         st.info(
             f"No verdict on learning: {short}. The numbers above are measured all the same; "
-            "the tutorial's claims about training need a longer run (raise the updates, batch "
+            "the tutorial's claims about training need longer runs (raise the updates, batch "
             "or T on the Training page, or lower L, h or T so the budget keeps them).",
             icon=":material/info:",
         )
-    judged = verdicts(p, d, L, baseline, short)
+    per_update = (per_update_seconds(table, 1), per_update_seconds(table, L))
+    peak = tuple(float(training.peak_bytes(x)) for x in (training.plain(s), s))
+    judged = study_verdicts(table, spec.cells[0], L, per_update, peak, short)
     claims = pd.DataFrame(judged, columns=["the tutorial says", "measured here", "verdict"])
     st.table(claims.set_index("the tutorial says"))
     disagree = [c for c, _, v in judged if v == "disagrees"]
     if disagree:
         st.markdown(
-            "**Where this measurement disagrees with the tutorial:** "
-            + "; ".join(disagree)
-            + f". One task, one seed, {s.updates} updates: change them to see whether it holds."
-        )
+            "**Where this study disagrees with the tutorial:** " + "; ".join(disagree)
+            + f". One task, {len(spec.seeds)} seeds, {s.updates} updates: change them to see "
+            "whether it holds."
+        )  # fmt: skip

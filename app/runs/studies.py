@@ -107,3 +107,46 @@ def price_seconds(spec: core_study.StudySpec, workers: int) -> float:
             config, task.steps, spec.batch_size, spec.steps, spec.evals + 1, spec.n_val
         )
     return total / max(1, workers)
+
+
+# Plain vs deep's training rows: a small study instead of one run of each depth.
+PLAIN_DEEP_SEEDS = 4  # seeds per (depth, lr) unless the budget needs fewer
+MIN_SEEDS = 2  # a bootstrap over one seed a side says nothing (measures.plain_vs_deep)
+LR_SPREAD = 10**0.5  # the lr grid: the page's lr divided and multiplied by this
+STUDY_SECONDS = 6 * budget.TRAIN_SECONDS  # one click of the plain-vs-deep study, priced
+
+
+def first(value):
+    """The first layer's value of a per-layer setting (str or tuple)."""
+    return value if isinstance(value, str) else value[0]
+
+
+def plain_deep_spec(train_spec, seeds: int = PLAIN_DEEP_SEEDS) -> core_study.StudySpec:
+    """The study behind Plain vs deep's training rows: L = 1 and the current L, the first
+    layer's cell and activation for every layer, learning rates lr / sqrt(10), lr and
+    lr * sqrt(10), ``seeds`` seeds from the page's, the rest as the Training page trains."""
+    c, lr = train_spec.config, train_spec.lr
+    return core_study.StudySpec(
+        task=train_spec.task, length=train_spec.length, cells=(first(c.cell),),
+        depths=(1, c.num_layers), lrs=core_study.log_lrs(lr / LR_SPREAD, lr * LR_SPREAD, 3),
+        seeds=tuple(range(train_spec.seed, train_spec.seed + seeds)), steps=train_spec.updates,
+        batch_size=train_spec.batch_size, hidden_size=c.hidden_size,
+        activation=first(c.activation), optimizer=train_spec.optimizer,
+        schedule=train_spec.schedule, clip_norm=train_spec.clip_norm,
+        init_scheme=train_spec.init.scheme, recurrent_gain=train_spec.init.recurrent_gain,
+        input_gain=train_spec.init.input_gain, residual=c.residual, layer_norm=c.layer_norm,
+        n_train=max(256, train_spec.batch_size), n_val=train_spec.validation,
+        dtype=train_spec.dtype,
+    )  # fmt: skip
+
+
+def fit_plain_deep(train_spec, workers: int) -> tuple[core_study.StudySpec | None, float]:
+    """The plain-vs-deep study with as many seeds (PLAIN_DEEP_SEEDS down to MIN_SEEDS) as fit
+    STUDY_SECONDS on ``workers`` workers by the cost model, and its price; (None, price of
+    MIN_SEEDS) when even that does not fit."""
+    for seeds in range(PLAIN_DEEP_SEEDS, MIN_SEEDS - 1, -1):
+        spec = plain_deep_spec(train_spec, seeds)
+        seconds = price_seconds(spec, workers)
+        if seconds <= STUDY_SECONDS:
+            return spec, seconds
+    return None, seconds

@@ -95,7 +95,9 @@ COMPUTED = (
     "time: `analysis.time_trace` (median of repeated traces).",
     "The gradient rows: `analysis.measures` of each trace; the words: `analysis.measures."
     'clear_change` (the one rule for "no clear change").',
-    "The training rows: `deeprnn_core.training.loop.train` (torch.optim) on the same batches.",
+    "The training rows: a study, `deeprnn_core.study.run` (every run one `train` call, on Dask "
+    "workers), its verdicts `study.measures.plain_vs_deep` (bootstrap over seeds) and "
+    "`study.measures.good_window`.",
 )
 run = layout.start("Plain vs deep", EXPLAIN, COMPUTED)
 draw(run)

@@ -17,6 +17,12 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("per-step rate"), N_("loss"), N_("update k"), N_(": training"), N_(": validation"),
     N_("baseline"), N_("gradient norm"), N_(": through depth"), N_(": through time"),
     N_("cells"), N_("cell picker"),
+    # the lab pages' figures
+    N_("hidden unit"), N_("value"), N_("unit"), N_(", sample "), N_("<br>sample "),
+    N_("lag-1 autocorrelation ρ of "), N_("timescale −1/ln ρ (steps)"),
+    N_("0 steps: ρ ≤ 0, no lag-1 memory"),
+    N_("∞ or undefined: overflow, a constant layer, or T < 3"),
+    N_("predicted (dashed)"),
 )  # fmt: skip
 
 
@@ -51,6 +57,10 @@ def _walk(fig: go.Figure, visit) -> None:
     for slider in layout.sliders or ():
         if slider.currentvalue and slider.currentvalue.prefix:
             slider.currentvalue.prefix = visit(slider.currentvalue.prefix)
+    for key in [k for k in layout if k.startswith("coloraxis")]:
+        bar = layout[key].colorbar
+        if bar is not None and bar.title and bar.title.text:
+            bar.title.text = visit(bar.title.text)
     for trace in fig.data:
         if trace.name:
             trace.name = visit(trace.name)

@@ -136,7 +136,7 @@ def draw(settings) -> None:
     gated = [(t, s) for t, s in zip(labels, specs) if figures.gated_layers(s.config.cells)]
     if gated:
         st.subheader(_("Gate saturation"))
-        st.markdown(layout.SATURATION)
+        st.markdown(_(layout.SATURATION))
     for title, spec in gated:
         st.markdown(f"**{title}**")
         layout.draw_gate_saturation(spec, f"ab_gates_{title[0].lower()}")

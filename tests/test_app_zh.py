@@ -1,0 +1,63 @@
+"""Issue 18, item 3: the lab pages in Chinese. Each page finished in Chinese opens at the defaults
+with ?lang=zh without an exception, and what a reader sees (text, captions, notices, metrics,
+expander labels, table headers and the figures' words, as localize leaves them) holds no English
+word outside the notation's allowlist (the browser test tests/test_browser_zh.py reads the
+rendered page as well)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.test_app import assert_clean, open_app
+from tests.test_app_prose import shown_texts
+from tests.test_browser_lesson import english_words
+
+# the lab pages whose every default string is in the catalog (tests/test_browser_zh.py too)
+FINISHED = [
+    "views/information_flow.py",
+    "views/gradient_flow.py",
+    "views/hidden_states.py",
+    "views/depth_sweep.py",
+]
+# what is not a word a reader reads: code (`analysis.x`), a link's address, an HTML tag, a LaTeX
+# command, a function's or a dtype's name (log10, float64), a file's path
+MARKUP = re.compile(
+    r"`[^`]*`|https?://[^)\s]+|<[^>]+>|\\[A-Za-z]+|\b(float|log)(?=\d)|\b[\w/]+\.py\b"
+)
+# people's and libraries' names (the papers cited), kept as they are
+NAMES = {"Poole", "Schoenholz", "Chen", "Pennington", "PyTorch", "Saxe", "Glorot", "Bengio"}
+
+
+def english(text: str) -> list[str]:
+    return sorted(english_words(MARKUP.sub(" ", text)) - NAMES)
+
+
+def figure_texts(at) -> list[str]:
+    """The figures' titles, axis titles, annotations and trace names, as sent to the browser."""
+    texts = []
+    for chart in at.get("plotly_chart"):
+        fig = json.loads(chart.proto.spec)
+        layout = fig.get("layout", {})
+        for key, value in layout.items():
+            if key.startswith(("xaxis", "yaxis")) and isinstance(value, dict):
+                texts.append(str((value.get("title") or {}).get("text") or ""))
+                texts += [str(t) for t in value.get("ticktext") or ()]
+        texts.append(str((layout.get("title") or {}).get("text") or ""))
+        texts += [str(a.get("text") or "") for a in layout.get("annotations") or ()]
+        for trace in fig.get("data", ()):
+            if trace.get("showlegend", True) is not False:
+                texts.append(str(trace.get("name") or ""))
+    return texts
+
+
+@pytest.mark.parametrize("page", FINISHED)
+def test_a_finished_lab_page_in_chinese_has_no_english_sentence(page):
+    at = open_app({"lang": "zh"}, page=page)
+    assert_clean(at)
+    texts = shown_texts(at) + figure_texts(at)
+    texts += [e.label for e in at.sidebar.expander]
+    left = {t[:120]: english(t) for t in texts if english(t)}
+    assert not left, left

@@ -14,19 +14,23 @@ import streamlit as st
 
 from app.parts import layout
 from app.runs import training
+from app.words.i18n import N_
 from app.words.i18n import gettext as _
-from app.words.training import window
+from app.words.training import TASK_NAMES, window
 from deeprnn_core.analysis import measures
 from deeprnn_core.config import DROPOUT_RULE
 
-EXPLAIN = (
+TEMPLATE = N_(  # {rule}: the core's dropout rule
     "The tutorial (*Dive into Deep Learning*, section Deep Recurrent Neural Networks) says "
     "a deep RNN is harder to train, overfits more (more parameters), costs more "
     "time and memory, and does better on complex tasks. Here both networks are trained on the "
     "Training page's task, optimizer, learning rate, schedule, updates and batch size, on the "
     "same minibatches and seed; the plain one has the first layer's cell and activation and "
-    f"no dropout ({DROPOUT_RULE})."
+    "no dropout ({rule})."
 )
+EXPLAIN = TEMPLATE.replace("{rule}", DROPOUT_RULE)  # in English
+# the core's DROPOUT_RULE as a catalog message (a changed rule shows in English until translated)
+N_("dropout acts only between layers, on H_t^(l) as it is fed to layer l+1 (as nn.RNN)")
 
 
 def measured(h, peak: int) -> dict[str, float]:
@@ -55,10 +59,12 @@ MIN_LENGTH = 10
 def too_short(updates: int, batch: int, length: int) -> str:
     """Why a run of ``updates`` updates of batch ``batch`` at T = ``length`` carries no verdict
     (below MIN_UPDATES, MIN_BATCH or MIN_LENGTH), or "" when it can."""
-    short = [f"{name} {now} (a verdict needs at least {least})" for name, now, least in (
-        ("updates", updates, MIN_UPDATES), ("batch", batch, MIN_BATCH),
-        ("T", length, MIN_LENGTH)) if now < least]  # fmt: skip
-    return "this run has " + ", ".join(short) if short else ""
+    short = [template.format(now=now, least=least) for template, now, least in (
+        (_("updates {now} (a verdict needs at least {least})"), updates, MIN_UPDATES),
+        (_("batch {now} (a verdict needs at least {least})"), batch, MIN_BATCH),
+        (_("T {now} (a verdict needs at least {least})"), length, MIN_LENGTH),
+    ) if now < least]  # fmt: skip
+    return _("this run has {reasons}").format(reasons=_(", ").join(short)) if short else ""
 
 
 def verdicts(
@@ -78,50 +84,67 @@ def verdicts(
     def says(sign: int, agrees: int) -> str:
         return "no clear difference" if sign == 0 else "agrees" if sign == agrees else "disagrees"
 
-    def word(sign: int, less: str, more: str) -> str:
-        return {-1: less, 0: "within 2 % of", 1: more}[sign]
-
     harder, overfit = order(d["train"], p["train"]), order(d["gap"], p["gap"])
     better = order(d["val"], p["val"])
     costlier = d["per_update"] > p["per_update"] and d["peak"] > p["peak"]
     learned = ""
     if baseline and all(measures.learned(v, baseline) is False for v in (p["val"], d["val"])):
-        learned = (
-            f"; neither ended below {measures.LEARNED:g} times the baseline {baseline:.4g}: "
-            "neither learned the task"
-        )
-        short = short or "neither run learned the task, so their losses compare two failures"
+        learned = _(
+            "; neither ended below {times} times the baseline {baseline}: neither learned the task"
+        ).format(times=f"{measures.LEARNED:g}", baseline=f"{baseline:.4g}")
+        short = short or _("neither run learned the task, so their losses compare two failures")
+    f = dict(L=L, deep=f"{d['train']:.4g}", plain=f"{p['train']:.4g}")
+    harder_text = {
+        -1: _("L = {L} ended at a training loss below L = 1's ({deep} vs {plain})"),
+        0: _("L = {L} ended at a training loss within 2 % of L = 1's ({deep} vs {plain})"),
+        1: _("L = {L} ended at a training loss above L = 1's ({deep} vs {plain})"),
+    }[harder].format(**f)
+    f = dict(L=L, deep=f"{d['gap']:.3g}", plain=f"{p['gap']:.3g}")
+    overfit_text = {
+        -1: _("the train-validation gap is {deep} at L = {L}, smaller than {plain} at L = 1"),
+        0: _("the train-validation gap is {deep} at L = {L}, within 2 % of {plain} at L = 1"),
+        1: _("the train-validation gap is {deep} at L = {L}, larger than {plain} at L = 1"),
+    }[overfit].format(**f)
+    f = dict(L=L, deep=f"{d['val']:.4g}", plain=f"{p['val']:.4g}", learned=learned)
+    better_text = {
+        -1: _("validation loss {deep} at L = {L}, below {plain} at L = 1 on this task{learned}"),
+        0: _("validation loss {deep} at L = {L}, within 2 % of {plain} at L = 1 on this "
+             "task{learned}"),
+        1: _("validation loss {deep} at L = {L}, above {plain} at L = 1 on this task{learned}"),
+    }[better].format(**f)  # fmt: skip
     rows = [
-        ("Training is harder",
-         f"L = {L} ended at a training loss {word(harder, 'below', 'above')} L = 1's "
-         f"({d['train']:.4g} vs {p['train']:.4g})", says(harder, 1)),
-        ("More parameters overfit more",
-         f"the train-validation gap is {d['gap']:.3g} at L = {L}, "
-         f"{word(overfit, 'smaller than', 'larger than')} {p['gap']:.3g} at L = 1",
-         says(overfit, 1)),
-        ("Training time and memory grow with L",
-         f"{d['per_update'] / p['per_update']:.2f}x the time per update and "
-         f"{d['peak'] / p['peak']:.2f}x the peak memory of L = 1",
+        (_("Training is harder"), harder_text, says(harder, 1)),
+        (_("More parameters overfit more"), overfit_text, says(overfit, 1)),
+        (_("Training time and memory grow with L"),
+         _("{time}x the time per update and {memory}x the peak memory of L = 1").format(
+             time=f"{d['per_update'] / p['per_update']:.2f}",
+             memory=f"{d['peak'] / p['peak']:.2f}"),
          "agrees" if costlier else "disagrees"),
-        ("Better on complex tasks",
-         f"validation loss {d['val']:.4g} at L = {L}, {word(better, 'below', 'above')} "
-         f"{p['val']:.4g} at L = 1 on this task{learned}", says(better, -1)),
+        (_("Better on complex tasks"), better_text, says(better, -1)),
     ]  # fmt: skip
     if not short:
         return rows
     timing = rows[2][0]
-    return [(claim, measured_, verdict if claim == timing else f"no verdict: {short}")
+    return [(claim, measured_, verdict if claim == timing else no_verdict(short))
             for claim, measured_, verdict in rows]  # fmt: skip
+
+
+def no_verdict(reason: str) -> str:
+    return _("no verdict: {reason}").format(reason=reason)
+
+
+VERDICTS = {"agrees": N_("agrees"), "disagrees": N_("disagrees"),
+            "no clear difference": N_("no clear difference")}  # fmt: skip
 
 
 @layout.guarded
 def draw(settings) -> None:
     """The section: a button that trains both, then the measured rows and the verdicts."""
     st.subheader(_("Training, measured: plain (L = 1) vs deep"))
-    st.markdown(EXPLAIN)
+    st.markdown(_(TEMPLATE).replace("{rule}", _(DROPOUT_RULE)))
     L = settings.num_layers
     if L == 1:
-        st.info("Set the depth L above 1 in the sidebar to compare L = 1 with a deep network.")
+        st.info(_("Set the depth L above 1 in the sidebar to compare L = 1 with a deep network."))
         return
     plan = training.plan(settings, alongside=(replace(settings, num_layers=1),))
     if not layout.said(plan):
@@ -129,54 +152,75 @@ def draw(settings) -> None:
     specs = (training.plain(plan.spec), plan.spec)
     s = plan.spec
     st.caption(
-        f"Task {s.task} (T = {s.length}), {s.optimizer}, lr {s.lr:g}, {s.schedule} schedule, "
-        f"{s.updates} updates of batch {s.batch_size}, seed {s.seed}: change them on the "
-        "Training page."
+        _(
+            "Task {task} (T = {T}), {optimizer}, lr {lr}, {schedule} schedule, {updates} updates "
+            "of batch {batch}, seed {seed}: change them on the Training page."
+        ).format(
+            task=_(TASK_NAMES.get(s.task, s.task)),
+            T=s.length,
+            optimizer=s.optimizer,
+            lr=f"{s.lr:g}",
+            schedule=s.schedule,
+            updates=s.updates,
+            batch=s.batch_size,
+            seed=s.seed,
+        )  # fmt: skip
     )
-    labels = [f"Training L = {spec.config.num_layers}" for spec in specs]
+    labels = [_("Training L = {L}").format(L=spec.config.num_layers) for spec in specs]
     histories = training.trained_on_click(
         specs,
         labels,
-        f"Train L = 1 and L = {L}",
+        _("Train L = 1 and L = {L}").format(L=L),
         "train_compare",
-        "Press the button to train both",
+        _("Press the button to train both"),
         measure_peak=True,
     )
     if histories is None:
         return
     p, d = (measured(h, training.peak_bytes(spec)) for h, spec in zip(histories, specs))
     rows = [
-        ("Training loss (median of the last tenth of updates)", "train", "{:.4g}"),
-        ("Validation loss (after the last update)", "val", "{:.4g}"),
-        ("Train-validation gap (validation − training)", "gap", "{:+.3g}"),
-        ("Time per update (History.wall_time, validation included)", "per_update", "{:.4f} s"),
-        ("Peak memory, MB: numpy arrays (tracemalloc, 2 updates + validation)", "peak", "{:.3g}"),
-    ]
+        (_("Training loss (median of the last tenth of updates)"), "train", "{:.4g}"),
+        (_("Validation loss (after the last update)"), "val", "{:.4g}"),
+        (_("Train-validation gap (validation − training)"), "gap", "{:+.3g}"),
+        (_("Time per update (History.wall_time, validation included)"), "per_update",
+         _("{:.4f} s")),
+        (_("Peak memory, MB: numpy arrays (tracemalloc, 2 updates + validation)"), "peak",
+         "{:.3g}"),
+    ]  # fmt: skip
     table = pd.DataFrame(
         [[fmt.format(p[k] / 2**20 if k == "peak" else p[k]),
-          fmt.format(d[k] / 2**20 if k == "peak" else d[k])] for _, k, fmt in rows],
-        index=[name for name, _, _ in rows],
-        columns=["plain RNN (L = 1)", f"deep RNN (L = {L})"],
+          fmt.format(d[k] / 2**20 if k == "peak" else d[k])] for _n, k, fmt in rows],
+        index=[name for name, _k, _f in rows],
+        columns=[_("plain RNN (L = 1)"), _("deep RNN (L = {L})").format(L=L)],
     )  # fmt: skip
     st.table(table)
     baseline = histories[0].baseline
     if baseline is not None:
-        st.caption(f"The task's baseline (trivial predictor): {baseline:.4g}.")
+        st.caption(
+            _("The task's baseline (trivial predictor): {baseline}.").format(
+                baseline=f"{baseline:.4g}"
+            )
+        )
     short = too_short(s.updates, s.batch_size, s.length)
     if short:
         st.info(
-            f"No verdict on learning: {short}. The numbers above are measured all the same; "
-            "the tutorial's claims about training need a longer run (raise the updates, batch "
-            "or T on the Training page, or lower L, h or T so the budget keeps them).",
+            _(
+                "No verdict on learning: {reason}. The numbers above are measured all the same; "
+                "the tutorial's claims about training need a longer run (raise the updates, "
+                "batch or T on the Training page, or lower L, h or T so the budget keeps them)."
+            ).format(reason=short),
             icon=":material/info:",
         )
     judged = verdicts(p, d, L, baseline, short)
-    claims = pd.DataFrame(judged, columns=["the tutorial says", "measured here", "verdict"])
-    st.table(claims.set_index("the tutorial says"))
-    disagree = [c for c, _, v in judged if v == "disagrees"]
+    shown = [(c, m, _(VERDICTS[v]) if v in VERDICTS else v) for c, m, v in judged]
+    columns = [_("the tutorial says"), _("measured here"), _("verdict")]
+    claims = pd.DataFrame(shown, columns=columns)
+    st.table(claims.set_index(columns[0]))
+    disagree = [c for c, _m, v in judged if v == "disagrees"]
     if disagree:
         st.markdown(
-            "**Where this measurement disagrees with the tutorial:** "
-            + "; ".join(disagree)
-            + f". One task, one seed, {s.updates} updates: change them to see whether it holds."
+            _(
+                "**Where this measurement disagrees with the tutorial:** {claims}. One task, one "
+                "seed, {updates} updates: change them to see whether it holds."
+            ).format(claims="; ".join(disagree), updates=s.updates)
         )

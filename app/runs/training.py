@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from app.runs import budget, compute, server
+from app.words.i18n import gettext as _
 from deeprnn_core import History, InitSpec, Model, RNNConfig, Task, make_task, train
 
 EVALS = 15  # validation passes per run (plus one before training): the validation curve
@@ -222,7 +223,7 @@ def trained_on_click(
     core's refusal."""
     ready = all(cached(spec) for spec in specs)
     if st.button(button, key=key, type="primary") and not ready:
-        bar = st.progress(0.0, text="Training")
+        bar = st.progress(0.0, text=_("Training"))
         try:
             for i, (spec, label) in enumerate(zip(specs, labels)):
 
@@ -235,12 +236,16 @@ def trained_on_click(
                 if measure_peak:
                     peak_bytes(spec)
         except compute.CORE_ERRORS as err:
-            st.error(f"The core could not train these settings: {err}")
+            st.error(_("The core could not train these settings: {error}").format(error=err))
             return None
         bar.empty()
     histories = [cached(spec) for spec in specs]
     if not all(histories):
         seconds = sum(estimate_seconds(spec) for spec in specs)
-        st.info(f"{waiting} (about {seconds:.0f} s estimated).")
+        st.info(
+            _("{waiting} (about {seconds} s estimated).").format(
+                waiting=waiting, seconds=f"{seconds:.0f}"
+            )
+        )
         return None
     return histories

@@ -131,6 +131,25 @@ def table_rows(values: dict[str, float], num_layers: int, steps: int) -> list[li
     return rows
 
 
+# the verdicts of change_sentence on the tutorial's claim (claim_cell and claim_summary count
+# them in the sentences, in the run's language)
+HOLDS = N_("the tutorial's claim holds by this measure")
+FAILS = N_("the tutorial's claim does not hold by this measure")
+OPEN = N_("this measure does not decide the tutorial's claim")
+
+
+def phrase(c) -> str:
+    """measures.Change.phrase in the run's language (the same English)."""
+    if c.direction == "no clear change":
+        return _("no clear change ({bar})").format(bar=bar_words(c.bar))
+    if c.direction == "":
+        return ""
+    factor = factor_text(10 ** abs(c.log10_change))
+    if c.direction == "rose":
+        return _("rose by a factor of {factor}").format(factor=factor)
+    return _("fell by a factor of {factor}").format(factor=factor)
+
+
 def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps: int) -> str:
     """Which way measure ``key`` moved from L = 1 to L = ``num_layers``, what it does at each,
     and whether the deep one's problem is more severe by it (the tutorial's claim). Every
@@ -140,71 +159,96 @@ def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps:
     at_plain, at_deep = verdict(key, plain, 1, steps), verdict(key, deep, L, steps)
     plain_none, deep_none = no_path(key, plain, 1, steps), no_path(key, deep, L, steps)
     shown = ["—" if none else num(x) for none, x in ((plain_none, plain), (deep_none, deep))]
-    head = f"{label(key)}: {shown[0]} at L = 1 → {shown[1]} at L = {L}"
+    head = _("{label}: {plain} at L = 1 → {deep} at L = {L}").format(
+        label=label(key), plain=shown[0], deep=shown[1], L=L
+    )
+    fields = dict(head=head, at_plain=at_plain, at_deep=at_deep, L=L, order=f"{ORDER:g}",
+                  holds=_(HOLDS), fails=_(FAILS), open=_(OPEN))  # fmt: skip
     if L == 1:
-        return f"{head}. At L = 1 the deep network is the plain one: nothing to compare."
+        return _("{head}. At L = 1 the deep network is the plain one: nothing to compare.").format(
+            **fields
+        )
     deep_word = regime(deep, int(path_steps(key, L, steps)), per_step=key in RATES)
     if plain_none and deep_word in ("vanishes", "explodes"):
-        return (
-            f"{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: a problem only "
-            "the deep network can have, so the tutorial's claim holds by this measure."
-        )
+        return _(
+            "{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: a problem only the "
+            "deep network can have, so {holds}."
+        ).format(**fields)
     if plain_none and deep_word in ("shrinks", "grows", "stays about 1"):
-        return (
-            f"{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: no gradient "
-            f"problem (that needs a factor of {ORDER:g} along the path), so no clear "
-            "difference: this measure does not decide the tutorial's claim."
-        )
+        return _(
+            "{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: no gradient problem "
+            "(that needs a factor of {order} along the path), so no clear difference: {open}."
+        ).format(**fields)
     c = change(key, plain, deep)
     if c.direction == "":
-        return f"{head}. At L = 1: {at_plain}; at L = {L}: {at_deep}. No direction to compare."
-    ends = f"At L = 1 it {at_plain}, at L = {L} it {at_deep}"
-    logs = f"|log10| {abs(math.log10(plain)):.2f} → {abs(math.log10(deep)):.2f}"
+        return _(
+            "{head}. At L = 1: {at_plain}; at L = {L}: {at_deep}. No direction to compare."
+        ).format(**fields)
+    fields["phrase"] = phrase(c)
+    fields["ends"] = _("At L = 1 it {at_plain}, at L = {L} it {at_deep}").format(**fields)
+    fields["logs"] = f"|log10| {abs(math.log10(plain)):.2f} → {abs(math.log10(deep)):.2f}"
     if c.direction == "no clear change" or c.severity == 0:
-        return (
-            f"{head}: {c.phrase}. {ends}: about as far from 1 at both ({logs}), no clear "
-            "difference in severity: this measure does not decide the tutorial's claim."
-        )
-    severity = "more" if c.severity > 0 else "less"
-    claim = (
-        "the tutorial's claim holds by this measure"
-        if c.severity > 0
-        else "**the tutorial's claim does not hold by this measure**"
-    )
-    return (
-        f"{head}: {c.phrase}. {ends}: the deep network's gradient problem is {severity} severe "
-        f"here (farther from 1 is more severe: {logs}); {claim}."
-    )
+        return _(
+            "{head}: {phrase}. {ends}: about as far from 1 at both ({logs}), no clear "
+            "difference in severity: {open}."
+        ).format(**fields)
+    if c.severity > 0:
+        return _(
+            "{head}: {phrase}. {ends}: the deep network's gradient problem is more severe here "
+            "(farther from 1 is more severe: {logs}); {holds}."
+        ).format(**fields)
+    return _(
+        "{head}: {phrase}. {ends}: the deep network's gradient problem is less severe here "
+        "(farther from 1 is more severe: {logs}); **{fails}**."
+    ).format(**fields)
+
+
+def verdicts(sentences: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
+    """The keys whose sentence says the claim holds, does not hold, or is not decided."""
+    holds = [k for k, s in sentences.items() if _(HOLDS) in s]
+    fails = [k for k, s in sentences.items() if _(FAILS) in s]
+    open_ = [k for k, s in sentences.items() if _(OPEN) in s]
+    return holds, fails, open_
 
 
 def claim_summary(sentences: dict[str, str], num_layers: int | None = None) -> str:
     """The tutorial's row: by which measures the deep one's gradient problem is more severe,
     less severe, or neither clearly; at L = 1 there is nothing to compare."""
     if num_layers == 1:
-        return "L = 1: the deep network is the plain one, so there is nothing to compare."
-    holds = [MEASURES[k][0] for k, s in sentences.items() if "claim holds" in s]
-    fails = [MEASURES[k][0] for k, s in sentences.items() if "does not hold" in s]
-    open_ = [MEASURES[k][0] for k, s in sentences.items() if "does not decide" in s]
-    text = f"More severe by {len(holds)} of {len(sentences)} measures"
-    text += f" ({'; '.join(holds)})" if holds else ""
+        return _("L = 1: the deep network is the plain one, so there is nothing to compare.")
+    holds, fails, open_ = verdicts(sentences)
+    names = {k: measure_name(k) for k in sentences}
+    if holds:
+        text = _("More severe by {n} of {total} measures ({names})").format(
+            n=len(holds), total=len(sentences), names="; ".join(names[k] for k in holds)
+        )
+    else:
+        text = _("More severe by {n} of {total} measures").format(n=0, total=len(sentences))
     if fails:
-        text += f". Less severe by {len(fails)} ({'; '.join(fails)}): there the tutorial's claim "
-        text += "does not hold at these settings"
+        text += _(
+            ". Less severe by {n} ({names}): there the tutorial's claim does not hold at these "
+            "settings"
+        ).format(n=len(fails), names="; ".join(names[k] for k in fails))
     if open_:
-        text += f". No clear difference by {len(open_)} ({'; '.join(open_)})"
-    return text + ". Each measure's sentence below says why."
+        text += _(". No clear difference by {n} ({names})").format(
+            n=len(open_), names="; ".join(names[k] for k in open_)
+        )
+    return text + _(". Each measure's sentence below says why.")
 
 
 def claim_cell(sentences: dict[str, str], num_layers: int) -> str:
     """The deep column of the tutorial's gradient row, from the count of measures: "more
     severe" only when more measures say so than the opposite; a tie is "mixed"."""
     if num_layers == 1:
-        return "nothing to compare (L = 1)"
-    holds = sum("claim holds" in s for s in sentences.values())
-    fails = sum("does not hold" in s for s in sentences.values())
+        return _("nothing to compare (L = 1)")
+    holds, fails = (len(v) for v in verdicts(sentences)[:2])
     if holds == fails:
-        return "no clear difference" if holds == 0 else f"mixed ({holds} more, {fails} less)"
-    return f"{'more' if holds > fails else 'less'} severe ({holds} more, {fails} less)"
+        if holds == 0:
+            return _("no clear difference")
+        return _("mixed ({holds} more, {fails} less)").format(holds=holds, fails=fails)
+    if holds > fails:
+        return _("more severe ({holds} more, {fails} less)").format(holds=holds, fails=fails)
+    return _("less severe ({holds} more, {fails} less)").format(holds=holds, fails=fails)
 
 
 def count(paths: int) -> str:

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.words.i18n import N_
 from deeprnn_core import RNNConfig
 from deeprnn_core.analysis.measures import LEARNED, ORDER, clear_change, learned, regime
 from deeprnn_core.analysis.spectra import pascanu_gamma
+
+# the tasks' names (deeprnn_core.data.tasks.TASKS) as catalog messages: the Task select and the
+# captions show them through gettext
+TASK_NAMES = {
+    "adding": N_("adding"),
+    "copy": N_("copy"),
+    "sine": N_("sine"),
+    "sunspots": N_("sunspots"),
+    "co2": N_("co2"),
+}
 
 
 def window(values: np.ndarray, end: bool) -> np.ndarray:

@@ -19,19 +19,23 @@ from tests.test_browser_lesson import english_words
 # the lab pages whose every default string is in the catalog (tests/test_browser_zh.py too)
 FINISHED = [
     "views/plain_vs_deep.py",
+    "views/training.py",
     "views/information_flow.py",
     "views/gradient_flow.py",
     "views/hidden_states.py",
     "views/depth_sweep.py",
 ]
 # what is not a word a reader reads: code (`analysis.x`), a link's address, an HTML tag, a LaTeX
-# command, a function's or a dtype's name (log10, float64), a file's path
+# command, a function's or a dtype's name (log10, float64), a file's path, a dotted name in code
+# (torch.optim, History.wall_time: the browser shows code spans without their backticks)
 MARKUP = re.compile(
-    r"`[^`]*`|https?://[^)\s]+|<[^>]+>|\\[A-Za-z]+|\b(float|log)(?=\d)|\b[\w/]+\.py\b"
+    r"`[^`]*`|https?://[^)\s]+|<[^>]+>|\\[A-Za-z]+|\b(float|log)(?=\d)|\b[\w/]+\.py\b|\b\w+(\.\w+)+"
 )
-# people's and libraries' names (the papers cited), kept as they are; and the options that are
-# names (activations, init schemes, schedules, optimizers: app.words.catalog.NAMES)
-NAMES = {"Poole", "Schoenholz", "Chen", "Pennington", "PyTorch", "Saxe", "Glorot", "Bengio"}
+# people's and libraries' names (the papers cited) and notation (Var), kept as they are; the
+# options that are names (activations, init schemes, schedules, optimizers: catalog.NAMES)
+NAMES = {"Poole", "Schoenholz", "Chen", "Pennington", "PyTorch", "Saxe", "Glorot", "Bengio",
+         "Hochreiter", "Schmidhuber", "Arjovsky", "Shah", "Keeling", "Whorf", "NOAA", "NGDC",
+         "Var"}  # fmt: skip
 
 
 def english(text: str) -> list[str]:

@@ -23,6 +23,18 @@ TASK_NAMES = {
     "sunspots": N_("sunspots"),
     "co2": N_("co2"),
 }
+# the tasks' sources and baselines (deeprnn_core.data.tasks: Task.source, Task.baseline_rule) as
+# catalog messages; a changed core string shows in English until it is translated
+TASK_TEXTS = (
+    N_("synthetic: the adding problem (Hochreiter & Schmidhuber 1997)"),
+    N_("always predict 1 (Var(U1 + U2) = 1/6)"),
+    N_("synthetic: the copy task (Arjovsky, Shah & Bengio 2016)"),
+    N_("guess one of the 8 symbols at each of the 10 scored steps (10 log 8, loss summed)"),
+    N_("synthetic: sines of periods 7, 17, 41 steps plus Gaussian noise (sd 0.1)"),
+    N_("statsmodels.datasets.sunspots: yearly sunspot numbers 1700-2008 (NOAA NGDC)"),
+    N_("statsmodels.datasets.co2: weekly CO2 at Mauna Loa 1958-2001 (Keeling & Whorf)"),
+    N_("persistence: predict the last value seen, x_T"),
+)
 
 
 def window(values: np.ndarray, end: bool) -> np.ndarray:

@@ -34,6 +34,12 @@ def test_every_finished_lab_page_in_chinese_has_no_untranslated_english():
                 bs.wait_idle(page, 180_000)
             assert page.locator('[data-testid="stException"]').count() == 0, file
             text = visible_text(page)
+            icons = page.eval_on_selector_all(  # a notice's icon: a ligature named in its text
+                '[data-testid*="Icon"]',
+                "els => els.map(e => (e.innerText || e.textContent || '').trim())",
+            )
+            for icon in sorted(set(icons) - {""}, key=len, reverse=True):
+                text = text.replace(icon, " ")
             text += "\n".join(
                 page.eval_on_selector_all(
                     ".js-plotly-plot text", "els => els.map(e => e.textContent)"

@@ -23,6 +23,11 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("0 steps: ρ ≤ 0, no lag-1 memory"),
     N_("∞ or undefined: overflow, a constant layer, or T < 3"),
     N_("predicted (dashed)"),
+    # the gate-saturation figure (figures.gates: the registry's gate roles)
+    N_("fraction<br>saturated"), N_(": 0 % saturated"), N_(": 100 % saturated"),
+    N_("reset (σ)"), N_("update (σ)"), N_("candidate (tanh)"), N_("input (σ)"),
+    N_("forget (σ)"), N_("output (σ)"), N_("layer without this gate"),
+    N_("inf / nan (overflow)"),
 )  # fmt: skip
 
 

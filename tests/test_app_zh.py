@@ -19,6 +19,7 @@ from tests.test_browser_lesson import english_words
 # the lab pages whose every default string is in the catalog (tests/test_browser_zh.py too)
 FINISHED = [
     "views/ab_compare.py",
+    "views/phase_diagram.py",
     "views/plain_vs_deep.py",
     "views/training.py",
     "views/information_flow.py",
@@ -32,11 +33,11 @@ FINISHED = [
 MARKUP = re.compile(
     r"`[^`]*`|https?://[^)\s]+|<[^>]+>|\\[A-Za-z]+|\b(float|log)(?=\d)|\b[\w/]+\.py\b|\b\w+(\.\w+)+"
 )
-# people's and libraries' names (the papers cited) and notation (Var), kept as they are; the
+# people's and libraries' names (the papers cited) and notation (Var, fan-in), kept as they are; the
 # options that are names (activations, init schemes, schedules, optimizers: catalog.NAMES)
 NAMES = {"Poole", "Schoenholz", "Chen", "Pennington", "PyTorch", "Saxe", "Glorot", "Bengio",
          "Hochreiter", "Schmidhuber", "Arjovsky", "Shah", "Keeling", "Whorf", "NOAA", "NGDC",
-         "Var", "SGD"}  # fmt: skip
+         "Var", "SGD", "Mikolov", "fan"}  # fmt: skip
 
 
 def english(text: str) -> list[str]:

@@ -28,6 +28,11 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("reset (σ)"), N_("update (σ)"), N_("candidate (tanh)"), N_("input (σ)"),
     N_("forget (σ)"), N_("output (σ)"), N_("layer without this gate"),
     N_("inf / nan (overflow)"),
+    # the phase diagram (figures.theory.phase_figure)
+    N_("Through time: "), N_("Through depth: "), N_(" per step"), N_(": E|G|² factor per step"),
+    N_("χ = 1 (this panel)"), N_("measured ▲ grows ▼ shrinks"), N_("current"),
+    N_(" = recurrent gain ("), N_(" = input/depth gain ("),
+    N_("mean squared singular value"), N_(": LSTM cell state"),
 )  # fmt: skip
 
 

@@ -194,11 +194,18 @@ def overflow_banner(summary: compute.Summary, container=None, side: str = "") ->
     record = summary.overflow
     if record is None:
         return
+    template = (
+        _("**Overflow in {side}** — {where}: the first inf / nan in the core's order of "
+          "computation ({order}). Cells holding inf / nan are marked in magenta in every "
+          "figure. Lower the gains, or use float64, tanh, layer norm or residual connections to "
+          "stay finite.") if side
+        else _("**Overflow** — {where}: the first inf / nan in the core's order of computation "
+               "({order}). Cells holding inf / nan are marked in magenta in every figure. Lower "
+               "the gains, or use float64, tanh, layer norm or residual connections to stay "
+               "finite.")
+    )  # fmt: skip
     (container or st).warning(
-        f"**Overflow{f' in {side}' if side else ''}** — {overflow_where(record)}: the first "
-        f"inf / nan in the core's order of computation ({_math(record.order)}). Cells holding "
-        "inf / nan are marked in magenta in every figure. Lower the gains, or use float64, "
-        "tanh, layer norm or residual connections to stay finite.",
+        template.format(side=side, where=overflow_where(record), order=_math(record.order)),
         icon=":material/local_fire_department:",
     )
 
@@ -208,13 +215,19 @@ def overflow_where(record: Overflow) -> str:
     $G_{96}^{(2)}$ (layer 2, step 96)"."""
     if record.quantity in ("hidden", "grad_hidden"):
         symbol = "H" if record.quantity == "hidden" else "G"
-        what = f"${symbol}_{{{record.t}}}^{{({record.l})}}$ (layer {record.l}, step {record.t})"
+        what = _("${symbol}_{{{t}}}^{{({l})}}$ (layer {l}, step {t})").format(
+            symbol=symbol, t=record.t, l=record.l
+        )
     elif record.quantity == "param_grad":
-        what = f"the gradient of {record.param}"
+        what = _("the gradient of {param}").format(param=record.param)
     else:  # the output or loss, or the global norm of finite gradients
         what = QUANTITIES[record.quantity]
         if record.quantity == "param_grad_norm":
-            what += " (every entry finite; their norm passes the float64 range)"
+            what += _(" (every entry finite; their norm passes the float64 range)")
+    if record.phase == "forward":
+        return _("forward pass: {what}").format(what=what)
+    if record.phase == "backward":
+        return _("backward pass: {what}").format(what=what)
     return f"{record.phase} pass: {what}"
 
 
@@ -268,36 +281,42 @@ def _downloads(spec: compute.TraceSpec, box) -> None:
     stem = f"deeprnn_L{c.num_layers}_T{spec.steps}_h{c.hidden_size}_seed{spec.seed}"
     query = urlencode(controls.to_query(state.current()))
     size = trace_cost(c, spec.steps, spec.batch, spec.dtype).kept_bytes
-    box.markdown("**Download this run**")
+    box.markdown(_("**Download this run**"))
     box.download_button(
-        f"Trace, every array (NPZ, about {export.megabytes(size)})",
+        _("Trace, every array (NPZ, about {size})").format(size=export.megabytes(size)),
         data=functools.partial(export.trace_npz, spec, query),
         file_name=f"{stem}.npz",
         mime="application/octet-stream",
         on_click="ignore",
         key="download_npz",
-        help="All arrays of the Trace (hidden, grad_hidden, preact, gates, parameter "
-        "gradients, ...) and the URL query that reproduces them. Load with numpy.load. "
-        "Arrays that compress well (nan-filled gates, masks) are deflated; float64 noise "
-        "does not compress, so the rest is stored as is.",
+        help=_(
+            "All arrays of the Trace (hidden, grad_hidden, preact, gates, parameter "
+            "gradients, ...) and the URL query that reproduces them. Load with numpy.load. "
+            "Arrays that compress well (nan-filled gates, masks) are deflated; float64 noise "
+            "does not compress, so the rest is stored as is."
+        ),
     )
     box.download_button(
-        f"Norms only (NPZ, about {export.megabytes(export.norms_bytes(spec))})",
+        _("Norms only (NPZ, about {size})").format(size=export.megabytes(export.norms_bytes(spec))),
         data=functools.partial(export.norms_npz, spec, query),
         file_name=f"{stem}_norms.npz",
         mime="application/octet-stream",
         on_click="ignore",
         key="download_norms",
-        help="|H_t^(l)|, |G_t^(l)| (L, T), their inf / nan masks, |X_t|, |O_t| and the "
-        "per-layer parameter-gradient norms: what the figures draw.",
+        help=_(
+            "|H_t^(l)|, |G_t^(l)| (L, T), their inf / nan masks, |X_t|, |O_t| and the "
+            "per-layer parameter-gradient norms: what the figures draw."
+        ),
     )
     box.download_button(
-        f"Norms per (t, l) (CSV, about {export.megabytes(export.csv_bytes(spec))})",
+        _("Norms per (t, l) (CSV, about {size})").format(
+            size=export.megabytes(export.csv_bytes(spec))
+        ),
         data=functools.partial(export.norms_csv, spec),
         file_name=f"{stem}_norms.csv",
         mime="text/csv",
         on_click="ignore",
         key="download_csv",
-        help="|H_t^(l)| and |G_t^(l)| for every cell, full precision.",
+        help=_("|H_t^(l)| and |G_t^(l)| for every cell, full precision."),
     )
-    box.caption("Each figure's camera icon saves it as PNG.")
+    box.caption(_("Each figure's camera icon saves it as PNG."))

@@ -29,8 +29,7 @@ TEMPLATE = N_(  # {rule}: the core's dropout rule
     "no dropout ({rule})."
 )
 EXPLAIN = TEMPLATE.replace("{rule}", DROPOUT_RULE)  # in English
-# the core's DROPOUT_RULE as a catalog message (a changed rule shows in English until translated)
-N_("dropout acts only between layers, on H_t^(l) as it is fed to layer l+1 (as nn.RNN)")
+# (the core's DROPOUT_RULE is a catalog message: app/words/catalog.py adds it)
 
 
 def measured(h, peak: int) -> dict[str, float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core import RNNConfig
 from deeprnn_core.analysis.measures import LEARNED, ORDER, clear_change, learned, regime
 from deeprnn_core.analysis.spectra import pascanu_gamma
@@ -128,37 +129,52 @@ def ratio_words(h) -> str:
     """Which layer's weights moved most and least per update, at the end."""
     r = window(h.update_ratio, True)
     if not np.isfinite(r).any():
-        return "No update ratio is finite."
+        return _("No update ratio is finite.")
     most, least = int(np.nanargmax(r)), int(np.nanargmin(r))
     if len(r) == 1:
-        return f"At the end an update changes the weights by about {r[0]:.2g} of their norm."
-    if clear_change(float(r[least]), float(r[most])) == 0:
-        return (
-            f"At the end of training an update moves every layer's weights by about the same "
-            f"share of their norm ({r[least]:.2g} to {r[most]:.2g})."
+        return _("At the end an update changes the weights by about {r} of their norm.").format(
+            r=f"{r[0]:.2g}"
         )
-    return (
-        f"At the end of training an update moves layer {most + 1}'s weights most "
-        f"({r[most]:.2g} of their norm) and layer {least + 1}'s least ({r[least]:.2g}): a ratio "
-        "far below ~1e-3 means a layer has nearly stopped learning."
-    )
+    if clear_change(float(r[least]), float(r[most])) == 0:
+        return _(
+            "At the end of training an update moves every layer's weights by about the same "
+            "share of their norm ({low} to {high})."
+        ).format(low=f"{r[least]:.2g}", high=f"{r[most]:.2g}")
+    return _(
+        "At the end of training an update moves layer {most}'s weights most ({high} of their "
+        "norm) and layer {least}'s least ({low}): a ratio far below ~1e-3 means a layer has "
+        "nearly stopped learning."
+    ).format(most=most + 1, high=f"{r[most]:.2g}", least=least + 1, low=f"{r[least]:.2g}")
 
 
 def lr_words(h, schedule: str, clip_norm: float | None) -> str:
     """The learning rate's path and how often clipping acted."""
     lr = np.asarray(h.lr)
-    text = (
-        f"With the {schedule} schedule the learning rate went from {lr[0]:.3g} to {lr[-1]:.3g} "
-        f"(lowest {np.nanmin(lr):.3g}, highest {np.nanmax(lr):.3g}). "
-    )
+    text = _(
+        "With the {schedule} schedule the learning rate went from {first} to {last} (lowest "
+        "{low}, highest {high})."
+    ).format(
+        schedule=schedule, first=f"{lr[0]:.3g}", last=f"{lr[-1]:.3g}",
+        low=f"{np.nanmin(lr):.3g}", high=f"{np.nanmax(lr):.3g}",
+    )  # fmt: skip
     norm = np.asarray(h.param_grad_norm)
     if clip_norm is None:
-        return text + (
-            f"No clipping (the sidebar's clip norm is 0); the gradient norm ranged from "
-            f"{np.nanmin(norm):.3g} to {np.nanmax(norm):.3g}."
+        return (
+            text
+            + " "
+            + _(
+                "No clipping (the sidebar's clip norm is 0); the gradient norm ranged from {low} "
+                "to {high}."
+            ).format(low=f"{np.nanmin(norm):.3g}", high=f"{np.nanmax(norm):.3g}")
         )
     clipped = int((np.asarray(h.param_grad_norm_clipped) < norm).sum())
-    return text + f"Clipping to {clip_norm:g} acted on {clipped} of {h.steps} updates."
+    return (
+        text
+        + " "
+        + _("Clipping to {norm} acted on {clipped} of {steps} updates.").format(
+            norm=f"{clip_norm:g}", clipped=clipped, steps=h.steps
+        )
+    )
 
 
 def singular_words(h, config: RNNConfig) -> str:
@@ -166,21 +182,29 @@ def singular_words(h, config: RNNConfig) -> str:
     (deeprnn_core.analysis.spectra.pascanu_gamma)."""
     gamma = pascanu_gamma(config)
     rnn = np.flatnonzero(~np.isnan(gamma))
-    gated = "" if len(rnn) == config.num_layers else (
-        " The bound holds for plain rnn cells without layer norm only: GRU / LSTM layers stack "
+    gated = "" if len(rnn) == config.num_layers else " " + _(
+        "The bound holds for plain rnn cells without layer norm only: GRU / LSTM layers stack "
         "their gate blocks into one matrix and layer norm rescales A_t, so the threshold is "
         "drawn for the other layers only."
     )  # fmt: skip
     if not len(rnn):
-        return "No layer here where the bound holds." + gated
+        return _("No layer here where the bound holds.") + gated
     s1_start, s1_end = np.asarray(h.top_singular_w_hh)[0], window(h.top_singular_w_hh, True)
     limit = 1 / gamma[rnn]
     below0, below1 = int((s1_start[rnn] < limit).sum()), int((s1_end[rnn] < limit).sum())
     return (
-        f"Below 1/γ the gradient through time must vanish (sufficient); above it, it can "
-        f"explode (necessary, not sufficient). Before training {below0} of {len(rnn)} rnn "
-        f"layers were below 1/γ; at the end {below1}. The largest s1 went from "
-        f"{np.nanmax(s1_start[rnn]):.3g} to {np.nanmax(s1_end[rnn]):.3g}." + gated
+        _(
+            "Below 1/γ the gradient through time must vanish (sufficient); above it, it can "
+            "explode (necessary, not sufficient). Before training {before} of {n} rnn layers "
+            "were below 1/γ; at the end {after}. The largest s1 went from {first} to {last}."
+        ).format(
+            before=below0,
+            n=len(rnn),
+            after=below1,
+            first=f"{np.nanmax(s1_start[rnn]):.3g}",
+            last=f"{np.nanmax(s1_end[rnn]):.3g}",
+        )  # fmt: skip
+        + gated
     )
 
 
@@ -189,12 +213,21 @@ def grid_words(h) -> str:
     g = np.asarray(h.snapshot_grad)
     first, last = float(g[0, 0, 0]), float(g[-1, 0, 0])
     top0, top1 = float(g[0, -1, -1]), float(g[-1, -1, -1])
-    return (
-        f"On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first:.3g} before training and "
-        f"{last:.3g} after {int(h.snapshot_steps[-1])} updates "
-        f"({_compare(last, first, 'smaller', 'larger', 'about unchanged')}); "
-        f"$|G_T^{{(L)}}|$ (top right) went from {top0:.3g} to {top1:.3g}."
-    )
+    template = {
+        -1: _("On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first} before training "
+              "and {last} after {updates} updates (smaller); $|G_T^{{(L)}}|$ (top right) went "
+              "from {top0} to {top1}."),
+        0: _("On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first} before training "
+             "and {last} after {updates} updates (about unchanged); $|G_T^{{(L)}}|$ (top right) "
+             "went from {top0} to {top1}."),
+        1: _("On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first} before training "
+             "and {last} after {updates} updates (larger); $|G_T^{{(L)}}|$ (top right) went "
+             "from {top0} to {top1}."),
+    }[clear_change(first, last)]  # fmt: skip
+    return template.format(
+        first=f"{first:.3g}", last=f"{last:.3g}", updates=int(h.snapshot_steps[-1]),
+        top0=f"{top0:.3g}", top1=f"{top1:.3g}",
+    )  # fmt: skip
 
 
 def attenuation_trend_words(h) -> str:

@@ -55,38 +55,51 @@ def _compare(a: float, b: float, less: str, more: str, same: str = "about the sa
 def _times(a: float, b: float) -> str:
     """How a compares with b as a factor: "3.2 times the top's" or "1/40 of the top's"."""
     if not (np.isfinite(a) and np.isfinite(b)) or a <= 0 or b <= 0:
-        return "no finite ratio"
-    return f"{a / b:.3g} times the top's" if a >= b else f"1/{b / a:.3g} of the top's"
+        return _("no finite ratio")
+    if a >= b:
+        return _("{x} times the top's").format(x=f"{a / b:.3g}")
+    return _("1/{x} of the top's").format(x=f"{b / a:.3g}")
 
 
 def loss_words(h) -> str:
     """Where the validation (or training) loss went, against the baseline."""
     if h.diverged:
-        return f"**The run diverged** ({h.diverged}): no update was applied after it."
+        return _("**The run diverged** ({reason}): no update was applied after it.").format(
+            reason=h.diverged
+        )
     end_train = float(window(h.loss, True))
-    text = f"After {h.steps} updates the training loss is about {end_train:.3g}"
-    text += " (median of the last tenth)"
+    text = _(
+        "After {steps} updates the training loss is about {loss} (median of the last tenth)"
+    ).format(steps=h.steps, loss=f"{end_train:.3g}")
     if len(h.val_loss):
         v0, v = float(h.val_loss[0]), float(h.val_loss[-1])
-        verb = _compare(v, v0, "fell", "rose", "stayed about the same")
-        text += f"; the validation loss {verb} from {v0:.4g} to {v:.4g}"
+        text += {
+            -1: _("; the validation loss rose from {first} to {last}"),
+            0: _("; the validation loss stayed about the same from {first} to {last}"),
+            1: _("; the validation loss fell from {first} to {last}"),
+        }[clear_change(v, v0)].format(first=f"{v0:.4g}", last=f"{v:.4g}")
         last = v
     else:
-        text += "."
+        text += _(".")
         last = end_train
     if h.baseline is None:
-        return text + ("." if len(h.val_loss) else "")
-    where = _compare(last, h.baseline, "below", "above", "about at")
+        return text + (_(".") if len(h.val_loss) else "")
     factor = last / h.baseline if h.baseline > 0 else float("nan")
-    text += f", {where} the baseline {h.baseline:.4g} ({factor:.3g} times it)."
+    text += {
+        -1: _(", above the baseline {baseline} ({factor} times it)."),
+        0: _(", about at the baseline {baseline} ({factor} times it)."),
+        1: _(", below the baseline {baseline} ({factor} times it)."),
+    }[clear_change(last, h.baseline)].format(baseline=f"{h.baseline:.4g}", factor=f"{factor:.3g}")
     if learned(last, h.baseline) is False:
-        text += (
-            f" That is not below {LEARNED:g} times the baseline: the run did not learn the task "
-            "(not clearly better than the trivial predictor)."
-        )
+        text += " " + _(
+            "That is not below {times} times the baseline: the run did not learn the task (not "
+            "clearly better than the trivial predictor)."
+        ).format(times=f"{LEARNED:g}")
     if h.metric == "accuracy" and len(h.val_metric):
         accuracy = 100 * h.val_metric[-1]
-        text += f" Validation accuracy on the scored steps: {accuracy:.1f} % (chance: 12.5 %)."
+        text += " " + _(
+            "Validation accuracy on the scored steps: {accuracy} % (chance: 12.5 %)."
+        ).format(accuracy=f"{accuracy:.1f}")
     return text
 
 
@@ -99,14 +112,31 @@ def gap_words(train_loss: float, val_loss: float) -> str:
 
 def _than_top(bottom: float, top: float, path: str) -> str:
     """ "less gradient through time than the top", or more, or as much."""
+    time = path == "through time"
     if not (np.isfinite(bottom) and np.isfinite(top)):
-        return f"no comparable gradient {path}"
+        return (
+            _("no comparable gradient through time")
+            if time
+            else _("no comparable gradient through depth")
+        )
     sign = clear_change(float(top), float(bottom))
     if sign < 0:
-        return f"less gradient {path} than the top"
+        return (
+            _("less gradient through time than the top")
+            if time
+            else _("less gradient through depth than the top")
+        )
     if sign > 0:
-        return f"more gradient {path} than the top"
-    return f"about as much gradient {path} as the top"
+        return (
+            _("more gradient through time than the top")
+            if time
+            else _("more gradient through depth than the top")
+        )
+    return (
+        _("about as much gradient through time as the top")
+        if time
+        else _("about as much gradient through depth as the top")
+    )
 
 
 def grad_words(h) -> str:
@@ -114,15 +144,20 @@ def grad_words(h) -> str:
     xh, hh = window(h.param_grad_norm_w_xh, True), window(h.param_grad_norm_w_hh, True)
     L = len(hh)
     if L == 1:
-        return (f"One layer: at the end |∂Loss/∂W_hh| is {hh[0]:.3g} and |∂Loss/∂W_xh| "
-                f"{xh[0]:.3g} (medians of the last tenth).")  # fmt: skip
-    return (
-        f"Over the last tenth of updates (medians), |∂Loss/∂W_hh| is {hh[0]:.3g} in layer 1 "
-        f"and {hh[-1]:.3g} in layer {L} ({_times(hh[0], hh[-1])}); |∂Loss/∂W_xh| is "
-        f"{xh[0]:.3g} and {xh[-1]:.3g} ({_times(xh[0], xh[-1])}): the bottom layer gets "
-        f"{_than_top(hh[0], hh[-1], 'through time')}, and "
-        f"{_than_top(xh[0], xh[-1], 'through depth')}."
-    )
+        return _(
+            "One layer: at the end |∂Loss/∂W_hh| is {hh} and |∂Loss/∂W_xh| {xh} (medians of the "
+            "last tenth)."
+        ).format(hh=f"{hh[0]:.3g}", xh=f"{xh[0]:.3g}")
+    return _(
+        "Over the last tenth of updates (medians), |∂Loss/∂W_hh| is {hh1} in layer 1 and {hhL} "
+        "in layer {L} ({hh_times}); |∂Loss/∂W_xh| is {xh1} and {xhL} ({xh_times}): the bottom "
+        "layer gets {time}, and {depth}."
+    ).format(
+        hh1=f"{hh[0]:.3g}", hhL=f"{hh[-1]:.3g}", L=L, hh_times=_times(hh[0], hh[-1]),
+        xh1=f"{xh[0]:.3g}", xhL=f"{xh[-1]:.3g}", xh_times=_times(xh[0], xh[-1]),
+        time=_than_top(hh[0], hh[-1], "through time"),
+        depth=_than_top(xh[0], xh[-1], "through depth"),
+    )  # fmt: skip
 
 
 def ratio_words(h) -> str:
@@ -234,17 +269,21 @@ def attenuation_trend_words(h) -> str:
     """How the attenuation |G_1^(1)| / |G_T^(L)| changed over training: its median over the first
     tenth of the updates against the last tenth (figures.attenuation_words: one run's value)."""
     a0, a1 = float(window(h.attenuation, False)), float(window(h.attenuation, True))
-    near = f"within a factor of {ORDER:g} of 1"
     kind = {
-        "vanishes": "vanishing at the end",
-        "explodes": "exploding at the end",
-        "shrinks": f"below 1 but {near} at the end (vanishing needs a factor of {ORDER:g})",
-        "grows": f"above 1 but {near} at the end (exploding needs a factor of {ORDER:g})",
-        "stays about 1": "about 1 at the end: the gradient arrives about whole",
-        "undefined": "not a finite number at the end",
-    }[regime(a1, 1)]
-    return (
-        "The share of the gradient that reaches (t = 1, l = 1) "
-        f"{_compare(a1, a0, 'fell', 'rose', 'stayed about the same')} "
-        f"from {a0:.3g} (first tenth of updates) to {a1:.3g} (last tenth): {kind}."
-    )
+        "vanishes": _("vanishing at the end"),
+        "explodes": _("exploding at the end"),
+        "shrinks": _("below 1 but within a factor of {order} of 1 at the end (vanishing needs a "
+                     "factor of {order})"),
+        "grows": _("above 1 but within a factor of {order} of 1 at the end (exploding needs a "
+                   "factor of {order})"),
+        "stays about 1": _("about 1 at the end: the gradient arrives about whole"),
+        "undefined": _("not a finite number at the end"),
+    }[regime(a1, 1)].format(order=f"{ORDER:g}")  # fmt: skip
+    return {
+        -1: _("The share of the gradient that reaches (t = 1, l = 1) rose from {first} (first "
+              "tenth of updates) to {last} (last tenth): {kind}."),
+        0: _("The share of the gradient that reaches (t = 1, l = 1) stayed about the same from "
+             "{first} (first tenth of updates) to {last} (last tenth): {kind}."),
+        1: _("The share of the gradient that reaches (t = 1, l = 1) fell from {first} (first "
+             "tenth of updates) to {last} (last tenth): {kind}."),
+    }[clear_change(a1, a0)].format(first=f"{a0:.3g}", last=f"{a1:.3g}", kind=kind)  # fmt: skip

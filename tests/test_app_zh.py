@@ -37,7 +37,7 @@ MARKUP = re.compile(
 # options that are names (activations, init schemes, schedules, optimizers: catalog.NAMES)
 NAMES = {"Poole", "Schoenholz", "Chen", "Pennington", "PyTorch", "Saxe", "Glorot", "Bengio",
          "Hochreiter", "Schmidhuber", "Arjovsky", "Shah", "Keeling", "Whorf", "NOAA", "NGDC",
-         "Var", "SGD", "Mikolov", "fan"}  # fmt: skip
+         "Var", "SGD", "Mikolov", "fan", "numpy", "tracemalloc"}  # fmt: skip
 
 
 def english(text: str) -> list[str]:
@@ -69,5 +69,24 @@ def test_a_finished_lab_page_in_chinese_has_no_english_sentence(page):
     assert_clean(at)
     texts = shown_texts(at) + figure_texts(at)
     texts += [e.label for e in at.sidebar.expander]
+    left = {t[:120]: english(t) for t in texts if english(t)}
+    assert not left, left
+
+
+@pytest.mark.parametrize(
+    ("page", "button"),
+    [
+        ("views/training.py", "train"),
+        ("views/plain_vs_deep.py", "train_compare"),
+        ("views/ab_compare.py", "train_ab"),
+    ],
+)
+def test_after_training_the_results_are_in_chinese(page, button):
+    """A short run (the Train buttons): the result sentences, tables and figures in Chinese."""
+    query = {"L": "2", "h": "8", "T": "12", "n": "20", "bs": "8", "seed": "3", "lang": "zh"}
+    at = open_app(query, page=page)
+    at.button(key=button).click().run()
+    assert_clean(at)
+    texts = shown_texts(at) + figure_texts(at)
     left = {t[:120]: english(t) for t in texts if english(t)}
     assert not left, left

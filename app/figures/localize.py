@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from app.words.i18n import N_, language
 from app.words.i18n import gettext as _
+from app.words.training import TASK_TEXTS
 
 PHRASES = (  # the English the lesson's figures write (app/figures), longest replaced first
     N_("time step t"), N_("layer l"), N_("layer"), N_("not yet computed"), N_("computing"),
@@ -33,6 +34,13 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("χ = 1 (this panel)"), N_("measured ▲ grows ▼ shrinks"), N_("current"),
     N_(" = recurrent gain ("), N_(" = input/depth gain ("),
     N_("mean squared singular value"), N_(": LSTM cell state"),
+    # the training figures (figures.training) and the tasks' baselines
+    N_("training loss (minibatch)"), N_("validation loss"), N_(" per update"),
+    N_("no attenuation (ratio 1)"), N_("largest singular value of "), N_(": through depth"),
+    N_("learning rate"), N_("global gradient norm"), N_("(before clipping)"),
+    N_("after clipping"), N_("clip norm "), N_("clipped ("), N_(" updates)"), N_(" of "),
+    N_("norm"), N_("attenuation"),
+    *TASK_TEXTS,
 )  # fmt: skip
 
 

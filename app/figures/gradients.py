@@ -9,7 +9,9 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from app.figures.encoding import OVERFLOW_COLOR, base_layout, compact, overflow_markers, sym
-from deeprnn_core.analysis.measures import ORDER, bar_text, change_bar, regime
+from app.words.i18n import gettext as _
+from app.words.lesson import bar_words
+from deeprnn_core.analysis.measures import ORDER, change_bar, regime
 
 
 def layer_colors(num_layers: int) -> list[str]:
@@ -172,27 +174,46 @@ def attenuation_words(attenuation: float, L: int, T: int) -> tuple[str, str]:
     first, last = "(t = 1, l = 1)", f"(t = {T}, l = {L})"
     word = regime(attenuation, (T - 1) + (L - 1))
     if word == "no path":
-        return "—", (
-            f"**No path:** at L = 1 and T = 1 the first cell {first} is the last one: no "
+        return "—", _(
+            "**No path:** at L = 1 and T = 1 the first cell {first} is the last one: no "
             "gradient travels from one cell to another."
-        )
+        ).format(first=first)
     if attenuation == 0:
-        return "0", f"**Vanishing completely:** no gradient at all reaches {first}."
-    if word == "undefined":
-        return "undefined", (
-            f"The gradient at {first} or at {last} is not a finite number ({attenuation}): "
-            "the run overflowed."
+        return "0", _("**Vanishing completely:** no gradient at all reaches {first}.").format(
+            first=first
         )
+    if word == "undefined":
+        return _("undefined"), _(
+            "The gradient at {first} or at {last} is not a finite number ({value}): "
+            "the run overflowed."
+        ).format(first=first, last=last, value=attenuation)
     power = f"$10^{{{math.log10(attenuation):.1f}}}$"
     if word == "stays about 1":
-        return f"{attenuation:.2e}", (
-            f"**About unchanged:** the gradient reaching {first} is {power} of the one at "
-            f"{last}, {bar_text(change_bar())}."
-        )
-    head = {"vanishes": "Vanishing", "explodes": "Exploding", "shrinks": "Shrinking, not "
-            "vanishing", "grows": "Growing, not exploding"}[word]  # fmt: skip
-    near = "" if word in ("vanishes", "explodes") else f" (within a factor of {ORDER:g} of it)"
-    how = "of" if attenuation < 1 else "times"
-    return f"{attenuation:.2e}", (
-        f"**{head}:** the gradient reaching {first} is {power} {how} the one at {last}{near}."
+        return f"{attenuation:.2e}", _(
+            "**About unchanged:** the gradient reaching {first} is {power} of the one at "
+            "{last}, {bar}."
+        ).format(first=first, power=power, last=last, bar=bar_words(change_bar()))
+    below = attenuation < 1  # "of" the one at the top, or "times" it
+    template = {
+        ("vanishes", True): _("**Vanishing:** the gradient reaching {first} is {power} of the "
+                              "one at {last}."),
+        ("vanishes", False): _("**Vanishing:** the gradient reaching {first} is {power} times "
+                               "the one at {last}."),
+        ("explodes", True): _("**Exploding:** the gradient reaching {first} is {power} of the "
+                              "one at {last}."),
+        ("explodes", False): _("**Exploding:** the gradient reaching {first} is {power} times "
+                               "the one at {last}."),
+        ("shrinks", True): _("**Shrinking, not vanishing:** the gradient reaching {first} is "
+                             "{power} of the one at {last} (within a factor of {order} of it)."),
+        ("shrinks", False): _("**Shrinking, not vanishing:** the gradient reaching {first} is "
+                              "{power} times the one at {last} (within a factor of {order} of "
+                              "it)."),
+        ("grows", True): _("**Growing, not exploding:** the gradient reaching {first} is "
+                           "{power} of the one at {last} (within a factor of {order} of it)."),
+        ("grows", False): _("**Growing, not exploding:** the gradient reaching {first} is "
+                            "{power} times the one at {last} (within a factor of {order} of "
+                            "it)."),
+    }[word, below]  # fmt: skip
+    return f"{attenuation:.2e}", template.format(
+        first=first, power=power, last=last, order=f"{ORDER:g}"
     )

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from app.words.i18n import N_, language
 from app.words.i18n import gettext as _
+from app.words.training import TASK_TEXTS
 
 PHRASES = (  # the English the lesson's figures write (app/figures), longest replaced first
     N_("time step t"), N_("layer l"), N_("layer"), N_("not yet computed"), N_("computing"),
@@ -17,6 +18,29 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("per-step rate"), N_("loss"), N_("update k"), N_(": training"), N_(": validation"),
     N_("baseline"), N_("gradient norm"), N_(": through depth"), N_(": through time"),
     N_("cells"), N_("cell picker"),
+    # the lab pages' figures
+    N_("hidden unit"), N_("value"), N_("unit"), N_(", sample "), N_("<br>sample "),
+    N_("lag-1 autocorrelation ρ of "), N_("timescale −1/ln ρ (steps)"),
+    N_("0 steps: ρ ≤ 0, no lag-1 memory"),
+    N_("∞ or undefined: overflow, a constant layer, or T < 3"),
+    N_("predicted (dashed)"),
+    # the gate-saturation figure (figures.gates: the registry's gate roles)
+    N_("fraction<br>saturated"), N_(": 0 % saturated"), N_(": 100 % saturated"),
+    N_("reset (σ)"), N_("update (σ)"), N_("candidate (tanh)"), N_("input (σ)"),
+    N_("forget (σ)"), N_("output (σ)"), N_("layer without this gate"),
+    N_("inf / nan (overflow)"),
+    # the phase diagram (figures.theory.phase_figure)
+    N_("Through time: "), N_("Through depth: "), N_(" per step"), N_(": E|G|² factor per step"),
+    N_("χ = 1 (this panel)"), N_("measured ▲ grows ▼ shrinks"), N_("current"),
+    N_(" = recurrent gain ("), N_(" = input/depth gain ("),
+    N_("mean squared singular value"), N_(": LSTM cell state"),
+    # the training figures (figures.training) and the tasks' baselines
+    N_("training loss (minibatch)"), N_("validation loss"), N_(" per update"),
+    N_("no attenuation (ratio 1)"), N_("largest singular value of "), N_(": through depth"),
+    N_("learning rate"), N_("global gradient norm"), N_("(before clipping)"),
+    N_("after clipping"), N_("clip norm "), N_("clipped ("), N_(" updates)"), N_(" of "),
+    N_("norm"), N_("attenuation"),
+    *TASK_TEXTS,
 )  # fmt: skip
 
 
@@ -51,6 +75,10 @@ def _walk(fig: go.Figure, visit) -> None:
     for slider in layout.sliders or ():
         if slider.currentvalue and slider.currentvalue.prefix:
             slider.currentvalue.prefix = visit(slider.currentvalue.prefix)
+    for key in [k for k in layout if k.startswith("coloraxis")]:
+        bar = layout[key].colorbar
+        if bar is not None and bar.title and bar.title.text:
+            bar.title.text = visit(bar.title.text)
     for trace in fig.data:
         if trace.name:
             trace.name = visit(trace.name)

@@ -15,6 +15,8 @@ from app.figures.encoding import (
     sym,
 )
 from app.figures.gradients import layer_colors
+from app.words.i18n import N_
+from app.words.i18n import gettext as _
 
 # blue below 1 (the gradient shrinks), white at 1, red above (it grows)
 DIVERGING = [
@@ -184,8 +186,8 @@ def add_predicted_sweep(
 
 
 MEASURED_SIDE = {  # what the solid lines are, by phase.measured_grad_sq's average
-    "mean": "mean of {seeds} seeds × batch",
-    "log": "typical draw: mean of log10 over {seeds} seeds",
+    "mean": N_("mean of {seeds} seeds × batch"),
+    "log": N_("typical draw: mean of log10 over {seeds} seeds"),
 }
 
 
@@ -211,8 +213,10 @@ def predicted_vs_measured(
     add_predicted_lines(fig, predicted_sq)
     fig.update_xaxes(title="time step t")
     fig.update_yaxes(title=f"E|{sym('G')}|² / h  (log scale)", type="log", exponentformat="power")
-    side = MEASURED_SIDE[average].format(seeds=seeds)
-    title = f"Measured (solid, {side}) vs mean-field (dashed): R² = {r2:.3f}"
+    side = _(MEASURED_SIDE[average]).format(seeds=seeds)
+    title = _("Measured (solid, {side}) vs mean-field (dashed): R² = {r2}").format(
+        side=side, r2=f"{r2:.3f}"
+    )
     return base_layout(fig, 430, title=dict(text=title, x=0, font=dict(size=14)),
                        margin=dict(l=60, r=20, t=90, b=50),
                        legend=dict(orientation="v", x=1.02, y=1, title="layer",
@@ -279,14 +283,14 @@ def spectra_figure(time: np.ndarray, depth: np.ndarray, cell_time=None) -> go.Fi
     ]
     if cell_time is not None and np.isfinite(cell_time).any():
         panels.append(("cell", cell_time, f"∂{sym('C')} / ∂{sym('C', 't−1')}: LSTM cell state"))
-    logs = [log10_positive(values) for _, values, _ in panels]
+    logs = [log10_positive(values) for _n, values, _t in panels]
     finite = np.concatenate([z[np.isfinite(z)] for z in logs] + [np.zeros(1, np.float32)])
     decades = float(np.clip(np.ceil(np.abs(finite).max()), 1, 6))
     fig = go.Figure()
     n = len(panels)
-    fig.update_layout(**subplot_grid([[title for _, _, title in panels]], hgap=0.08))
+    fig.update_layout(**subplot_grid([[title for _n, _v, title in panels]], hgap=0.08))
     t_axis, l_axis = np.arange(1, T + 1, dtype=np.float32), np.arange(1, L + 1, dtype=np.float32)
-    for k, ((name, values, _), z) in enumerate(zip(panels, logs)):
+    for k, ((name, values, _title), z) in enumerate(zip(panels, logs)):
         axes = dict(xaxis="x" if k == 0 else f"x{k + 1}", yaxis="y" if k == 0 else f"y{k + 1}")
         fig.add_trace(
             go.Heatmap(z=z, x=t_axis, y=l_axis, name=name, meta=name, colorscale=DIVERGING,

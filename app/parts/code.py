@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.words.i18n import N_, ngettext
+from app.words.i18n import gettext as _
 from deeprnn_core.engine import reference
 
 CONTEXT = 6  # lines of the stack's loop shown on each side of the marked one
-HOLDS = (
+HOLDS = N_(
     "This is the reference engine: the same equations as the fast engine that computed the "
     "page's numbers, one step at a time. The tests hold the two equal to 1e-12."
 )
@@ -25,13 +27,21 @@ def step_listing(box, phase: str, cell: str, t: int, l: int) -> None:
     first = max(0, marked - CONTEXT)
     window = "\n".join(lines[first : marked + CONTEXT + 1])
     what = "step" if phase == "forward" else "step_back"
-    with box.expander(f"The code that ran this step ({shown.cell_name} cell, {phase} pass)"):
-        st.caption(
-            f"{HOLDS} The marked line computes "
-            + ("$H_t^{(l)}$; it calls the cell's `step`" if phase == "forward" else "$G_t^{(l)}$")
-            + f" (lines {first + 1}-{marked + CONTEXT + 1} of `reference.run`), then the "
-            f"{shown.cell_name} cell's `{what}`:"
+    fields = dict(cell=shown.cell_name, first=first + 1, last=marked + CONTEXT + 1, what=what)
+    if phase == "forward":
+        label = _("The code that ran this step ({cell} cell, forward pass)")
+        marks = _(
+            "The marked line computes $H_t^{{(l)}}$; it calls the cell's `step` (lines "
+            "{first}-{last} of `reference.run`), then the {cell} cell's `{what}`:"
         )
+    else:
+        label = _("The code that ran this step ({cell} cell, backward pass)")
+        marks = _(
+            "The marked line computes $G_t^{{(l)}}$ (lines {first}-{last} of `reference.run`), "
+            "then the {cell} cell's `{what}`:"
+        )
+    with box.expander(label.format(**fields)):
+        st.caption(_(HOLDS) + " " + marks.format(**fields))
         st.code(window, language="python")
         st.code(shown.cell, language="python")
 
@@ -39,7 +49,8 @@ def step_listing(box, phase: str, cell: str, t: int, l: int) -> None:
 def cell_code(cells: tuple[str, ...]) -> None:
     """An expander with each cell type's reference step, forward and backward."""
     kinds = tuple(dict.fromkeys(cells))  # in order, once each
-    with st.expander(f"The code of the cell{'s' if len(kinds) > 1 else ''}: {', '.join(kinds)}"):
-        st.caption(HOLDS)
+    label = ngettext("The code of the cell: {cells}", "The code of the cells: {cells}", len(kinds))
+    with st.expander(label.format(cells=", ".join(kinds))):
+        st.caption(_(HOLDS))
         for name in kinds:
             st.code(reference.cell_source(name), language="python")

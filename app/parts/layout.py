@@ -16,15 +16,15 @@ from app.figures.localize import localize
 from app.runs import compute, export, server
 from app.settings import controls, state, upload
 from app.words import lesson
+from app.words.i18n import N_, language
 from app.words.i18n import gettext as _
-from app.words.i18n import language
 from deeprnn_core import Model, Trace
 from deeprnn_core.engine.cost import trace_cost
 from deeprnn_core.engine.overflow import QUANTITIES, Overflow
 
 _LOG = logging.getLogger("deeprnn.app")
 TUTORIAL_ZH = f"《动手学深度学习》([深度循环神经网络]({lesson.TUTORIAL_URL})一节)"
-SHARE = "the address bar holds every setting: copy it to share exactly this view"
+SHARE = N_("the address bar holds every setting: copy it to share exactly this view")
 # page paths that links may still carry: every view's file name (and /flow, a page path today)
 OLD_PATHS = {
     "flow": "information_flow",
@@ -95,7 +95,11 @@ def guarded(draw):
             st.stop()  # the session has gone: nothing to draw
         except Exception as err:  # noqa: BLE001 - the last line of defence, logged in full
             _LOG.exception("drawing %s failed", draw.__name__)
-            st.error(f"Something went wrong while drawing this view ({type(err).__name__}: {err}).")
+            st.error(
+                _("Something went wrong while drawing this view ({kind}: {error}).").format(
+                    kind=type(err).__name__, error=err
+                )
+            )
 
     return wrapper
 
@@ -116,7 +120,7 @@ def start(title: str, explanation: str, computed: tuple[str, ...] = ()) -> Run:
     except compute.STOPPED:
         st.stop()
     except compute.CORE_ERRORS as err:
-        st.error(f"The core could not run these settings: {err}")
+        st.error(_("The core could not run these settings: {error}").format(error=err))
         raise PageEnd from err
     overflow_banner(summary)
     _facts(plan.spec, summary)
@@ -135,7 +139,7 @@ def start(title: str, explanation: str, computed: tuple[str, ...] = ()) -> Run:
 def downloads_section():
     """The sidebar's "Download and export" expander (None while closed: nothing in it is
     built or sent on a rerun until it is opened)."""
-    return state.section("Download and export", "open_downloads")
+    return state.section(_("Download and export"), "open_downloads")
 
 
 def said(plan) -> bool:
@@ -144,34 +148,42 @@ def said(plan) -> bool:
     for notice in plan.notices:
         st.info(notice, icon=":material/info:")
     if plan.error:
-        st.error(f"The core refused these settings: {plan.error}")
+        st.error(_("The core refused these settings: {error}").format(error=plan.error))
     return not plan.error
 
 
 # where the numbers of every page come from, in the core's own names: kept out of the prose a
 # learner reads, in an expander under each page's explanation (HOW)
-HOW = "How this is computed"
+HOW = N_("How this is computed")
 ALWAYS = (
-    "Every number is computed by `deeprnn_core`; the app computes none itself.",
-    "The run's states H and exact gradients G: `deeprnn_core.trace` (the engine's forward "
-    "pass and its adjoint, checked against PyTorch in the tests).",
-    'The time estimates ("about N s here") and the budgets: the cost model '
-    "`deeprnn_core.engine.cost`.",
+    N_("Every number is computed by `deeprnn_core`; the app computes none itself."),
+    N_(
+        "The run's states H and exact gradients G: `deeprnn_core.trace` (the engine's forward "
+        "pass and its adjoint, checked against PyTorch in the tests)."
+    ),
+    N_(
+        'The time estimates ("about N s here") and the budgets: the cost model '
+        "`deeprnn_core.engine.cost`."
+    ),
 )
 
 
 def how(lines: tuple[str, ...] = ()) -> None:
     """The "How this is computed" expander: the core functions behind the page, by name."""
-    with st.expander(HOW):
-        st.markdown("\n".join(f"- {line}" for line in (*ALWAYS, *lines)))
+    with st.expander(_(HOW)):
+        st.markdown("\n".join(f"- {_(line)}" for line in (*ALWAYS, *lines)))
+
+
+def tutorial() -> str:
+    """The tutorial's name and link in the run's language (markdown)."""
+    return TUTORIAL_ZH if language() == "zh" else lesson.TUTORIAL
 
 
 def header(title: str, explanation: str, computed: tuple[str, ...] = ()) -> None:
     """The page's title, its explanation, how it is computed and the URL's notices."""
     server.note_session()
     st.title(_(title))  # the page titles are the menu's messages
-    tutorial = TUTORIAL_ZH if language() == "zh" else lesson.TUTORIAL
-    st.markdown(_(explanation).replace("{tutorial}", tutorial))
+    st.markdown(_(explanation).replace("{tutorial}", tutorial()))
     how(computed)
     for notice in state.url_notices():
         st.warning(notice, icon=":material/warning:")
@@ -183,11 +195,18 @@ def overflow_banner(summary: compute.Summary, container=None, side: str = "") ->
     record = summary.overflow
     if record is None:
         return
+    template = (
+        _("**Overflow in {side}** — {where}: the first inf / nan in the core's order of "
+          "computation ({order}). Cells holding inf / nan are marked in magenta in every "
+          "figure. Lower the gains, or use float64, tanh, layer norm or residual connections to "
+          "stay finite.") if side
+        else _("**Overflow** — {where}: the first inf / nan in the core's order of computation "
+               "({order}). Cells holding inf / nan are marked in magenta in every figure. Lower "
+               "the gains, or use float64, tanh, layer norm or residual connections to stay "
+               "finite.")
+    )  # fmt: skip
     (container or st).warning(
-        f"**Overflow{f' in {side}' if side else ''}** — {overflow_where(record)}: the first "
-        f"inf / nan in the core's order of computation ({_math(record.order)}). Cells holding "
-        "inf / nan are marked in magenta in every figure. Lower the gains, or use float64, "
-        "tanh, layer norm or residual connections to stay finite.",
+        template.format(side=side, where=overflow_where(record), order=_math(record.order)),
         icon=":material/local_fire_department:",
     )
 
@@ -197,13 +216,19 @@ def overflow_where(record: Overflow) -> str:
     $G_{96}^{(2)}$ (layer 2, step 96)"."""
     if record.quantity in ("hidden", "grad_hidden"):
         symbol = "H" if record.quantity == "hidden" else "G"
-        what = f"${symbol}_{{{record.t}}}^{{({record.l})}}$ (layer {record.l}, step {record.t})"
+        what = _("${symbol}_{{{t}}}^{{({l})}}$ (layer {l}, step {t})").format(
+            symbol=symbol, t=record.t, l=record.l
+        )
     elif record.quantity == "param_grad":
-        what = f"the gradient of {record.param}"
+        what = _("the gradient of {param}").format(param=record.param)
     else:  # the output or loss, or the global norm of finite gradients
         what = QUANTITIES[record.quantity]
         if record.quantity == "param_grad_norm":
-            what += " (every entry finite; their norm passes the float64 range)"
+            what += _(" (every entry finite; their norm passes the float64 range)")
+    if record.phase == "forward":
+        return _("forward pass: {what}").format(what=what)
+    if record.phase == "backward":
+        return _("backward pass: {what}").format(what=what)
     return f"{record.phase} pass: {what}"
 
 
@@ -212,7 +237,7 @@ def _math(order: str) -> str:
     return order.replace("O_t", "$O_t$")
 
 
-SATURATION = (
+SATURATION = N_(
     "**Gate saturation**: the fraction of a gate's units (over batch and units) within 0.05 of "
     "0 or 1 (a tanh candidate: within 0.1 of ±1), per layer and step. A saturated gate passes "
     "almost no gradient through its own derivative; a forget gate f near 1 is what lets an "
@@ -230,10 +255,22 @@ def draw_gate_saturation(spec: compute.TraceSpec, key: str) -> None:
 def _facts(spec: compute.TraceSpec, s: compute.Summary) -> None:
     c = spec.config
     st.caption(
-        f"Running L = {c.num_layers}, T = {spec.steps}, h = {c.hidden_size}, d = {c.input_size}, "
-        f"B = {spec.batch} · {spec.dtype} · seed {spec.seed} · loss {s.loss:.4g} "
-        f"· computing it takes about {compute.seconds(spec):.2g} s here "
-        f"· every number on this page computed by deeprnn_core · {SHARE}"
+        _(
+            "Running L = {L}, T = {T}, h = {h}, d = {d}, B = {B} · {dtype} · seed {seed} · "
+            "loss {loss} · computing it takes about {seconds} s here · every number on this "
+            "page computed by deeprnn_core · {share}"
+        ).format(
+            L=c.num_layers,
+            T=spec.steps,
+            h=c.hidden_size,
+            d=c.input_size,
+            B=spec.batch,
+            dtype=spec.dtype,
+            seed=spec.seed,
+            loss=f"{s.loss:.4g}",
+            seconds=f"{compute.seconds(spec):.2g}",
+            share=_(SHARE),
+        )  # fmt: skip
     )
 
 
@@ -245,36 +282,42 @@ def _downloads(spec: compute.TraceSpec, box) -> None:
     stem = f"deeprnn_L{c.num_layers}_T{spec.steps}_h{c.hidden_size}_seed{spec.seed}"
     query = urlencode(controls.to_query(state.current()))
     size = trace_cost(c, spec.steps, spec.batch, spec.dtype).kept_bytes
-    box.markdown("**Download this run**")
+    box.markdown(_("**Download this run**"))
     box.download_button(
-        f"Trace, every array (NPZ, about {export.megabytes(size)})",
+        _("Trace, every array (NPZ, about {size})").format(size=export.megabytes(size)),
         data=functools.partial(export.trace_npz, spec, query),
         file_name=f"{stem}.npz",
         mime="application/octet-stream",
         on_click="ignore",
         key="download_npz",
-        help="All arrays of the Trace (hidden, grad_hidden, preact, gates, parameter "
-        "gradients, ...) and the URL query that reproduces them. Load with numpy.load. "
-        "Arrays that compress well (nan-filled gates, masks) are deflated; float64 noise "
-        "does not compress, so the rest is stored as is.",
+        help=_(
+            "All arrays of the Trace (hidden, grad_hidden, preact, gates, parameter "
+            "gradients, ...) and the URL query that reproduces them. Load with numpy.load. "
+            "Arrays that compress well (nan-filled gates, masks) are deflated; float64 noise "
+            "does not compress, so the rest is stored as is."
+        ),
     )
     box.download_button(
-        f"Norms only (NPZ, about {export.megabytes(export.norms_bytes(spec))})",
+        _("Norms only (NPZ, about {size})").format(size=export.megabytes(export.norms_bytes(spec))),
         data=functools.partial(export.norms_npz, spec, query),
         file_name=f"{stem}_norms.npz",
         mime="application/octet-stream",
         on_click="ignore",
         key="download_norms",
-        help="|H_t^(l)|, |G_t^(l)| (L, T), their inf / nan masks, |X_t|, |O_t| and the "
-        "per-layer parameter-gradient norms: what the figures draw.",
+        help=_(
+            "|H_t^(l)|, |G_t^(l)| (L, T), their inf / nan masks, |X_t|, |O_t| and the "
+            "per-layer parameter-gradient norms: what the figures draw."
+        ),
     )
     box.download_button(
-        f"Norms per (t, l) (CSV, about {export.megabytes(export.csv_bytes(spec))})",
+        _("Norms per (t, l) (CSV, about {size})").format(
+            size=export.megabytes(export.csv_bytes(spec))
+        ),
         data=functools.partial(export.norms_csv, spec),
         file_name=f"{stem}_norms.csv",
         mime="text/csv",
         on_click="ignore",
         key="download_csv",
-        help="|H_t^(l)| and |G_t^(l)| for every cell, full precision.",
+        help=_("|H_t^(l)| and |G_t^(l)| for every cell, full precision."),
     )
-    box.caption("Each figure's camera icon saves it as PNG.")
+    box.caption(_("Each figure's camera icon saves it as PNG."))

@@ -24,6 +24,8 @@ from app.runs import budget, server
 from app.settings import upload
 from app.settings.controls import PER_LAYER
 from app.settings.rules import per_layer, remedy_rules
+from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core import InitSpec, Model, RNNConfig, Trace, trace
 from deeprnn_core.analysis import summaries as analysis
 from deeprnn_core.analysis.eigen import recurrence_eigen
@@ -107,7 +109,7 @@ class Summary:
 
 # said wherever a budget cut a run: the cut is priced in fixed units (budget.py), not at the
 # server's measured speed
-CUT_IS_FIXED = (
+CUT_IS_FIXED = N_(
     "The cut depends on the settings alone (the same on every visit and every server), so a "
     "copied link shows this same run."
 )
@@ -148,22 +150,48 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     over = [f"{peak >> 20} MB"] if peak > budget.MAX_TRACE_BYTES else []
     over += [budget.priced(priced, seconds)] if priced > budget.TRACE_SECONDS else []
     if over:  # even the smallest run does not fit (budget.traces_fit): say so
+        template = (
+            _("These runs need about {need} even at T = {T} and B = {B}, more than the "
+              "{seconds} s and {mb} MB a run is meant to take here; they run anyway. Lower L or "
+              "h.") if alongside
+            else _("This run needs about {need} even at T = {T} and B = {B}, more than the "
+                   "{seconds} s and {mb} MB a run is meant to take here; it runs anyway. Lower L "
+                   "or h.")
+        )  # fmt: skip
+        if steps == 1:
+            template = (
+                _("These runs need about {need} even at T = {T} and B = {B}, more than the "
+                  "{seconds} s and {mb} MB a run is meant to take here; they run anyway, and at "
+                  "T = 1 there is no recurrence to see. Lower L or h.") if alongside
+                else _("This run needs about {need} even at T = {T} and B = {B}, more than the "
+                       "{seconds} s and {mb} MB a run is meant to take here; it runs anyway, and "
+                       "at T = 1 there is no recurrence to see. Lower L or h.")
+            )  # fmt: skip
         notices.append(
-            f"{'These runs need' if alongside else 'This run needs'} about {' and '.join(over)} "
-            f"even at T = {steps} and B = {batch}, more than the {budget.TRACE_SECONDS:g} s and "
-            f"{budget.MAX_TRACE_BYTES >> 20} MB a run is meant to take here; "
-            f"{'they run' if alongside else 'it runs'} anyway"
-            f"{', and at T = 1 there is no recurrence to see' if steps == 1 else ''}. "
-            "Lower L or h."
+            template.format(
+                need=_(" and ").join(over),
+                T=steps,
+                B=batch,
+                seconds=f"{budget.TRACE_SECONDS:g}",
+                mb=budget.MAX_TRACE_BYTES >> 20,
+            )  # fmt: skip
         )
     elif (steps, batch) != (s.steps, s.batch):
         used = [f"{name} = {now} (of {asked})" for name, now, asked in
                 (("B", batch, s.batch), ("T", steps, s.steps)) if now != asked]  # fmt: skip
+        template = (
+            _("To stay within about {seconds} s and {mb} MB per run, these runs use {used}. "
+              "{fixed} Lower L, h or B for the full run.") if alongside
+            else _("To stay within about {seconds} s and {mb} MB per run, this run uses {used}. "
+                   "{fixed} Lower L, h or B for the full run.")
+        )  # fmt: skip
         notices.append(
-            f"To stay within about {budget.TRACE_SECONDS:g} s and "
-            f"{budget.MAX_TRACE_BYTES >> 20} MB per run, "
-            f"{'these runs use' if alongside else 'this run uses'} "
-            f"{' and '.join(used)}. {CUT_IS_FIXED} Lower L, h or B for the full run."
+            template.format(
+                seconds=f"{budget.TRACE_SECONDS:g}",
+                mb=budget.MAX_TRACE_BYTES >> 20,
+                used=_(" and ").join(used),
+                fixed=_(CUT_IS_FIXED),
+            )  # fmt: skip
         )
     spec = TraceSpec(
         config=config,
@@ -194,14 +222,19 @@ def sweep_plan(spec: TraceSpec, max_layers: int, seeds: int) -> tuple[SweepSpec,
     base = replace(spec, batch=1, training=False, clip_norm=None, steps=steps)
     notices = []
     if spec.batch > 1:
-        notices.append(f"The sweep uses B = 1 (one sequence per seed), not B = {spec.batch}.")
+        notices.append(
+            _("The sweep uses B = 1 (one sequence per seed), not B = {B}.").format(B=spec.batch)
+        )
     if (n, base.steps) != (seeds, spec.steps):
-        used = [f"{what} (of {asked})" for what, now, asked in
-                ((f"{n} seeds", n, seeds), (f"T = {base.steps}", base.steps, spec.steps))
+        used = [what.format(now=now, asked=asked) for what, now, asked in
+                ((_("{now} seeds (of {asked})"), n, seeds),
+                 (_("T = {now} (of {asked})"), base.steps, spec.steps))
                 if now != asked]  # fmt: skip
         notices.append(
-            f"To stay within about {budget.SWEEP_SECONDS:g} s the sweep uses {' and '.join(used)}. "
-            "Lower h, T or the depth to run it all."
+            _(
+                "To stay within about {seconds} s the sweep uses {used}. Lower h, T or the depth "
+                "to run it all."
+            ).format(seconds=f"{budget.SWEEP_SECONDS:g}", used=_(" and ").join(used))
         )
     return SweepSpec(base, max_layers, tuple(range(spec.seed, spec.seed + n))), notices
 

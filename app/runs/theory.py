@@ -14,6 +14,7 @@ import streamlit as st
 
 from app.runs import budget, compute
 from app.settings import controls
+from app.words.i18n import gettext as _
 from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.analysis import spectra
 from deeprnn_core.data.signals import make_signal
@@ -222,42 +223,55 @@ def theory_vs_measured(
 def when_to_trust(spec: compute.TraceSpec, r2: float, average: str = "mean") -> str:
     """How far to trust the prediction at these settings, in sentences that follow them."""
     if not np.isfinite(r2):
-        parts = ["R² of log10 E|G|² is undefined: fewer than two cells are finite in both grids."]
+        parts = [
+            _("R² of log10 E|G|² is undefined: fewer than two cells are finite in both grids.")
+        ]
     else:
         fit = (
-            "the dashed lines follow the measured shape" if r2 >= 0.9
-            else "the dashed lines follow the measured shape only roughly" if r2 >= 0.5
-            else "the prediction misses the measured shape at these settings"
+            _("R² of log10 E|G|² over the grid: **{r2}**: the dashed lines follow the measured "
+              "shape.") if r2 >= 0.9
+            else _("R² of log10 E|G|² over the grid: **{r2}**: the dashed lines follow the "
+                   "measured shape only roughly.") if r2 >= 0.5
+            else _("R² of log10 E|G|² over the grid: **{r2}**: the prediction misses the "
+                   "measured shape at these settings.")
         )  # fmt: skip
-        parts = [f"R² of log10 E|G|² over the grid: **{r2:.3f}**: {fit}."]
+        parts = [fit.format(r2=f"{r2:.3f}")]
     if spec.init.scheme != "gaussian":
-        sigma_h, sigma_x, _ = theory.gaussian_equivalent(spec.config, spec.init)
-        how = (
-            "uniform weights of variance g²/3h" if spec.init.scheme == "torch"
-            else "orthogonal weights, which keep |W v| = g |v| exactly"
+        sigma_h, sigma_x, _unused = theory.gaussian_equivalent(spec.config, spec.init)
+        template = (
+            _("The theory is written for gaussian init; this run uses {scheme} init (uniform "
+              "weights of variance g²/3h). Only each weight's variance enters the mean-field "
+              "recursions, so the prediction uses the gaussian gains with the same variance: "
+              "(σ_h, σ_x) = ({sigma_h}, {sigma_x}).")
+            if spec.init.scheme == "torch"
+            else _("The theory is written for gaussian init; this run uses {scheme} init "
+                   "(orthogonal weights, which keep |W v| = g |v| exactly). Only each weight's "
+                   "variance enters the mean-field recursions, so the prediction uses the "
+                   "gaussian gains with the same variance: (σ_h, σ_x) = ({sigma_h}, "
+                   "{sigma_x}).")
         )  # fmt: skip
         parts.append(
-            f"The theory is written for gaussian init; this run uses {spec.init.scheme} init "
-            f"({how}). Only each weight's variance enters the mean-field recursions, so the "
-            f"prediction uses the gaussian gains with the same variance: (σ_h, σ_x) = "
-            f"({sigma_h:.3g}, {sigma_x:.3g})."
+            template.format(
+                scheme=spec.init.scheme, sigma_h=f"{sigma_h:.3g}", sigma_x=f"{sigma_x:.3g}"
+            )
         )
     if spec.config.hidden_size < controls.TYPICAL_BELOW:
-        drawn = (
-            "so the solid lines show the typical draw (the mean over seeds of log10 |G|²), "
-            "which the theory's quenched form predicts; the mean of the draws would follow the "
-            "largest one"
+        template = (
+            _("At h = {h} the width is finite: |G|² can differ between weight draws by many "
+              "powers of ten, so the solid lines show the typical draw (the mean over seeds of "
+              "log10 |G|²), which the theory's quenched form predicts; the mean of the draws "
+              "would follow the largest one; and the tied W_hh's largest eigenvalue sits above "
+              "the mean-field value (measured in bench/theory_agreement.py; the gap closes as "
+              "h grows).")
             if average == "log"
-            else "so this mean over few seeds follows the largest (the typical draw, the mean "
-            "of log10 |G|², is what the theory's quenched form predicts)"
-        )
-        parts.append(
-            f"At h = {spec.config.hidden_size} the width is finite: |G|² can differ between "
-            f"weight draws by many powers of ten, {drawn}; and the tied W_hh's largest "
-            "eigenvalue sits above the mean-field value (measured in bench/theory_agreement.py; "
-            "the gap closes as h grows)."
-        )
-    parts.append("It describes freshly drawn weights, not trained ones.")
+            else _("At h = {h} the width is finite: |G|² can differ between weight draws by "
+                   "many powers of ten, so this mean over few seeds follows the largest (the "
+                   "typical draw, the mean of log10 |G|², is what the theory's quenched form "
+                   "predicts); and the tied W_hh's largest eigenvalue sits above the mean-field "
+                   "value (measured in bench/theory_agreement.py; the gap closes as h grows).")
+        )  # fmt: skip
+        parts.append(template.format(h=spec.config.hidden_size))
+    parts.append(_("It describes freshly drawn weights, not trained ones."))
     return " ".join(parts)
 
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from app.runs import budget, compute, server
+from app.words.i18n import N_
+from app.words.i18n import gettext as _
+from app.words.training import TASK_NAMES
 from deeprnn_core import History, InitSpec, Model, RNNConfig, Task, make_task, train
 from deeprnn_core.training.sample import sample_text
 
@@ -89,8 +92,10 @@ def plan(s, alongside: tuple = ()) -> TrainPlan:
     if s.task in REAL_SERIES:  # training windows = points in the training part - T
         longest = probe.x_train.shape[1] + 2 - MIN_WINDOWS
         if length > longest:
-            notices.append(f"The {s.task} series is short: T = {longest} (of {length}), so "
-                           f"that at least {MIN_WINDOWS} training windows remain.")  # fmt: skip
+            notices.append(_("The {task} series is short: T = {longest} (of {length}), so "
+                             "that at least {windows} training windows remain.").format(
+                task=_(TASK_NAMES.get(s.task, s.task)), longest=longest, length=length,
+                windows=MIN_WINDOWS))  # fmt: skip
             length = longest
     configs = []
     for settings in (s, *alongside):
@@ -105,23 +110,33 @@ def plan(s, alongside: tuple = ()) -> TrainPlan:
     windows = probe.x_train.shape[1] + 2 - length if s.task in REAL_SERIES else None
     batch = min(s.train_batch, windows or s.train_batch)
     if batch < s.train_batch:
-        notices.append(f"Batch size {batch} (of {s.train_batch}): the {s.task} series has "
-                       f"{windows} training windows at T = {length}.")  # fmt: skip
+        notices.append(_("Batch size {batch} (of {asked}): the {task} series has {windows} "
+                         "training windows at T = {length}.").format(
+            batch=batch, asked=s.train_batch, task=_(TASK_NAMES.get(s.task, s.task)),
+            windows=windows, length=length))  # fmt: skip
     asked_val = probe.x_val.shape[1]
     steps, fit_batch, updates, validation = budget.fit_train(
         tuple(configs), length + extra, batch, s.train_steps, EVALS + 1, asked_val,
         fixed_val=s.task in REAL_SERIES,
     )  # fmt: skip
-    lowered = [f"{name} = {now} (of {asked})" for name, now, asked in (
-        ("updates", updates, s.train_steps), ("batch size", fit_batch, batch),
-        ("T", steps - extra, length), ("validation sequences", validation, asked_val))
+    lowered = [_("{name} = {now} (of {asked})").format(name=_(name), now=now, asked=asked)
+               for name, now, asked in (
+        (N_("updates"), updates, s.train_steps), (N_("batch size"), fit_batch, batch),
+        ("T", steps - extra, length), (N_("validation sequences"), validation, asked_val))
         if now != asked]  # fmt: skip
     if lowered:
-        runs_word = "these runs use" if alongside else "this run uses"
+        template = (
+            _("To stay within about {seconds} s and {mb} MB per update, these runs use "
+              "{lowered}. Lower L, h or T for the full run.") if alongside
+            else _("To stay within about {seconds} s and {mb} MB per update, this run uses "
+                   "{lowered}. Lower L, h or T for the full run.")
+        )  # fmt: skip
         notices.append(
-            f"To stay within about {budget.TRAIN_SECONDS:g} s and "
-            f"{budget.MAX_TRAIN_BYTES >> 20} MB per update, {runs_word} {', '.join(lowered)}. "
-            "Lower L, h or T for the full run."
+            template.format(
+                seconds=f"{budget.TRAIN_SECONDS:g}",
+                mb=budget.MAX_TRAIN_BYTES >> 20,
+                lowered=_(", ").join(lowered),
+            )  # fmt: skip
         )
     return TrainPlan(
         TrainSpec(
@@ -235,7 +250,7 @@ def trained_on_click(
     core's refusal."""
     ready = all(cached(spec) for spec in specs)
     if st.button(button, key=key, type="primary") and not ready:
-        bar = st.progress(0.0, text="Training")
+        bar = st.progress(0.0, text=_("Training"))
         try:
             for i, (spec, label) in enumerate(zip(specs, labels)):
 
@@ -248,12 +263,16 @@ def trained_on_click(
                 if measure_peak:
                     peak_bytes(spec)
         except compute.CORE_ERRORS as err:
-            st.error(f"The core could not train these settings: {err}")
+            st.error(_("The core could not train these settings: {error}").format(error=err))
             return None
         bar.empty()
     histories = [cached(spec) for spec in specs]
     if not all(histories):
         seconds = sum(estimate_seconds(spec) for spec in specs)
-        st.info(f"{waiting} (about {seconds:.0f} s estimated).")
+        st.info(
+            _("{waiting} (about {seconds} s estimated).").format(
+                waiting=waiting, seconds=f"{seconds:.0f}"
+            )
+        )
         return None
     return histories

@@ -14,6 +14,8 @@ from typing import Any
 from app.runs import compute
 from app.settings import state
 from app.settings.controls import AB_FIELDS, PER_LAYER, SAME
+from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core.cells import cell_type
 
 SIDES = ("a", "b")
@@ -25,11 +27,11 @@ PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GRU": ({"cell": "gru"}, {}),
     "minGRU": ({"cell": "mingru"}, {}),
     "LRU": ({"cell": "lru"}, {}),
-    "residual on": ({"residual": True}, {}),
-    "layer norm on": ({"layer_norm": True}, {}),
-    "orthogonal init": ({"scheme": "orthogonal"}, {}),
-    "clipping at 0.1": ({"clip_norm": 0.1}, {}),
-    "dropout 0.5": ({"dropout": 0.5}, {}),
+    N_("residual on"): ({"residual": True}, {}),
+    N_("layer norm on"): ({"layer_norm": True}, {}),
+    N_("orthogonal init"): ({"scheme": "orthogonal"}, {}),
+    N_("clipping at 0.1"): ({"clip_norm": 0.1}, {}),
+    N_("dropout 0.5"): ({"dropout": 0.5}, {}),
 }
 
 
@@ -68,11 +70,11 @@ def side_settings(settings, side: str):
 def cell_name(settings) -> str:
     """The cells ``settings`` run, e.g. "LSTM", "tanh RNN", "per-layer cells"."""
     if settings.cell == PER_LAYER:
-        return "per-layer cells"
+        return _("per-layer cells")
     cell = cell_type(settings.cell)
     if not cell.activation:  # a gated cell: its own nonlinearities, whatever φ says
         return cell.title
-    phi = "per-layer φ" if settings.activation == PER_LAYER else settings.activation
+    phi = _("per-layer φ") if settings.activation == PER_LAYER else settings.activation
     return f"{phi} {cell.title}"
 
 
@@ -83,19 +85,25 @@ def label(settings, side: str) -> str:
     parts = []
     if "cell" in o or "activation" in o:
         parts.append(cell_name(s))
-    for field, on, off in (("residual", "residual on", "residual off"),
-                           ("layer_norm", "layer norm on", "layer norm off")):  # fmt: skip
+    for field, on, off in (("residual", N_("residual on"), N_("residual off")),
+                           ("layer_norm", N_("layer norm on"), N_("layer norm off"))):  # fmt: skip
         if field in o:
-            parts.append(on if o[field] else off)
+            parts.append(_(on if o[field] else off))
     if "dropout" in o:
-        parts.append("no dropout" if s.dropout == 0 else f"dropout p = {s.dropout:g}")
+        parts.append(
+            _("no dropout") if s.dropout == 0 else _("dropout p = {p}").format(p=f"{s.dropout:g}")
+        )
     if "clip_norm" in o:
-        parts.append("no clipping" if s.clip_norm == 0 else f"clip norm {s.clip_norm:g}")
+        parts.append(
+            _("no clipping")
+            if s.clip_norm == 0
+            else _("clip norm {norm}").format(norm=f"{s.clip_norm:g}")
+        )
     if "scheme" in o:
-        parts.append(f"{s.scheme} init")
+        parts.append(_("{scheme} init").format(scheme=s.scheme))
     if "recurrent_gain" in o:
         parts.append(f"g = {s.recurrent_gain:g}")
-    return ", ".join(parts) or f"your settings ({cell_name(s)})"
+    return _(", ").join(parts) or _("your settings ({cells})").format(cells=cell_name(s))
 
 
 @dataclass(frozen=True)
@@ -121,8 +129,11 @@ def plan_pair(settings) -> Pair:
         configs = [p.spec.config for p in alone]
         a, b = compute.plan(sides[0], (configs[1],)), compute.plan(sides[1], (configs[0],))
     both = [n for n in a.notices if n in b.notices]
-    notices = [f"A and B: {n}" for n in both]
+    notices = [_("A and B: {notice}").format(notice=n) for n in both]
     notices += [
-        f"{side}: {n}" for side, p in (("A", a), ("B", b)) for n in p.notices if n not in both
+        _("{side}: {notice}").format(side=side, notice=n)
+        for side, p in (("A", a), ("B", b))
+        for n in p.notices
+        if n not in both
     ]
     return Pair(a.spec, b.spec, tuple(notices), None)

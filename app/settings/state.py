@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.settings.controls import BY_KEY, CONTROLS, Settings, from_query, to_query
 from app.words.i18n import gettext as _
+from app.words.i18n import ngettext
 
 _LOADED, _NOTICE, _PAGE, _NEW_PAGE = "_url_loaded", "_url_notice", "_page", "_new_page"
 
@@ -133,15 +134,21 @@ def widget(
         options = tuple(options or ())
         if dropped := [v for v in value if v not in options]:
             box.info(
-                f"{c.label.split(' (')[0]}: {', '.join(map(str, dropped))} "
-                f"{'is not a layer' if len(dropped) == 1 else 'are not layers'} of this "
-                f"network (1 to {max(options, default=0)}); left out.",
+                ngettext(
+                    "{label}: {values} is not a layer of this network (1 to {top}); left out.",
+                    "{label}: {values} are not layers of this network (1 to {top}); left out.",
+                    len(dropped),
+                ).format(
+                    label=_(c.label).split(" (")[0].split("(")[0],
+                    values=", ".join(map(str, dropped)),
+                    top=max(options, default=0),
+                ),
                 icon=":material/info:",
             )
         value = tuple(v for v in value if v in options)
     put(key, value)
     if c.kind in ("slider", "number") and high <= low:  # a slider cannot span one value
-        box.caption(f"{c.label}: {value} (only value)")
+        box.caption(_("{label}: {value} (only value)").format(label=_(c.label), value=value))
         return value
     # The same key on another page is another widget (its id holds the page) that would start
     # at its default: set it then, and whenever the setting changed elsewhere (a click, a

@@ -18,6 +18,7 @@ import streamlit as st
 
 from app.settings import state
 from app.settings.controls import BY_KEY
+from app.words.i18n import gettext as _
 from deeprnn_core import Model, load_model, load_sequence, save_model, torch_code
 from deeprnn_core.config import activation_applies
 from deeprnn_core.data.signals import standardized
@@ -273,7 +274,7 @@ def sidebar_section(container=None) -> None:
     up, data = model_upload(), data_upload()
     errors = [st.session_state.get(ERROR + k) for k in ("model", "data")]
     in_use = bool(up or data or any(errors))  # opens by itself while something is in use
-    box = state.section("Your model and data", "open_upload", in_use, container)
+    box = state.section(_("Your model and data"), "open_upload", in_use, container)
     if box is None:
         return
     box.caption(

@@ -12,7 +12,8 @@ from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import controls, state
 from app.words import lesson
-from app.words.i18n import N_
+from app.words.i18n import N_, ngettext
+from app.words.i18n import gettext as _
 from deeprnn_core.analysis.measures import MEASURES, clear_change, path_steps, seed_spread
 from deeprnn_core.theory import mean_field as theory
 from deeprnn_core.theory.phase import PredictedSweep
@@ -40,26 +41,47 @@ def draw(run: layout.Run) -> None:
         st.info(notice, icon=":material/info:")
     b, n = sweep_spec.base, len(sweep_spec.seeds)
     seconds = budget.sweep_seconds(b.config, b.steps, max_layers, n, b.dtype, b.init)
-    follows = (
-        f" (following the sidebar's L = {L}"
-        + (f", at least {controls.SWEEP_FOLLOW_MIN}" if L < max_layers else "")
-        + ")"
-        if asked == 0
-        else ""
-    )
+    if asked != 0:
+        template = ngettext(
+            "The sweep runs L = 1..{top} for {n} seed at T = {T}: about {seconds} s here.",
+            "The sweep runs L = 1..{top} for {n} seeds at T = {T}: about {seconds} s here.",
+            n,
+        )
+    elif L < max_layers:
+        template = ngettext(
+            "The sweep runs L = 1..{top} (following the sidebar's L = {L}, at least {least}) "
+            "for {n} seed at T = {T}: about {seconds} s here.",
+            "The sweep runs L = 1..{top} (following the sidebar's L = {L}, at least {least}) "
+            "for {n} seeds at T = {T}: about {seconds} s here.",
+            n,
+        )
+    else:
+        template = ngettext(
+            "The sweep runs L = 1..{top} (following the sidebar's L = {L}) for {n} seed at "
+            "T = {T}: about {seconds} s here.",
+            "The sweep runs L = 1..{top} (following the sidebar's L = {L}) for {n} seeds at "
+            "T = {T}: about {seconds} s here.",
+            n,
+        )
     st.caption(
-        f"The sweep runs L = 1..{max_layers}{follows} for {n} seeds at T = {b.steps}: about "
-        f"{seconds:.2g} s here."
+        template.format(
+            top=max_layers,
+            L=L,
+            least=controls.SWEEP_FOLLOW_MIN,
+            n=n,
+            T=b.steps,
+            seconds=f"{seconds:.2g}",
+        )  # fmt: skip
     )
     try:
         sweep = compute.depth_sweep(sweep_spec)
     except compute.CORE_ERRORS as err:
-        st.error(f"The core could not run the sweep: {err}")
+        st.error(_("The core could not run the sweep: {error}").format(error=err))
         return
     T = sweep_spec.base.steps
     medians = {k: sweep.measure_quantiles(k, (0.5,))[0] for k in MEASURES}
     if chosen == "all":
-        names = {k: f"{n}: {f}" for k, (n, f) in MEASURES.items()}
+        names = {k: f"{lesson.measure_name(k)}: {f}" for k, (n, f) in MEASURES.items()}
         figure = figures.measures_figure(sweep.depths, medians, names)
         predicted = add_prediction(figure, sweep_spec, ("corner", "depth", "time"), T)
         layout.chart(figure, "sweep")
@@ -74,10 +96,15 @@ def draw(run: layout.Run) -> None:
         layout.chart(figure, "sweep")
         keys = [chosen]
     st.markdown(
-        f"Median over {len(sweep.seeds)} seeds (seeds {sweep.seeds[0]}–{sweep.seeds[-1]}), "
-        f"T = {T}. Same gains, scheme, activation and cell as the sidebar; dropout is off and "
-        "B = 1. Paths with no steps (L = 1 for the depth and weight "
-        "measures) are left out."
+        ngettext(
+            "Median over {n} seed (seeds {first}–{last}), T = {T}. Same gains, scheme, "
+            "activation and cell as the sidebar; dropout is off and B = 1. Paths with no steps "
+            "(L = 1 for the depth and weight measures) are left out.",
+            "Median over {n} seeds (seeds {first}–{last}), T = {T}. Same gains, scheme, "
+            "activation and cell as the sidebar; dropout is off and B = 1. Paths with no steps "
+            "(L = 1 for the depth and weight measures) are left out.",
+            len(sweep.seeds),
+        ).format(n=len(sweep.seeds), first=sweep.seeds[0], last=sweep.seeds[-1], T=T)
     )
     st.caption(predicted)
     spreads = {k: seed_spread(sweep.measure(k), axis=0) for k in keys}  # (L_max,) log10
@@ -97,9 +124,15 @@ def draw(run: layout.Run) -> None:
             lo, hi = int(sweep.depths[ok[0]]), int(sweep.depths[ok[-1]])
             st.markdown(lesson.path_sentence(lo, hi, T, corner[ok[0]], corner[ok[-1]]))
     if sweep.exploded.any():
+        runs = int(sweep.exploded.sum())
         st.warning(
-            f"{int(sweep.exploded.sum())} runs overflowed (inf / nan); they are marked in magenta "
-            "and left out of the median and band.",
+            ngettext(
+                "{n} run overflowed (inf / nan); it is marked in magenta and left out of the "
+                "median and band.",
+                "{n} runs overflowed (inf / nan); they are marked in magenta and left out of the "
+                "median and band.",
+                runs,
+            ).format(n=runs),
             icon=":material/local_fire_department:",
         )
 
@@ -109,23 +142,27 @@ def add_prediction(fig, sweep_spec: compute.SweepSpec, keys: tuple[str, ...], T:
     are, or why none is drawn."""
     gap = compute_theory.prediction_gap(sweep_spec.base)
     if gap:
-        return (
-            f"No mean-field curve: the theory covers {theory.SCOPE}, with random weights of "
-            f"known variance; this sweep has {gap}."
-        )
+        return _(
+            "No mean-field curve: the theory covers {scope}, with random weights of known "
+            "variance; this sweep has {gap}."
+        ).format(scope=theory.SCOPE, gap=gap)
     shown = [k for k in keys if k in PredictedSweep.PREDICTED]
     if not shown:
-        return (
+        return _(
             "No mean-field curve for the weight ratios: the theory predicts |G| along the "
             "paths through the hidden states."
         )
     ps = compute_theory.predicted_sweep(sweep_spec)
     for key in shown:
         color = MEASURE_STYLE[key][0] if len(keys) > 1 else "#e15759"
-        name = f"predicted: {MEASURES[key][0]}" if len(keys) > 1 else "mean-field prediction"
+        name = (
+            _("predicted: {measure}").format(measure=lesson.measure_name(key))
+            if len(keys) > 1
+            else _("mean-field prediction")
+        )
         curve = ps.measure(key, T)
         theory_figures.add_predicted_sweep(fig, ps.depths, curve, name, f"predicted {key}", color)
-    return (
+    return _(
         "Dashed: the mean-field prediction (with the gaussian gains of this scheme's weight "
         "variances), the square root of a ratio of mean E|G|² over weight "
         "draws; the median and band are of single draws (B = 1), which at small h can sit far "
@@ -134,9 +171,11 @@ def add_prediction(fig, sweep_spec: compute.SweepSpec, keys: tuple[str, ...], T:
 
 
 COMPUTED = (
-    "The sweep: `analysis.depth_sweep` (one forward pass of the deepest stack, the backward pass "
-    "of every depth); the medians and bands: `DepthSweep.measure_quantiles`; the prediction: "
-    "`theory.predict`; the words: `analysis.measures.clear_change`.",
+    N_(
+        "The sweep: `analysis.depth_sweep` (one forward pass of the deepest stack, the backward "
+        "pass of every depth); the medians and bands: `DepthSweep.measure_quantiles`; the "
+        "prediction: `theory.predict`; the words: `analysis.measures.clear_change`."
+    ),
 )
 run = layout.start("Depth sweep", EXPLAIN, COMPUTED)
 draw(run)

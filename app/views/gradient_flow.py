@@ -12,7 +12,7 @@ from app.runs import theory as compute_theory
 from app.settings import state
 from app.words import lesson
 from app.words.eigen import eigen_sentences, memory_sentences
-from app.words.i18n import N_
+from app.words.i18n import N_, ngettext
 from app.words.i18n import gettext as _
 from deeprnn_core.theory import mean_field as theory
 
@@ -22,14 +22,14 @@ EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "downward slope from right to left means the gradient shrinks by the same factor at "
     "every step back: it **vanishes** (or **explodes** if the lines rise)."
 )
-MEASURES_TEXT = (  # the markdown above the table (the core's dict is measures.MEASURES)
+MEASURES_TEXT = N_(  # the markdown above the table (the core's dict is measures.MEASURES)
     'One ratio cannot stand for "the gradient problem": each measure below follows one path '
     "back from the top-right cell (t = T, l = L) and is named for it. The "
     "per-step rate is the geometric mean factor per Jacobian on that path; the weight ratios "
     "compare the root-mean-square entry of the bottom layer's gradient with the top layer's "
     "(W_xh^(1) is d × h, the others h × h), which says whether the bottom layer learns."
 )
-THEORY = (
+THEORY = N_(
     "Mean-field theory (Poole et al. 2016; Schoenholz et al. 2017; Chen, Pennington & "
     "Schoenholz 2018) predicts $|G_t^{(l)}|^2 / h$ for random weights of known variance in "
     "the wide-network limit, where the mean over weight draws and inputs and the typical draw "
@@ -40,11 +40,11 @@ THEORY = (
     "likely shows) or the mean of the draws; dashed: the prediction. R² compares log10 of the "
     "two grids, each divided by its own value at (t = T, l = L): it scores the shape."
 )
-PARAMS = (
+PARAMS = N_(
     "Per layer, the norm of $\\partial \\text{Loss} / \\partial W_{xh}^{(l)}$ (weights on the "
     "path through depth, from layer l−1) next to $\\partial \\text{Loss} / \\partial "
     "W_{hh}^{(l)}$ (the path through time). Layers whose markers sit orders of magnitude lower "
-    "barely learn. For an element-wise cell these stand for its own parameters on each path "
+    "barely learn. For an element-wise cell these stand for its own parameters on each path"
     ": an LRU's W_xh marker is B, C and D, its W_hh marker the eigenvalues' ν "
     "and θ; a minGRU or minLSTM layer has no parameter on the path through time (no W_hh marker): "
     "its gates read the input only."
@@ -81,23 +81,32 @@ def draw(run: layout.Run) -> None:
     cols[0].metric(
         "$|G_1^{(1)}| \\,/\\, |G_T^{(L)}|$",
         value,
-        help="How much of the gradient at the top-right cell reaches the bottom-left one.",
+        help=_("How much of the gradient at the top-right cell reaches the bottom-left one."),
     )
     cols[0].markdown(sentence)
     cols[1].metric(_("Loss"), f"{s.loss:.4g}")
-    clipped = "" if run.spec.clip_norm is None else f" → {s.param_grad_norm_clipped:.3g} clipped"
-    cols[2].metric(_("Parameter-gradient norm"), f"{s.param_grad_norm:.3g}{clipped}")
+    norm = f"{s.param_grad_norm:.3g}"
+    if run.spec.clip_norm is not None:
+        norm = _("{norm} → {clipped} clipped").format(
+            norm=norm, clipped=f"{s.param_grad_norm_clipped:.3g}"
+        )
+    cols[2].metric(_("Parameter-gradient norm"), norm)
     layout.chart(figures.grad_lines(s.grad_hidden_norm, s.nonfinite_grad), "grad_lines")
     draw_theory(run)
     st.subheader(_("Measures along each path"))
-    st.markdown(MEASURES_TEXT)
-    columns = ["path", "formula", "value", "Jacobians on the path", "the gradient along it"]
+    st.markdown(_(MEASURES_TEXT))
+    columns = [_("path"), _("formula"), _("value"), _("Jacobians on the path"),
+               _("the gradient along it")]  # fmt: skip
     rows = lesson.table_rows(s.measures, L, T)
-    st.table(pd.DataFrame(rows, columns=columns).set_index("path"))
+    st.table(pd.DataFrame(rows, columns=columns).set_index(columns[0]))
     st.subheader(_("Parameter gradients per layer"))
-    st.markdown(PARAMS)
+    st.markdown(_(PARAMS))
     if run.spec.clip_norm is not None:
-        st.caption(f"Shown after clipping to a global norm of {run.spec.clip_norm:g}.")
+        st.caption(
+            _("Shown after clipping to a global norm of {norm}.").format(
+                norm=f"{run.spec.clip_norm:g}"
+            )
+        )
     layout.chart(figures.param_grad_bars(s.param_grad_norms), "param_grads")
     draw_eigen(run)
 
@@ -141,18 +150,23 @@ def draw_theory(run: layout.Run) -> None:
     spec = run.spec
     if spec.steps == 1:
         st.info(
-            "At T = 1 each layer has a single time step: there is no path through time, so no "
-            "curve over t for the theory to follow and no R² to score it. Raise T to compare.",
+            _(
+                "At T = 1 each layer has a single time step: there is no path through time, so "
+                "no curve over t for the theory to follow and no R² to score it. Raise T to "
+                "compare."
+            ),
             icon=":material/info:",
         )
         return
-    st.markdown(THEORY)
+    st.markdown(_(THEORY))
     gap = compute_theory.prediction_gap(spec)
     if gap:
         st.info(
-            f"No prediction is drawn: the mean-field theory here covers {theory.SCOPE}, with "
-            f"random weights of known variance (gaussian, torch or orthogonal init); this run has "
-            f"{gap}. The Phase diagram page shows the measured Jacobian spectra instead.",
+            _(
+                "No prediction is drawn: the mean-field theory here covers {scope}, with random "
+                "weights of known variance (gaussian, torch or orthogonal init); this run has "
+                "{gap}. The Phase diagram page shows the measured Jacobian spectra instead."
+            ).format(scope=theory.SCOPE, gap=gap),
             icon=":material/info:",
         )
         return
@@ -164,34 +178,45 @@ def draw_theory(run: layout.Run) -> None:
             budget.trace_seconds(c, spec.steps, spec.batch),
         )
         st.info(
-            f"The seed-averaged measurement takes a trace per seed, {per_seed} each, over the "
-            f"{budget.THEORY_SECONDS:g} s it may take: lower L, T, h or B to draw the "
-            "prediction next to it.",
+            _(
+                "The seed-averaged measurement takes a trace per seed, {per_seed} each, over the "
+                "{budget} s it may take: lower L, T, h or B to draw the prediction next to it."
+            ).format(per_seed=per_seed, budget=f"{budget.THEORY_SECONDS:g}"),
             icon=":material/info:",
         )
         return
     if seeds < asked:
         st.info(
-            f"To stay within about {budget.THEORY_SECONDS:g} s the mean uses {seeds} seeds "
-            f"(of {asked}).",
+            _("To stay within about {budget} s the mean uses {seeds} seeds (of {asked}).").format(
+                budget=f"{budget.THEORY_SECONDS:g}", seeds=seeds, asked=asked
+            ),
             icon=":material/info:",
         )
     extra = budget.theory_seconds(spec.config, spec.steps, spec.batch, seeds)
-    runs = f"{seeds} seeds runs {seeds} traces" if seeds > 1 else "1 seed runs 1 trace"
-    st.caption(f"The mean of {runs}: about {extra:.2g} s here.")
+    st.caption(
+        ngettext(
+            "The mean of {seeds} seed runs {seeds} trace: about {seconds} s here.",
+            "The mean of {seeds} seeds runs {seeds} traces: about {seconds} s here.",
+            seeds,
+        ).format(seeds=seeds, seconds=f"{extra:.2g}")
+    )
     predicted, measured, r2 = compute_theory.theory_vs_measured(spec, seeds, average)
     fig = theory_figures.predicted_vs_measured(predicted, measured, r2, seeds, average)
     layout.chart(fig, "grad_theory_chart")
-    dropout = " Dropout is off in this comparison." if spec.config.dropout > 0 else ""
+    dropout = " " + _("Dropout is off in this comparison.") if spec.config.dropout > 0 else ""
     st.markdown(compute_theory.when_to_trust(spec, r2, average) + dropout)
 
 
 COMPUTED = (
-    "The headline: `analysis.attenuation`; the table: `analysis.measures` (one entry per path); "
-    "the parameter gradients: `analysis.param_grad_norms`.",
-    "The prediction: `theory.predict` (mean field); the measured side: "
-    '`theory.phase.measured_grad_sq` over the seeds (`average="log"`: the typical draw; '
-    '`"mean"`: the mean); R²: `theory.phase.r_squared`.',
+    N_(
+        "The headline: `analysis.attenuation`; the table: `analysis.measures` (one entry per "
+        "path); the parameter gradients: `analysis.param_grad_norms`."
+    ),
+    N_(
+        "The prediction: `theory.predict` (mean field); the measured side: "
+        '`theory.phase.measured_grad_sq` over the seeds (`average="log"`: the typical draw; '
+        '`"mean"`: the mean); R²: `theory.phase.r_squared`.'
+    ),
 )
 run = layout.start("Gradient flow", EXPLAIN, COMPUTED)
 draw(run)

@@ -21,7 +21,8 @@ from app.parts import code, depth_frames, layout
 from app.runs import compute
 from app.runs import theory as compute_theory
 from app.settings import state
-from app.words.i18n import N_
+from app.words.i18n import N_, ngettext
+from app.words.i18n import gettext as _
 from deeprnn_core.engine.order import PHASES, order_text
 from deeprnn_core.theory import mean_field as theory
 
@@ -34,12 +35,12 @@ EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "powers of ten darker than the top-right one, the gradient **vanishes** on its way back."
 )
 THEORY = {
-    "prediction": (
+    "prediction": N_(
         "Colour: the mean-field prediction of E|G_t^(l)|²/h per sample (for "
         "this run's gains and input; Gradient flow compares it with a seed average). Hover a "
         "cell for this run's |H| and |G| next to it."
     ),
-    "ratio": (
+    "ratio": N_(
         "Colour: this run's |G_t^(l)|²/(B·h) over the predicted E|G_t^(l)|²/h. White: the run "
         "follows the mean field; blue: its gradient is below the prediction; red: above it. "
         "This is one weight draw: the level of the whole grid moves with the draw of the head "
@@ -60,11 +61,11 @@ NARROW_CSS = (
 def order_caption(L: int, T: int) -> str:
     """The core's order of computation, in the core's words (engine.order_text)."""
     forward, backward = (order_text(phase, L, T) for phase in PHASES)
-    return (
-        f"Order of computation in the core: {forward}. Then the {backward}. Each layer reads "
+    return _(
+        "Order of computation in the core: {forward}. Then the {backward}. Each layer reads "
         "the whole sequence of the layer below. Another order that respects the arrows (time "
         "step by time step across the layers) gives the same numbers; this is the one that ran."
-    )
+    ).format(forward=forward, backward=backward)
 
 
 def pick_cell() -> None:
@@ -91,10 +92,23 @@ class Walk(NamedTuple):
 def walk_caption(walk: Walk, L: int, T: int) -> str:
     forward = walk.phase == "forward"
     done = walk.step if forward else walk.step - L * T
-    what = "$H_t^{(l)}$ computed" if forward else "$G_t^{(l)}$ computed"
     t, l = walk.current
-    cell = f"; last: t = {t}, l = {l}" if t else ""
-    return f"**{walk.phase.capitalize()} pass**: {done} of {L * T} cells {what}{cell}."
+    if forward:
+        text = ngettext(
+            "**Forward pass**: {done} of {cells} cell $H_t^{{(l)}}$ computed",
+            "**Forward pass**: {done} of {cells} cells $H_t^{{(l)}}$ computed",
+            L * T,
+        )
+    else:
+        text = ngettext(
+            "**Backward pass**: {done} of {cells} cell $G_t^{{(l)}}$ computed",
+            "**Backward pass**: {done} of {cells} cells $G_t^{{(l)}}$ computed",
+            L * T,
+        )
+    text = text.format(done=done, cells=L * T)
+    if t:
+        text += _("; last: t = {t}, l = {l}").format(t=t, l=l)
+    return text + "."
 
 
 # Not cached: built at once (figures.encoding.build) the grid takes ~4 ms and the vectors ~2 ms,
@@ -158,8 +172,10 @@ def controls(
         state.widget("sample", cols[5], high=B)
     if walk:
         state.widget("walk_step", box, high=2 * L * T)
-        color = "state |H|" if walk.phase == "forward" else "gradient |G|"
-        cols[0].markdown(f"Colour: {color} ({walk.phase} pass)")
+        if walk.phase == "forward":
+            cols[0].markdown(_("Colour: state |H| (forward pass)"))
+        else:
+            cols[0].markdown(_("Colour: gradient |G| (backward pass)"))
         box.markdown(walk_caption(walk, L, T))
         box.caption(order_caption(L, T))  # the order the step-through follows
         t, l = walk.current if walk.current[0] else (1, 1)  # before the first: layer 1's
@@ -182,12 +198,17 @@ def grid(run: layout.Run, color_by: str, walk: Walk | None, selected, mode: str)
     notes = []
     if not arrows_drawn(L, T):
         notes.append(
-            f"Arrows are drawn up to T = {MAX_ARROW_STEPS} and {MAX_ARROW_CELLS} cells: every "
-            "cell still takes "
-            "$H_{t-1}^{(l)}$ from its left and $H_t^{(l-1)}$ from below."
+            _(
+                "Arrows are drawn up to T = {steps} and {cells} cells: every cell still takes "
+                "$H_{{t-1}}^{{(l)}}$ from its left and $H_t^{{(l-1)}}$ from below."
+            ).format(steps=MAX_ARROW_STEPS, cells=MAX_ARROW_CELLS)
         )
     if (stride := picker_stride(L, T)) > 1:
-        notes.append(f"At this size a click picks one step in {stride}; set t for any other.")
+        notes.append(
+            _("At this size a click picks one step in {stride}; set t for any other.").format(
+                stride=stride
+            )
+        )
     if notes:
         st.caption(" ".join(notes))
 
@@ -198,23 +219,28 @@ def theory_colours(spec: compute.TraceSpec, fig, mode: str) -> None:
     gap = compute_theory.prediction_gap(spec)
     if gap:
         st.info(
-            f"No prediction to colour by: the mean-field theory covers {theory.SCOPE}, with "
-            f"random weights of known variance; this run has {gap}. The grid shows |G|.",
+            _(
+                "No prediction to colour by: the mean-field theory covers {scope}, with random "
+                "weights of known variance; this run has {gap}. The grid shows |G|."
+            ).format(scope=theory.SCOPE, gap=gap),
             icon=":material/info:",
         )
         return
     measured, predicted = compute_theory.grid_theory(spec)
     s = compute.summarize(spec)
     theory_figures.colour_grid(fig, (s.hidden_norm, s.grad_hidden_norm), measured, predicted, mode)
-    st.caption(THEORY[mode])
+    st.caption(_(THEORY[mode]))
 
 
 def inspector(run: layout.Run, t: int, l: int, b: int) -> None:
     """The vectors of one cell of the page's trace (depth L)."""
     st.markdown(  # one element, heading and text: each costs the browser a redraw per rerun
-        f"### Inside cell t = {t}, l = {l}\n\nClick a cell above (or set t and l) to see its "
-        "vectors for one sample: the state $H_t^{(l)}$ unit by unit, and $G_t^{(l)}$, how the "
-        "loss changes with each unit."
+        _("### Inside cell t = {t}, l = {l}").format(t=t, l=l)
+        + "\n\n"
+        + _(
+            "Click a cell above (or set t and l) to see its vectors for one sample: the state "
+            "$H_t^{(l)}$ unit by unit, and $G_t^{(l)}$, how the loss changes with each unit."
+        )
     )
     for column, fig, key in zip(
         st.columns(2), vectors_figure(run.spec, t, l, b), ("cell_vectors", "cell_vectors_g")
@@ -225,9 +251,11 @@ def inspector(run: layout.Run, t: int, l: int, b: int) -> None:
 
 
 COMPUTED = (
-    "The grid: `analysis.cell_norms` of the trace; the step-through's order: "
-    "`deeprnn_core.computation_order`; the depth scrub: `analysis.scrub.depth_scrub`; the "
-    "predicted colours: `theory.predict`.",
+    N_(
+        "The grid: `analysis.cell_norms` of the trace; the step-through's order: "
+        "`deeprnn_core.computation_order`; the depth scrub: `analysis.scrub.depth_scrub`; the "
+        "predicted colours: `theory.predict`."
+    ),
 )
 run = layout.start("Information flow", EXPLAIN, COMPUTED)
 explorer(run)

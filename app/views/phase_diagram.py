@@ -25,8 +25,8 @@ EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
     "over a diagonal of the grid neither shrinks nor grows. **Click anywhere on the diagram** "
     "to set the gains (and the gaussian scheme) in the sidebar."
 )
-GATED = (
-    f"The closed form is for {theory.SCOPE}; this run has "
+GATED = N_(  # {scope}: theory.SCOPE
+    "The closed form is for {scope}; this run has "
     "{gap}. Below are the **measured** spectra of this run's step Jacobians instead: the mean "
     "squared singular value of each step the gradient crosses (blue: it shrinks the gradient, "
     "red: it amplifies it). For an LSTM the cell state $C_t$ has its own path, "
@@ -45,15 +45,38 @@ def apply_click() -> None:
         return
 
 
+SENTENCES = {  # factor_sentence's words, per path: not finite, level, shrinks, grows
+    "time": (
+        N_("{name} is not finite here."),
+        N_("{name} = {chi}: $E|G|^2$ stays about level per step back through time (critical, "
+           "within 1 %)."),
+        N_("{name} = **{chi}**: $E|G|^2$ shrinks per step back through time, by e every "
+           "{scale} steps."),
+        N_("{name} = **{chi}**: $E|G|^2$ grows per step back through time, by e every {scale} "
+           "steps."),
+    ),
+    "depth": (
+        N_("{name} is not finite here."),
+        N_("{name} = {chi}: $E|G|^2$ stays about level per layer down (critical, within 1 %)."),
+        N_("{name} = **{chi}**: $E|G|^2$ shrinks per layer down, by e every {scale} layers."),
+        N_("{name} = **{chi}**: $E|G|^2$ grows per layer down, by e every {scale} layers."),
+    ),
+}  # fmt: skip
+
+
 def factor_sentence(name: str, chi: float, where: str, unit: str) -> str:
-    """What one stationary factor does, in words that follow its value."""
+    """What one stationary factor does, in words that follow its value: per step back through
+    time (``unit`` "steps") or per layer down ("layers"); ``where`` names the path (the
+    templates, SENTENCES, hold its words)."""
+    not_finite, level, shrinks, grows = SENTENCES["depth" if unit == "layers" else "time"]
     if not math.isfinite(chi):
-        return f"{name} is not finite here."
+        return _(not_finite).format(name=name)
     if clear_change(1.0, chi) == 0:  # measures' rule: within the rounding of what is printed
-        return f"{name} = {chi:.3g}: $E|G|^2$ stays about level {where} (critical, within 1 %)."
-    verb = "shrinks" if chi < 1 else "grows"
+        return _(level).format(name=name, chi=f"{chi:.3g}")
     scale = abs(float(theory.depth_scale(chi)))
-    return f"{name} = **{chi:.3g}**: $E|G|^2$ {verb} {where}, by e every {scale:.3g} {unit}."
+    return _(shrinks if chi < 1 else grows).format(
+        name=name, chi=f"{chi:.3g}", scale=f"{scale:.3g}"
+    )
 
 
 @layout.guarded
@@ -73,41 +96,64 @@ def draw_theory(run: layout.Run) -> None:
         for notice in notices:
             st.info(notice, icon=":material/info:")
         st.caption(
-            f"The sweep runs {len(compute_theory.SWEEP_GAINS) ** 2} × {len(sweep.seeds)} traces "
-            f"(L = {sweep.config.num_layers}, h = {sweep.config.hidden_size}, T = {sweep.steps}): "
-            f"about {compute_theory.phase_sweep_seconds(sweep):.2g} s here."
+            _(
+                "The sweep runs {gains} × {seeds} traces (L = {L}, h = {h}, T = {T}): about "
+                "{seconds} s here."
+            ).format(
+                gains=len(compute_theory.SWEEP_GAINS) ** 2,
+                seeds=len(sweep.seeds),
+                L=sweep.config.num_layers,
+                h=sweep.config.hidden_size,
+                T=sweep.steps,
+                seconds=f"{compute_theory.phase_sweep_seconds(sweep):.2g}",
+            )  # fmt: skip
         )
         points = compute_theory.phase_points(sweep)
     fig = theory_figures.phase_figure(diagram, current, points)
     layout.chart(fig, "phase_chart", on_select=apply_click, selection_mode="points")
     if init.scheme in ("torch", "orthogonal"):
         st.info(
-            f"The diagram is for gaussian init; the sidebar uses **{init.scheme}**, whose weights "
-            "have the variance of gaussian gains (σ_h, σ_x) = "
-            f"({current[0]:g}, {current[1]:g}): the star sits "
-            "there. A click switches to gaussian.",
+            _(
+                "The diagram is for gaussian init; the sidebar uses **{scheme}**, whose weights "
+                "have the variance of gaussian gains (σ_h, σ_x) = ({sigma_h}, {sigma_x}): the "
+                "star sits there. A click switches to gaussian."
+            ).format(scheme=init.scheme, sigma_h=f"{current[0]:g}", sigma_x=f"{current[1]:g}"),
             icon=":material/info:",
         )
     elif init.scheme != "gaussian":
         st.info(
-            f"The diagram is for random gaussian weights; the sidebar uses **{init.scheme}** "
-            "(W_hh = g·I is not random), so the star marks its gains as if they were σ. A click "
-            "switches to gaussian.",
+            _(
+                "The diagram is for random gaussian weights; the sidebar uses **{scheme}** "
+                "(W_hh = g·I is not random), so the star marks its gains as if they were σ. A "
+                "click switches to gaussian."
+            ).format(scheme=init.scheme),
             icon=":material/info:",
         )
-    _, chi_h, chi_x = theory.stationary(c.activations[0], *current, sigma_b2)
+    _q, chi_h, chi_x = theory.stationary(c.activations[0], *current, sigma_b2)
     chi_h, chi_x = float(chi_h), float(chi_x)
     total = chi_h + chi_x
-    side = "shrinks: the ordered side of" if total < 1 else "grows: the chaotic side of"
-    side = side if clear_change(1.0, total) != 0 else "stays about level: on (within 1 %)"
+    if clear_change(1.0, total) == 0:
+        side = _(
+            "$\\chi_h + \\chi_x$ = **{total}**: summed over every path (a diagonal of the grid), "
+            "$E|G|^2$ per step stays about level: on (within 1 %) the critical line."
+        )
+    elif total < 1:
+        side = _(
+            "$\\chi_h + \\chi_x$ = **{total}**: summed over every path (a diagonal of the grid), "
+            "$E|G|^2$ per step shrinks: the ordered side of the critical line."
+        )
+    else:
+        side = _(
+            "$\\chi_h + \\chi_x$ = **{total}**: summed over every path (a diagonal of the grid), "
+            "$E|G|^2$ per step grows: the chaotic side of the critical line."
+        )
     time_words = factor_sentence("$\\chi_h$", chi_h, "per step back through time", "steps")
     depth_words = factor_sentence("$\\chi_x$", chi_x, "per layer down", "layers")
-    st.markdown(
-        f"At σ_h = {current[0]:g}, σ_x = {current[1]:g}, σ_b² = {sigma_b2:.3g} "
-        f"(φ = {c.activations[0]}):\n- {time_words}\n- {depth_words}\n"
-        f"- $\\chi_h + \\chi_x$ = **{total:.3g}**: summed over every path (a diagonal of the "
-        f"grid), $E|G|^2$ per step {side} the critical line."
-    )
+    head = _("At σ_h = {sigma_h}, σ_x = {sigma_x}, σ_b² = {sigma_b2} (φ = {phi}):").format(
+        sigma_h=f"{current[0]:g}", sigma_x=f"{current[1]:g}", sigma_b2=f"{sigma_b2:.3g}",
+        phi=c.activations[0],
+    )  # fmt: skip
+    st.markdown(f"{head}\n- {time_words}\n- {depth_words}\n- {side.format(total=f'{total:.3g}')}")
     if points is not None:
         _agreement(points, sigma_b2, c.activations[0])
     _pascanu(spec)
@@ -115,18 +161,27 @@ def draw_theory(run: layout.Run) -> None:
 
 def _agreement(points, sigma_b2: float, activation: str) -> None:
     """How many measured signs match the prediction, away from the boundary."""
-    _, chi_h, chi_x = theory.stationary(activation, points.sigma_h, points.sigma_x, sigma_b2)
+    _q, chi_h, chi_x = theory.stationary(activation, points.sigma_h, points.sigma_x, sigma_b2)
     rows = []
-    for name, got, want in (("time", points.rate_time, chi_h), ("depth", points.rate_depth, chi_x)):
+    for name, got, want in (
+        (N_("time"), points.rate_time, chi_h),
+        (N_("depth"), points.rate_depth, chi_x),
+    ):
         ok = (got > 0) & (want > 0)
         away = ok & (np.abs(np.log(np.where(ok, want, 1.0))) > 0.15)
         same = away & ((got > 1) == (want > 1))
-        rows.append(f"{name}: {int(same.sum())} of {int(away.sum())}")
+        rows.append(
+            _("{path}: {same} of {away}").format(
+                path=_(name), same=int(same.sum()), away=int(away.sum())
+            )
+        )
     st.caption(
-        "Measured per-step factor (▲ grows, ▼ shrinks; mean of |G|² over the seeds and B = "
-        f"{compute_theory.SWEEP_BATCH} sequences each, loss on the last step) against the "
-        "prediction's sign, at points away from their panel's line"
-        f" (|ln χ| > 0.15): {'; '.join(rows)} agree. Near a line, finite width decides."
+        _(
+            "Measured per-step factor (▲ grows, ▼ shrinks; mean of |G|² over the seeds and B = "
+            "{batch} sequences each, loss on the last step) against the prediction's sign, at "
+            "points away from their panel's line (|ln χ| > 0.15): {rows} agree. Near a line, "
+            "finite width decides."
+        ).format(batch=compute_theory.SWEEP_BATCH, rows="; ".join(rows))
     )
 
 
@@ -136,44 +191,65 @@ def _pascanu(spec) -> None:
     for l, (top, gamma, ok) in enumerate(zip(bound.top_singular, bound.gamma, bound.applies), 1):
         if not ok:
             continue
-        verdict = "vanishing is guaranteed" if top * gamma < 1 else "the bound guarantees nothing"
-        lines.append(f"l = {l}: σ_max(W_hh) = {top:.3g} vs 1/γ = {1 / gamma:.3g}: {verdict}")
+        template = (
+            _("l = {l}: σ_max(W_hh) = {top} vs 1/γ = {bound}: vanishing is guaranteed")
+            if top * gamma < 1
+            else _("l = {l}: σ_max(W_hh) = {top} vs 1/γ = {bound}: the bound guarantees nothing")
+        )
+        lines.append(template.format(l=l, top=f"{top:.3g}", bound=f"{1 / gamma:.3g}"))
     if lines:
         st.markdown(
-            "**Pascanu, Mikolov & Bengio (2013)**: if σ_max(W_hh) < 1/γ (γ = max φ') every step "
-            f"back in time shrinks the gradient (sufficient, not necessary). This run's weights "
-            f"({spec.init.scheme} init):\n- " + "\n- ".join(lines)
+            _(
+                "**Pascanu, Mikolov & Bengio (2013)**: if σ_max(W_hh) < 1/γ (γ = max φ') every "
+                "step back in time shrinks the gradient (sufficient, not necessary). This run's "
+                "weights ({scheme} init):"
+            ).format(scheme=spec.init.scheme)
+            + "\n- "
+            + "\n- ".join(lines)
         )
 
 
 @layout.guarded
 def draw_spectra(run: layout.Run, gap: str | None) -> None:
     if gap:
-        st.info(GATED.format(gap=gap), icon=":material/info:")
+        st.info(_(GATED).format(scope=theory.SCOPE, gap=gap), icon=":material/info:")
     else:
         st.subheader(_("Measured Jacobian spectra of this run"))
     c, spec = run.spec.config, run.spec
     seconds = budget.spectra_seconds(c, spec.steps, spec.batch)
-    st.caption(f"The spectra and the bound take about {seconds:.2g} s here.")
+    st.caption(
+        _("The spectra and the bound take about {seconds} s here.").format(seconds=f"{seconds:.2g}")
+    )
     time, depth, cell = compute_theory.jacobian_spectra(run.spec)
     width_note = (
-        f" At l = 1 the fan-in is d = {c.input_size}, not h = {c.hidden_size}: per input unit "
-        "the gradient changes by h/d times more."
+        " "
+        + _(
+            "At l = 1 the fan-in is d = {d}, not h = {h}: per input unit the gradient changes "
+            "by h/d times more."
+        ).format(d=c.input_size, h=c.hidden_size)
         if c.input_size != c.hidden_size
         else ""
     )
     layout.chart(theory_figures.spectra_figure(time, depth, cell), "phase_spectra")
     st.caption(
-        "tr(J Jᵀ)/h through time and tr(J Jᵀ)/fan-in through depth, mean over the batch "
-        "the measured counterparts of χ_h(t, l) and χ_x(t, l)." + width_note
+        _(
+            "tr(J Jᵀ)/h through time and tr(J Jᵀ)/fan-in through depth, mean over the batch "
+            "the measured counterparts of χ_h(t, l) and χ_x(t, l)."
+        )
+        + width_note
     )
 
 
 COMPUTED = (
-    "The diagram: `theory.phase.phase_diagram` (mean field, for "
-    "`theory.mean_field.SCOPE`); the star for torch / orthogonal init: "
-    "`theory.gaussian_equivalent`; the measured points: `theory.phase.measured_phase_points`.",
-    "For gated cells: `analysis.spectra.jacobian_spectra` and `analysis.spectra.pascanu_bound`.",
+    N_(
+        "The diagram: `theory.phase.phase_diagram` (mean field, for "
+        "`theory.mean_field.SCOPE`); the star for torch / orthogonal init: "
+        "`theory.gaussian_equivalent`; the measured points: "
+        "`theory.phase.measured_phase_points`."
+    ),
+    N_(
+        "For gated cells: `analysis.spectra.jacobian_spectra` and `analysis.spectra.pascanu_bound`."
+    ),
 )
 run = layout.start("Phase diagram", EXPLAIN, COMPUTED)
 gap = compute_theory.theory_gap(run.spec.config)

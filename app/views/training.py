@@ -7,7 +7,7 @@ from app.parts import code, layout
 from app.runs import compute, training
 from app.settings import state, upload
 from app.words import training as words
-from app.words.i18n import N_
+from app.words.i18n import N_, ngettext
 from app.words.i18n import gettext as _
 
 EXPLAIN = N_(  # words.i18n: the catalog's; {tutorial}: layout.header's link
@@ -33,7 +33,10 @@ def live_callback(bar, chart, baseline_rule: str):
     def callback(p) -> None:
         if p.step == p.steps or p.elapsed - shown[0] >= 0.5:
             shown[0] = p.elapsed
-            bar.progress(p.step / p.steps, text=f"Update {p.step} of {p.steps}: loss {p.loss:.4g}")
+            text = _("Update {step} of {steps}: loss {loss}").format(
+                step=p.step, steps=p.steps, loss=f"{p.loss:.4g}"
+            )
+            bar.progress(p.step / p.steps, text=text)
             chart.plotly_chart(fig.loss_figure(p.history, baseline_rule), theme=None)
 
     return callback
@@ -54,7 +57,11 @@ def results(h, spec, task) -> None:
     c = spec.config
     headline(h, spec)
     if h.stopped_early:
-        st.warning(f"Stopped after {h.steps} of {spec.updates} updates. {h.diverged or ''}")
+        st.warning(
+            _("Stopped after {steps} of {updates} updates. {reason}").format(
+                steps=h.steps, updates=spec.updates, reason=h.diverged or ""
+            )
+        )
     st.subheader(_("Loss"))
     st.markdown(words.loss_words(h))
     layout.chart(fig.loss_figure(h, task.baseline_rule), "train_loss")
@@ -71,12 +78,16 @@ def results(h, spec, task) -> None:
         )
     st.subheader(_("Gradient norm per layer"))
     st.markdown(
-        "Before clipping, per layer: the weights on the path through depth (left) and through "
-        "time (right). " + words.grad_words(h)
+        _(
+            "Before clipping, per layer: the weights on the path through depth (left) and "
+            "through time (right)."
+        )
+        + " "
+        + words.grad_words(h)
     )
     layout.chart(fig.param_grad_norm_figure(h), "train_grads")
     st.subheader(_("Update-to-weight ratio"))
-    st.markdown("$|\\Delta W^{(l)}| / |W^{(l)}|$ of each update. " + words.ratio_words(h))
+    st.markdown(_("$|\\Delta W^{(l)}| / |W^{(l)}|$ of each update.") + " " + words.ratio_words(h))
     layout.chart(fig.update_ratio_figure(h), "train_ratio")
     st.subheader(_("Learning rate and clipping"))
     st.markdown(words.lr_words(h, spec.schedule, spec.clip_norm))
@@ -86,9 +97,15 @@ def results(h, spec, task) -> None:
     layout.chart(fig.singular_figure(h, c), "train_sigma")
     st.subheader(_("$|G_t^{(l)}|$ over training"))
     st.markdown(
-        "The time x layer grid of the gradient on one fixed validation sequence, at "
-        f"{len(h.snapshot_steps)} points of the run: drag the slider or press ▶ (it plays in "
-        "your browser). " + words.grid_words(h)
+        ngettext(
+            "The time x layer grid of the gradient on one fixed validation sequence, at {n} "
+            "point of the run: drag the slider or press ▶ (it plays in your browser).",
+            "The time x layer grid of the gradient on one fixed validation sequence, at {n} "
+            "points of the run: drag the slider or press ▶ (it plays in your browser).",
+            len(h.snapshot_steps),
+        ).format(n=len(h.snapshot_steps))
+        + " "
+        + words.grid_words(h)
     )
     layout.chart(fig.grad_grid_scrub(h), "train_scrub")
     st.subheader(_("Attenuation over training"))
@@ -104,34 +121,55 @@ def draw(settings) -> None:
     spec = plan.spec
     c, task = spec.config, training.task_of(spec)
     st.caption(
-        f"Training L = {c.num_layers} ({', '.join(sorted(set(c.cells)))}), h = {c.hidden_size}, "
-        f"T = {task.steps}, d = {task.input_size} and q = {task.output_size} (the task's), "
-        f"batch {spec.batch_size}, {spec.updates} updates, {spec.dtype}, seed {spec.seed}, "
-        f"dropout {c.dropout:g} (training only), clip norm "
-        f"{'off' if spec.clip_norm is None else f'{spec.clip_norm:g}'} · data: {task.source} · "
-        f"baseline: {task.baseline_rule} · {layout.SHARE}"
+        _(
+            "Training L = {L} ({cells}), h = {h}, T = {T}, d = {d} and q = {q} (the task's), "
+            "batch {batch}, {updates} updates, {dtype}, seed {seed}, dropout {dropout} (training "
+            "only), clip norm {clip} · data: {source} · baseline: {baseline} · {share}"
+        ).format(
+            L=c.num_layers,
+            cells=", ".join(sorted(set(c.cells))),
+            h=c.hidden_size,
+            T=task.steps,
+            d=task.input_size,
+            q=task.output_size,
+            batch=spec.batch_size,
+            updates=spec.updates,
+            dtype=spec.dtype,
+            seed=spec.seed,
+            dropout=f"{c.dropout:g}",
+            clip=_("off") if spec.clip_norm is None else f"{spec.clip_norm:g}",
+            source=_(task.source),
+            baseline=_(task.baseline_rule),
+            share=_(layout.SHARE),
+        )  # fmt: skip
     )
     code.cell_code(c.cells)
     history = training.cached(spec)
     clicked = st.button(_("Train"), type="primary", key="train", icon=":material/play_arrow:")
     if history is None and clicked:
-        bar = st.progress(0.0, text=f"Training: about {training.estimate_seconds(spec):.0f} s")
+        bar = st.progress(
+            0.0,
+            text=_("Training: about {seconds} s").format(
+                seconds=f"{training.estimate_seconds(spec):.0f}"
+            ),
+        )
         chart = st.empty()
         try:
             history = training.run(spec, live_callback(bar, chart, task.baseline_rule))
         except compute.CORE_ERRORS as err:
-            st.error(f"The core could not train these settings: {err}")
+            st.error(_("The core could not train these settings: {error}").format(error=err))
             return
         bar.empty()
         chart.empty()
     if history is None:
         st.info(
-            f"Press **Train** to run these settings (about "
-            f"{training.estimate_seconds(spec):.0f} s estimated).",
+            _("Press **Train** to run these settings (about {seconds} s estimated).").format(
+                seconds=f"{training.estimate_seconds(spec):.0f}"
+            ),
             icon=":material/play_arrow:",
         )
         return
-    st.caption("Every number below was recorded during this run, update by update.")
+    st.caption(_("Every number below was recorded during this run, update by update."))
     results(history, spec, task)
     # the trained model leaves as the drawn and uploaded ones do: safetensors + torch code
     if (box := layout.downloads_section()) is not None:
@@ -144,8 +182,10 @@ def draw(settings) -> None:
 
 
 COMPUTED = (
-    "The run: `deeprnn_core.training.loop.train` (the core's exact forward and adjoint for the "
-    "gradients, torch.optim for the updates); its records: `training.history`.",
+    N_(
+        "The run: `deeprnn_core.training.loop.train` (the core's exact forward and adjoint for "
+        "the gradients, torch.optim for the updates); its records: `training.history`."
+    ),
 )
 layout.header("Training", EXPLAIN, COMPUTED)
 controls()

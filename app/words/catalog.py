@@ -26,6 +26,7 @@ from app.settings.controls import BY_KEY, CONTROLS, GROUPS
 from app.words.i18n import DOMAIN, LOCALE_DIR
 from app.words.lesson_steps import STEPS
 from deeprnn_core import ACTIVATIONS, OPTIMIZERS, SCHEDULES, SCHEMES
+from deeprnn_core.config import DROPOUT_RULE
 
 APP = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
@@ -36,6 +37,10 @@ MO = PO.with_suffix(".mo")
 # option labels that are names, kept as they are in every language (not in the catalog)
 NAMES = {*ACTIVATIONS, *SCHEMES, *SCHEDULES, *OPTIMIZERS, "constant", "Adam", "AdamW",
          "RMSprop", "same"}  # fmt: skip
+
+
+# the core's sentences that the app shows inside its own (stated once, in the core)
+CORE_SENTENCES = (DROPOUT_RULE,)
 
 
 def control_messages() -> list[str]:
@@ -59,6 +64,8 @@ def extracted() -> Catalog:
         catalog.add(message, locations=[(f"app/{filename}", lineno)], auto_comments=comments)
     for message in control_messages():
         catalog.add(message, locations=[("app/settings/controls.py", 0)])
+    for message in CORE_SENTENCES:
+        catalog.add(message, locations=[("deeprnn_core/config.py", 0)])
     return catalog
 
 

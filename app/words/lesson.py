@@ -12,10 +12,13 @@ import math
 
 import numpy as np
 
+from app.words.i18n import N_
+from app.words.i18n import gettext as _
+from app.words.lesson_answers import MEASURE_NAMES
 from deeprnn_core.analysis.measures import (
     MEASURES,
     ORDER,
-    bar_text,
+    ROUNDING,
     change,
     change_bar,
     factor_text,
@@ -33,10 +36,17 @@ TUTORIAL = f"*Dive into Deep Learning* (section [Deep Recurrent Neural Networks]
 
 # the weight ratios' verdicts: what the bottom layer's gradient gets against the top's
 WEIGHT_WORDS = {
-    "vanishes": "gives the bottom layer less",
-    "explodes": "gives the bottom layer more",
-    "shrinks": "gives the bottom layer somewhat less",
-    "grows": "gives the bottom layer somewhat more",
+    "vanishes": N_("gives the bottom layer less"),
+    "explodes": N_("gives the bottom layer more"),
+    "shrinks": N_("gives the bottom layer somewhat less"),
+    "grows": N_("gives the bottom layer somewhat more"),
+}
+PATH_WORDS = {  # the paths' verdicts (measures.regime's words)
+    "vanishes": N_("vanishes"),
+    "explodes": N_("explodes"),
+    "shrinks": N_("shrinks"),
+    "grows": N_("grows"),
+    "stays about 1": N_("passes about unchanged"),
 }
 
 
@@ -49,10 +59,31 @@ def num(value: float) -> str:
     return f"{value:.2e}" if math.isfinite(value) else str(value)
 
 
+def measure_name(key: str) -> str:
+    """The core's name of measure ``key`` in the run's language."""
+    return _(MEASURE_NAMES[key])
+
+
 def label(key: str) -> str:
     """ "**name** `formula`" of a measure."""
-    name, formula = MEASURES[key]
-    return f"**{name}** `{formula}`"
+    return f"**{measure_name(key)}** `{MEASURES[key][1]}`"
+
+
+def bar_words(bar: float) -> str:
+    """measures.bar_text in the run's language (the same English)."""
+    if bar <= change_bar() + 1e-12:
+        return _("within {percent}, the rounding of 3 printed digits").format(
+            percent=f"{ROUNDING:.0%}"
+        )
+    return _("within the seeds' spread, a factor of {factor}").format(factor=factor_text(10**bar))
+
+
+def no_path(key: str, value: float, num_layers: int, steps: int) -> bool:
+    """Whether measure ``key`` has no path at these settings (verdict's "no path ...")."""
+    n = int(path_steps(key, num_layers, steps))
+    if regime(value, n, per_step=key in RATES) == "no path":
+        return True
+    return key == "w_hh" and steps == 1 and math.isnan(value)
 
 
 def verdict(key: str, value: float, num_layers: int, steps: int) -> str:
@@ -63,40 +94,72 @@ def verdict(key: str, value: float, num_layers: int, steps: int) -> str:
     n = int(path_steps(key, num_layers, steps))
     word = regime(value, n, per_step=key in RATES)
     if word == "no path":
-        return f"no path ({'L = 1: one layer' if key not in ('time', 'time_rate') else 'T = 1'})"
+        if key in ("time", "time_rate"):
+            return _("no path (T = 1)")
+        return _("no path (L = 1: one layer)")
     if word == "undefined" and key == "w_hh" and steps == 1 and math.isnan(value):
-        return "no path (T = 1: W_hh only multiplies H_0 = 0, so no gradient reaches it)"
+        return _("no path (T = 1: W_hh only multiplies H_0 = 0, so no gradient reaches it)")
     if value == 0:  # e.g. the top LRU layer's H_1, which feeds no later step, or an underflow
-        return "is exactly 0 (no gradient reaches that end)"
+        return _("is exactly 0 (no gradient reaches that end)")
     if word == "undefined" and key == "w_hh" and NO_TIME_PARAMS:
-        return (
-            f"undefined (an end overflowed, is zero, or is a {' / '.join(NO_TIME_PARAMS)} "
-            "layer, which has no parameter of its own on the path through time)"
-        )
+        return _(
+            "undefined (an end overflowed, is zero, or is a {cells} layer, which has no "
+            "parameter of its own on the path through time)"
+        ).format(cells=" / ".join(NO_TIME_PARAMS))
     if word == "undefined":
-        return "undefined (an end overflowed or is zero)"
-    within = f"within a factor of {ORDER:g} of 1" + (" over the path" if key in RATES else "")
-    sides = {"vanishes": "below 1", "explodes": "above 1", "shrinks": f"below 1, {within}",
-             "grows": f"above 1, {within}"}  # fmt: skip
-    side = sides.get(word, f"about 1: {bar_text(change_bar())}")
+        return _("undefined (an end overflowed or is zero)")
+    rate = key in RATES
+    sides = {
+        "vanishes": _("below 1"),
+        "explodes": _("above 1"),
+        "shrinks": _("below 1, within a factor of {order} of 1 over the path")
+        if rate
+        else _("below 1, within a factor of {order} of 1"),
+        "grows": _("above 1, within a factor of {order} of 1 over the path")
+        if rate
+        else _("above 1, within a factor of {order} of 1"),
+    }
+    side = sides.get(word, _("about 1: {bar}")).format(
+        order=f"{ORDER:g}", bar=bar_words(change_bar())
+    )
     if key.startswith("w_"):
-        word = WEIGHT_WORDS.get(word, "gives both about the same")
-    elif word == "stays about 1":
-        word = "passes about unchanged"
-    return f"{word} ({side})"
+        said = _(WEIGHT_WORDS.get(word, N_("gives both about the same")))
+    else:
+        said = _(PATH_WORDS.get(word, word))
+    return _("{verdict} ({side})").format(verdict=said, side=side)
 
 
 def table_rows(values: dict[str, float], num_layers: int, steps: int) -> list[list[str]]:
     """One row per measure: path, formula, value, Jacobians on the path, verdict."""
     rows = []
-    for key, (name, formula) in MEASURES.items():
+    for key, (_name, formula) in MEASURES.items():
         n = int(path_steps(key, num_layers, steps))
         value = values[key]
         said = verdict(key, value, num_layers, steps)
-        shown = "—" if said.startswith("no path") else num(value)
-        shown += " per step" if key in RATES and shown != "—" else ""
-        rows.append([name, formula, shown, str(n), said])
+        shown = "—" if no_path(key, value, num_layers, steps) else num(value)
+        if key in RATES and shown != "—":
+            shown = _("{value} per step").format(value=shown)
+        rows.append([measure_name(key), formula, shown, str(n), said])
     return rows
+
+
+# the verdicts of change_sentence on the tutorial's claim (claim_cell and claim_summary count
+# them in the sentences, in the run's language)
+HOLDS = N_("the tutorial's claim holds by this measure")
+FAILS = N_("the tutorial's claim does not hold by this measure")
+OPEN = N_("this measure does not decide the tutorial's claim")
+
+
+def phrase(c) -> str:
+    """measures.Change.phrase in the run's language (the same English)."""
+    if c.direction == "no clear change":
+        return _("no clear change ({bar})").format(bar=bar_words(c.bar))
+    if c.direction == "":
+        return ""
+    factor = factor_text(10 ** abs(c.log10_change))
+    if c.direction == "rose":
+        return _("rose by a factor of {factor}").format(factor=factor)
+    return _("fell by a factor of {factor}").format(factor=factor)
 
 
 def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps: int) -> str:
@@ -106,73 +169,98 @@ def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps:
     measures.regime (a gradient problem needs a factor of ORDER)."""
     L = num_layers
     at_plain, at_deep = verdict(key, plain, 1, steps), verdict(key, deep, L, steps)
-    shown = ["—" if v.startswith("no path") else num(x) for v, x in ((at_plain, plain),
-             (at_deep, deep))]  # fmt: skip
-    head = f"{label(key)}: {shown[0]} at L = 1 → {shown[1]} at L = {L}"
+    plain_none, deep_none = no_path(key, plain, 1, steps), no_path(key, deep, L, steps)
+    shown = ["—" if none else num(x) for none, x in ((plain_none, plain), (deep_none, deep))]
+    head = _("{label}: {plain} at L = 1 → {deep} at L = {L}").format(
+        label=label(key), plain=shown[0], deep=shown[1], L=L
+    )
+    fields = dict(head=head, at_plain=at_plain, at_deep=at_deep, L=L, order=f"{ORDER:g}",
+                  holds=_(HOLDS), fails=_(FAILS), open=_(OPEN))  # fmt: skip
     if L == 1:
-        return f"{head}. At L = 1 the deep network is the plain one: nothing to compare."
+        return _("{head}. At L = 1 the deep network is the plain one: nothing to compare.").format(
+            **fields
+        )
     deep_word = regime(deep, int(path_steps(key, L, steps)), per_step=key in RATES)
-    if at_plain.startswith("no path") and deep_word in ("vanishes", "explodes"):
-        return (
-            f"{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: a problem only "
-            "the deep network can have, so the tutorial's claim holds by this measure."
-        )
-    if at_plain.startswith("no path") and deep_word in ("shrinks", "grows", "stays about 1"):
-        return (
-            f"{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: no gradient "
-            f"problem (that needs a factor of {ORDER:g} along the path), so no clear "
-            "difference: this measure does not decide the tutorial's claim."
-        )
+    if plain_none and deep_word in ("vanishes", "explodes"):
+        return _(
+            "{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: a problem only the "
+            "deep network can have, so {holds}."
+        ).format(**fields)
+    if plain_none and deep_word in ("shrinks", "grows", "stays about 1"):
+        return _(
+            "{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: no gradient problem "
+            "(that needs a factor of {order} along the path), so no clear difference: {open}."
+        ).format(**fields)
     c = change(key, plain, deep)
     if c.direction == "":
-        return f"{head}. At L = 1: {at_plain}; at L = {L}: {at_deep}. No direction to compare."
-    ends = f"At L = 1 it {at_plain}, at L = {L} it {at_deep}"
-    logs = f"|log10| {abs(math.log10(plain)):.2f} → {abs(math.log10(deep)):.2f}"
+        return _(
+            "{head}. At L = 1: {at_plain}; at L = {L}: {at_deep}. No direction to compare."
+        ).format(**fields)
+    fields["phrase"] = phrase(c)
+    fields["ends"] = _("At L = 1 it {at_plain}, at L = {L} it {at_deep}").format(**fields)
+    fields["logs"] = f"|log10| {abs(math.log10(plain)):.2f} → {abs(math.log10(deep)):.2f}"
     if c.direction == "no clear change" or c.severity == 0:
-        return (
-            f"{head}: {c.phrase}. {ends}: about as far from 1 at both ({logs}), no clear "
-            "difference in severity: this measure does not decide the tutorial's claim."
-        )
-    severity = "more" if c.severity > 0 else "less"
-    claim = (
-        "the tutorial's claim holds by this measure"
-        if c.severity > 0
-        else "**the tutorial's claim does not hold by this measure**"
-    )
-    return (
-        f"{head}: {c.phrase}. {ends}: the deep network's gradient problem is {severity} severe "
-        f"here (farther from 1 is more severe: {logs}); {claim}."
-    )
+        return _(
+            "{head}: {phrase}. {ends}: about as far from 1 at both ({logs}), no clear "
+            "difference in severity: {open}."
+        ).format(**fields)
+    if c.severity > 0:
+        return _(
+            "{head}: {phrase}. {ends}: the deep network's gradient problem is more severe here "
+            "(farther from 1 is more severe: {logs}); {holds}."
+        ).format(**fields)
+    return _(
+        "{head}: {phrase}. {ends}: the deep network's gradient problem is less severe here "
+        "(farther from 1 is more severe: {logs}); **{fails}**."
+    ).format(**fields)
+
+
+def verdicts(sentences: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
+    """The keys whose sentence says the claim holds, does not hold, or is not decided."""
+    holds = [k for k, s in sentences.items() if _(HOLDS) in s]
+    fails = [k for k, s in sentences.items() if _(FAILS) in s]
+    open_ = [k for k, s in sentences.items() if _(OPEN) in s]
+    return holds, fails, open_
 
 
 def claim_summary(sentences: dict[str, str], num_layers: int | None = None) -> str:
     """The tutorial's row: by which measures the deep one's gradient problem is more severe,
     less severe, or neither clearly; at L = 1 there is nothing to compare."""
     if num_layers == 1:
-        return "L = 1: the deep network is the plain one, so there is nothing to compare."
-    holds = [MEASURES[k][0] for k, s in sentences.items() if "claim holds" in s]
-    fails = [MEASURES[k][0] for k, s in sentences.items() if "does not hold" in s]
-    open_ = [MEASURES[k][0] for k, s in sentences.items() if "does not decide" in s]
-    text = f"More severe by {len(holds)} of {len(sentences)} measures"
-    text += f" ({'; '.join(holds)})" if holds else ""
+        return _("L = 1: the deep network is the plain one, so there is nothing to compare.")
+    holds, fails, open_ = verdicts(sentences)
+    names = {k: measure_name(k) for k in sentences}
+    if holds:
+        text = _("More severe by {n} of {total} measures ({names})").format(
+            n=len(holds), total=len(sentences), names="; ".join(names[k] for k in holds)
+        )
+    else:
+        text = _("More severe by {n} of {total} measures").format(n=0, total=len(sentences))
     if fails:
-        text += f". Less severe by {len(fails)} ({'; '.join(fails)}): there the tutorial's claim "
-        text += "does not hold at these settings"
+        text += _(
+            ". Less severe by {n} ({names}): there the tutorial's claim does not hold at these "
+            "settings"
+        ).format(n=len(fails), names="; ".join(names[k] for k in fails))
     if open_:
-        text += f". No clear difference by {len(open_)} ({'; '.join(open_)})"
-    return text + ". Each measure's sentence below says why."
+        text += _(". No clear difference by {n} ({names})").format(
+            n=len(open_), names="; ".join(names[k] for k in open_)
+        )
+    return text + _(". Each measure's sentence below says why.")
 
 
 def claim_cell(sentences: dict[str, str], num_layers: int) -> str:
     """The deep column of the tutorial's gradient row, from the count of measures: "more
     severe" only when more measures say so than the opposite; a tie is "mixed"."""
     if num_layers == 1:
-        return "nothing to compare (L = 1)"
-    holds = sum("claim holds" in s for s in sentences.values())
-    fails = sum("does not hold" in s for s in sentences.values())
+        return _("nothing to compare (L = 1)")
+    holds, fails = (len(v) for v in verdicts(sentences)[:2])
     if holds == fails:
-        return "no clear difference" if holds == 0 else f"mixed ({holds} more, {fails} less)"
-    return f"{'more' if holds > fails else 'less'} severe ({holds} more, {fails} less)"
+        if holds == 0:
+            return _("no clear difference")
+        return _("mixed ({holds} more, {fails} less)").format(holds=holds, fails=fails)
+    if holds > fails:
+        return _("more severe ({holds} more, {fails} less)").format(holds=holds, fails=fails)
+    return _("less severe ({holds} more, {fails} less)").format(holds=holds, fails=fails)
 
 
 def count(paths: int) -> str:
@@ -185,16 +273,36 @@ def path_sentence(low: int, high: int, steps: int, corner_low: float, corner_hig
     a, b = path_count(low, steps, corner_low), path_count(high, steps, corner_high)
     moved = b.log10_per_path - a.log10_per_path
     per = "stayed about the same" if abs(moved) <= change_bar() else "fell" if moved < 0 else "rose"
-    return (
-        f"**Why the corner ratio rose ({num(corner_low)} at L = {low} → {num(corner_high)} at "
-        f"L = {high}):** $G_1^{{(1)}}$ sums the products of Jacobians along every lattice path "
-        f"from (T, L) to (1, 1), and there are C((T−1)+(L−1), L−1) of them: "
-        f"{count(a.paths)} at L = {low} ({a.steps} Jacobians each) and {count(b.paths)} at "
-        f"L = {high} ({b.steps} Jacobians each). The average path's factor (ratio / paths) "
-        f"{per} from 10^{a.log10_per_path:.1f} to 10^{b.log10_per_path:.1f}, but the number of "
-        "paths grew faster. So the corner ratio counts paths; the measures through depth and "
-        "of the weight gradients say whether the bottom layers receive less than the top."
+    head = _(
+        "**Why the corner ratio rose ({corner_low} at L = {low} → {corner_high} at L = {high}):** "
+        "$G_1^{{(1)}}$ sums the products of Jacobians along every lattice path from (T, L) to "
+        "(1, 1), and there are C((T−1)+(L−1), L−1) of them: {paths_low} at L = {low} "
+        "({steps_low} Jacobians each) and {paths_high} at L = {high} ({steps_high} Jacobians "
+        "each)."
+    ).format(
+        corner_low=num(corner_low), low=low, corner_high=num(corner_high), high=high,
+        paths_low=count(a.paths), steps_low=a.steps, paths_high=count(b.paths),
+        steps_high=b.steps,
+    )  # fmt: skip
+    average = {
+        "stayed about the same": _(
+            "The average path's factor (ratio / paths) stayed about the same from 10^{a} to "
+            "10^{b}, but the number of paths grew faster."
+        ),
+        "fell": _(
+            "The average path's factor (ratio / paths) fell from 10^{a} to 10^{b}, but the "
+            "number of paths grew faster."
+        ),
+        "rose": _(
+            "The average path's factor (ratio / paths) rose from 10^{a} to 10^{b}, but the "
+            "number of paths grew faster."
+        ),
+    }[per].format(a=f"{a.log10_per_path:.1f}", b=f"{b.log10_per_path:.1f}")
+    tail = _(
+        "So the corner ratio counts paths; the measures through depth and of the weight "
+        "gradients say whether the bottom layers receive less than the top."
     )
+    return f"{head} {average} {tail}"
 
 
 def sweep_sentence(
@@ -211,21 +319,40 @@ def sweep_sentence(
     measures.change_bar of the seeds' ``spread`` (log10, per depth; the larger of the two ends)."""
     ok = np.flatnonzero(np.isfinite(median) & (median > 0))
     if ok.size < 2:
-        return f"{label(key)}: fewer than two depths with a finite value; no direction."
+        return _("{label}: fewer than two depths with a finite value; no direction.").format(
+            label=label(key)
+        )
     i, j = ok[0], ok[-1]
     lo, hi, a, b = int(depths[i]), int(depths[j]), float(median[i]), float(median[j])
     ends_spread = None if spread is None else float(max(spread[i], spread[j]))
     c = change(key, a, b, spread=ends_spread)
-    ends = ", ".join(f"at L = {d} it {verdict(key, v, d, steps)}" for d, v in ((lo, a), (hi, b)))
-    head = f"{label(key)}: median {num(a)} at L = {lo} → {num(b)} at L = {hi}"
+    ends = _("at L = {lo} it {at_lo}, at L = {hi} it {at_hi}").format(
+        lo=lo, at_lo=verdict(key, a, lo, steps), hi=hi, at_hi=verdict(key, b, hi, steps)
+    )
+    head = _("{label}: median {a} at L = {lo} → {b} at L = {hi}").format(
+        label=label(key), a=num(a), lo=lo, b=num(b), hi=hi
+    )
     if c.direction == "no clear change":
-        return f"{head}: no clear change with L ({bar_text(c.bar)}); {ends}."
+        return _("{head}: no clear change with L ({bar}); {ends}.").format(
+            head=head, bar=bar_words(c.bar), ends=ends
+        )
     steps_up = np.diff(np.log10(median[ok]))
     slack = c.bar
     monotone = (steps_up >= -slack).all() if b > a else (steps_up <= slack).all()
-    direction = {"rose": "rises", "fell": "falls"}[c.direction]
-    shape = "" if monotone else " (not monotonically)"
+    template = {
+        ("rose", True): _("{head}: rises with L, by a factor of {factor}{beyond}; {ends}."),
+        ("rose", False): _(
+            "{head}: rises with L (not monotonically), by a factor of {factor}{beyond}; {ends}."
+        ),
+        ("fell", True): _("{head}: falls with L, by a factor of {factor}{beyond}; {ends}."),
+        ("fell", False): _(
+            "{head}: falls with L (not monotonically), by a factor of {factor}{beyond}; {ends}."
+        ),
+    }[c.direction, bool(monotone)]
     factor = factor_text(max(a, b) / min(a, b))
-    beyond = f" (beyond the seeds' spread, a factor of {factor_text(10**c.bar)})"
-    beyond = beyond if c.bar > change_bar() else ""
-    return f"{head}: {direction} with L{shape}, by a factor of {factor}{beyond}; {ends}."
+    beyond = ""
+    if c.bar > change_bar():
+        beyond = _(" (beyond the seeds' spread, a factor of {factor})").format(
+            factor=factor_text(10**c.bar)
+        )
+    return template.format(head=head, factor=factor, beyond=beyond, ends=ends)

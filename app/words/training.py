@@ -11,9 +11,34 @@ import warnings
 
 import numpy as np
 
+from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core import RNNConfig
 from deeprnn_core.analysis.measures import LEARNED, ORDER, clear_change, learned, regime
 from deeprnn_core.analysis.spectra import pascanu_gamma
+
+# the tasks' names (deeprnn_core.data.tasks.TASKS) as catalog messages: the Task select and the
+# captions show them through gettext
+TASK_NAMES = {
+    "adding": N_("adding"),
+    "copy": N_("copy"),
+    "sine": N_("sine"),
+    "sunspots": N_("sunspots"),
+    "co2": N_("co2"),
+    "chars": N_("chars"),
+}
+# the tasks' sources and baselines (deeprnn_core.data.tasks: Task.source, Task.baseline_rule) as
+# catalog messages; a changed core string shows in English until it is translated
+TASK_TEXTS = (
+    N_("synthetic: the adding problem (Hochreiter & Schmidhuber 1997)"),
+    N_("always predict 1 (Var(U1 + U2) = 1/6)"),
+    N_("synthetic: the copy task (Arjovsky, Shah & Bengio 2016)"),
+    N_("guess one of the 8 symbols at each of the 10 scored steps (10 log 8, loss summed)"),
+    N_("synthetic: sines of periods 7, 17, 41 steps plus Gaussian noise (sd 0.1)"),
+    N_("statsmodels.datasets.sunspots: yearly sunspot numbers 1700-2008 (NOAA NGDC)"),
+    N_("statsmodels.datasets.co2: weekly CO2 at Mauna Loa 1958-2001 (Keeling & Whorf)"),
+    N_("persistence: predict the last value seen, x_T"),
+)
 
 
 def window(values: np.ndarray, end: bool) -> np.ndarray:
@@ -34,44 +59,63 @@ def _compare(a: float, b: float, less: str, more: str, same: str = "about the sa
 def _times(a: float, b: float) -> str:
     """How a compares with b as a factor: "3.2 times the top's" or "1/40 of the top's"."""
     if not (np.isfinite(a) and np.isfinite(b)) or a <= 0 or b <= 0:
-        return "no finite ratio"
-    return f"{a / b:.3g} times the top's" if a >= b else f"1/{b / a:.3g} of the top's"
+        return _("no finite ratio")
+    if a >= b:
+        return _("{x} times the top's").format(x=f"{a / b:.3g}")
+    return _("1/{x} of the top's").format(x=f"{b / a:.3g}")
 
 
 def loss_words(h) -> str:
     """Where the validation (or training) loss went, against the baseline."""
     if h.diverged:
-        return f"**The run diverged** ({h.diverged}): no update was applied after it."
+        return _("**The run diverged** ({reason}): no update was applied after it.").format(
+            reason=h.diverged
+        )
     end_train = float(window(h.loss, True))
-    text = f"After {h.steps} updates the training loss is about {end_train:.3g}"
-    text += " (median of the last tenth)"
+    text = _(
+        "After {steps} updates the training loss is about {loss} (median of the last tenth)"
+    ).format(steps=h.steps, loss=f"{end_train:.3g}")
     if len(h.val_loss):
         v0, v = float(h.val_loss[0]), float(h.val_loss[-1])
-        verb = _compare(v, v0, "fell", "rose", "stayed about the same")
-        text += f"; the validation loss {verb} from {v0:.4g} to {v:.4g}"
+        text += {
+            -1: _("; the validation loss rose from {first} to {last}"),
+            0: _("; the validation loss stayed about the same from {first} to {last}"),
+            1: _("; the validation loss fell from {first} to {last}"),
+        }[clear_change(v, v0)].format(first=f"{v0:.4g}", last=f"{v:.4g}")
         last = v
     else:
-        text += "."
+        text += _(".")
         last = end_train
     if h.baseline is None:
-        return text + ("." if len(h.val_loss) else "")
-    where = _compare(last, h.baseline, "below", "above", "about at")
+        return text + (_(".") if len(h.val_loss) else "")
     factor = last / h.baseline if h.baseline > 0 else float("nan")
-    text += f", {where} the baseline {h.baseline:.4g} ({factor:.3g} times it)."
+    text += {
+        -1: _(", above the baseline {baseline} ({factor} times it)."),
+        0: _(", about at the baseline {baseline} ({factor} times it)."),
+        1: _(", below the baseline {baseline} ({factor} times it)."),
+    }[clear_change(last, h.baseline)].format(baseline=f"{h.baseline:.4g}", factor=f"{factor:.3g}")
     if learned(last, h.baseline) is False:
-        text += (
-            f" That is not below {LEARNED:g} times the baseline: the run did not learn the task "
-            "(not clearly better than the trivial predictor)."
-        )
+        text += " " + _(
+            "That is not below {times} times the baseline: the run did not learn the task (not "
+            "clearly better than the trivial predictor)."
+        ).format(times=f"{LEARNED:g}")
     if h.metric == "accuracy" and len(h.val_metric):
         accuracy = 100 * h.val_metric[-1]
-        text += f" Validation accuracy on the scored steps: {accuracy:.1f} % (chance: 12.5 %)."
+        text += " " + _(
+            "Validation accuracy on the scored steps: {accuracy} % (chance: 12.5 %)."
+        ).format(accuracy=f"{accuracy:.1f}")
     if h.metric == "perplexity" and len(h.val_metric) and len(h.val_loss):
         scored = h.settings.get("loss_kind")  # the steps scored: every step of the window
         steps = len(scored) if isinstance(scored, tuple) else None
         unigram = np.exp(h.baseline / steps) if steps and h.baseline is not None else None
-        text += f" Validation perplexity: {h.val_metric[-1]:.3g} per character"
-        text += f" (unigram baseline {unigram:.3g})." if unigram else "."
+        if unigram:
+            text += " " + _(
+                "Validation perplexity: {perplexity} per character (unigram baseline {unigram})."
+            ).format(perplexity=f"{h.val_metric[-1]:.3g}", unigram=f"{unigram:.3g}")
+        else:
+            text += " " + _("Validation perplexity: {perplexity} per character.").format(
+                perplexity=f"{h.val_metric[-1]:.3g}"
+            )
     return text
 
 
@@ -84,14 +128,31 @@ def gap_words(train_loss: float, val_loss: float) -> str:
 
 def _than_top(bottom: float, top: float, path: str) -> str:
     """ "less gradient through time than the top", or more, or as much."""
+    time = path == "through time"
     if not (np.isfinite(bottom) and np.isfinite(top)):
-        return f"no comparable gradient {path}"
+        return (
+            _("no comparable gradient through time")
+            if time
+            else _("no comparable gradient through depth")
+        )
     sign = clear_change(float(top), float(bottom))
     if sign < 0:
-        return f"less gradient {path} than the top"
+        return (
+            _("less gradient through time than the top")
+            if time
+            else _("less gradient through depth than the top")
+        )
     if sign > 0:
-        return f"more gradient {path} than the top"
-    return f"about as much gradient {path} as the top"
+        return (
+            _("more gradient through time than the top")
+            if time
+            else _("more gradient through depth than the top")
+        )
+    return (
+        _("about as much gradient through time as the top")
+        if time
+        else _("about as much gradient through depth as the top")
+    )
 
 
 def grad_words(h) -> str:
@@ -99,56 +160,78 @@ def grad_words(h) -> str:
     xh, hh = window(h.param_grad_norm_w_xh, True), window(h.param_grad_norm_w_hh, True)
     L = len(hh)
     if L == 1:
-        return (f"One layer: at the end |∂Loss/∂W_hh| is {hh[0]:.3g} and |∂Loss/∂W_xh| "
-                f"{xh[0]:.3g} (medians of the last tenth).")  # fmt: skip
+        return _(
+            "One layer: at the end |∂Loss/∂W_hh| is {hh} and |∂Loss/∂W_xh| {xh} (medians of the "
+            "last tenth)."
+        ).format(hh=f"{hh[0]:.3g}", xh=f"{xh[0]:.3g}")
     if np.isfinite(hh[0]) and np.isfinite(hh[-1]):
         time_part = _than_top(hh[0], hh[-1], "through time")
     else:  # nan: an end layer with no parameter on the path (cells.path_gradient) or overflow
-        time_part = ("no comparison through time (an end layer has no parameter of its own on "
-                     "that path, as minGRU and minLSTM, or its norm overflowed)")  # fmt: skip
-    return (
-        f"Over the last tenth of updates (medians), |∂Loss/∂W_hh| is {hh[0]:.3g} in layer 1 "
-        f"and {hh[-1]:.3g} in layer {L} ({_times(hh[0], hh[-1])}); |∂Loss/∂W_xh| is "
-        f"{xh[0]:.3g} and {xh[-1]:.3g} ({_times(xh[0], xh[-1])}): the bottom layer gets "
-        f"{time_part}, and {_than_top(xh[0], xh[-1], 'through depth')}."
-    )
+        time_part = _(
+            "no comparison through time (an end layer has no parameter of its own on that "
+            "path, as minGRU and minLSTM, or its norm overflowed)"
+        )
+    return _(
+        "Over the last tenth of updates (medians), |∂Loss/∂W_hh| is {hh1} in layer 1 and {hhL} "
+        "in layer {L} ({hh_times}); |∂Loss/∂W_xh| is {xh1} and {xhL} ({xh_times}): the bottom "
+        "layer gets {time}, and {depth}."
+    ).format(
+        hh1=f"{hh[0]:.3g}", hhL=f"{hh[-1]:.3g}", L=L, hh_times=_times(hh[0], hh[-1]),
+        xh1=f"{xh[0]:.3g}", xhL=f"{xh[-1]:.3g}", xh_times=_times(xh[0], xh[-1]),
+        time=time_part, depth=_than_top(xh[0], xh[-1], "through depth"),
+    )  # fmt: skip
 
 
 def ratio_words(h) -> str:
     """Which layer's weights moved most and least per update, at the end."""
     r = window(h.update_ratio, True)
     if not np.isfinite(r).any():
-        return "No update ratio is finite."
+        return _("No update ratio is finite.")
     most, least = int(np.nanargmax(r)), int(np.nanargmin(r))
     if len(r) == 1:
-        return f"At the end an update changes the weights by about {r[0]:.2g} of their norm."
-    if clear_change(float(r[least]), float(r[most])) == 0:
-        return (
-            f"At the end of training an update moves every layer's weights by about the same "
-            f"share of their norm ({r[least]:.2g} to {r[most]:.2g})."
+        return _("At the end an update changes the weights by about {r} of their norm.").format(
+            r=f"{r[0]:.2g}"
         )
-    return (
-        f"At the end of training an update moves layer {most + 1}'s weights most "
-        f"({r[most]:.2g} of their norm) and layer {least + 1}'s least ({r[least]:.2g}): a ratio "
-        "far below ~1e-3 means a layer has nearly stopped learning."
-    )
+    if clear_change(float(r[least]), float(r[most])) == 0:
+        return _(
+            "At the end of training an update moves every layer's weights by about the same "
+            "share of their norm ({low} to {high})."
+        ).format(low=f"{r[least]:.2g}", high=f"{r[most]:.2g}")
+    return _(
+        "At the end of training an update moves layer {most}'s weights most ({high} of their "
+        "norm) and layer {least}'s least ({low}): a ratio far below ~1e-3 means a layer has "
+        "nearly stopped learning."
+    ).format(most=most + 1, high=f"{r[most]:.2g}", least=least + 1, low=f"{r[least]:.2g}")
 
 
 def lr_words(h, schedule: str, clip_norm: float | None) -> str:
     """The learning rate's path and how often clipping acted."""
     lr = np.asarray(h.lr)
-    text = (
-        f"With the {schedule} schedule the learning rate went from {lr[0]:.3g} to {lr[-1]:.3g} "
-        f"(lowest {np.nanmin(lr):.3g}, highest {np.nanmax(lr):.3g}). "
-    )
+    text = _(
+        "With the {schedule} schedule the learning rate went from {first} to {last} (lowest "
+        "{low}, highest {high})."
+    ).format(
+        schedule=schedule, first=f"{lr[0]:.3g}", last=f"{lr[-1]:.3g}",
+        low=f"{np.nanmin(lr):.3g}", high=f"{np.nanmax(lr):.3g}",
+    )  # fmt: skip
     norm = np.asarray(h.param_grad_norm)
     if clip_norm is None:
-        return text + (
-            f"No clipping (the sidebar's clip norm is 0); the gradient norm ranged from "
-            f"{np.nanmin(norm):.3g} to {np.nanmax(norm):.3g}."
+        return (
+            text
+            + " "
+            + _(
+                "No clipping (the sidebar's clip norm is 0); the gradient norm ranged from {low} "
+                "to {high}."
+            ).format(low=f"{np.nanmin(norm):.3g}", high=f"{np.nanmax(norm):.3g}")
         )
     clipped = int((np.asarray(h.param_grad_norm_clipped) < norm).sum())
-    return text + f"Clipping to {clip_norm:g} acted on {clipped} of {h.steps} updates."
+    return (
+        text
+        + " "
+        + _("Clipping to {norm} acted on {clipped} of {steps} updates.").format(
+            norm=f"{clip_norm:g}", clipped=clipped, steps=h.steps
+        )
+    )
 
 
 def singular_words(h, config: RNNConfig) -> str:
@@ -156,22 +239,30 @@ def singular_words(h, config: RNNConfig) -> str:
     (deeprnn_core.analysis.spectra.pascanu_gamma)."""
     gamma = pascanu_gamma(config)
     rnn = np.flatnonzero(~np.isnan(gamma))
-    gated = "" if len(rnn) == config.num_layers else (
-        " The bound holds for plain rnn cells without layer norm only: GRU / LSTM layers stack "
+    gated = "" if len(rnn) == config.num_layers else " " + _(
+        "The bound holds for plain rnn cells without layer norm only: GRU / LSTM layers stack "
         "their gate blocks into one matrix, minGRU / minLSTM / LRU layers have no W_hh (their "
         "recurrence is element-wise) and layer norm rescales A_t, so the threshold is drawn for "
         "the other layers only."
     )  # fmt: skip
     if not len(rnn):
-        return "No layer here where the bound holds." + gated
+        return _("No layer here where the bound holds.") + gated
     s1_start, s1_end = np.asarray(h.top_singular_w_hh)[0], window(h.top_singular_w_hh, True)
     limit = 1 / gamma[rnn]
     below0, below1 = int((s1_start[rnn] < limit).sum()), int((s1_end[rnn] < limit).sum())
     return (
-        f"Below 1/γ the gradient through time must vanish (sufficient); above it, it can "
-        f"explode (necessary, not sufficient). Before training {below0} of {len(rnn)} rnn "
-        f"layers were below 1/γ; at the end {below1}. The largest s1 went from "
-        f"{np.nanmax(s1_start[rnn]):.3g} to {np.nanmax(s1_end[rnn]):.3g}." + gated
+        _(
+            "Below 1/γ the gradient through time must vanish (sufficient); above it, it can "
+            "explode (necessary, not sufficient). Before training {before} of {n} rnn layers "
+            "were below 1/γ; at the end {after}. The largest s1 went from {first} to {last}."
+        ).format(
+            before=below0,
+            n=len(rnn),
+            after=below1,
+            first=f"{np.nanmax(s1_start[rnn]):.3g}",
+            last=f"{np.nanmax(s1_end[rnn]):.3g}",
+        )  # fmt: skip
+        + gated
     )
 
 
@@ -180,29 +271,42 @@ def grid_words(h) -> str:
     g = np.asarray(h.snapshot_grad)
     first, last = float(g[0, 0, 0]), float(g[-1, 0, 0])
     top0, top1 = float(g[0, -1, -1]), float(g[-1, -1, -1])
-    return (
-        f"On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first:.3g} before training and "
-        f"{last:.3g} after {int(h.snapshot_steps[-1])} updates "
-        f"({_compare(last, first, 'smaller', 'larger', 'about unchanged')}); "
-        f"$|G_T^{{(L)}}|$ (top right) went from {top0:.3g} to {top1:.3g}."
-    )
+    template = {
+        -1: _("On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first} before training "
+              "and {last} after {updates} updates (smaller); $|G_T^{{(L)}}|$ (top right) went "
+              "from {top0} to {top1}."),
+        0: _("On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first} before training "
+             "and {last} after {updates} updates (about unchanged); $|G_T^{{(L)}}|$ (top right) "
+             "went from {top0} to {top1}."),
+        1: _("On the probe sequence, $|G_1^{{(1)}}|$ (bottom left) was {first} before training "
+             "and {last} after {updates} updates (larger); $|G_T^{{(L)}}|$ (top right) went "
+             "from {top0} to {top1}."),
+    }[clear_change(first, last)]  # fmt: skip
+    return template.format(
+        first=f"{first:.3g}", last=f"{last:.3g}", updates=int(h.snapshot_steps[-1]),
+        top0=f"{top0:.3g}", top1=f"{top1:.3g}",
+    )  # fmt: skip
 
 
 def attenuation_trend_words(h) -> str:
     """How the attenuation |G_1^(1)| / |G_T^(L)| changed over training: its median over the first
     tenth of the updates against the last tenth (figures.attenuation_words: one run's value)."""
     a0, a1 = float(window(h.attenuation, False)), float(window(h.attenuation, True))
-    near = f"within a factor of {ORDER:g} of 1"
     kind = {
-        "vanishes": "vanishing at the end",
-        "explodes": "exploding at the end",
-        "shrinks": f"below 1 but {near} at the end (vanishing needs a factor of {ORDER:g})",
-        "grows": f"above 1 but {near} at the end (exploding needs a factor of {ORDER:g})",
-        "stays about 1": "about 1 at the end: the gradient arrives about whole",
-        "undefined": "not a finite number at the end",
-    }[regime(a1, 1)]
-    return (
-        "The share of the gradient that reaches (t = 1, l = 1) "
-        f"{_compare(a1, a0, 'fell', 'rose', 'stayed about the same')} "
-        f"from {a0:.3g} (first tenth of updates) to {a1:.3g} (last tenth): {kind}."
-    )
+        "vanishes": _("vanishing at the end"),
+        "explodes": _("exploding at the end"),
+        "shrinks": _("below 1 but within a factor of {order} of 1 at the end (vanishing needs a "
+                     "factor of {order})"),
+        "grows": _("above 1 but within a factor of {order} of 1 at the end (exploding needs a "
+                   "factor of {order})"),
+        "stays about 1": _("about 1 at the end: the gradient arrives about whole"),
+        "undefined": _("not a finite number at the end"),
+    }[regime(a1, 1)].format(order=f"{ORDER:g}")  # fmt: skip
+    return {
+        -1: _("The share of the gradient that reaches (t = 1, l = 1) rose from {first} (first "
+              "tenth of updates) to {last} (last tenth): {kind}."),
+        0: _("The share of the gradient that reaches (t = 1, l = 1) stayed about the same from "
+             "{first} (first tenth of updates) to {last} (last tenth): {kind}."),
+        1: _("The share of the gradient that reaches (t = 1, l = 1) fell from {first} (first "
+             "tenth of updates) to {last} (last tenth): {kind}."),
+    }[clear_change(a1, a0)].format(first=f"{a0:.3g}", last=f"{a1:.3g}", kind=kind)  # fmt: skip

@@ -257,3 +257,31 @@ def test_where_the_eigenvalues_are_per_layer():
                             ("lstm", 2, tr.gates["f"][2])):  # fmt: skip
         assert not got[cell].fixed and got[cell].layer == k + 1
         np.testing.assert_allclose(got[cell].values, np.quantile(values, QUANTILES), rtol=1e-12)
+
+
+def test_an_lru_top_layer_has_no_path_through_time_along_h():
+    """The LRU's H_t feeds no later step (x_t does): with the loss on the last step, G_t of the
+    top LRU layer is exactly 0 before T, and the measures along H through time are no path
+    (nan, 0 Jacobians), not a vanishing gradient; the paths that exist keep their values."""
+    from deeprnn_core.analysis.measures import path_steps
+    from deeprnn_core.analysis.summaries import depth_sweep, measures
+
+    assert not REGISTRY["lru"].hidden_recurrent
+    assert all(REGISTRY[c].hidden_recurrent for c in ALL if c != "lru")
+    x = np.random.default_rng(0).normal(size=(20, 1, 3))
+    for cells, top_lru in (("lru", True), (("lru", "rnn"), False), (("rnn", "lru"), True)):
+        config = RNNConfig(num_layers=2 if isinstance(cells, tuple) else 3, input_size=3,
+                           hidden_size=5, cell=cells)  # fmt: skip
+        tr = trace(Model.init(config, seed=1), x, loss_kind="last")
+        grad = np.abs(tr.grad_hidden[-1]).max(axis=(1, 2))  # (T,) top layer
+        assert (grad[:-1] == 0).all() == top_lru and grad[-1] > 0
+        m = measures(tr)
+        for key in ("time", "time_rate"):
+            assert np.isnan(m[key]) == top_lru, (cells, key)
+        assert np.isfinite(m["corner"]) and m["corner"] > 0
+        assert path_steps("time", 3, 20, not top_lru) == (0 if top_lru else 19)
+    assert path_steps("corner", np.array([1, 2]), 20, False).tolist() == [0, 20]
+    sweep = depth_sweep(RNNConfig(input_size=3, hidden_size=5, cell="lru"), 3, [0, 1], 10)
+    assert not sweep.time_path.any()
+    assert np.isnan(sweep.measure("time")).all() and np.isnan(sweep.measure("corner")[:, 0]).all()
+    assert np.isfinite(sweep.measure("corner")[:, 1:]).all()

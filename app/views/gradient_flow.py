@@ -76,7 +76,8 @@ MEMORY = (
 def draw(run: layout.Run) -> None:
     s = run.summary
     L, T = s.grad_hidden_norm.shape
-    value, sentence = figures.attenuation_words(s.attenuation, L, T)
+    along_h = lesson.time_path(run.spec.config)
+    value, sentence = figures.attenuation_words(s.attenuation, L, T, along_h)
     cols = st.columns([2, 1, 1])
     cols[0].metric(
         "$|G_1^{(1)}| \\,/\\, |G_T^{(L)}|$",
@@ -92,7 +93,7 @@ def draw(run: layout.Run) -> None:
     st.subheader(_("Measures along each path"))
     st.markdown(MEASURES_TEXT)
     columns = ["path", "formula", "value", "Jacobians on the path", "the gradient along it"]
-    rows = lesson.table_rows(s.measures, L, T)
+    rows = lesson.table_rows(s.measures, L, T, along_h)
     st.table(pd.DataFrame(rows, columns=columns).set_index("path"))
     st.subheader(_("Parameter gradients per layer"))
     st.markdown(PARAMS)

@@ -33,9 +33,12 @@ REMEDIES = (
 )
 
 
-def path_rows(plain: dict, deep: dict, L: int, T: int) -> list[tuple]:
+def path_rows(
+    plain: dict, deep: dict, L: int, T: int, time_path: tuple[bool, bool] = (True, True)
+) -> list[tuple]:
     """One table row per measure: its value for L = 1 and L, and the Jacobians on its path."""
-    plain_rows, deep_rows = lesson.table_rows(plain, 1, T), lesson.table_rows(deep, L, T)
+    plain_rows = lesson.table_rows(plain, 1, T, time_path[0])
+    deep_rows = lesson.table_rows(deep, L, T, time_path[1])
     return [
         (f"{name}: {formula}", p[2], d[2], f"{p[3]} → {d[3]} Jacobians on the path")
         for (name, formula, *_), p, d in zip(MEASURES.values(), plain_rows, deep_rows)
@@ -65,9 +68,10 @@ def draw(run: layout.Run) -> None:
          f"T = {run.spec.steps}, B = {run.spec.batch}, measured once on this server."),
     ]  # fmt: skip
     T = run.spec.steps
-    rows += path_rows(plain.measures, deep.measures, L, T)
+    along_h = (lesson.time_path(plain_spec.config), lesson.time_path(run.spec.config))
+    rows += path_rows(plain.measures, deep.measures, L, T, along_h)
     sentences = {
-        key: lesson.change_sentence(key, plain.measures[key], deep.measures[key], L, T)
+        key: lesson.change_sentence(key, plain.measures[key], deep.measures[key], L, T, along_h)
         for key in MEASURES
     }
     claim = [("Gradient problems (the tutorial's words)", "present",

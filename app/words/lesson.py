@@ -23,7 +23,7 @@ from deeprnn_core.analysis.measures import (
     path_steps,
     regime,
 )
-from deeprnn_core.cells import REGISTRY
+from deeprnn_core.cells import REGISTRY, cell_type
 
 RATES = ("corner_rate", "depth_rate", "time_rate")
 # the tutorial whose claims the pages check: d2l's deep RNN chapter
@@ -42,6 +42,18 @@ WEIGHT_WORDS = {
 
 # cell types with no parameter of their own on the path through time (cells.path_gradient: nan)
 NO_TIME_PARAMS = tuple(cell.title for cell in REGISTRY.values() if not cell.time_params)
+# cell types whose H_t feeds no later step (Cell.hidden_recurrent False): time runs in a state
+STATE_ONLY = " / ".join(cell.title for cell in REGISTRY.values() if not cell.hidden_recurrent)
+NO_H_PATH = (
+    f"no path (the top layer is an {STATE_ONLY} layer: its H_t feeds no later step, its path "
+    "through time runs through its complex state x_t, not through H_t, so no gradient reaches "
+    "an earlier H_t of that layer)"
+)
+
+
+def time_path(config) -> bool:
+    """Whether the top layer's H_t feeds H_{t+1} (an RNNConfig's Cell.hidden_recurrent)."""
+    return cell_type(config.cells[-1]).hidden_recurrent
 
 
 def num(value: float) -> str:
@@ -55,13 +67,16 @@ def label(key: str) -> str:
     return f"**{name}** `{formula}`"
 
 
-def verdict(key: str, value: float, num_layers: int, steps: int) -> str:
+def verdict(key: str, value: float, num_layers: int, steps: int, time_path: bool = True) -> str:
     """What the value says, e.g. "vanishes (below 1)" (the weight ratios: "gives the bottom
     layer less (below 1)"), or why there is none. "Vanishes" / "explodes" need the whole
     path's ratio an order of magnitude from 1 (measures.regime); nearer, it "shrinks" /
-    "grows", and within the printed rounding it stays about 1."""
-    n = int(path_steps(key, num_layers, steps))
+    "grows", and within the printed rounding it stays about 1. ``time_path`` False: the top
+    layer's H_t feeds no later step (an LRU), so its path through time along H is no path."""
+    n = int(path_steps(key, num_layers, steps, time_path))
     word = regime(value, n, per_step=key in RATES)
+    if word == "no path" and steps > 1 and int(path_steps(key, num_layers, steps)) > 0:
+        return NO_H_PATH
     if word == "no path":
         return f"no path ({'L = 1: one layer' if key not in ('time', 'time_rate') else 'T = 1'})"
     if word == "undefined" and key == "w_hh" and steps == 1 and math.isnan(value):
@@ -86,32 +101,50 @@ def verdict(key: str, value: float, num_layers: int, steps: int) -> str:
     return f"{word} ({side})"
 
 
-def table_rows(values: dict[str, float], num_layers: int, steps: int) -> list[list[str]]:
+def table_rows(
+    values: dict[str, float], num_layers: int, steps: int, time_path: bool = True
+) -> list[list[str]]:
     """One row per measure: path, formula, value, Jacobians on the path, verdict."""
     rows = []
     for key, (name, formula) in MEASURES.items():
-        n = int(path_steps(key, num_layers, steps))
+        n = int(path_steps(key, num_layers, steps, time_path))
         value = values[key]
-        said = verdict(key, value, num_layers, steps)
+        said = verdict(key, value, num_layers, steps, time_path)
         shown = "—" if said.startswith("no path") else num(value)
         shown += " per step" if key in RATES and shown != "—" else ""
         rows.append([name, formula, shown, str(n), said])
     return rows
 
 
-def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps: int) -> str:
+def change_sentence(
+    key: str,
+    plain: float,
+    deep: float,
+    num_layers: int,
+    steps: int,
+    time_path: tuple[bool, bool] = (True, True),
+) -> str:
     """Which way measure ``key`` moved from L = 1 to L = ``num_layers``, what it does at each,
     and whether the deep one's problem is more severe by it (the tutorial's claim). Every
     direction reads measures.change (no clear change within the printed rounding) and
-    measures.regime (a gradient problem needs a factor of ORDER)."""
+    measures.regime (a gradient problem needs a factor of ORDER). ``time_path``: whether the
+    plain and the deep network's top layer's H_t feeds H_{t+1} (``verdict``)."""
     L = num_layers
-    at_plain, at_deep = verdict(key, plain, 1, steps), verdict(key, deep, L, steps)
+    at_plain = verdict(key, plain, 1, steps, time_path[0])
+    at_deep = verdict(key, deep, L, steps, time_path[1])
     shown = ["—" if v.startswith("no path") else num(x) for v, x in ((at_plain, plain),
              (at_deep, deep))]  # fmt: skip
     head = f"{label(key)}: {shown[0]} at L = 1 → {shown[1]} at L = {L}"
     if L == 1:
         return f"{head}. At L = 1 the deep network is the plain one: nothing to compare."
-    deep_word = regime(deep, int(path_steps(key, L, steps)), per_step=key in RATES)
+    deep_word = regime(deep, int(path_steps(key, L, steps, time_path[1])), per_step=key in RATES)
+    if at_plain.startswith("no path") and at_deep.startswith("no path"):
+        return f"{head}. At L = 1: {at_plain}; at L = {L}: {at_deep}. No direction to compare."
+    if at_deep.startswith("no path"):
+        return (
+            f"{head}. At L = 1 it {at_plain}; at L = {L} there is {at_deep}: nothing to set "
+            "against it, so this measure does not decide the tutorial's claim."
+        )
     if at_plain.startswith("no path") and deep_word in ("vanishes", "explodes"):
         return (
             f"{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: a problem only "
@@ -204,19 +237,26 @@ def sweep_sentence(
     *,
     spread: np.ndarray | None = None,
     steps: int = 2,
+    time_path: np.ndarray | bool = True,
 ) -> str:
     """How the median of measure ``key`` moves from the first depth with a finite value to the
     last: rises / falls with L (monotonically or not, ignoring wiggles inside the bar), or no
     clear change, and what it does at both ends (on paths of ``steps`` time steps). The bar is
-    measures.change_bar of the seeds' ``spread`` (log10, per depth; the larger of the two ends)."""
-    ok = np.flatnonzero(np.isfinite(median) & (median > 0))
+    measures.change_bar of the seeds' ``spread`` (log10, per depth; the larger of the two ends).
+    ``time_path`` (per depth): whether that network's top layer's H_t feeds H_{t+1}."""
+    along_h = np.broadcast_to(np.asarray(time_path, dtype=bool), np.shape(depths))
+    n = path_steps(key, depths, steps, along_h)
+    if steps > 1 and not (n > 0).any() and (path_steps(key, depths, steps) > 0).any():
+        return f"{label(key)}: {NO_H_PATH} at every depth; no direction."
+    ok = np.flatnonzero(np.isfinite(median) & (median > 0) & (n > 0))
     if ok.size < 2:
         return f"{label(key)}: fewer than two depths with a finite value; no direction."
     i, j = ok[0], ok[-1]
     lo, hi, a, b = int(depths[i]), int(depths[j]), float(median[i]), float(median[j])
     ends_spread = None if spread is None else float(max(spread[i], spread[j]))
     c = change(key, a, b, spread=ends_spread)
-    ends = ", ".join(f"at L = {d} it {verdict(key, v, d, steps)}" for d, v in ((lo, a), (hi, b)))
+    ends = ", ".join(f"at L = {d} it {verdict(key, v, d, steps, bool(along_h[k]))}"
+                     for k, d, v in ((i, lo, a), (j, hi, b)))  # fmt: skip
     head = f"{label(key)}: median {num(a)} at L = {lo} → {num(b)} at L = {hi}"
     if c.direction == "no clear change":
         return f"{head}: no clear change with L ({bar_text(c.bar)}); {ends}."

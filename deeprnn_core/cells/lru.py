@@ -279,5 +279,6 @@ CELL = Cell(
     time_params=("nu_log", "theta_log"),
     reads_input=True,
     step_blocks=2,
+    hidden_recurrent=False,
     eigen=lambda p, gates: ("λ (dx_t/dx_{t-1})", eigenvalues(p["nu_log"], p["theta_log"])),
 )

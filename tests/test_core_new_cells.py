@@ -285,3 +285,28 @@ def test_an_lru_top_layer_has_no_path_through_time_along_h():
     assert not sweep.time_path.any()
     assert np.isnan(sweep.measure("time")).all() and np.isnan(sweep.measure("corner")[:, 0]).all()
     assert np.isfinite(sweep.measure("corner")[:, 1:]).all()
+
+
+def test_minlstm_stays_finite_where_both_gates_underflow(monkeypatch):
+    """Gate pre-activations below -37 (a gain of 3 over a few layers) make the sigmoid, computed
+    as (1 + tanh(a / 2)) / 2, exactly 0; f / (f + i) was then 0 / 0 = nan in the loop, and below
+    -10 it lost its relative precision. The loop now takes the log form there: every H and G
+    finite, f' equal to the log form to 1e-10, and the loop equal to the log-space scan."""
+    from deeprnn_core import InitSpec
+    from deeprnn_core.cells.minlstm import log_sigmoid
+
+    config = RNNConfig(num_layers=4, input_size=8, hidden_size=128, cell="minlstm")
+    model = Model.init(config, InitSpec("gaussian", input_gain=3.0))
+    x = np.random.default_rng(0).normal(size=(200, 8, 8))
+    tr = trace(model, x, loss_kind="all")
+    assert np.isfinite(tr.hidden).all() and np.isfinite(tr.grad_hidden).all()
+    p, h = model.params, 128
+    a = tr.hidden[2] @ p["weight_ih_l3"].T + p["bias_ih_l3"]  # layer 4's pre-activations
+    both = np.maximum(a[..., :h], a[..., h : 2 * h])
+    assert both.min() < -37  # both sigmoids are 0 somewhere
+    want = 1.0 / (1.0 + np.exp(log_sigmoid(a[..., h : 2 * h]) - log_sigmoid(a[..., :h])))
+    np.testing.assert_allclose(tr.gates["fm"][3], want, rtol=1e-10, atol=1e-300)
+    monkeypatch.setattr(scan, "METHOD", "scan")
+    by_scan = trace(model, x, loss_kind="all")
+    assert rel(by_scan.hidden, tr.hidden) < 1e-10
+    assert rel(by_scan.grad_hidden, tr.grad_hidden) < 1e-10

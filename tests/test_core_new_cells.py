@@ -310,3 +310,29 @@ def test_minlstm_stays_finite_where_both_gates_underflow(monkeypatch):
     by_scan = trace(model, x, loss_kind="all")
     assert rel(by_scan.hidden, tr.hidden) < 1e-10
     assert rel(by_scan.grad_hidden, tr.grad_hidden) < 1e-10
+
+
+def test_the_lru_ring_of_the_init_spec():
+    """InitSpec's ring: |lambda| inside [lru_r_min, lru_r_max], phases in [0, lru_theta_max];
+    the defaults draw what the fixed ring drew; a ring outside 0 < r_min <= r_max < 1 or a
+    phase bound outside (0, 2 pi] is a named ValueError."""
+    from deeprnn_core import InitSpec
+    from deeprnn_core.cells import lru
+
+    config = RNNConfig(num_layers=2, input_size=3, hidden_size=64, cell="lru")
+    ring = InitSpec(lru_r_min=0.5, lru_r_max=0.6, lru_theta_max=0.25)
+    p = Model.init(config, ring).params
+    for k in range(2):
+        lam = lru.eigenvalues(p[f"nu_log_l{k}"], p[f"theta_log_l{k}"])
+        assert (np.abs(lam) >= 0.5 - 1e-12).all() and (np.abs(lam) <= 0.6 + 1e-12).all()
+        assert (np.angle(lam) >= 0).all() and (np.angle(lam) <= 0.25 + 1e-12).all()
+    default, spelled = (
+        Model.init(config),
+        Model.init(config, InitSpec(lru_r_min=0.9, lru_r_max=0.999)),
+    )
+    for name in default.params:
+        np.testing.assert_array_equal(default.params[name], spelled.params[name])
+    for bad in ({"lru_r_min": 0.0}, {"lru_r_max": 1.0}, {"lru_r_min": 0.95, "lru_r_max": 0.9},
+                {"lru_theta_max": 7.0}, {"lru_r_max": float("nan")}):  # fmt: skip
+        with pytest.raises(ValueError, match="lru_"):
+            InitSpec(**bad)

@@ -172,3 +172,36 @@ def test_the_element_wise_theory_panel_draws_the_core_numbers(query, changes):
         r2 = linear.r_squared(factor, measured)
         assert f"R² = {r2:.3f} over the (l, t) grid" in said
         assert ("nearly flat" in said) == (measured.mean(1).max() <= 1.05 * measured.mean(1).min())
+
+
+def test_the_lru_ring_controls_reach_the_init_and_hostile_values_fall_back():
+    """The sidebar's ring (URL rmin / rmax / thmax) reaches InitSpec; a crossed pair goes back
+    to the defaults with a notice, as does a value the codec refuses."""
+    import math
+
+    from app.runs import compute
+    from tests.test_app import DEFAULTS, core_trace
+
+    spec, _ = core_trace(cell="lru", lru_r_min=0.5, lru_r_max=0.6, lru_theta_turns=0.5)
+    assert (spec.init.lru_r_min, spec.init.lru_r_max) == (0.5, 0.6)
+    assert spec.init.lru_theta_max == 0.5 * math.pi
+    default, _ = core_trace(cell="lru")
+    assert default.init.lru_theta_max == math.pi and default.init.lru_r_max == 0.999
+    plan = compute.plan(controls.Settings(**(DEFAULTS | {"lru_r_min": 0.99,
+                                                                   "lru_r_max": 0.5})))  # fmt: skip
+    assert (plan.spec.init.lru_r_min, plan.spec.init.lru_r_max) == (0.9, 0.999)
+    assert any("LRU ring" in n for n in plan.notices)
+    values, notices = controls.from_query({"rmin": "2", "rmax": "nan", "thmax": "0.25"})
+    assert (values["lru_r_min"], values["lru_r_max"]) == (0.9, 0.999) and len(notices) == 2
+    assert values["lru_theta_turns"] == 0.25
+    at = open_app({"cell": "lru", "rmin": "0.5", "rmax": "0.6", "thmax": "0.5"},
+                  "views/gradient_flow.py")  # fmt: skip
+    assert_clean(at)
+    from tests.figure_data import by_name, values
+    from tests.test_app import chart_with
+
+    drawn = by_name(chart_with(at, "unit circle"), "l = 1 (lru)")
+    modulus = np.hypot(values(drawn["x"]), values(drawn["y"]))
+    assert modulus.min() >= 0.5 - 1e-6 and modulus.max() <= 0.6 + 1e-6
+    assert (values(drawn["y"]) >= -1e-9).all()  # phases in [0, π / 2]
+    assert (values(drawn["x"]) >= -1e-9).all()

@@ -34,11 +34,14 @@ SETTINGS = {
     "T=1": {"T": "1"},
     "residual L=8": {"L": "8", "res": "true"},
     "exploding relu": {"act": "relu", "grec": "2", "gin": "2", "Lmax": "8", "S": "3"},
-    # issue 19: the element-wise cells, alone and in a mixed stack (an LRU stack alone is not
-    # here yet: its top layer's G_t is exactly 0 before the scored step, and the Plain vs deep
-    # and Depth sweep sentences do not yet say so in words of their own)
+    # issue 19: the element-wise cells, alone and in a mixed stack; an LRU stack alone, whose
+    # top layer's H_t feeds no later step (its G_t is exactly 0 before the scored step): the
+    # paths through time along H are "no path", never "vanishes"
     "mingru L=8": {"cell": "mingru", "L": "8"},
     "mixed new cells": {"cell": "per layer", "cells": "lstm,minlstm,lru,rnn"},
+    "lru": {"cell": "lru"},
+    "lru L=32, T=500": {"cell": "lru", "L": "32", "T": "500", "Lmax": "32", "h": "256"},
+    "lru on top": {"cell": "per layer", "cells": "rnn,lstm,lru"},
 }
 WORDS = re.compile(
     r"\b(vanish\w*|explod\w*|rose|fell|rises|falls|more|less|higher|lower|grew|"
@@ -114,6 +117,12 @@ def check_change(line: str, key: str, T: int) -> tuple[float, float, str]:
     if "No direction to compare" in line:
         assert not WORDS.search(line.replace("no path", "")), line
         return plain, deep, "none"
+    if m[2] == "—" and m[1] != "—":  # the deep one's top layer has no path along H (an LRU)
+        v = re.search(rf"At L = 1 it (.*?\)); at L = {L} there is no path \(the top layer", line)
+        assert v and "does not decide the tutorial's claim" in line, line
+        check_verdict(v[1], plain, key, 1, T)
+        assert not WORDS.search(line[v.end(1) :].replace("does not decide", "")), line
+        return plain, deep, "open"
     if m[1] == "—":
         assert "At L = 1 there is no path" in line
         v = re.search(rf"at L = {L} it (.*?\)): (a problem only|no gradient problem)", line)
@@ -234,6 +243,16 @@ def test_plain_vs_deep_words_follow_its_numbers(setting):
     every_word_checked(texts + [row, cell], checked | set(why) | {row, cell})
 
 
+def top_cell(setting: str, depth: int) -> str:
+    """The top layer's cell of the depth-``depth`` network of a sweep at ``setting`` (per-layer
+    cells extended by the last, as the sweep deepens a stack)."""
+    query = SETTINGS[setting]
+    if query.get("cell") != "per layer":
+        return query.get("cell", "rnn")
+    cells = query["cells"].split(",")
+    return cells[min(int(depth), len(cells)) - 1]
+
+
 @pytest.mark.parametrize("setting", list(SETTINGS))
 def test_depth_sweep_words_follow_its_numbers(setting):
     at = open_app(SETTINGS[setting], page="views/depth_sweep.py")
@@ -257,13 +276,20 @@ def test_depth_sweep_words_follow_its_numbers(setting):
         if line.endswith("fewer than two depths with a finite value; no direction."):
             assert np.isfinite(medians[key]).sum() < 2 and not WORDS.search(line), line
             continue
+        if line.endswith("at every depth; no direction."):  # an LRU on top: no path along H
+            assert "feeds no later step" in line and "through its complex state x_t" in line
+            assert not np.isfinite(medians[key]).any() and not WORDS.search(line), line
+            continue
         m = re.search(pattern, line)
         assert m, line
         a, lo, b, hi = number(m[1]), int(m[2]), number(m[3]), int(m[4])
         curve = medians[key]
         assert (a, b) == pytest.approx((curve[lo - 1], curve[hi - 1]), rel=5e-3), line
         before = curve[: lo - 1]  # not drawn on log axes: nan, or exactly 0 (an LRU's top G)
-        assert np.isfinite(curve[lo - 1 : hi]).all() and (np.isnan(before) | (before == 0)).all()
+        # no path through time along H where the depth-d network's top layer is an LRU
+        no_h = [key in ("time", "time_rate") and top_cell(setting, d) == "lru" for d in depths]
+        inside = np.isfinite(curve) | np.isnan(curve) & np.array(no_h)
+        assert inside[lo - 1 : hi].all() and (np.isnan(before) | (before == 0)).all()
         printed = abs(math.log10(b / a))
         if m[5] is None:  # no clear change: within the rounding, or the seeds' spread
             if m[9].startswith("1%"):

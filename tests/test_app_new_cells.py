@@ -125,3 +125,89 @@ def test_the_eigen_and_memory_panels_switch_off_from_the_url():
 
     drawn = [n for c in charts(at) for n in names(c)]
     assert "unit circle" not in drawn and not any(str(n).endswith(": measured") for n in drawn)
+
+
+@pytest.mark.parametrize(
+    "query, changes",
+    [({"cell": "lru"}, {"cell": "lru"}),
+     ({"cell": "mingru", "L": "3", "gin": "2.5"}, {"cell": "mingru", "num_layers": 3,
+                                                   "input_gain": 2.5}),
+     ({"cell": "minlstm"}, {"cell": "minlstm"})],
+)  # fmt: skip
+def test_the_element_wise_theory_panel_draws_the_core_numbers(query, changes):
+    """Gradient flow's theory panel for the element-wise cells: the chart holds theory.linear's
+    prediction and the measurement of this run, its title and sentence the same R²."""
+    from app.runs import theory as compute_theory
+    from deeprnn_core import Model
+    from deeprnn_core.theory import linear, mean_field
+    from tests.figure_data import values
+    from tests.test_app import chart_with, core_trace
+
+    at = open_app(query, "views/gradient_flow.py")
+    assert_clean(at)
+    spec, tr = core_trace(**changes)
+    model = Model.init(spec.config, spec.init)
+    assert compute_theory.elementwise_gap(spec) is None
+    said = "\n".join(m.value for m in at.markdown)
+    if query["cell"] == "lru":
+        fig = chart_with(at, "predicted from λ (exact)")
+        L, T = spec.config.num_layers, spec.steps
+        args = (model.params, L, tr.preact[-1, -1], tr.grad_hidden[-1, -1], T, "tanh")
+        exact = np.sqrt((linear.lru_row_below_top(*args) ** 2).sum((1, 2)))
+        measured = np.sqrt((tr.grad_hidden[-2, :-1] ** 2).sum((1, 2)))
+        drawn = {t["meta"]: values(t["y"]) for t in fig["data"]}
+        np.testing.assert_allclose(drawn["exact"], exact, rtol=1e-6)
+        np.testing.assert_allclose(drawn["measured"], measured, rtol=1e-6)
+        np.testing.assert_allclose(exact, measured, rtol=1e-9)  # exact: λ^k per unit
+        r2 = linear.r_squared(exact, measured)
+        assert f"R² = {r2:.3f}" in fig["layout"]["title"]["text"] and r2 > 0.999
+        assert f"predicted from λ, R² = {r2:.3f}" in said
+    else:
+        fig = chart_with(at, "mean field")
+        _, gain, scale = mean_field.gaussian_equivalent(spec.config, spec.init)
+        factor, _ = linear.gated_variance_map(
+            spec.config.cells, gain, mean_field.bias_variance(spec.config, spec.init.bias_scale),
+            mean_field.input_moment(tr.input) * scale,
+        )  # fmt: skip
+        measured = linear.measured_gate_factor(tr.gates, spec.config.cells)
+        drawn = {t["meta"]: values(t["y"]) for t in fig["data"]}
+        np.testing.assert_allclose(drawn["predicted"], factor.mean(1), rtol=1e-6)
+        np.testing.assert_allclose(drawn["measured"], measured.mean(1), rtol=1e-6)
+        # the per-layer means agree within 10 % at these settings (measured, 2026-12-07)
+        np.testing.assert_allclose(factor.mean(1), measured.mean(1), rtol=0.10)
+        r2 = linear.r_squared(factor, measured)
+        assert f"R² = {r2:.3f} over the (l, t) grid" in said
+        assert ("nearly flat" in said) == (measured.mean(1).max() <= 1.05 * measured.mean(1).min())
+
+
+def test_the_lru_ring_controls_reach_the_init_and_hostile_values_fall_back():
+    """The sidebar's ring (URL rmin / rmax / thmax) reaches InitSpec; a crossed pair goes back
+    to the defaults with a notice, as does a value the codec refuses."""
+    import math
+
+    from app.runs import compute
+    from tests.test_app import DEFAULTS, core_trace
+
+    spec, _ = core_trace(cell="lru", lru_r_min=0.5, lru_r_max=0.6, lru_theta_turns=0.5)
+    assert (spec.init.lru_r_min, spec.init.lru_r_max) == (0.5, 0.6)
+    assert spec.init.lru_theta_max == 0.5 * math.pi
+    default, _ = core_trace(cell="lru")
+    assert default.init.lru_theta_max == math.pi and default.init.lru_r_max == 0.999
+    plan = compute.plan(controls.Settings(**(DEFAULTS | {"lru_r_min": 0.99,
+                                                                   "lru_r_max": 0.5})))  # fmt: skip
+    assert (plan.spec.init.lru_r_min, plan.spec.init.lru_r_max) == (0.9, 0.999)
+    assert any("LRU ring" in n for n in plan.notices)
+    values, notices = controls.from_query({"rmin": "2", "rmax": "nan", "thmax": "0.25"})
+    assert (values["lru_r_min"], values["lru_r_max"]) == (0.9, 0.999) and len(notices) == 2
+    assert values["lru_theta_turns"] == 0.25
+    at = open_app({"cell": "lru", "rmin": "0.5", "rmax": "0.6", "thmax": "0.5"},
+                  "views/gradient_flow.py")  # fmt: skip
+    assert_clean(at)
+    from tests.figure_data import by_name, values
+    from tests.test_app import chart_with
+
+    drawn = by_name(chart_with(at, "unit circle"), "l = 1 (lru)")
+    modulus = np.hypot(values(drawn["x"]), values(drawn["y"]))
+    assert modulus.min() >= 0.5 - 1e-6 and modulus.max() <= 0.6 + 1e-6
+    assert (values(drawn["y"]) >= -1e-9).all()  # phases in [0, π / 2]
+    assert (values(drawn["x"]) >= -1e-9).all()

@@ -40,7 +40,8 @@ PUBLIC = {
     ),
     "InitSpec": (
         "class(scheme: 'str' = 'torch', recurrent_gain: 'float' = 1.0, input_gain: 'float' = "
-        "1.0, bias_scale: 'float' = 1.0, seed: 'int' = 0) -> None"
+        "1.0, bias_scale: 'float' = 1.0, seed: 'int' = 0, lru_r_min: 'float' = 0.9, "
+        "lru_r_max: 'float' = 0.999, lru_theta_max: 'float' = 3.141592653589793) -> None"
     ),
     "Model": (
         "class(config: 'RNNConfig', params: 'dict[str, np.ndarray]', "

@@ -257,3 +257,82 @@ def test_where_the_eigenvalues_are_per_layer():
                             ("lstm", 2, tr.gates["f"][2])):  # fmt: skip
         assert not got[cell].fixed and got[cell].layer == k + 1
         np.testing.assert_allclose(got[cell].values, np.quantile(values, QUANTILES), rtol=1e-12)
+
+
+def test_an_lru_top_layer_has_no_path_through_time_along_h():
+    """The LRU's H_t feeds no later step (x_t does): with the loss on the last step, G_t of the
+    top LRU layer is exactly 0 before T, and the measures along H through time are no path
+    (nan, 0 Jacobians), not a vanishing gradient; the paths that exist keep their values."""
+    from deeprnn_core.analysis.measures import path_steps
+    from deeprnn_core.analysis.summaries import depth_sweep, measures
+
+    assert not REGISTRY["lru"].hidden_recurrent
+    assert all(REGISTRY[c].hidden_recurrent for c in ALL if c != "lru")
+    x = np.random.default_rng(0).normal(size=(20, 1, 3))
+    for cells, top_lru in (("lru", True), (("lru", "rnn"), False), (("rnn", "lru"), True)):
+        config = RNNConfig(num_layers=2 if isinstance(cells, tuple) else 3, input_size=3,
+                           hidden_size=5, cell=cells)  # fmt: skip
+        tr = trace(Model.init(config, seed=1), x, loss_kind="last")
+        grad = np.abs(tr.grad_hidden[-1]).max(axis=(1, 2))  # (T,) top layer
+        assert (grad[:-1] == 0).all() == top_lru and grad[-1] > 0
+        m = measures(tr)
+        for key in ("time", "time_rate"):
+            assert np.isnan(m[key]) == top_lru, (cells, key)
+        assert np.isfinite(m["corner"]) and m["corner"] > 0
+        assert path_steps("time", 3, 20, not top_lru) == (0 if top_lru else 19)
+    assert path_steps("corner", np.array([1, 2]), 20, False).tolist() == [0, 20]
+    sweep = depth_sweep(RNNConfig(input_size=3, hidden_size=5, cell="lru"), 3, [0, 1], 10)
+    assert not sweep.time_path.any()
+    assert np.isnan(sweep.measure("time")).all() and np.isnan(sweep.measure("corner")[:, 0]).all()
+    assert np.isfinite(sweep.measure("corner")[:, 1:]).all()
+
+
+def test_minlstm_stays_finite_where_both_gates_underflow(monkeypatch):
+    """Gate pre-activations below -37 (a gain of 3 over a few layers) make the sigmoid, computed
+    as (1 + tanh(a / 2)) / 2, exactly 0; f / (f + i) was then 0 / 0 = nan in the loop, and below
+    -10 it lost its relative precision. The loop now takes the log form there: every H and G
+    finite, f' equal to the log form to 1e-10, and the loop equal to the log-space scan."""
+    from deeprnn_core import InitSpec
+    from deeprnn_core.cells.minlstm import log_sigmoid
+
+    config = RNNConfig(num_layers=4, input_size=8, hidden_size=128, cell="minlstm")
+    model = Model.init(config, InitSpec("gaussian", input_gain=3.0))
+    x = np.random.default_rng(0).normal(size=(200, 8, 8))
+    tr = trace(model, x, loss_kind="all")
+    assert np.isfinite(tr.hidden).all() and np.isfinite(tr.grad_hidden).all()
+    p, h = model.params, 128
+    a = tr.hidden[2] @ p["weight_ih_l3"].T + p["bias_ih_l3"]  # layer 4's pre-activations
+    both = np.maximum(a[..., :h], a[..., h : 2 * h])
+    assert both.min() < -37  # both sigmoids are 0 somewhere
+    want = 1.0 / (1.0 + np.exp(log_sigmoid(a[..., h : 2 * h]) - log_sigmoid(a[..., :h])))
+    np.testing.assert_allclose(tr.gates["fm"][3], want, rtol=1e-10, atol=1e-300)
+    monkeypatch.setattr(scan, "METHOD", "scan")
+    by_scan = trace(model, x, loss_kind="all")
+    assert rel(by_scan.hidden, tr.hidden) < 1e-10
+    assert rel(by_scan.grad_hidden, tr.grad_hidden) < 1e-10
+
+
+def test_the_lru_ring_of_the_init_spec():
+    """InitSpec's ring: |lambda| inside [lru_r_min, lru_r_max], phases in [0, lru_theta_max];
+    the defaults draw what the fixed ring drew; a ring outside 0 < r_min <= r_max < 1 or a
+    phase bound outside (0, 2 pi] is a named ValueError."""
+    from deeprnn_core import InitSpec
+    from deeprnn_core.cells import lru
+
+    config = RNNConfig(num_layers=2, input_size=3, hidden_size=64, cell="lru")
+    ring = InitSpec(lru_r_min=0.5, lru_r_max=0.6, lru_theta_max=0.25)
+    p = Model.init(config, ring).params
+    for k in range(2):
+        lam = lru.eigenvalues(p[f"nu_log_l{k}"], p[f"theta_log_l{k}"])
+        assert (np.abs(lam) >= 0.5 - 1e-12).all() and (np.abs(lam) <= 0.6 + 1e-12).all()
+        assert (np.angle(lam) >= 0).all() and (np.angle(lam) <= 0.25 + 1e-12).all()
+    default, spelled = (
+        Model.init(config),
+        Model.init(config, InitSpec(lru_r_min=0.9, lru_r_max=0.999)),
+    )
+    for name in default.params:
+        np.testing.assert_array_equal(default.params[name], spelled.params[name])
+    for bad in ({"lru_r_min": 0.0}, {"lru_r_max": 1.0}, {"lru_r_min": 0.95, "lru_r_max": 0.9},
+                {"lru_theta_max": 7.0}, {"lru_r_max": float("nan")}):  # fmt: skip
+        with pytest.raises(ValueError, match="lru_"):
+            InitSpec(**bad)

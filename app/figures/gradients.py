@@ -166,13 +166,22 @@ def param_grad_bars(norms: dict[str, np.ndarray]) -> go.Figure:
     return base_layout(fig, 360)
 
 
-def attenuation_words(attenuation: float, L: int, T: int) -> tuple[str, str]:
+def attenuation_words(
+    attenuation: float, L: int, T: int, time_path: bool = True
+) -> tuple[str, str]:
     """(metric value, sentence in markdown) for the core's |G_1^(1)| / |G_T^(L)|, worded by
     measures.regime: vanishing / exploding an order of magnitude from 1, shrinking / growing
     nearer, about unchanged within the printed rounding, no path at L = T = 1, undefined when
-    either end overflowed."""
+    either end overflowed; no path also for one layer whose H_t feeds no later step
+    (``time_path`` False: an LRU)."""
     first, last = "(t = 1, l = 1)", f"(t = {T}, l = {L})"
     word = regime(attenuation, (T - 1) + (L - 1))
+    if not time_path and L == 1 and T > 1:
+        return "—", (
+            f"**No path:** the one layer's H_t feeds no later step (its path through time runs "
+            f"through its complex state x_t, not through H_t), so no gradient reaches {first} "
+            f"from {last}: 0 by construction."
+        )
     if word == "no path":
         return "—", _(
             "**No path:** at L = 1 and T = 1 the first cell {first} is the last one: no "

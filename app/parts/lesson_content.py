@@ -16,6 +16,7 @@ from app.figures.localize import localize
 from app.runs import compute, lesson_runs
 from app.runs import theory as run_theory
 from app.settings.controls import BY_KEY, CONTROLS, Settings, to_query
+from app.words import lesson
 from app.words import lesson_answers as answers
 from app.words.i18n import N_, decimal, language
 from app.words.i18n import gettext as _
@@ -75,8 +76,8 @@ def _grid(s, summary, spec, **kwargs):
     )  # fmt: skip
 
 
-def _measures_table(plain: dict, deep: dict, num_layers: int, steps: int) -> list:
-    severity = answers.severity_of(plain, deep, num_layers, steps)
+def _measures_table(plain: dict, deep: dict, num_layers: int, steps: int, along_h) -> list:
+    severity = answers.severity_of(plain, deep, num_layers, steps, along_h)
     head = [_("measure"), _("plain RNN (L = 1)"), _("deep RNN (L = {L})").format(L=num_layers),
             _("the deep one's problem")]  # fmt: skip
 
@@ -107,7 +108,7 @@ def content(step: Step, value: Any = None) -> Content:
         text = answers.walk_answer(int(value), 2 * L * T, phase, cell, int(lit.sum()))
     elif key in ("backward", "exploding"):
         fig = figures.grad_lines(summary.grad_hidden_norm, summary.nonfinite_grad)
-        text = answers.backward_answer(summary.measures, L, T)
+        text = answers.backward_answer(summary.measures, L, T, lesson.time_path(spec.config))
         if key == "exploding":
             bound = run_theory.pascanu(spec)
             text = answers.pascanu_answer(bound.top_singular, bound.gamma, bound.applies,
@@ -129,15 +130,18 @@ def content(step: Step, value: Any = None) -> Content:
         fig = figures.grad_lines(summary.grad_hidden_norm, summary.nonfinite_grad)
         text = answers.remedy_answer(value, plain.measures, summary.measures, L, T)
     else:  # "table", "not_held": the plain network next to this one
-        plain = compute.summarize(compute.plain(spec))
+        plain_spec = compute.plain(spec)
+        plain = compute.summarize(plain_spec)
+        along_h = (lesson.time_path(plain_spec.config), lesson.time_path(spec.config))
         fig = figures.grad_lines(summary.grad_hidden_norm, summary.nonfinite_grad)
-        table = _measures_table(plain.measures, summary.measures, L, T)
+        table = _measures_table(plain.measures, summary.measures, L, T, along_h)
         if key == "table":
             text = answers.table_answer((plain.num_params, summary.num_params),
                                         (plain.flops_per_step, summary.flops_per_step),
-                                        plain.measures, summary.measures, L, T)  # fmt: skip
+                                        plain.measures, summary.measures, L, T,
+                                        along_h)  # fmt: skip
         else:
-            text = answers.not_held_answer(plain.measures, summary.measures, L, T)
+            text = answers.not_held_answer(plain.measures, summary.measures, L, T, along_h)
     return Content(localize(fig), text, s, step.page, table, tuple(notices))
 
 

@@ -13,6 +13,7 @@ session that asked for it has gone. The other summaries are small ``cache_data``
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from deeprnn_core.engine.cost import init_seconds, trace_cost
 from deeprnn_core.engine.norms import stable_norm
 from deeprnn_core.engine.overflow import Overflow
 from deeprnn_core.trace import Cancelled
+from deeprnn_core.weights.init import DEFAULT_INIT
 
 # Errors the core raises for bad input (it names the argument); shown as st.error, never a
 # traceback. MemoryError is the last line of defence behind the budgets (runs.budget).
@@ -141,7 +143,16 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
             layer_norm=layer_norm,
             dropout=float(s.dropout),
         )
-        init = InitSpec(s.scheme, s.recurrent_gain, s.input_gain, s.bias_scale, s.seed)
+        ring = (s.lru_r_min, s.lru_r_max)
+        if ring[0] > ring[1]:  # a hostile or crossed pair: the defaults, and say so
+            ring = (DEFAULT_INIT.lru_r_min, DEFAULT_INIT.lru_r_max)
+            notices.append(
+                f"The LRU ring needs its smallest |λ| ({s.lru_r_min:g}) at most its largest "
+                f"({s.lru_r_max:g}): using {ring[0]:g} and {ring[1]:g}."
+            )
+        init = InitSpec(s.scheme, s.recurrent_gain, s.input_gain, s.bias_scale, s.seed,
+                        lru_r_min=ring[0], lru_r_max=ring[1],
+                        lru_theta_max=s.lru_theta_turns * math.pi)  # fmt: skip
     except CORE_ERRORS as err:
         return Plan(None, tuple(notices), str(err))
     steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside, dtype=s.dtype)

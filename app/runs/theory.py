@@ -19,8 +19,8 @@ from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.analysis import spectra
 from deeprnn_core.data.signals import make_signal
 from deeprnn_core.engine.stack import LOSS_KINDS
+from deeprnn_core.theory import linear, memory, phase
 from deeprnn_core.theory import mean_field as theory
-from deeprnn_core.theory import memory, phase
 
 PHASE_GAINS = np.round(np.arange(0.05, 3.0001, 0.05), 2)  # the gain sliders' range and step
 SWEEP_GAINS = (0.5, 1.0, 1.5, 2.0, 2.5)  # 5 x 5 measured points
@@ -291,3 +291,57 @@ def curse_of_memory() -> list[tuple]:
          memory.measured(MEMORY_POINTS, n, p, samples=MEMORY_SAMPLES, seed=MEMORY_SEED))
         for n, p in MEMORY_VARIANTS
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ElementwiseTheory:
+    """theory.linear on one run: the LRU's row below the top ("lru") or the minGRU / minLSTM
+    gate factor per layer ("gated")."""
+
+    kind: str  # "lru" or "gated"
+    predicted: np.ndarray  # lru: (T-1,) |G_t^(L-1)| exact; gated: (L, T) E[a^2]
+    measured: np.ndarray  # the same shape, measured on the run
+    r2: float  # R^2 of log10 (theory.linear.r_squared)
+    modulus: np.ndarray | None = None  # lru: (T-1,) |G_t^(L-1)| from |lambda| alone
+    r2_modulus: float = float("nan")
+
+
+def elementwise_gap(spec: compute.TraceSpec) -> str | None:
+    """Why theory.linear does not describe ``spec`` (None: it does): an LRU pair on top, the
+    loss on the last step and dropout off; or every layer minGRU / minLSTM, gaussian, torch or
+    orthogonal init (at the gaussian gain of the same variance), no residual connection,
+    dropout off."""
+    cells = spec.config.cells
+    if spec.config.dropout > 0:
+        return "dropout (its masks multiply the gradient)"
+    if spec.model_key is not None:
+        return "an uploaded model"
+    if len(cells) >= 2 and cells[-1] == cells[-2] == "lru":
+        return None if spec.loss_kind == "last" else "a loss on steps other than the last"
+    if all(c in linear.GATED for c in cells):
+        if spec.init.scheme not in theory.GAUSSIAN_LIKE:
+            return f"{spec.init.scheme} init (not random weights of a known variance)"
+        return "residual connections" if spec.config.residual else None
+    return "no LRU pair on top and not every layer minGRU / minLSTM"
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def elementwise(spec: compute.TraceSpec) -> ElementwiseTheory:
+    """theory.linear for ``spec`` (elementwise_gap(spec) must be None)."""
+    model, tr = compute.get_trace(spec)
+    config, T = spec.config, spec.steps
+    if config.cells[-1] == "lru":
+        act, L = config.activations[-1], config.num_layers
+        args = (model.params, L, tr.preact[-1, -1], tr.grad_hidden[-1, -1], T, act)
+        exact = np.sqrt((linear.lru_row_below_top(*args) ** 2).sum((1, 2)))
+        modulus = np.sqrt(linear.lru_row_from_modulus(*args))
+        measured = np.sqrt((tr.grad_hidden[-2, :-1].astype(np.float64) ** 2).sum((1, 2)))
+        return ElementwiseTheory("lru", exact, measured, linear.r_squared(exact, measured),
+                                 modulus, linear.r_squared(modulus, measured))  # fmt: skip
+    sigma_b2 = theory.bias_variance(config, spec.init.bias_scale)
+    # torch / orthogonal init: the gaussian gain of the same variance (mean_field)
+    _, gain, scale = theory.gaussian_equivalent(config, spec.init)
+    moment = theory.input_moment(tr.input) * scale
+    factor, _ = linear.gated_variance_map(config.cells, gain, sigma_b2, moment)
+    measured = linear.measured_gate_factor(tr.gates, config.cells)
+    return ElementwiseTheory("gated", factor, measured, linear.r_squared(factor, measured))

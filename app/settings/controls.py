@@ -90,6 +90,19 @@ CONTROLS: tuple[Control, ...] = (
             help="Scale of W_xh^(l), the path through depth (layer l-1 to l)." + KEYS),
     Control("bias_scale", "Bias scale", "slider", 1.0, "bias", INIT, low=0.0, high=2.0, step=0.05,
             help="b_h^(l) drawn from bias_scale·U(±1/√h); 0 turns biases off." + KEYS),
+    Control("lru_r_min", "LRU ring: smallest |λ|", "slider", 0.9, "rmin", INIT, low=0.01,
+            high=0.999, step=0.001,
+            help="LRU layers only: the initial eigenvalues λ are drawn uniformly (in area) on "
+                 "the ring r_min ≤ |λ| ≤ r_max; the nearer 1, the longer the memory. Above "
+                 "r_max, both go back to 0.9 and 0.999." + KEYS),
+    Control("lru_r_max", "LRU ring: largest |λ|", "slider", 0.999, "rmax", INIT, low=0.01,
+            high=0.999, step=0.001,
+            help="LRU layers only: the outer radius of the ring of initial eigenvalues (below "
+                 "1, so |λ| < 1)." + KEYS),
+    Control("lru_theta_turns", "LRU ring: largest phase θ_max / π", "slider", 1.0, "thmax",
+            INIT, low=0.01, high=2.0, step=0.01,
+            help="LRU layers only: the phases of the initial eigenvalues are uniform in "
+                 "[0, θ_max]; small θ_max keeps λ near the positive real axis." + KEYS),
     Control("seed", "Seed", "number", 0, "seed", INIT, low=0, high=2**31 - 1, step=1,
             help="Seeds the weights, the input and the dropout masks."),
     Control("signal", "Input signal X_t", "select", "noise", "x", DATA, options=SIGNALS,

@@ -9,6 +9,7 @@ from app.parts import ab_training, layout
 from app.runs import compute
 from app.settings import ab_sides, controls, rules, state
 from app.settings.controls import AB_FIELDS
+from app.words import lesson
 from app.words.i18n import N_
 from app.words.i18n import gettext as _
 
@@ -64,7 +65,8 @@ def headline(column, title: str, summary: compute.Summary, spec: compute.TraceSp
     """One side's name and its headline numbers, all computed by the core."""
     L, T = summary.grad_hidden_norm.shape
     column.subheader(title)
-    value, sentence = figures.attenuation_words(summary.attenuation, L, T)
+    along_h = lesson.time_path(spec.config)
+    value, sentence = figures.attenuation_words(summary.attenuation, L, T, along_h)
     cols = column.columns([3, 2])
     cols[0].metric(_("$|G_1^{(1)}| / |G_T^{(L)}|$"), value, help="analysis.attenuation")
     cols[1].metric(_("Loss"), f"{summary.loss:.4g}")

@@ -89,7 +89,9 @@ def draw(run: layout.Run) -> None:
     else:
         quantiles = sweep.measure_quantiles(chosen)  # (3, L_max): 25%, 50%, 75% over seeds
         exploded = (~np.isfinite(sweep.measure(chosen))).sum(axis=0)
-        exploded[path_steps(chosen, sweep.depths, T) == 0] = 0  # no path is not an overflow
+        exploded[path_steps(chosen, sweep.depths, T, sweep.time_path) == 0] = (
+            0  # no path is not an overflow
+        )
         ylabel = MEASURES[chosen][1]
         figure = figures.sweep_figure(sweep.depths, quantiles, exploded, len(sweep.seeds), ylabel)
         predicted = add_prediction(figure, sweep_spec, (chosen,), T)
@@ -105,15 +107,25 @@ def draw(run: layout.Run) -> None:
             "(L = 1 for the depth and weight measures) are left out.",
             len(sweep.seeds),
         ).format(n=len(sweep.seeds), first=sweep.seeds[0], last=sweep.seeds[-1], T=T)
+        + (
+            ""
+            if np.all(sweep.time_path)
+            else " "
+            + _(
+                "So are the paths through time along H where the top layer's H_t feeds no "
+                "later step (an LRU: time runs in its state x_t)."
+            )
+        )
     )
     st.caption(predicted)
     spreads = {k: seed_spread(sweep.measure(k), axis=0) for k in keys}  # (L_max,) log10
-    st.markdown(
-        "\n".join(
-            f"- {lesson.sweep_sentence(k, sweep.depths, medians[k], spread=spreads[k], steps=T)}"
-            for k in keys
+    said = [
+        lesson.sweep_sentence(
+            k, sweep.depths, medians[k], spread=spreads[k], steps=T, time_path=sweep.time_path
         )
-    )
+        for k in keys
+    ]
+    st.markdown("\n".join(f"- {line}" for line in said))
     corner = medians["corner"]
     if "corner" in keys or chosen == "corner_rate":
         ok = np.flatnonzero(np.isfinite(corner) & (corner > 0))

@@ -4,12 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from app import figures
+from app.figures import elementwise as elementwise_figures
 from app.figures import theory as theory_figures
 from app.figures.eigen import VARIANT_NAMES, eigen_figure, memory_figure
 from app.parts import layout
 from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import state
+from app.words import elementwise as elementwise_words
 from app.words import lesson
 from app.words.eigen import eigen_sentences, memory_sentences
 from app.words.i18n import N_, ngettext
@@ -76,7 +78,8 @@ MEMORY = (
 def draw(run: layout.Run) -> None:
     s = run.summary
     L, T = s.grad_hidden_norm.shape
-    value, sentence = figures.attenuation_words(s.attenuation, L, T)
+    along_h = lesson.time_path(run.spec.config)
+    value, sentence = figures.attenuation_words(s.attenuation, L, T, along_h)
     cols = st.columns([2, 1, 1])
     cols[0].metric(
         "$|G_1^{(1)}| \\,/\\, |G_T^{(L)}|$",
@@ -97,7 +100,7 @@ def draw(run: layout.Run) -> None:
     st.markdown(_(MEASURES_TEXT))
     columns = [_("path"), _("formula"), _("value"), _("Jacobians on the path"),
                _("the gradient along it")]  # fmt: skip
-    rows = lesson.table_rows(s.measures, L, T)
+    rows = lesson.table_rows(s.measures, L, T, along_h)
     st.table(pd.DataFrame(rows, columns=columns).set_index(columns[0]))
     st.subheader(_("Parameter gradients per layer"))
     st.markdown(_(PARAMS))
@@ -169,6 +172,7 @@ def draw_theory(run: layout.Run) -> None:
             ).format(scope=theory.SCOPE, gap=gap),
             icon=":material/info:",
         )
+        draw_elementwise(spec)
         return
     seeds = budget.fit_seeds(spec.config, spec.steps, spec.batch, asked)
     if seeds == 0:
@@ -205,6 +209,29 @@ def draw_theory(run: layout.Run) -> None:
     layout.chart(fig, "grad_theory_chart")
     dropout = " " + _("Dropout is off in this comparison.") if spec.config.dropout > 0 else ""
     st.markdown(compute_theory.when_to_trust(spec, r2, average) + dropout)
+
+
+def draw_elementwise(spec) -> None:
+    """theory.linear next to the measurement for an LRU pair on top or a minGRU / minLSTM
+    stack, or why it does not apply (nothing for the cells neither theory covers)."""
+    cells = spec.config.cells
+    if not any(c in ("lru", "mingru", "minlstm") for c in cells):
+        return
+    gap = compute_theory.elementwise_gap(spec)
+    if gap:
+        st.caption(f"The element-wise cells' theory (theory.linear) does not cover {gap}.")
+        return
+    result = compute_theory.elementwise(spec)
+    if result.kind == "lru":
+        fig = elementwise_figures.lru_row(result.predicted, result.modulus, result.measured,
+                                          result.r2, result.r2_modulus)  # fmt: skip
+        layout.chart(fig, "lru_theory_chart")
+        st.markdown(elementwise_words.lru_words(result.r2, result.r2_modulus,
+                                                spec.config.num_layers))  # fmt: skip
+    else:
+        fig = elementwise_figures.gate_factor(result.predicted, result.measured, result.r2)
+        layout.chart(fig, "gate_theory_chart")
+        st.markdown(elementwise_words.gated_words(result.predicted, result.measured, result.r2))
 
 
 COMPUTED = (

@@ -33,9 +33,12 @@ REMEDIES = N_(
 )
 
 
-def path_rows(plain: dict, deep: dict, L: int, T: int) -> list[tuple]:
+def path_rows(
+    plain: dict, deep: dict, L: int, T: int, time_path: tuple[bool, bool] = (True, True)
+) -> list[tuple]:
     """One table row per measure: its value for L = 1 and L, and the Jacobians on its path."""
-    plain_rows, deep_rows = lesson.table_rows(plain, 1, T), lesson.table_rows(deep, L, T)
+    plain_rows = lesson.table_rows(plain, 1, T, time_path[0])
+    deep_rows = lesson.table_rows(deep, L, T, time_path[1])
     return [
         (
             f"{p[0]}: {p[1]}",
@@ -76,9 +79,10 @@ def draw(run: layout.Run) -> None:
              T=run.spec.steps, B=run.spec.batch)),
     ]  # fmt: skip
     T = run.spec.steps
-    rows += path_rows(plain.measures, deep.measures, L, T)
+    along_h = (lesson.time_path(plain_spec.config), lesson.time_path(run.spec.config))
+    rows += path_rows(plain.measures, deep.measures, L, T, along_h)
     sentences = {
-        key: lesson.change_sentence(key, plain.measures[key], deep.measures[key], L, T)
+        key: lesson.change_sentence(key, plain.measures[key], deep.measures[key], L, T, along_h)
         for key in MEASURES
     }
     claim = [(_("Gradient problems (the tutorial's words)"), _("present"),

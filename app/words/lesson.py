@@ -26,7 +26,7 @@ from deeprnn_core.analysis.measures import (
     path_steps,
     regime,
 )
-from deeprnn_core.cells import REGISTRY
+from deeprnn_core.cells import REGISTRY, cell_type
 
 RATES = ("corner_rate", "depth_rate", "time_rate")
 # the tutorial whose claims the pages check: d2l's deep RNN chapter
@@ -52,6 +52,23 @@ PATH_WORDS = {  # the paths' verdicts (measures.regime's words)
 
 # cell types with no parameter of their own on the path through time (cells.path_gradient: nan)
 NO_TIME_PARAMS = tuple(cell.title for cell in REGISTRY.values() if not cell.time_params)
+# cell types whose H_t feeds no later step (Cell.hidden_recurrent False): time runs in a state
+STATE_ONLY = " / ".join(cell.title for cell in REGISTRY.values() if not cell.hidden_recurrent)
+NO_H_PATH = N_(
+    "no path (the top layer is an {cells} layer: its H_t feeds no later step, its path through "
+    "time runs through its complex state x_t, not through H_t, so no gradient reaches an "
+    "earlier H_t of that layer)"
+)
+
+
+def time_path(config) -> bool:
+    """Whether the top layer's H_t feeds H_{t+1} (an RNNConfig's Cell.hidden_recurrent)."""
+    return cell_type(config.cells[-1]).hidden_recurrent
+
+
+def no_h_path() -> str:
+    """NO_H_PATH in the run's language."""
+    return _(NO_H_PATH).format(cells=STATE_ONLY)
 
 
 def num(value: float) -> str:
@@ -78,21 +95,23 @@ def bar_words(bar: float) -> str:
     return _("within the seeds' spread, a factor of {factor}").format(factor=factor_text(10**bar))
 
 
-def no_path(key: str, value: float, num_layers: int, steps: int) -> bool:
+def no_path(key: str, value: float, num_layers: int, steps: int, time_path: bool = True) -> bool:
     """Whether measure ``key`` has no path at these settings (verdict's "no path ...")."""
-    n = int(path_steps(key, num_layers, steps))
+    n = int(path_steps(key, num_layers, steps, time_path))
     if regime(value, n, per_step=key in RATES) == "no path":
         return True
     return key == "w_hh" and steps == 1 and math.isnan(value)
 
 
-def verdict(key: str, value: float, num_layers: int, steps: int) -> str:
+def verdict(key: str, value: float, num_layers: int, steps: int, time_path: bool = True) -> str:
     """What the value says, e.g. "vanishes (below 1)" (the weight ratios: "gives the bottom
     layer less (below 1)"), or why there is none. "Vanishes" / "explodes" need the whole
     path's ratio an order of magnitude from 1 (measures.regime); nearer, it "shrinks" /
     "grows", and within the printed rounding it stays about 1."""
-    n = int(path_steps(key, num_layers, steps))
+    n = int(path_steps(key, num_layers, steps, time_path))
     word = regime(value, n, per_step=key in RATES)
+    if word == "no path" and steps > 1 and int(path_steps(key, num_layers, steps)) > 0:
+        return no_h_path()  # ``time_path`` False: the top layer's H_t feeds no later step
     if word == "no path":
         if key in ("time", "time_rate"):
             return _("no path (T = 1)")
@@ -129,14 +148,16 @@ def verdict(key: str, value: float, num_layers: int, steps: int) -> str:
     return _("{verdict} ({side})").format(verdict=said, side=side)
 
 
-def table_rows(values: dict[str, float], num_layers: int, steps: int) -> list[list[str]]:
+def table_rows(
+    values: dict[str, float], num_layers: int, steps: int, time_path: bool = True
+) -> list[list[str]]:
     """One row per measure: path, formula, value, Jacobians on the path, verdict."""
     rows = []
     for key, (_name, formula) in MEASURES.items():
-        n = int(path_steps(key, num_layers, steps))
+        n = int(path_steps(key, num_layers, steps, time_path))
         value = values[key]
-        said = verdict(key, value, num_layers, steps)
-        shown = "—" if no_path(key, value, num_layers, steps) else num(value)
+        said = verdict(key, value, num_layers, steps, time_path)
+        shown = "—" if no_path(key, value, num_layers, steps, time_path) else num(value)
         if key in RATES and shown != "—":
             shown = _("{value} per step").format(value=shown)
         rows.append([measure_name(key), formula, shown, str(n), said])
@@ -162,14 +183,24 @@ def phrase(c) -> str:
     return _("fell by a factor of {factor}").format(factor=factor)
 
 
-def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps: int) -> str:
+def change_sentence(
+    key: str,
+    plain: float,
+    deep: float,
+    num_layers: int,
+    steps: int,
+    time_path: tuple[bool, bool] = (True, True),
+) -> str:
     """Which way measure ``key`` moved from L = 1 to L = ``num_layers``, what it does at each,
     and whether the deep one's problem is more severe by it (the tutorial's claim). Every
     direction reads measures.change (no clear change within the printed rounding) and
-    measures.regime (a gradient problem needs a factor of ORDER)."""
+    measures.regime (a gradient problem needs a factor of ORDER). ``time_path``: whether the
+    plain and the deep network's top layer's H_t feeds H_{t+1} (``verdict``)."""
     L = num_layers
-    at_plain, at_deep = verdict(key, plain, 1, steps), verdict(key, deep, L, steps)
-    plain_none, deep_none = no_path(key, plain, 1, steps), no_path(key, deep, L, steps)
+    at_plain = verdict(key, plain, 1, steps, time_path[0])
+    at_deep = verdict(key, deep, L, steps, time_path[1])
+    plain_none = no_path(key, plain, 1, steps, time_path[0])
+    deep_none = no_path(key, deep, L, steps, time_path[1])
     shown = ["—" if none else num(x) for none, x in ((plain_none, plain), (deep_none, deep))]
     head = _("{label}: {plain} at L = 1 → {deep} at L = {L}").format(
         label=label(key), plain=shown[0], deep=shown[1], L=L
@@ -180,7 +211,16 @@ def change_sentence(key: str, plain: float, deep: float, num_layers: int, steps:
         return _("{head}. At L = 1 the deep network is the plain one: nothing to compare.").format(
             **fields
         )
-    deep_word = regime(deep, int(path_steps(key, L, steps)), per_step=key in RATES)
+    deep_word = regime(deep, int(path_steps(key, L, steps, time_path[1])), per_step=key in RATES)
+    if plain_none and deep_none:
+        return _(
+            "{head}. At L = 1: {at_plain}; at L = {L}: {at_deep}. No direction to compare."
+        ).format(**fields)
+    if deep_none:
+        return _(
+            "{head}. At L = 1 it {at_plain}; at L = {L} there is {at_deep}: nothing to set "
+            "against it, so {open}."
+        ).format(**fields)
     if plain_none and deep_word in ("vanishes", "explodes"):
         return _(
             "{head}. At L = 1 there is {at_plain}; at L = {L} it {at_deep}: a problem only the "
@@ -312,12 +352,20 @@ def sweep_sentence(
     *,
     spread: np.ndarray | None = None,
     steps: int = 2,
+    time_path: np.ndarray | bool = True,
 ) -> str:
     """How the median of measure ``key`` moves from the first depth with a finite value to the
     last: rises / falls with L (monotonically or not, ignoring wiggles inside the bar), or no
     clear change, and what it does at both ends (on paths of ``steps`` time steps). The bar is
-    measures.change_bar of the seeds' ``spread`` (log10, per depth; the larger of the two ends)."""
-    ok = np.flatnonzero(np.isfinite(median) & (median > 0))
+    measures.change_bar of the seeds' ``spread`` (log10, per depth; the larger of the two ends).
+    ``time_path`` (per depth): whether that network's top layer's H_t feeds H_{t+1}."""
+    along_h = np.broadcast_to(np.asarray(time_path, dtype=bool), np.shape(depths))
+    n = path_steps(key, depths, steps, along_h)
+    if steps > 1 and not (n > 0).any() and (path_steps(key, depths, steps) > 0).any():
+        return _("{label}: {no_path} at every depth; no direction.").format(
+            label=label(key), no_path=no_h_path()
+        )
+    ok = np.flatnonzero(np.isfinite(median) & (median > 0) & (n > 0))
     if ok.size < 2:
         return _("{label}: fewer than two depths with a finite value; no direction.").format(
             label=label(key)
@@ -327,7 +375,10 @@ def sweep_sentence(
     ends_spread = None if spread is None else float(max(spread[i], spread[j]))
     c = change(key, a, b, spread=ends_spread)
     ends = _("at L = {lo} it {at_lo}, at L = {hi} it {at_hi}").format(
-        lo=lo, at_lo=verdict(key, a, lo, steps), hi=hi, at_hi=verdict(key, b, hi, steps)
+        lo=lo,
+        at_lo=verdict(key, a, lo, steps, bool(along_h[i])),
+        hi=hi,
+        at_hi=verdict(key, b, hi, steps, bool(along_h[j])),
     )
     head = _("{label}: median {a} at L = {lo} → {b} at L = {hi}").format(
         label=label(key), a=num(a), lo=lo, b=num(b), hi=hi

@@ -43,6 +43,11 @@ REGIMES = {  # measures.regime's words
     "no path": N_("has no path"),
     "undefined": N_("is undefined (an end overflowed or is zero)"),
 }
+# the top layer's H_t feeds no later step (an LRU: Cell.hidden_recurrent False)
+NO_H_PATH = N_(
+    "has no path (the top layer's H_t feeds no later step: its path through time "
+    "runs through its complex state x_t, not through H_t)"
+)
 DIRECTIONS = {  # measures.change's directions, for a value that moved between two settings
     "rose": N_("rose"),
     "fell": N_("fell"),
@@ -58,9 +63,12 @@ def name(key: str) -> str:
     return f"{_(MEASURE_NAMES[key])} `{MEASURES[key][1]}`"
 
 
-def said(key: str, value: float, num_layers: int, steps: int) -> str:
-    """What measure ``key`` does at this value (measures.regime), as a verb phrase."""
-    n = int(path_steps(key, num_layers, steps))
+def said(key: str, value: float, num_layers: int, steps: int, time_path: bool = True) -> str:
+    """What measure ``key`` does at this value (measures.regime), as a verb phrase;
+    ``time_path`` False: the top layer's H_t feeds no later step (words.lesson.time_path)."""
+    n = int(path_steps(key, num_layers, steps, time_path))
+    if n == 0 and int(path_steps(key, num_layers, steps)) > 0 and steps > 1:
+        return _(NO_H_PATH)
     return _(REGIMES[regime(value, n, per_step=key.endswith("_rate"))])
 
 
@@ -119,20 +127,22 @@ def walk_answer(step: int, total: int, phase: str, cell: tuple[int, int], lit: i
     ).format(s=step, total=total, k=count(lit), t=t, l=l, above=l + 1, after=t + 1)
 
 
-def path_answer(key: str, value: float, num_layers: int, steps: int) -> str:
+def path_answer(key: str, value: float, num_layers: int, steps: int, time_path: bool = True) -> str:
     """One measure's value and what the gradient does along its path."""
-    n = int(path_steps(key, num_layers, steps))
+    n = int(path_steps(key, num_layers, steps, time_path))
     return ngettext(
         "{name} = {value} over {n} Jacobian: the gradient {word}.",
         "{name} = {value} over {n} Jacobians: the gradient {word}.",
         n,
     ).format(name=name(key), value=decimal(value), n=count(n),
-             word=said(key, value, num_layers, steps))  # fmt: skip
+             word=said(key, value, num_layers, steps, time_path))  # fmt: skip
 
 
-def backward_answer(measures: dict[str, float], num_layers: int, steps: int) -> str:
+def backward_answer(
+    measures: dict[str, float], num_layers: int, steps: int, time_path: bool = True
+) -> str:
     keys = ("time", "corner") if num_layers > 1 else ("time",)
-    return " ".join(path_answer(k, measures[k], num_layers, steps) for k in keys)
+    return " ".join(path_answer(k, measures[k], num_layers, steps, time_path) for k in keys)
 
 
 def sweep_answer(depths: np.ndarray, medians: dict[str, np.ndarray], steps: int) -> str:
@@ -291,30 +301,33 @@ def schedule_answer(constant, scheduled, schedule_label: str) -> str:
     ).format(a=decimal(a), name=schedule_label, b=decimal(b), cmp=compare_words(a, b))
 
 
-def severity_of(plain: dict, deep: dict, num_layers: int, steps: int) -> dict[str, int]:
+def severity_of(
+    plain: dict, deep: dict, num_layers: int, steps: int, time_path=(True, True)
+) -> dict[str, int]:
     """Per measure: +1 the deep network's problem is clearly more severe, -1 less, 0 neither
     (measures.change). A path the plain network lacks (L = 1) on which the deep one's gradient
     vanishes or explodes counts as more severe, as the Plain vs deep page reads it
-    (words.lesson.change_sentence); an overflow counts as 0."""
+    (words.lesson.change_sentence); an overflow counts as 0. ``time_path``: whether the plain
+    and the deep network's top layer's H_t feeds H_{t+1}."""
     out = {}
     for key in MEASURES:
         c = change(key, plain[key], deep[key])
-        n = int(path_steps(key, num_layers, steps))
+        n = int(path_steps(key, num_layers, steps, time_path[1]))
         deep_word = regime(deep[key], n, per_step=key.endswith("_rate"))
-        no_plain_path = int(path_steps(key, 1, steps)) == 0
+        no_plain_path = int(path_steps(key, 1, steps, time_path[0])) == 0
         out[key] = 1 if no_plain_path and deep_word in ("vanishes", "explodes") else c.severity
     return out
 
 
 def table_answer(params: tuple[int, int], flops: tuple[int, int], plain: dict, deep: dict,
-                 num_layers: int, steps: int) -> str:  # fmt: skip
+                 num_layers: int, steps: int, time_path=(True, True)) -> str:  # fmt: skip
     if num_layers == 1:
         return _("At L = 1 the deep network is the plain one: nothing to compare.")
     rows = _(
         "Parameters {p} → {q} ({pc}), FLOPs per step {f} → {g} ({fc})."
     ).format(p=count(params[0]), q=count(params[1]), f=count(flops[0]), g=count(flops[1]),
              pc=_(MORE[clear_change(*params)]), fc=_(MORE[clear_change(*flops)]))  # fmt: skip
-    return rows + " " + claim_count(severity_of(plain, deep, num_layers, steps))
+    return rows + " " + claim_count(severity_of(plain, deep, num_layers, steps, time_path))
 
 
 def claim_count(severity: dict[str, int]) -> str:
@@ -327,10 +340,12 @@ def claim_count(severity: dict[str, int]) -> str:
     ).format(m=len(more), n=n, l=len(less), z=n - len(more) - len(less))
 
 
-def not_held_answer(plain: dict, deep: dict, num_layers: int, steps: int) -> str:
+def not_held_answer(
+    plain: dict, deep: dict, num_layers: int, steps: int, time_path=(True, True)
+) -> str:
     if num_layers == 1:
         return _("At L = 1 the deep network is the plain one: nothing to compare.")
-    severity = severity_of(plain, deep, num_layers, steps)
+    severity = severity_of(plain, deep, num_layers, steps, time_path)
     less = [k for k, v in severity.items() if v < 0]
     if not less:
         return (

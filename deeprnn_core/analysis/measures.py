@@ -57,19 +57,25 @@ class PathEnds:
     w_hh_top: np.ndarray  # rms of dLoss/dW_hh^(L)
     num_layers: np.ndarray | int  # L
     steps: int  # T
+    # the top layer's H_t feeds H_{t+1} (Cell.hidden_recurrent; False for an LRU top layer):
+    # broadcasts with num_layers
+    time_path: np.ndarray | bool = True
 
 
-def path_steps(key: str, num_layers, steps: int):
+def path_steps(key: str, num_layers, steps: int, time_path=True):
     """Number of Jacobians on the path of measure ``key`` (the corner path has (T-1)+(L-1)),
-    broadcast over ``num_layers``."""
+    broadcast over ``num_layers``. Where ``time_path`` is False (the top layer's H_t feeds no
+    later step: an LRU, whose recurrent state is x_t) the path through time along H has none:
+    "time" has 0 steps, and so has the corner at L = 1 (then the same path)."""
     if key not in MEASURES:
         raise ValueError(f"key must be one of {tuple(MEASURES)}, got {key!r}")
     base = RATIO_OF.get(key, key)
     L = np.asarray(num_layers)
+    along_h = np.asarray(time_path, dtype=bool)
     if base == "corner":
-        return (steps - 1) + (L - 1)
+        return np.where(along_h | (L > 1), (steps - 1) + (L - 1), 0)
     if base == "time":
-        return np.full_like(L, steps - 1)
+        return np.where(along_h, steps - 1, 0) * np.ones_like(L)
     return L - 1  # depth, w_xh, w_hh
 
 
@@ -91,7 +97,7 @@ def measure_values(ends: PathEnds) -> dict[str, np.ndarray]:
     }
     out = {}
     for key in MEASURES:
-        n = path_steps(key, ends.num_layers, ends.steps)
+        n = path_steps(key, ends.num_layers, ends.steps, ends.time_path)
         base = ratios[RATIO_OF.get(key, key)]
         with np.errstate(all="ignore"):
             value = base ** (1.0 / np.where(n > 0, n, 1)) if key in RATIO_OF else base

@@ -54,7 +54,8 @@ def path_ends(tr: Trace) -> PathEnds:
             g = path_gradient(tr.config.cells[k], tr.param_grads, path, f"_l{k}")
             ends[f"{name}_{end}"] = rms(g, stable_norm(g, None))
     return PathEnds(grad[0, 0], grad[0, -1], grad[-1, 0], grad[-1, -1], **ends,
-                    num_layers=L, steps=grad.shape[1])  # fmt: skip
+                    num_layers=L, steps=grad.shape[1],
+                    time_path=cell_type(tr.config.cells[-1]).hidden_recurrent)  # fmt: skip
 
 
 def measures(tr: Trace) -> dict[str, float]:
@@ -119,13 +120,15 @@ class DepthSweep:
     grad_first_top: np.ndarray | None = None  # (S, L_max) |G_1^(L)|
     param_rms: dict[str, np.ndarray] | None = None  # "w_xh_bottom", ... -> (S, L_max) rms of
     # dLoss/dW at layer 1 ("bottom") and layer L ("top") of the depth-L network
+    # (L_max,) the depth-L network's top layer's H_t feeds H_{t+1} (Cell.hidden_recurrent)
+    time_path: np.ndarray | bool = True
 
     def measure(self, key: str) -> np.ndarray:
         """(S, L_max) measure ``key`` of deeprnn_core.analysis.measures.MEASURES; nan where a run
         overflowed or the path has no steps."""
         ends = PathEnds(self.grad_first, self.grad_last_bottom, self.grad_first_top,
                         self.grad_last, **self.param_rms, num_layers=self.depths,
-                        steps=self.steps)  # fmt: skip
+                        steps=self.steps, time_path=self.time_path)  # fmt: skip
         value = measure_values(ends)[key]
         return np.where(np.isfinite(value), value, np.nan)
 
@@ -236,8 +239,9 @@ def depth_sweep(
             if progress is not None:
                 progress(done / total_work)
     params = {k: ends[k] for k in ("w_xh_bottom", "w_xh_top", "w_hh_bottom", "w_hh_top")}
+    along_h = np.array([cell_type(c).hidden_recurrent for c in deep.cells[:max_layers]])
     return DepthSweep(np.arange(1, max_layers + 1), seeds, ends["first"], ends["last"], steps,
-                      ends["last_bottom"], ends["first_top"], params)  # fmt: skip
+                      ends["last_bottom"], ends["first_top"], params, along_h)  # fmt: skip
 
 
 def _backward_with_end_params(layers, fwd: engine.Forward, ext_top: np.ndarray) -> list:

@@ -149,6 +149,9 @@ class Cell:
     # (T, B, h)}) -> (label, values), complex eigenvalues of a fixed recurrence matrix, or the
     # real values over the trace of a diagonal that changes with t; None: not drawn (GRU)
     eigen: Callable | None = None
+    # H_{t-1} feeds H_t (False: the LRU, whose recurrent state is its complex x_t; H_t feeds no
+    # later step, so G_t^(l) has no path through time along H within the layer)
+    hidden_recurrent: bool = True
 
     def gate_names(self) -> tuple[str, ...]:
         """The gate names, in torch's order."""

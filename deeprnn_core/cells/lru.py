@@ -230,9 +230,12 @@ def shapes(h: int, n_in: int, bias: bool) -> dict[str, tuple[int, ...]]:
 
 
 def init_layer(rng: np.random.Generator, h: int, n_in: int, bias: bool, init) -> dict:
-    """The paper's initialisation (module docstring): the ring, gamma = sqrt(1 - |lambda|^2)."""
-    radius = np.sqrt(rng.uniform(R_MIN**2, R_MAX**2, h))  # uniform in area on the ring
-    theta = rng.uniform(0.0, THETA_MAX, h)
+    """The paper's initialisation (module docstring): the ring of ``init`` (InitSpec.lru_r_min,
+    lru_r_max, lru_theta_max; R_MIN, R_MAX, THETA_MAX by default), gamma = sqrt(1 - |lambda|^2)."""
+    r_min = getattr(init, "lru_r_min", R_MIN)  # InitSpec's ring (its defaults: R_MIN ...)
+    r_max = getattr(init, "lru_r_max", R_MAX)
+    radius = np.sqrt(rng.uniform(r_min**2, r_max**2, h))  # uniform in area on the ring
+    theta = rng.uniform(0.0, getattr(init, "lru_theta_max", THETA_MAX), h)
     b = rng.normal(0.0, init.input_gain / np.sqrt(2 * n_in), (2 * h, n_in))
     c = rng.normal(0.0, 1.0 / np.sqrt(2 * h), (2, h, h))
     d = rng.normal(0.0, 1.0, h) if n_in == h else rng.normal(0.0, 1 / np.sqrt(n_in), (h, n_in))
@@ -279,5 +282,6 @@ CELL = Cell(
     time_params=("nu_log", "theta_log"),
     reads_input=True,
     step_blocks=2,
+    hidden_recurrent=False,
     eigen=lambda p, gates: ("λ (dx_t/dx_{t-1})", eigenvalues(p["nu_log"], p["theta_log"])),
 )

@@ -44,7 +44,14 @@ def normalised(a_f: np.ndarray, a_i: np.ndarray, logs: bool = True):
     if not logs:
         f, i = sigmoid(a_f), sigmoid(a_i)
         total = f + i
-        return None, f / total, i / total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fn, i_n = f / total, i / total
+        # sigmoid = (1 + tanh(a / 2)) / 2 loses its relative precision below a = -10 (~1e-16
+        # e^|a|) and is 0 below a = -37, so f' = 0 / 0 where both are: the log form there
+        under = np.minimum(a_f, a_i) < -10.0
+        if under.any():
+            _, fn[under], i_n[under] = normalised(a_f[under], a_i[under])
+        return None, fn, i_n
     log_f, log_i = log_sigmoid(a_f), log_sigmoid(a_i)
     log_sum = np.logaddexp(log_f, log_i)
     log_fn = log_f - log_sum
@@ -116,7 +123,7 @@ def step(p, x, h_prev, c_prev, activation):
     """
     a_f, a_i, cand = np.split(linear(x, p["weight_ih"], p.get("bias_ih")), 3, axis=-1)
     f, i = sigmoid(a_f), sigmoid(a_i)
-    fn, i_n = f / (f + i), i / (f + i)
+    _, fn, i_n = normalised(a_f, a_i, logs=False)
     s = {"x": x, "h_prev": h_prev, "f": f, "i": i, "fn": fn, "in": i_n, "a": cand}
     return fn * h_prev + i_n * cand, s
 

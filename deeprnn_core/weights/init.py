@@ -34,6 +34,11 @@ class InitSpec:
     input_gain: float = 1.0  # g of W_xh^(l), the path through depth (X_t into layer 1 too)
     bias_scale: float = 1.0  # b_h^(l) ~ bias_scale * U(+-1/sqrt(h)); 0 turns the biases off
     seed: int = 0  # layer k draws from default_rng([seed, k]): deeper stacks keep lower layers
+    # the LRU's initial eigenvalues (cells/lru.py): |lambda| uniform in area on the ring
+    # lru_r_min <= |lambda| <= lru_r_max < 1, phases uniform in [0, lru_theta_max]
+    lru_r_min: float = 0.9
+    lru_r_max: float = 0.999
+    lru_theta_max: float = float(np.pi)
 
     def __post_init__(self) -> None:
         if not isinstance(self.scheme, str):
@@ -43,6 +48,15 @@ class InitSpec:
         for name in ("recurrent_gain", "input_gain", "bias_scale"):
             object.__setattr__(self, name, check_real(name, getattr(self, name)))
         object.__setattr__(self, "seed", check_seed("seed", self.seed))
+        for name in ("lru_r_min", "lru_r_max", "lru_theta_max"):
+            object.__setattr__(self, name, check_real(name, getattr(self, name), low_open=True))
+        if not self.lru_r_min <= self.lru_r_max < 1.0:
+            raise ValueError(
+                "the LRU ring needs 0 < lru_r_min <= lru_r_max < 1 (|lambda| < 1), got "
+                f"lru_r_min={self.lru_r_min}, lru_r_max={self.lru_r_max}"
+            )
+        if not 0.0 < self.lru_theta_max <= 2 * np.pi:
+            raise ValueError(f"lru_theta_max must be in (0, 2 pi], got {self.lru_theta_max}")
 
 
 DEFAULT_INIT = InitSpec()  # torch's default draw, seed 0: the default of functions that take one

@@ -23,7 +23,7 @@ ALLOWED = {
     "Layer", "Normalization", "Pascanu", "torch", "clip_grad_norm_", "PageUp", "PageDown",
     "Home", "End", "HTML", "URL", "MB", "plotly", "deeprnn", "English", "max", "nn",
     "lesson", "step", "lang", "zh", "rms", "inf", "nan", "mingru", "minlstm", "lru", "minGRU",
-    "minLSTM", "LRU", "Zucchet", "Orvieto", "Feng", "exp", "Dask", "Optuna", "SQLite",
+    "minLSTM", "LRU", "Zucchet", "Orvieto", "Feng", "exp", "eig", "Dask", "Optuna", "SQLite",
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
 NOTATION = re.compile(r"[A-Za-z]+_\{?[A-Za-z0-9,+\-]+\}?(\^\(?[A-Za-z0-9+\-]+\)?)?")

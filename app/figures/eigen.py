@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from app.figures.encoding import base_layout
 from app.figures.gradients import layer_colors
+from app.words.i18n import N_
 
 
 def eigen_figure(layers: list, num_layers: int) -> go.Figure:
@@ -63,10 +64,10 @@ def eigen_figure(layers: list, num_layers: int) -> go.Figure:
 
 
 VARIANT_NAMES = {
-    ("none", "lambda"): "no normalization, ∂/∂λ",
-    ("gamma", "lambda"): "γ = √(1−λ²) its own parameter, ∂/∂λ",
-    ("gamma", "nu"): "γ its own parameter, ∂/∂ν, λ = exp(−exp ν) (the LRU)",
-    ("coupled", "nu"): "γ(λ) differentiated with λ, ∂/∂ν",
+    ("none", "lambda"): N_("no normalization, ∂/∂λ"),
+    ("gamma", "lambda"): N_("γ = √(1−λ²) its own parameter, ∂/∂λ"),
+    ("gamma", "nu"): N_("γ its own parameter, ∂/∂ν, λ = exp(−exp ν) (the LRU)"),
+    ("coupled", "nu"): N_("γ(λ) differentiated with λ, ∂/∂ν"),
 }
 
 

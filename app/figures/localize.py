@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from app.figures.eigen import VARIANT_NAMES
 from app.words.i18n import N_, language
 from app.words.i18n import gettext as _
 from app.words.training import TASK_TEXTS
@@ -40,6 +41,9 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("learning rate"), N_("global gradient norm"), N_("(before clipping)"),
     N_("after clipping"), N_("clip norm "), N_("clipped ("), N_(" updates)"), N_(" of "),
     N_("norm"), N_("attenuation"),
+    # the eigenvalues and the curse of memory (figures.eigen)
+    N_("unit circle"), N_(": measured"), N_("1 − λ (memory grows to the left)"),
+    N_("stationary second moment"), *VARIANT_NAMES.values(),
     *TASK_TEXTS,
 )  # fmt: skip
 

@@ -52,7 +52,7 @@ PARAMS = N_(
     "its gates read the input only."
 )
 
-EIGEN = (
+EIGEN = N_(
     "What multiplies the gradient at each step back through time, per layer, on the complex "
     "plane: a plain rnn layer's eigenvalues of W_hh (with Pascanu's radius 1/γ where it is not "
     "the unit circle), an LRU layer's λ (through k steps unit j passes exactly λ_j^k), and for "
@@ -62,14 +62,14 @@ EIGEN = (
     "factor shrinks the gradient at every step back; the nearer to 1, the longer the memory."
 )
 
-MEMORY = (
+MEMORY = N_(  # {samples}, {seed}: compute_theory.MEMORY_SAMPLES / MEMORY_SEED
     "Zucchet & Orvieto (2024): for h_t = λ h_{t-1} + γ x_t with unit-variance input, the state's "
     "second moment E[h²] = γ² / (1 − λ²) grows as the memory λ → 1, and the output's sensitivity "
     "to λ grows faster, E[(∂h/∂λ)²] = (1 + λ²) / (1 − λ²)³ without normalization, even though "
     "the gradient through time (λ per step) neither vanishes nor explodes. The LRU's remedies: "
     "γ = √(1 − λ²) keeps E[h²] = 1, and λ = exp(−exp ν) multiplies the sensitivity by "
     "(λ ln λ)². Lines: the closed forms; markers: measured by simulation "
-    f"({compute_theory.MEMORY_SAMPLES} sequences, seed {compute_theory.MEMORY_SEED}); dotted: "
+    "({samples} sequences, seed {seed}); dotted: "
     "E[h²]. These do not depend on the sidebar's settings."
 )
 
@@ -121,7 +121,7 @@ def draw_eigen(run: layout.Run) -> None:
     if not state.widget("grad_eigen"):
         draw_memory()
         return
-    st.markdown(EIGEN)
+    st.markdown(_(EIGEN))
     layers = compute.eigen_of(run.spec)
     cells = run.spec.config.cells
     layout.chart(eigen_figure(layers, len(cells)), "eigen")
@@ -135,7 +135,11 @@ def draw_memory() -> None:
     st.subheader("The curse of memory")
     if not state.widget("grad_memory"):
         return
-    st.markdown(MEMORY)
+    st.markdown(
+        _(MEMORY)  # replace, not format: the text's h_{t-1} has braces of its own
+        .replace("{samples}", str(compute_theory.MEMORY_SAMPLES))
+        .replace("{seed}", str(compute_theory.MEMORY_SEED))
+    )
     curves = compute_theory.curse_of_memory()
     layout.chart(memory_figure(curves), "memory")
     st.markdown("\n".join(f"- {line}" for line in memory_sentences(curves, VARIANT_NAMES)))

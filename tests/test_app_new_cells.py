@@ -90,9 +90,12 @@ def test_the_curse_of_memory_panel_draws_the_measurement_and_words_follow_it():
     assert f"measured E[(∂h/∂p)²] {word}, {want.sensitivity[0]:.3g}" in said
 
 
-@pytest.mark.parametrize("page", ["views/information_flow.py", "views/gradient_flow.py"])
-def test_the_lru_at_the_largest_settings_runs(page):
-    at = open_app({"cell": "lru", "L": "32", "T": "500", "h": "256"}, page)
+@pytest.mark.parametrize("cell", NEW)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_with_each_new_cell_at_the_largest_settings(page, cell):
+    """The budgets cut what they must (the same on every visit); nothing breaks. The words at
+    these settings are held to their numbers in tests/test_app_lesson.py."""
+    at = open_app({"cell": cell, "L": "32", "T": "500", "h": "256"}, page)
     assert_clean(at)
 
 

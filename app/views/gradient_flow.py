@@ -117,7 +117,7 @@ def draw(run: layout.Run) -> None:
 @layout.guarded
 def draw_eigen(run: layout.Run) -> None:
     """The unit circle with each layer's factor through time (analysis.recurrence_eigen)."""
-    st.subheader("Where the eigenvalues are")
+    st.subheader(_("Where the eigenvalues are"))
     if not state.widget("grad_eigen"):
         draw_memory()
         return
@@ -132,7 +132,7 @@ def draw_eigen(run: layout.Run) -> None:
 @layout.guarded
 def draw_memory() -> None:
     """The curse of memory: closed forms against the measurement (theory.memory)."""
-    st.subheader("The curse of memory")
+    st.subheader(_("The curse of memory"))
     if not state.widget("grad_memory"):
         return
     st.markdown(

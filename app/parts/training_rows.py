@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.parts import layout
+from app.parts import layout, study_progress
 from app.runs import studies, training
 from app.words.i18n import N_
 from app.words.i18n import gettext as _
@@ -169,32 +169,6 @@ def per_update_seconds(table, depth: int) -> float:
     return float(np.median(at["wall_time"].to_numpy(float) / np.maximum(1, at["steps_done"])))
 
 
-def progress(spec) -> None:
-    """Live progress of the running study (redrawn every second, alone)."""
-
-    @st.fragment(run_every=1.0)
-    def box() -> None:
-        job = studies.job_of(spec)
-        if job is None or not job.running:
-            st.rerun()  # finished: draw the section with the results
-            return
-        st.progress(
-            job.done / job.total,
-            text=_("{done} of {total} runs").format(done=job.done, total=job.total),
-        )
-        best = _("none yet") if job.best is None else f"{job.best:.4g}"
-        if job.eta is None:
-            st.caption(_("Best final validation loss so far: {best}.").format(best=best))
-        else:
-            st.caption(
-                _("Best final validation loss so far: {best}, about {eta} s left.").format(
-                    best=best, eta=f"{job.eta:.0f}"
-                )
-            )
-
-    box()
-
-
 def spread_table(table) -> pd.DataFrame:
     """The seed spread (median and inter-quartile range) of every (depth, lr) of the study."""
     spread = measures.seed_spread(table).sort_values(["depth", "lr"])
@@ -272,7 +246,7 @@ def draw(settings) -> None:
     if job is not None and job.error:
         st.error(_("The study stopped: {error}").format(error=job.error))
     if running:
-        progress(spec)
+        study_progress.show(spec, "runs")
         return
     if not complete:
         text = _(

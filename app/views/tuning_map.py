@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from app.figures import tuning_map as fig
-from app.parts import layout
+from app.parts import layout, study_progress
 from app.runs import studies
 from app.words import tuning as words
 from deeprnn_core import CELLS, TASKS
@@ -49,23 +49,6 @@ def settings() -> StudySpec | None:
         lrs=log_lrs(10**lo, 10**hi, int(count)), seeds=int(seeds), steps=int(steps),
         hidden_size=int(hidden), batch_size=32, n_train=256, n_val=64,
     )  # fmt: skip
-
-
-def progress(spec: StudySpec) -> None:
-    """Live progress of the running study (redrawn every second, alone)."""
-
-    @st.fragment(run_every=1.0)
-    def box() -> None:
-        job = studies.job_of(spec)
-        if job is None or not job.running:
-            st.rerun()  # finished: draw the page with the results
-            return
-        st.progress(job.done / job.total, text=f"{job.done} of {job.total} trials")
-        best = "none yet" if job.best is None else f"{job.best:.4g}"
-        eta = "" if job.eta is None else f", about {job.eta:.0f} s left"
-        st.caption(f"Best final validation loss so far: {best}{eta}.")
-
-    box()
 
 
 def results(spec: StudySpec, result) -> None:
@@ -120,7 +103,7 @@ def draw() -> None:
     if running:
         if cols[1].button("Cancel", key="tm_cancel"):
             studies.cancel(spec)
-        progress(spec)
+        study_progress.show(spec, "trials")
     if result is not None and len(result.table):
         if not result.complete:
             st.info(f"{len(result.table)} of {spec.size} trials so far (partial map).")

@@ -1,6 +1,7 @@
 """Tuning map figures (pure plotly): the median validation loss over (log10 lr x L) of one cell
 type with each depth's window of good learning rates outlined, and the window's width against
-L. Inputs are deeprnn_core.study.measures' frames; nothing is computed here but layout."""
+L. Inputs are deeprnn_core.study.measures' frames; nothing is computed here but layout. Built
+per run (never cached), so their words are the catalog's in the run's language."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.figures.encoding import base_layout
+from app.words.i18n import gettext as _
 
 WINDOW_COLOR = "#e15759"
 CELL_COLORS = {"rnn": "#4e79a7", "gru": "#59a14f", "lstm": "#f28e2b"}
@@ -37,12 +39,12 @@ def map_figure(spread, windows, cell: str) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             x=x, y=np.arange(len(depths)), z=z, customdata=custom, colorscale="Viridis",
-            colorbar=dict(title="log10 median<br>val loss"), name=cell,
-            hovertemplate=(
-                "log10 lr = %{x:.2f}, row %{y}<br>median %{customdata[0]:.4g} "
-                "(IQR %{customdata[1]:.4g} to %{customdata[2]:.4g}, "
-                "%{customdata[3]} seeds)<extra></extra>"
-            ),
+            colorbar=dict(title=_("log10 median<br>validation loss")), name=cell,
+            hovertemplate=_(
+                "log10 learning rate = %{x:.2f}, row %{y}<br>median %{customdata[0]:.4g} "
+                "(quartiles %{customdata[1]:.4g} and %{customdata[2]:.4g}, "
+                "%{customdata[3]} seeds)"
+            ) + "<extra></extra>",
         )
     )  # fmt: skip
     half = (x[1] - x[0]) / 2 if len(x) > 1 else 0.5
@@ -56,12 +58,14 @@ def map_figure(spread, windows, cell: str) -> go.Figure:
         )  # fmt: skip
     fig.add_trace(
         go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=WINDOW_COLOR, width=3),
-                   name="good learning rates (median within tolerance of the best)")
+                   name=_("good learning rates (median within tolerance of the best)"))
     )  # fmt: skip
-    base_layout(fig, 120 + 45 * len(depths), title=f"{cell}: median validation loss")
-    fig.update_xaxes(title="log10 learning rate")
+    base_layout(
+        fig, 120 + 45 * len(depths), title=_("{cell}: median validation loss").format(cell=cell)
+    )
+    fig.update_xaxes(title=_("log10 learning rate"))
     fig.update_yaxes(
-        title="depth L", tickvals=list(range(len(depths))), ticktext=[str(d) for d in depths]
+        title=_("depth L"), tickvals=list(range(len(depths))), ticktext=[str(d) for d in depths]
     )
     return fig
 
@@ -75,10 +79,10 @@ def width_figure(windows) -> go.Figure:
             go.Scatter(
                 x=g["depth"].to_numpy(float), y=g["width"].to_numpy(float),
                 mode="lines+markers", name=cell, line=dict(color=CELL_COLORS.get(cell)),
-                hovertemplate="L = %{x}: %{y:.2f} decades<extra>" + cell + "</extra>",
+                hovertemplate=_("L = %{x}: %{y:.2f} decades") + "<extra>" + cell + "</extra>",
             )
         )  # fmt: skip
-    base_layout(fig, 300, title="Window of good learning rates against depth")
-    fig.update_xaxes(title="depth L")
-    fig.update_yaxes(title="width (decades of lr)", rangemode="tozero")
+    base_layout(fig, 300, title=_("Window of good learning rates against depth"))
+    fig.update_xaxes(title=_("depth L"))
+    fig.update_yaxes(title=_("width (decades of learning rate)"), rangemode="tozero")
     return fig

@@ -12,10 +12,13 @@ from app.figures import tuning_map as fig
 from app.parts import layout, study_progress
 from app.runs import studies
 from app.words import tuning as words
+from app.words.i18n import N_, count, ngettext
+from app.words.i18n import gettext as _
+from app.words.training import TASK_NAMES
 from deeprnn_core import CELLS, TASKS
-from deeprnn_core.study import StudySpec, log_lrs, measures, scheduler_address
+from deeprnn_core.study import IN_PROCESS, StudySpec, log_lrs, measures, scheduler_address
 
-EXPLAIN = (
+EXPLAIN = N_(
     "One training run says little: its verdict can flip with the seed or the learning rate. "
     "A **study** trains every (cell type, depth L, learning rate, seed) of a map on the same "
     "task and budget of updates (Optuna's grid sampler; the trials run on a Dask cluster, not "
@@ -31,22 +34,24 @@ CURVES = ["eval_steps", "val_curve", "metric_curve", "grad_norm_steps", "grad_no
 def settings() -> StudySpec | None:
     with st.form("tuning_map"):
         c = st.columns(4)
-        task = c[0].selectbox("Task", TASKS, key="tm_task")
-        cells = c[1].multiselect("Cell types", list(CELLS), ["rnn", "lstm"], key="tm_cells")
-        depths = c[2].multiselect("Depths L", DEPTHS, [1, 2, 4], key="tm_depths")
-        seeds = c[3].number_input("Seeds", 1, 20, 3, key="tm_seeds")
+        task = c[0].selectbox(
+            _("Task"), TASKS, key="tm_task", format_func=lambda t: _(TASK_NAMES.get(t, t))
+        )
+        cells = c[1].multiselect(_("Cell types"), list(CELLS), ["rnn", "lstm"], key="tm_cells")
+        depths = c[2].multiselect(_("Depths L"), DEPTHS, [1, 2, 4], key="tm_depths")
+        seeds = c[3].number_input(_("Seeds"), 1, 20, 3, key="tm_seeds")
         c = st.columns(4)
-        lo, hi = c[0].select_slider("log10 lr", LOG_LRS, (-3.0, -1.0), key="tm_lrs")
-        count = c[1].number_input("Learning rates", 2, 9, 5, key="tm_count")
-        steps = c[2].number_input("Updates per trial", 5, 2000, 100, key="tm_steps")
-        hidden = c[3].number_input("Hidden size h", 2, 128, 16, key="tm_h")
-        st.form_submit_button("Apply")
+        lo, hi = c[0].select_slider(_("log10 learning rate"), LOG_LRS, (-3.0, -1.0), key="tm_lrs")
+        rates = c[1].number_input(_("Learning rates"), 2, 9, 5, key="tm_count")
+        steps = c[2].number_input(_("Updates per trial"), 5, 2000, 100, key="tm_steps")
+        hidden = c[3].number_input(_("Hidden size h"), 2, 128, 16, key="tm_h")
+        st.form_submit_button(_("Apply"))
     if not cells or not depths or lo >= hi:
-        st.info("Pick at least one cell type, one depth and a learning-rate range lo < hi.")
+        st.info(_("Pick at least one cell type, one depth and a learning-rate range lo < hi."))
         return None
     return StudySpec(
         task=task, length=20, cells=tuple(cells), depths=tuple(sorted(depths)),
-        lrs=log_lrs(10**lo, 10**hi, int(count)), seeds=int(seeds), steps=int(steps),
+        lrs=log_lrs(10**lo, 10**hi, int(rates)), seeds=int(seeds), steps=int(steps),
         hidden_size=int(hidden), batch_size=32, n_train=256, n_val=64,
     )  # fmt: skip
 
@@ -56,30 +61,30 @@ def results(spec: StudySpec, result) -> None:
     tol = measures.TOLERANCE
     spread, windows = measures.seed_spread(table), measures.good_window(table, tol)
     spacing = float(np.median(np.diff(np.log10(spec.lrs)))) if len(spec.lrs) > 1 else 1.0
-    st.subheader("Median validation loss over seeds")
+    st.subheader(_("Median validation loss over seeds"))
     for cell in spec.cells:
         if (table["cell"] == cell).any():
             st.markdown(words.window_words(windows, cell, spacing, tol))
             layout.chart(fig.map_figure(spread, windows, cell), f"tuning_map_{cell}")
-    st.subheader("Window of good learning rates against depth")
+    st.subheader(_("Window of good learning rates against depth"))
     layout.chart(fig.width_figure(windows), "tuning_width")
     deep = max(spec.depths)
     if 1 in spec.depths and deep > 1:
-        st.subheader("Plain vs deep, over seeds")
+        st.subheader(_("Plain vs deep, over seeds"))
         for cell in spec.cells:
             if ((table["cell"] == cell) & (table["depth"] == deep)).any():
                 st.markdown(words.verdict_words(measures.plain_vs_deep(table, cell, deep)))
     st.download_button(
-        "Study as CSV", table.drop(columns=CURVES).to_csv(index=False).encode(),
+        _("Study as CSV"), table.drop(columns=CURVES).to_csv(index=False).encode(),
         file_name=f"{spec.key}.csv", mime="text/csv", key="tm_csv",
     )  # fmt: skip
-    st.markdown("Every trial, its curves and its parameters, in optuna-dashboard:")
+    st.markdown(_("Every trial, its curves and its parameters, in optuna-dashboard:"))
     st.code(result.dashboard, language="bash")
 
 
 @layout.guarded
 def draw() -> None:
-    layout.header("Tuning map", EXPLAIN)
+    layout.header("Tuning map", EXPLAIN, COMPUTED)
     spec = settings()
     if spec is None:
         return
@@ -87,29 +92,56 @@ def draw() -> None:
     running = job is not None and job.running
     result = job.result if job is not None and job.result is not None else studies.stored(spec)
     workers = os.cpu_count() or 1
-    where = scheduler_address(studies.SCHEDULER) or f"the embedded cluster ({workers} workers)"
+    where = scheduler_address(studies.SCHEDULER) or _(
+        "the embedded cluster ({workers} workers)"
+    ).format(workers=workers)
+    if where == IN_PROCESS:
+        where = _("this process (no Dask)")
     seconds = studies.price_seconds(spec, workers)
     st.caption(
-        f"{spec.size} trials of {spec.steps} updates; the cost model prices the study at about "
-        f"{max(1, math.ceil(seconds))} s on {where}."
+        ngettext(
+            "{trials} trial of {updates} updates; the cost model prices the study at about "
+            "{seconds} s on {where}.",
+            "{trials} trials of {updates} updates; the cost model prices the study at about "
+            "{seconds} s on {where}.",
+            spec.size,
+        ).format(
+            trials=count(spec.size),
+            updates=count(spec.steps),
+            seconds=max(1, math.ceil(seconds)),
+            where=where,
+        )  # fmt: skip
     )
     if job is not None and job.error:
-        st.error(f"The study stopped: {job.error}")
+        st.error(_("The study stopped: {error}").format(error=job.error))
     complete = result is not None and result.complete
     cols = st.columns(4)
-    if cols[0].button("Run study", disabled=running or complete, key="tm_run"):
+    if cols[0].button(_("Run study"), disabled=running or complete, key="tm_run"):
         studies.start(spec)
         running = True
     if running:
-        if cols[1].button("Cancel", key="tm_cancel"):
+        if cols[1].button(_("Cancel"), key="tm_cancel"):
             studies.cancel(spec)
         study_progress.show(spec, "trials")
     if result is not None and len(result.table):
         if not result.complete:
-            st.info(f"{len(result.table)} of {spec.size} trials so far (partial map).")
+            st.info(
+                _("{done} of {total} trials so far (partial map).").format(
+                    done=count(len(result.table)), total=count(spec.size)
+                )
+            )
         results(spec, result)
     elif not running:
-        st.info("This study has not been run yet: **Run study** starts it.")
+        st.info(_("This study has not been run yet: **Run study** starts it."))
 
 
+COMPUTED = (
+    N_(
+        "The trials: `deeprnn_core.study.run` (Optuna's grid sampler, every trial one `train` "
+        "call on Dask workers, kept in a database); the map: `study.measures.seed_spread` (the "
+        "median and quartiles over seeds); the windows: `study.measures.good_window` and "
+        "`study.measures.window_trend`; the verdicts: `study.measures.plain_vs_deep` (bootstrap "
+        "over seeds)."
+    ),
+)
 draw()

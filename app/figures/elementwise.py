@@ -7,6 +7,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.figures.encoding import base_layout, sym
+from app.words.i18n import N_
+from app.words.i18n import gettext as _
+
+LABELS = {  # the traces' names (meta: the trace's role, the same in every language)
+    "measured": N_("measured"),
+    "exact": N_("predicted from λ (exact)"),
+    "modulus": N_("predicted from |λ| only"),
+    "predicted": N_("mean field"),
+}
 
 
 def lru_row(predicted: np.ndarray, modulus: np.ndarray, measured: np.ndarray, r2: float,
@@ -17,8 +26,7 @@ def lru_row(predicted: np.ndarray, modulus: np.ndarray, measured: np.ndarray, r2
     fig = go.Figure()
     for name, y, dash, width in (("measured", measured, "solid", 3), ("exact", predicted, "dash",
                                  2), ("modulus", modulus, "dot", 2)):  # fmt: skip
-        label = {"measured": "measured", "exact": "predicted from λ (exact)",
-                 "modulus": "predicted from |λ| only"}[name]  # fmt: skip
+        label = _(LABELS[name])
         fig.add_trace(
             go.Scatter(
                 x=t,
@@ -30,10 +38,12 @@ def lru_row(predicted: np.ndarray, modulus: np.ndarray, measured: np.ndarray, r2
                 hovertemplate=f"t = %{{x}}: {label} %{{y:.4g}}<extra></extra>",
             )
         )
-    fig.update_xaxes(title="time step t")
-    fig.update_yaxes(title=f"|{sym('G')}<sub>t</sub><sup>(L−1)</sup>|  (log scale)", type="log",
-                     exponentformat="power")  # fmt: skip
-    title = f"The row below the top LRU: R² = {r2:.3f} (λ), {r2_modulus:.3f} (|λ| only)"
+    fig.update_xaxes(title=_("time step t"))
+    fig.update_yaxes(title=f"|{sym('G')}<sub>t</sub><sup>(L−1)</sup>|  " + _("(log scale)"),
+                     type="log", exponentformat="power")  # fmt: skip
+    title = _("The row below the top LRU: R² = {r2} (λ), {r2_modulus} (|λ| only)").format(
+        r2=f"{r2:.3f}", r2_modulus=f"{r2_modulus:.3f}"
+    )
     return base_layout(fig, 380, title=dict(text=title, x=0, font=dict(size=14)))
 
 
@@ -45,12 +55,14 @@ def gate_factor(predicted: np.ndarray, measured: np.ndarray, r2: float) -> go.Fi
     fig = go.Figure()
     for name, values, dash in (("measured", measured, "solid"), ("predicted", predicted, "dash")):
         y = np.nanmean(values, axis=1)
-        label = "measured" if name == "measured" else "mean field"
+        label = _(LABELS[name])
         fig.add_trace(go.Scatter(x=layers, y=y, mode="lines+markers", name=label, meta=name,
                                  line=dict(dash=dash),
                                  hovertemplate=f"l = %{{x}}: {label} E[a²] %{{y:.4f}}"
                                  "<extra></extra>"))  # fmt: skip
-    fig.update_xaxes(title="layer l", dtick=1 if layers.size <= 16 else 4)
-    fig.update_yaxes(title="E[a²] per step (mean over t)")
-    title = f"Gate factor through time, a = 1 − z or f′: R² = {r2:.3f} over the (l, t) grid"
+    fig.update_xaxes(title=_("layer l"), dtick=1 if layers.size <= 16 else 4)
+    fig.update_yaxes(title=_("E[a²] per step (mean over t)"))
+    title = _("Gate factor through time, a = 1 − z or f′: R² = {r2} over the (l, t) grid").format(
+        r2=f"{r2:.3f}"
+    )
     return base_layout(fig, 360, title=dict(text=title, x=0, font=dict(size=14)))

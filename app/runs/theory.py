@@ -14,6 +14,7 @@ import streamlit as st
 
 from app.runs import budget, compute
 from app.settings import controls
+from app.words import core_text
 from app.words.i18n import gettext as _
 from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.analysis import spectra
@@ -32,9 +33,9 @@ def theory_gap(config: RNNConfig) -> str | None:
     """Why the closed form does not describe ``config`` (None when it does)."""
     gap = theory.scope_gap(config)
     if gap is not None:
-        return gap
+        return core_text.scope_gap(gap)
     if len(set(config.activations)) > 1:
-        return "a different activation per layer (the diagram needs one φ)"
+        return _("a different activation per layer (the diagram needs one φ)")
     return None
 
 
@@ -43,13 +44,17 @@ def prediction_gap(spec: compute.TraceSpec) -> str | None:
     Per-layer activations are covered; identity init (W_hh = g I) is not random."""
     gap = theory.scope_gap(spec.config)
     if gap is not None:
-        return gap
+        return core_text.scope_gap(gap)
     if spec.init.scheme not in theory.GAUSSIAN_LIKE:
-        return f"{spec.init.scheme} init (W_hh = g·I is not a random matrix)"
+        return _("{scheme} init (W_hh = g·I is not a random matrix)").format(
+            scheme=spec.init.scheme
+        )
     if spec.model_key is not None:
-        return "an uploaded model (the theory describes freshly drawn weights, not trained ones)"
+        return _("an uploaded model (the theory describes freshly drawn weights, not trained ones)")
     if spec.loss_kind not in LOSS_KINDS:
-        return f"the {spec.loss_kind} loss (the prediction is derived for the MSE head's loss)"
+        return _("the {loss} loss (the prediction is derived for the MSE head's loss)").format(
+            loss=spec.loss_kind
+        )
     return None
 
 
@@ -313,16 +318,18 @@ def elementwise_gap(spec: compute.TraceSpec) -> str | None:
     dropout off."""
     cells = spec.config.cells
     if spec.config.dropout > 0:
-        return "dropout (its masks multiply the gradient)"
+        return _("dropout (its masks multiply the gradient)")
     if spec.model_key is not None:
-        return "an uploaded model"
+        return _("an uploaded model")
     if len(cells) >= 2 and cells[-1] == cells[-2] == "lru":
-        return None if spec.loss_kind == "last" else "a loss on steps other than the last"
+        return None if spec.loss_kind == "last" else _("a loss on steps other than the last")
     if all(c in linear.GATED for c in cells):
         if spec.init.scheme not in theory.GAUSSIAN_LIKE:
-            return f"{spec.init.scheme} init (not random weights of a known variance)"
-        return "residual connections" if spec.config.residual else None
-    return "no LRU pair on top and not every layer minGRU / minLSTM"
+            return _("{scheme} init (not random weights of a known variance)").format(
+                scheme=spec.init.scheme
+            )
+        return _("residual connections") if spec.config.residual else None
+    return _("no LRU pair on top and not every layer minGRU / minLSTM")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -11,8 +11,8 @@ from app.parts import layout
 from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import state
+from app.words import core_text, lesson
 from app.words import elementwise as elementwise_words
-from app.words import lesson
 from app.words.eigen import eigen_sentences, memory_sentences
 from app.words.i18n import N_, ngettext
 from app.words.i18n import gettext as _
@@ -173,7 +173,7 @@ def draw_theory(run: layout.Run) -> None:
                 "No prediction is drawn: the mean-field theory here covers {scope}, with random "
                 "weights of known variance (gaussian, torch or orthogonal init); this run has "
                 "{gap}. The Phase diagram page shows the measured Jacobian spectra instead."
-            ).format(scope=theory.SCOPE, gap=gap),
+            ).format(scope=core_text.rule(theory.SCOPE), gap=gap),
             icon=":material/info:",
         )
         draw_elementwise(spec)
@@ -223,7 +223,7 @@ def draw_elementwise(spec) -> None:
         return
     gap = compute_theory.elementwise_gap(spec)
     if gap:
-        st.caption(f"The element-wise cells' theory (theory.linear) does not cover {gap}.")
+        st.caption(_("The element-wise cells' theory does not cover {gap}.").format(gap=gap))
         return
     result = compute_theory.elementwise(spec)
     if result.kind == "lru":

@@ -5,6 +5,9 @@ Pure: no Streamlit."""
 
 from __future__ import annotations
 
+import functools
+import re
+
 import plotly.graph_objects as go
 
 from app.figures.eigen import VARIANT_NAMES
@@ -45,7 +48,23 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("unit circle"), N_(": measured"), N_("1 − λ (memory grows to the left)"),
     N_("stationary second moment"), *VARIANT_NAMES.values(),
     *TASK_TEXTS,
+    # the element-wise cells' gates (figures.gates: the registry's roles) and the overflow /
+    # zero marks of the grids (figures.encoding, ab_pairs, gradients)
+    N_("update, input only (σ)"), N_("forget, normalised (σ)"), N_("input, normalised (σ)"),
+    N_("exactly 0"), N_("undefined: |G| = 0 on a side"), N_("inf / nan: off the scale"),
+    # what a pointer shows (the traces' hover templates)
+    N_("steps"), N_(", timescale 0 steps"), N_("predicted"), N_("measured"), N_("closed form"),
+    N_(" of units saturated"), N_("sweep"), N_("click: "), N_("mean field"),
 )  # fmt: skip
+
+
+@functools.cache
+def _pattern(phrase: str) -> re.Pattern:
+    """``phrase`` as a whole: a letter at either end of it must not touch another letter (so
+    "norm" is not replaced inside "normalised")."""
+    head = r"(?<![A-Za-z])" if phrase[:1].isalpha() else ""
+    tail = r"(?![A-Za-z])" if phrase[-1:].isalpha() else ""
+    return re.compile(head + re.escape(phrase) + tail)
 
 
 def _swap(text):
@@ -53,7 +72,7 @@ def _swap(text):
         return text
     for phrase in sorted(PHRASES, key=len, reverse=True):
         if phrase in text:
-            text = text.replace(phrase, _(phrase))
+            text = _pattern(phrase).sub(lambda _m, p=phrase: _(p), text)
     return text
 
 
@@ -86,6 +105,8 @@ def _walk(fig: go.Figure, visit) -> None:
     for trace in fig.data:
         if trace.name:
             trace.name = visit(trace.name)
+        if isinstance(getattr(trace, "hovertemplate", None), str):  # what a pointer shows
+            trace.hovertemplate = visit(trace.hovertemplate)
         bar = getattr(trace, "colorbar", None)
         if bar is not None and bar.title and bar.title.text:
             bar.title.text = visit(bar.title.text)

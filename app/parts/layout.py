@@ -15,12 +15,12 @@ from app import figures
 from app.figures.localize import localize
 from app.runs import compute, export, server
 from app.settings import controls, state, upload
-from app.words import lesson
+from app.words import core_text, lesson
 from app.words.i18n import N_, language
 from app.words.i18n import gettext as _
 from deeprnn_core import Model, Trace
 from deeprnn_core.engine.cost import trace_cost
-from deeprnn_core.engine.overflow import QUANTITIES, Overflow
+from deeprnn_core.engine.overflow import Overflow
 
 _LOG = logging.getLogger("deeprnn.app")
 TUTORIAL_ZH = f"《动手学深度学习》([深度循环神经网络]({lesson.TUTORIAL_URL})一节)"
@@ -120,7 +120,9 @@ def start(title: str, explanation: str, computed: tuple[str, ...] = ()) -> Run:
     except compute.STOPPED:
         st.stop()
     except compute.CORE_ERRORS as err:
-        st.error(_("The core could not run these settings: {error}").format(error=err))
+        st.error(
+            _("The core could not run these settings: {error}").format(error=core_text.error(err))
+        )
         raise PageEnd from err
     overflow_banner(summary)
     _facts(plan.spec, summary)
@@ -148,7 +150,9 @@ def said(plan) -> bool:
     for notice in plan.notices:
         st.info(notice, icon=":material/info:")
     if plan.error:
-        st.error(_("The core refused these settings: {error}").format(error=plan.error))
+        st.error(
+            _("The core refused these settings: {error}").format(error=core_text.error(plan.error))
+        )
     return not plan.error
 
 
@@ -195,6 +199,8 @@ def overflow_banner(summary: compute.Summary, container=None, side: str = "") ->
     record = summary.overflow
     if record is None:
         return
+    L, T = summary.hidden_norm.shape
+    order = core_text.order(record.phase, L, T, record.order)
     template = (
         _("**Overflow in {side}** — {where}: the first inf / nan in the core's order of "
           "computation ({order}). Cells holding inf / nan are marked in magenta in every "
@@ -206,7 +212,7 @@ def overflow_banner(summary: compute.Summary, container=None, side: str = "") ->
                "finite.")
     )  # fmt: skip
     (container or st).warning(
-        template.format(side=side, where=overflow_where(record), order=_math(record.order)),
+        template.format(side=side, where=overflow_where(record), order=_math(order)),
         icon=":material/local_fire_department:",
     )
 
@@ -222,7 +228,7 @@ def overflow_where(record: Overflow) -> str:
     elif record.quantity == "param_grad":
         what = _("the gradient of {param}").format(param=record.param)
     else:  # the output or loss, or the global norm of finite gradients
-        what = QUANTITIES[record.quantity]
+        what = core_text.quantity(record.quantity)
         if record.quantity == "param_grad_norm":
             what += _(" (every entry finite; their norm passes the float64 range)")
     if record.phase == "forward":

@@ -25,6 +25,7 @@ from app.runs import budget, server
 from app.settings import upload
 from app.settings.controls import PER_LAYER
 from app.settings.rules import per_layer, remedy_rules
+from app.words import core_text
 from app.words.i18n import N_
 from app.words.i18n import gettext as _
 from deeprnn_core import InitSpec, Model, RNNConfig, Trace, trace
@@ -124,13 +125,13 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
     L = s.num_layers
     activation, cell = s.activation, s.cell
     if activation == PER_LAYER:
-        activation, more = per_layer(s.activation_layers, ACTIVATIONS, L, "φ per layer")
+        activation, more = per_layer(s.activation_layers, ACTIVATIONS, L, _("φ per layer"))
         notices += more
     if cell == PER_LAYER:
-        cell, more = per_layer(s.cell_layers, CELLS, L, "Cell per layer")
+        cell, more = per_layer(s.cell_layers, CELLS, L, _("Cell per layer"))
         notices += more
     rules = remedy_rules(s, cell)
-    notices += [rule.notice for rule in rules]  # the core's sentences, as they are
+    notices += [core_text.applicability(rule) for rule in rules]  # the core's sentences
     layer_norm = s.layer_norm and not any(rule.rule == "layer_norm_cells" for rule in rules)
     try:
         config = RNNConfig(
@@ -147,14 +148,21 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
         if ring[0] > ring[1]:  # a hostile or crossed pair: the defaults, and say so
             ring = (DEFAULT_INIT.lru_r_min, DEFAULT_INIT.lru_r_max)
             notices.append(
-                f"The LRU ring needs its smallest |λ| ({s.lru_r_min:g}) at most its largest "
-                f"({s.lru_r_max:g}): using {ring[0]:g} and {ring[1]:g}."
+                _(
+                    "The LRU ring needs its smallest |λ| ({low}) at most its largest ({high}): "
+                    "using {default_low} and {default_high}."
+                ).format(
+                    low=f"{s.lru_r_min:g}",
+                    high=f"{s.lru_r_max:g}",
+                    default_low=f"{ring[0]:g}",
+                    default_high=f"{ring[1]:g}",
+                )  # fmt: skip
             )
         init = InitSpec(s.scheme, s.recurrent_gain, s.input_gain, s.bias_scale, s.seed,
                         lru_r_min=ring[0], lru_r_max=ring[1],
                         lru_theta_max=s.lru_theta_turns * math.pi)  # fmt: skip
     except CORE_ERRORS as err:
-        return Plan(None, tuple(notices), str(err))
+        return Plan(None, tuple(notices), core_text.error(err))
     steps, batch = budget.fit_trace(config, s.steps, s.batch, *alongside, dtype=s.dtype)
     peak, priced = budget.traces_need((config, *alongside), steps, batch, s.dtype)
     seconds = budget.traces_need((config, *alongside), steps, batch, s.dtype, False)[1]
@@ -188,7 +196,8 @@ def plan(s, alongside: tuple[RNNConfig, ...] = ()) -> Plan:
             )  # fmt: skip
         )
     elif (steps, batch) != (s.steps, s.batch):
-        used = [f"{name} = {now} (of {asked})" for name, now, asked in
+        used = [_("{name} = {now} (of {asked})").format(name=name, now=now, asked=asked)
+                for name, now, asked in
                 (("B", batch, s.batch), ("T", steps, s.steps)) if now != asked]  # fmt: skip
         template = (
             _("To stay within about {seconds} s and {mb} MB per run, these runs use {used}. "

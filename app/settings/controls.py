@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, make_dataclass
 from typing import Any
 
+from app.words.i18n import gettext as _
 from deeprnn_core import ACTIVATIONS, CELLS, OPTIMIZERS, SCHEDULES, SCHEMES, TASKS
 from deeprnn_core.analysis.measures import MEASURES
 from deeprnn_core.cells import REGISTRY
@@ -284,7 +285,7 @@ def quote(text: str, limit: int = MAX_SHOWN) -> str:
     are. (Backslash escapes are not enough: GFM still turns http://... into a link.)"""
     text = "".join(char if char.isprintable() else "\ufffd" for char in str(text))
     cut = text if len(text) <= limit else text[: limit - 1] + "…"
-    more = f" ({len(text):,} characters, cut)" if len(text) > limit else ""
+    more = _(" ({n} characters, cut)").format(n=f"{len(text):,}") if len(text) > limit else ""
     if not cut.strip():
         return f"“{cut}”{more}"
     fence = "`" * (max(map(len, re.findall(r"`+", cut)), default=0) + 1)
@@ -297,18 +298,18 @@ def decode(control: Control, text: str) -> Any:
     anything else, whatever the string (huge numbers, other scripts' digits, 20,000 chars)."""
     d = control.default
     if not isinstance(text, str):
-        raise ValueError("expected text")
+        raise ValueError(_("expected text"))
     if control.options:  # a choice, typed as the option it spells
         spelled = [encode(control, option) for option in control.options]
         if text not in spelled:
-            raise ValueError(f"expected one of {', '.join(spelled)}")
+            raise ValueError(_("expected one of {values}").format(values=", ".join(spelled)))
         return control.options[spelled.index(text)]
     if isinstance(d, bool):
         if text.lower() not in ("1", "0", "true", "false"):
-            raise ValueError("expected 1 or 0")
+            raise ValueError(_("expected 1 or 0"))
         return text.lower() in ("1", "true")
     if isinstance(d, tuple):
-        rule = "expected distinct layer numbers 1-32, comma separated"
+        rule = _("expected distinct layer numbers 1-32, comma separated")
         parts = [v.strip() for v in text.split(",") if v.strip()]
         if len(text) > 200 or not all(re.fullmatch(r"[0-9]{1,2}", v) for v in parts):
             raise ValueError(rule)
@@ -318,11 +319,15 @@ def decode(control: Control, text: str) -> Any:
         return value
     if isinstance(d, str):
         if len(text) > 300:
-            raise ValueError("longer than 300 characters")
+            raise ValueError(_("longer than 300 characters"))
         return text
     kind = type(d)
     low, high = (f"{kind(v):,}" if kind is int else f"{v:g}" for v in (control.low, control.high))
-    rule = f"expected a {'whole ' if kind is int else ''}number from {low} to {high}"
+    rule = (
+        _("expected a whole number from {low} to {high}")
+        if kind is int
+        else _("expected a number from {low} to {high}")
+    ).format(low=low, high=high)
     if not _NUMBER[kind].fullmatch(text):  # also refuses "4.5" for an int, "inf", "nan"
         raise ValueError(rule)
     value = kind(text)
@@ -343,27 +348,37 @@ def from_query(params: Mapping[str, str | list[str]]) -> tuple[dict[str, Any], l
         text = texts[-1]
         control = BY_URL.get(name)
         if control is None:
-            notices.append(f"Unknown URL parameter {quote(name)} was ignored.")
+            notices.append(_("Unknown URL parameter {name} was ignored.").format(name=quote(name)))
             continue
         if len(texts) > 1:
+            shown = ", ".join(quote(t, 12) for t in texts[:4]) + (", …" if len(texts) > 4 else "")
             notices.append(
-                f"URL parameter {quote(name)} was given {len(texts)} times "
-                f"({', '.join(quote(t, 12) for t in texts[:4])}{', …' if len(texts) > 4 else ''}); "
-                "using the last."
+                _("URL parameter {name} was given {n} times ({values}); using the last.").format(
+                    name=quote(name), n=len(texts), values=shown
+                )
             )
         try:
             value = decode(control, text)
         except ValueError as err:
             notices.append(
-                f"URL parameter {quote(name)} = {quote(text)} is not valid ({err}); "
-                f"using the default {quote(encode(control, control.default))}."
+                _(
+                    "URL parameter {name} = {text} is not valid ({error}); using the default "
+                    "{default}."
+                ).format(
+                    name=quote(name),
+                    text=quote(text),
+                    error=err,
+                    default=quote(encode(control, control.default)),
+                )  # fmt: skip
             )
             continue
         values[control.key] = value
         canonical = encode(control, value)
         if canonical != text and not (isinstance(value, float) and _NUMBER[float].fullmatch(text)):
             notices.append(
-                f"URL parameter {quote(name)} = {quote(text)} was read as {quote(canonical)}."
+                _("URL parameter {name} = {text} was read as {value}.").format(
+                    name=quote(name), text=quote(text), value=quote(canonical)
+                )
             )
     return values, notices
 

@@ -5,6 +5,8 @@ sidebar greys out controls with them, and runs.compute plans the trace with them
 from __future__ import annotations
 
 from app.settings.controls import PER_LAYER, quote
+from app.words.i18n import gettext as _
+from app.words.i18n import ngettext
 from deeprnn_core.config import CELLS, Applicability, activation_applies, applicability
 
 
@@ -14,15 +16,37 @@ def per_layer(text: str, allowed: tuple[str, ...], layers: int, name: str):
     notices = []
     bad = [v for v in names if v not in allowed]
     if bad or not names:
+        shown = ", ".join(quote(b, 12) for b in bad[:3]) + (" …" if len(bad) > 3 else "")
+        template = (
+            _("{name} list {text}: {bad} is not one of {allowed}; using {first} there.")
+            if bad
+            else _("{name} list {text} is empty; using {first}.")
+        )
         notices.append(
-            f"{name} list {quote(text)}: {', '.join(quote(b, 12) for b in bad[:3]) or 'empty'}"
-            f"{' …' if len(bad) > 3 else ''} is not one of "
-            f"{', '.join(allowed)}; using {allowed[0]!r} there."
+            template.format(
+                name=name,
+                text=quote(text),
+                bad=shown,
+                allowed=", ".join(allowed),
+                first=repr(allowed[0]),
+            )  # fmt: skip
         )
         names = [v if v in allowed else allowed[0] for v in names] or [allowed[0]]
     if len(names) != layers:
-        how = "repeating the last" if len(names) < layers else "dropping the extra"
-        notices.append(f"{name} list has {len(names)} entries for L = {layers}: {how}.")
+        template = (
+            ngettext(
+                "{name} list has {n} entry for L = {L}: repeating the last.",
+                "{name} list has {n} entries for L = {L}: repeating the last.",
+                len(names),
+            )
+            if len(names) < layers
+            else ngettext(
+                "{name} list has {n} entry for L = {L}: dropping the extra.",
+                "{name} list has {n} entries for L = {L}: dropping the extra.",
+                len(names),
+            )
+        )
+        notices.append(template.format(name=name, n=len(names), L=layers))
         names = (names + names[-1:] * layers)[:layers]
     return tuple(names), notices
 

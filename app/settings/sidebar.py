@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.settings import rules, state, upload
 from app.settings.controls import CONTROLS, GROUPS, PER_LAYER
+from app.words import core_text
 from app.words.i18n import gettext as _
 from deeprnn_core.config import ACTIVATION_RULE
 
@@ -27,13 +28,17 @@ def draw(box=None) -> None:
     now = uploaded  # the rules below judge the network that runs
     # the core's rule, asked as if layer norm were on: a gated layer anywhere switches it off
     no_layer_norm = [
-        r.notice for r in rules.remedy_rules(now, layer_norm=True) if r.rule == "layer_norm_cells"
+        core_text.applicability(r)
+        for r in rules.remedy_rules(now, layer_norm=True)
+        if r.rule == "layer_norm_cells"
     ]
     # drawn greyed out, with why: set by an uploaded model / data, or changing nothing here
     disabled = set(fixed)
     why = {"layer_norm": no_layer_norm[0]} if no_layer_norm else {}
     if not rules.activation_acts(now):  # every layer gated
-        why["activation"] = f"Every layer here is gated, and {ACTIVATION_RULE}."
+        why["activation"] = _("Every layer here is gated, and {rule}.").format(
+            rule=core_text.rule(ACTIVATION_RULE)
+        )
         disabled |= {"activation_layers"}
     disabled |= set(why) | (set() if now.dropout else {"dropout_mode"})
     from_url = state.from_url()[1]

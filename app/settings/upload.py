@@ -18,6 +18,8 @@ import streamlit as st
 
 from app.settings import state
 from app.settings.controls import BY_KEY
+from app.words import core_text
+from app.words.i18n import N_
 from app.words.i18n import gettext as _
 from deeprnn_core import Model, load_model, load_sequence, save_model, torch_code
 from deeprnn_core.config import activation_applies
@@ -36,11 +38,17 @@ MODEL_FIXES = ("num_layers", "hidden_size", "input_size", "cell", "cell_layers",
 DATA_FIXES = ("steps", "batch", "signal")
 # the browser refuses a file over an uploader's cap before sending it (it marks the file with a
 # red icon and says why only on hover): say it where it can be read, before and after
-TOO_BIG = (
-    f"A model over {MODEL_CAP_MB} MB or data over {DATA_CAP_MB} MB is refused by the browser "
-    "before it is sent (the file then shows a red icon): the model in use stays."
+TOO_BIG = N_(
+    "A model over {model_mb} MB or data over {data_mb} MB is refused by the browser before it is "
+    "sent (the file then shows a red icon): the model in use stays."
 )
-HEADS = {"probe": "probe: dLoss/dH_T^(L) = 1", "random": "random head (torch default, seed 0)"}
+HEADS = {"probe": N_("probe: dLoss/dH_T^(L) = 1"),
+         "random": N_("random head (torch default, seed 0)")}  # fmt: skip
+
+
+def too_big() -> str:
+    """TOO_BIG in the current language, with the caps."""
+    return _(TOO_BIG).format(model_mb=MODEL_CAP_MB, data_mb=DATA_CAP_MB)
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,7 +89,7 @@ def _sequence(up: Upload, input_size: int | None):
                 max_steps=MAX_STEPS, max_batch=MAX_BATCH,
             )  # fmt: skip
         except (ValueError, TypeError) as err:
-            up.parsed[input_size] = str(err)
+            up.parsed[input_size] = core_text.error(err)
     return up.parsed[input_size]
 
 
@@ -94,39 +102,67 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
         changes.update({k: _default(k) for k in MODEL_FIXES})
         changes.update(num_layers=c.num_layers, hidden_size=c.hidden_size,
                        input_size=c.input_size, cell=c.cell)  # fmt: skip
-        head = "trained head"
+        head = _("trained head")
         if up.model.random_head:
             probe = kept("upload_head", "probe") == "probe"
-            head = "probe dLoss/dH_T^(L) = 1" if probe else "random head (seed 0)"
+            head = _("probe dLoss/dH_T^(L) = 1") if probe else _("random head (seed 0)")
             changes["loss_kind"] = "probe" if probe else s.loss_kind
-        phi = f", φ = {s.activation} (weights cannot tell: the sidebar's Activation)"
+        phi = (
+            _(", φ = {activation} (weights cannot tell: the sidebar's Activation)").format(
+                activation=s.activation
+            )
+            if any(map(activation_applies, c.cells))
+            else ""
+        )
+        cells = c.cell if isinstance(c.cell, str) else ", ".join(dict.fromkeys(c.cell))
         notices.append(
-            f"Your model {plain(up.name)} is the network of every page that runs one: "
-            f"L = {c.num_layers}, {c.cell} cells, h = {c.hidden_size}, d = {c.input_size}, "
-            f"{plain(head)}{phi if any(map(activation_applies, c.cells)) else ''}. The "
-            "sidebar's architecture "
-            "and initialization controls do not apply. The Depth sweep, Phase diagram and "
-            "Training pages draw fresh weights with its depth, cells and width."
-            + (
-                " Layer norm is off: the file has no LayerNorm weights." if s.layer_norm else ""
+            _(
+                "Your model {name} is the network of every page that runs one: L = {L}, {cells} "
+                "cells, h = {h}, d = {d}, {head}{phi}. The sidebar's architecture and "
+                "initialization controls do not apply. The Depth sweep, Phase diagram and "
+                "Training pages draw fresh weights with its depth, cells and width."
+            ).format(
+                name=plain(up.name),
+                L=c.num_layers,
+                cells=cells,
+                h=c.hidden_size,
+                d=c.input_size,
+                head=plain(head),
+                phi=phi,
             )  # fmt: skip
+            + (
+                " " + _("Layer norm is off: the file has no LayerNorm weights.")
+                if s.layer_norm
+                else ""
+            )
         )
         keys["model_key"] = up.sha256
     if data is not None:
         parsed = _sequence(data, up.model.config.input_size if up else None)
         if isinstance(parsed, str):
-            notices.append(f"Your data {plain(data.name)} is not used: {plain(parsed)}")
+            notices.append(
+                _("Your data {name} is not used: {reason}").format(
+                    name=plain(data.name), reason=plain(parsed)
+                )
+            )
         else:
             x, y = parsed
             std = bool(kept("upload_standardize", False))
             changes.update(steps=x.shape[0], batch=x.shape[1], signal=_default("signal"))
             changes["input_size"] = x.shape[2]
             keys["data_key"] = f"{data.sha256}:d{x.shape[2]}" + (":std" if std else "")
+            extras = [_("standardized")] * std + [_("with targets")] * (y is not None)
             notices.append(
-                f"Input X_t: your data {plain(data.name)} (T = {x.shape[0]}, B = {x.shape[1]}, "
-                f"d = {x.shape[2]}{', standardized' if std else ''}"
-                f"{', with targets' if y is not None else ''}). The depth sweep draws its own "
-                "noise input."
+                _(
+                    "Input X_t: your data {name} (T = {T}, B = {B}, d = {d}{extras}). The depth "
+                    "sweep draws its own noise input."
+                ).format(
+                    name=plain(data.name),
+                    T=x.shape[0],
+                    B=x.shape[1],
+                    d=x.shape[2],
+                    extras="".join(_(", ") + e for e in extras),
+                )  # fmt: skip
             )
     return replace(s, **changes), notices, keys
 
@@ -149,16 +185,19 @@ def fixed_reasons() -> dict[str, str]:
     up, data, why = model_upload(), data_upload(), {}
     if up is not None:
         c, name = up.model.config, plain(up.name)
-        net = (f"Set by your model {name}: L = {c.num_layers}, h = {c.hidden_size}, "
-               f"d = {c.input_size}, {', '.join(dict.fromkeys(c.cells))} cells.")  # fmt: skip
-        init = f"Not used: the weights are your model's ({name}), not drawn."
+        net = _("Set by your model {name}: L = {L}, h = {h}, d = {d}, {cells} cells.").format(
+            name=name, L=c.num_layers, h=c.hidden_size, d=c.input_size,
+            cells=", ".join(dict.fromkeys(c.cells)),
+        )  # fmt: skip
+        init = _("Not used: the weights are your model's ({name}), not drawn.").format(name=name)
         why |= {k: net for k in ("num_layers", "hidden_size", "input_size", "cell", "cell_layers")}
         why |= {k: init for k in ("scheme", "recurrent_gain", "input_gain", "bias_scale")}
-        why["layer_norm"] = f"Off: your model {name} has no LayerNorm weights."
+        why["layer_norm"] = _("Off: your model {name} has no LayerNorm weights.").format(name=name)
     if data is not None and not isinstance(_sequence(data, _width(up)), str):
-        why |= {k: f"Set by your data {plain(data.name)}." for k in DATA_FIXES}
+        said = _("Set by your data {name}.").format(name=plain(data.name))
+        why |= dict.fromkeys(DATA_FIXES, said)
     if data is not None and up is None:
-        why["input_size"] = f"Set by your data {plain(data.name)}: its columns."
+        why["input_size"] = _("Set by your data {name}: its columns.").format(name=plain(data.name))
     return why
 
 
@@ -247,7 +286,9 @@ def _read(kind: str) -> None:
             key = f"{digest}:{prefix or ''}:{head or ''}"  # the same bytes, another sub-model
             new = Upload(file.name, len(raw), key, model=loaded)
     except Exception as err:  # noqa: BLE001 - hostile input: any failure is a refusal
-        st.session_state[ERROR + kind] = f"{file.name} was refused: {err}"
+        st.session_state[ERROR + kind] = _("{name} was refused: {reason}").format(
+            name=file.name, reason=core_text.error(err)
+        )
         return
     st.session_state[MODEL if kind == "model" else DATA] = new
     for other in ("model", "data"):  # a refusal said before is old news now
@@ -278,45 +319,51 @@ def sidebar_section(container=None) -> None:
     if box is None:
         return
     box.caption(
-        "Kept in this browser tab's session only: never on disk, never shared with other "
-        "users. A shared link cannot carry an upload: it opens the sidebar's own model. "
-        f"{TOO_BIG}"
+        _(
+            "Kept in this browser tab's session only: never on disk, never shared with other "
+            "users. A shared link cannot carry an upload: it opens the sidebar's own model."
+        )
+        + " "
+        + too_big()
     )
     box.container(key="upload_model_box").file_uploader(
-        f"Model (up to {MODEL_CAP_MB} MB): .safetensors, or a .pt / .pth state dict",
+        _("Model (up to {mb} MB): .safetensors, or a .pt / .pth state dict").format(
+            mb=MODEL_CAP_MB),
         key=uploader_key("model"),
         max_upload_size=MODEL_CAP_MB, on_change=_read, args=("model",),
-        help="An nn.RNN / GRU / LSTM state dict (any prefix), optionally with an nn.Linear "
-        "head. Read with safetensors or torch.load(weights_only=True); nothing in it runs.",
+        help=_("An nn.RNN / GRU / LSTM state dict (any prefix), optionally with an nn.Linear "
+               "head. Read with safetensors or torch.load(weights_only=True); nothing in it "
+               "runs."),
     )  # fmt: skip
     cols = box.columns(2)
-    cols[0].text_input("RNN prefix", help="When the file holds several RNNs, e.g. encoder.",
+    cols[0].text_input(_("RNN prefix"),
+                       help=_("When the file holds several RNNs, e.g. encoder."),
                        max_chars=200, **_kept("upload_prefix", "", then=_read))  # fmt: skip
-    cols[1].text_input("Head prefix", help="e.g. fc. when several Linear heads fit.",
+    cols[1].text_input(_("Head prefix"), help=_("e.g. fc. when several Linear heads fit."),
                        max_chars=200, **_kept("upload_head_prefix", "", then=_read))  # fmt: skip
     if errors[0]:
         box.error(plain(errors[0]), icon=":material/block:")
     if up is not None:
-        box.caption(f"**Model in use:** {plain(up.label())}")
+        box.caption(_("**Model in use:** {label}").format(label=plain(up.label())))
         if up.model.random_head:
-            box.radio("The file has no head", tuple(HEADS), format_func=HEADS.get,
+            box.radio(_("The file has no head"), tuple(HEADS), format_func=lambda k: _(HEADS[k]),
                       **_kept("upload_head", "probe"))  # fmt: skip
-        box.button("Remove the model", key="upload_remove_model", on_click=_remove,
+        box.button(_("Remove the model"), key="upload_remove_model", on_click=_remove,
                    args=("model",))  # fmt: skip
     box.container(key="upload_data_box").file_uploader(
-        f"Data (up to {DATA_CAP_MB} MB): .csv (T rows x d columns), .npy (T, d) / (T, B, d), "
-        ".safetensors (x, y)",
+        _("Data (up to {mb} MB): .csv (T rows x d columns), .npy (T, d) / (T, B, d), "
+          ".safetensors (x, y)").format(mb=DATA_CAP_MB),
         key=uploader_key("data"), max_upload_size=DATA_CAP_MB, on_change=_read, args=("data",),
-        help="Columns beyond the uploaded model's d are the targets Y_t; without an uploaded "
-        "model every column is an input and sets d.",
+        help=_("Columns beyond the uploaded model's d are the targets Y_t; without an uploaded "
+               "model every column is an input and sets d."),
     )  # fmt: skip
     if errors[1]:
         box.error(plain(errors[1]), icon=":material/block:")
     if data is not None:
-        box.caption(f"**Data in use:** {plain(data.label())}")
-        box.checkbox("Standardize each input unit (mean 0, std 1)",
+        box.caption(_("**Data in use:** {label}").format(label=plain(data.label())))
+        box.checkbox(_("Standardize each input unit (mean 0, std 1)"),
                      **_kept("upload_standardize", False))  # fmt: skip
-        box.button("Remove the data", key="upload_remove_data", on_click=_remove,
+        box.button(_("Remove the data"), key="upload_remove_data", on_click=_remove,
                    args=("data",))  # fmt: skip
 
 
@@ -325,18 +372,22 @@ def export_section(model: Model, stem: str, load: Callable[[], Model], box) -> N
     for it, into the container ``box``. ``load`` fetches the model again when the button is
     clicked: the deferred download keeps only that small callable (Streamlit holds it for the
     session), never the weights."""
-    box.markdown("**Export this model**")
+    box.markdown(_("**Export this model**"))
     name = f"{stem}.safetensors"
     box.download_button(
-        "Weights (.safetensors, torch names)", data=lambda: save_model(load()), file_name=name,
-        mime="application/octet-stream", on_click="ignore", key="download_model",
-        help="weight_ih_l{k}, weight_hh_l{k}, bias_* as nn.RNN / GRU / LSTM name them; the "
-        "head as head.weight / head.bias.",
+        _("Weights (.safetensors, torch names)"), data=lambda: save_model(load()),
+        file_name=name, mime="application/octet-stream", on_click="ignore", key="download_model",
+        help=_("weight_ih_l{k}, weight_hh_l{k}, bias_* as nn.RNN / GRU / LSTM name them; the "
+               "head as head.weight / head.bias."),
     )  # fmt: skip
     try:
         code = torch_code(model, name)
     except ValueError as err:
-        box.caption(f"No torch module rebuilds this model: {plain(err)}.")
+        box.caption(
+            _("No torch module rebuilds this model: {reason}.").format(
+                reason=plain(core_text.error(err))
+            )
+        )
         return
-    box.caption("torch code that loads it:")
+    box.caption(_("torch code that loads it:"))
     box.code(code, language="python")

@@ -9,7 +9,7 @@ from app.parts import ab_training, layout
 from app.runs import compute
 from app.settings import ab_sides, controls, rules, state
 from app.settings.controls import AB_FIELDS
-from app.words import lesson
+from app.words import core_text, lesson
 from app.words.i18n import N_
 from app.words.i18n import gettext as _
 
@@ -86,7 +86,11 @@ def why_equal(settings, pair: ab_sides.Pair, ratio: np.ndarray) -> str | None:
     a, b = pair.spec_a, pair.spec_b
     if a == b:
         asked = ab_sides.side_settings(settings, "a")
-        why = [r.notice for r in rules.remedy_rules(asked) if r.rule == "layer_norm_cells"]
+        why = [
+            core_text.applicability(r)
+            for r in rules.remedy_rules(asked)
+            if r.rule == "layer_norm_cells"
+        ]
         reason = why[0] if why else _("The overrides repeat the sidebar's values.")
         return _("A and B are the same run here, so every ratio is 1. {reason}").format(
             reason=reason
@@ -94,7 +98,9 @@ def why_equal(settings, pair: ab_sides.Pair, ratio: np.ndarray) -> str | None:
     if a.clip_norm != b.clip_norm:
         return _(CLIPPING) if np.all(ratio == 1) else None
     if np.all(ratio == 1):
-        notices = dict.fromkeys(r.notice for s in (a, b) for r in s.config.applicability())
+        notices = dict.fromkeys(
+            core_text.applicability(r) for s in (a, b) for r in s.config.applicability()
+        )
         if any(s.config.dropout > 0 and not s.training for s in (a, b)):
             notices[_("Dropout acts in training mode only.")] = None
         return (

@@ -11,7 +11,7 @@ from app.parts import layout
 from app.runs import budget, compute
 from app.runs import theory as compute_theory
 from app.settings import controls, state
-from app.words import lesson
+from app.words import core_text, lesson
 from app.words.i18n import N_, ngettext
 from app.words.i18n import gettext as _
 from deeprnn_core.analysis.measures import MEASURES, clear_change, path_steps, seed_spread
@@ -157,7 +157,7 @@ def add_prediction(fig, sweep_spec: compute.SweepSpec, keys: tuple[str, ...], T:
         return _(
             "No mean-field curve: the theory covers {scope}, with random weights of known "
             "variance; this sweep has {gap}."
-        ).format(scope=theory.SCOPE, gap=gap)
+        ).format(scope=core_text.rule(theory.SCOPE), gap=gap)
     shown = [k for k in keys if k in PredictedSweep.PREDICTED]
     if not shown:
         return _(

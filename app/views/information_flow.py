@@ -21,6 +21,7 @@ from app.parts import code, depth_frames, layout
 from app.runs import compute
 from app.runs import theory as compute_theory
 from app.settings import state
+from app.words import core_text
 from app.words.i18n import N_, ngettext
 from app.words.i18n import gettext as _
 from deeprnn_core.engine.order import PHASES, order_text
@@ -60,7 +61,7 @@ NARROW_CSS = (
 
 def order_caption(L: int, T: int) -> str:
     """The core's order of computation, in the core's words (engine.order_text)."""
-    forward, backward = (order_text(phase, L, T) for phase in PHASES)
+    forward, backward = (core_text.order(phase, L, T, order_text(phase, L, T)) for phase in PHASES)
     return _(
         "Order of computation in the core: {forward}. Then the {backward}. Each layer reads "
         "the whole sequence of the layer below. Another order that respects the arrows (time "
@@ -222,7 +223,7 @@ def theory_colours(spec: compute.TraceSpec, fig, mode: str) -> None:
             _(
                 "No prediction to colour by: the mean-field theory covers {scope}, with random "
                 "weights of known variance; this run has {gap}. The grid shows |G|."
-            ).format(scope=theory.SCOPE, gap=gap),
+            ).format(scope=core_text.rule(theory.SCOPE), gap=gap),
             icon=":material/info:",
         )
         return

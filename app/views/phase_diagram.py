@@ -11,6 +11,7 @@ from app.parts import layout
 from app.runs import budget
 from app.runs import theory as compute_theory
 from app.settings import state
+from app.words import core_text
 from app.words.i18n import N_
 from app.words.i18n import gettext as _
 from deeprnn_core.analysis.measures import clear_change
@@ -212,7 +213,9 @@ def _pascanu(spec) -> None:
 @layout.guarded
 def draw_spectra(run: layout.Run, gap: str | None) -> None:
     if gap:
-        st.info(_(GATED).format(scope=theory.SCOPE, gap=gap), icon=":material/info:")
+        st.info(
+            _(GATED).format(scope=core_text.rule(theory.SCOPE), gap=gap), icon=":material/info:"
+        )
     else:
         st.subheader(_("Measured Jacobian spectra of this run"))
     c, spec = run.spec.config, run.spec

@@ -26,7 +26,9 @@ from app.settings.controls import BY_KEY, CONTROLS, GROUPS
 from app.words.i18n import DOMAIN, LOCALE_DIR
 from app.words.lesson_steps import STEPS
 from deeprnn_core import ACTIVATIONS, OPTIMIZERS, SCHEDULES, SCHEMES
-from deeprnn_core.config import DROPOUT_RULE
+from deeprnn_core.config import ACTIVATION_RULE, DROPOUT_RULE, LAYER_NORM_RULE, RESIDUAL_RULE
+from deeprnn_core.engine.overflow import QUANTITIES
+from deeprnn_core.theory.mean_field import SCOPE
 
 APP = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
@@ -40,7 +42,9 @@ NAMES = {*ACTIVATIONS, *SCHEMES, *SCHEDULES, *OPTIMIZERS, "constant", "Adam", "A
 
 
 # the core's sentences that the app shows inside its own (stated once, in the core)
-CORE_SENTENCES = (DROPOUT_RULE,)
+# (app/words/core_text reads them through gettext)
+CORE_SENTENCES = (DROPOUT_RULE, LAYER_NORM_RULE, RESIDUAL_RULE, ACTIVATION_RULE, SCOPE,
+                  *QUANTITIES.values())  # fmt: skip
 
 
 def control_messages() -> list[str]:

@@ -35,6 +35,7 @@ TUTORIAL = f"*Dive into Deep Learning* (section [Deep Recurrent Neural Networks]
 
 
 # the weight ratios' verdicts: what the bottom layer's gradient gets against the top's
+SAME_WEIGHTS = N_("gives both about the same")  # (a nested N_ is not extracted)
 WEIGHT_WORDS = {
     "vanishes": N_("gives the bottom layer less"),
     "explodes": N_("gives the bottom layer more"),
@@ -142,7 +143,7 @@ def verdict(key: str, value: float, num_layers: int, steps: int, time_path: bool
         order=f"{ORDER:g}", bar=bar_words(change_bar())
     )
     if key.startswith("w_"):
-        said = _(WEIGHT_WORDS.get(word, N_("gives both about the same")))
+        said = _(WEIGHT_WORDS.get(word, SAME_WEIGHTS))
     else:
         said = _(PATH_WORDS.get(word, word))
     return _("{verdict} ({side})").format(verdict=said, side=side)

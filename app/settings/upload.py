@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import streamlit as st
 
-from app.settings import state
+from app.settings import language, state
 from app.settings.controls import BY_KEY
 from app.words import core_text
 from app.words.i18n import N_
@@ -263,6 +263,7 @@ def _read(kind: str) -> None:
     the file is refused. An emptied uploader keeps the upload in use: the browser empties it
     on its way to the next file too, and a refused next file must leave the model as it was.
     The Remove button removes it."""
+    language.load()  # a callback runs before the router sets this run's language
     file = st.session_state.get(uploader_key(kind))
     st.session_state.pop(ERROR + kind, None)
     if file is None:
@@ -346,7 +347,8 @@ def sidebar_section(container=None) -> None:
     if up is not None:
         box.caption(_("**Model in use:** {label}").format(label=plain(up.label())))
         if up.model.random_head:
-            box.radio(_("The file has no head"), tuple(HEADS), format_func=lambda k: _(HEADS[k]),
+            heads = {k: _(v) for k, v in HEADS.items()}  # (worded in this run)
+            box.radio(_("The file has no head"), tuple(heads), format_func=heads.get,
                       **_kept("upload_head", "probe"))  # fmt: skip
         box.button(_("Remove the model"), key="upload_remove_model", on_click=_remove,
                    args=("model",))  # fmt: skip

@@ -34,9 +34,8 @@ CURVES = ["eval_steps", "val_curve", "metric_curve", "grad_norm_steps", "grad_no
 def settings() -> StudySpec | None:
     with st.form("tuning_map"):
         c = st.columns(4)
-        task = c[0].selectbox(
-            _("Task"), TASKS, key="tm_task", format_func=lambda t: _(TASK_NAMES.get(t, t))
-        )
+        names = {t: _(TASK_NAMES.get(t, t)) for t in TASKS}  # (worded in this run)
+        task = c[0].selectbox(_("Task"), TASKS, key="tm_task", format_func=names.get)
         cells = c[1].multiselect(_("Cell types"), list(CELLS), ["rnn", "lstm"], key="tm_cells")
         depths = c[2].multiselect(_("Depths L"), DEPTHS, [1, 2, 4], key="tm_depths")
         seeds = c[3].number_input(_("Seeds"), 1, 20, 3, key="tm_seeds")
@@ -78,7 +77,7 @@ def results(spec: StudySpec, result) -> None:
         _("Study as CSV"), table.drop(columns=CURVES).to_csv(index=False).encode(),
         file_name=f"{spec.key}.csv", mime="text/csv", key="tm_csv",
     )  # fmt: skip
-    st.markdown(_("Every trial, its curves and its parameters, in optuna-dashboard:"))
+    st.markdown(_("Every trial, its curves and its parameters, in `optuna-dashboard`:"))
     st.code(result.dashboard, language="bash")
 
 

@@ -33,10 +33,16 @@ ERRORS = tuple(
          r"(?P<cap>\d+)", N_("{what} is {size} bytes, over the cap of {cap} bytes")),
         (r"file is neither safetensors .* nor a torch\.save zip checkpoint; it starts with "
          r"(?P<start>.*)", N_("the file is neither safetensors nor a torch.save checkpoint; it "
-                              "starts with {start}")),
+                              "starts with `{start}`")),
         (r"file is a bare pickle .*", N_("the file is a bare pickle (or torch's legacy format): "
                                          "refused, it could run code; save it with torch.save "
                                          "(zip format) or safetensors")),
+        (r"torch checkpoint refused: it needs globals beyond tensors and plain containers "
+         r"\((?P<names>.*)\); save model\.state_dict\(\), not the model, or use safetensors",
+         N_("the torch checkpoint was refused: it needs globals beyond tensors and plain "
+            "containers ({names}); save model.state_dict(), not the model, or use safetensors")),
+        (r"torch\.load\(weights_only=True\) refused the file \((?P<detail>.*)\)",
+         N_("torch.load(weights_only=True) refused the file ({detail})")),
         (r"not a torch\.save checkpoint \((?P<detail>.*)\)",
          N_("not a torch.save checkpoint ({detail})")),
         (r"torch checkpoint is not a readable zip archive \((?P<detail>.*)\)",

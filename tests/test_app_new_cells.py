@@ -137,23 +137,28 @@ def test_the_eigen_and_memory_panels_switch_off_from_the_url():
                                                    "input_gain": 2.5}),
      ({"cell": "minlstm"}, {"cell": "minlstm"})],
 )  # fmt: skip
-def test_the_element_wise_theory_panel_draws_the_core_numbers(query, changes):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_element_wise_theory_panel_draws_the_core_numbers(query, changes, lang):
     """Gradient flow's theory panel for the element-wise cells: the chart holds theory.linear's
-    prediction and the measurement of this run, its title and sentence the same R²."""
+    prediction and the measurement of this run, its title and sentence the same R², in both
+    languages (the sentence's verdict words are the catalog's for these numbers)."""
     from app.runs import theory as compute_theory
+    from app.words import elementwise
+    from app.words.i18n import gettext, using
     from deeprnn_core import Model
     from deeprnn_core.theory import linear, mean_field
     from tests.figure_data import values
     from tests.test_app import chart_with, core_trace
 
-    at = open_app(query, "views/gradient_flow.py")
+    at = open_app(query | {"lang": lang}, "views/gradient_flow.py")
     assert_clean(at)
     spec, tr = core_trace(**changes)
     model = Model.init(spec.config, spec.init)
     assert compute_theory.elementwise_gap(spec) is None
     said = "\n".join(m.value for m in at.markdown)
     if query["cell"] == "lru":
-        fig = chart_with(at, "predicted from λ (exact)")
+        with using(lang):
+            fig = chart_with(at, gettext("predicted from λ (exact)"))
         L, T = spec.config.num_layers, spec.steps
         args = (model.params, L, tr.preact[-1, -1], tr.grad_hidden[-1, -1], T, "tanh")
         exact = np.sqrt((linear.lru_row_below_top(*args) ** 2).sum((1, 2)))
@@ -164,9 +169,11 @@ def test_the_element_wise_theory_panel_draws_the_core_numbers(query, changes):
         np.testing.assert_allclose(exact, measured, rtol=1e-9)  # exact: λ^k per unit
         r2 = linear.r_squared(exact, measured)
         assert f"R² = {r2:.3f}" in fig["layout"]["title"]["text"] and r2 > 0.999
-        assert f"predicted from λ, R² = {r2:.3f}" in said
+        with using(lang):
+            assert f"R² = {r2:.3f}" in said and elementwise.fit_word(r2) in said
     else:
-        fig = chart_with(at, "mean field")
+        with using(lang):
+            fig = chart_with(at, gettext("mean field"))
         _, gain, scale = mean_field.gaussian_equivalent(spec.config, spec.init)
         factor, _ = linear.gated_variance_map(
             spec.config.cells, gain, mean_field.bias_variance(spec.config, spec.init.bias_scale),
@@ -179,8 +186,19 @@ def test_the_element_wise_theory_panel_draws_the_core_numbers(query, changes):
         # the per-layer means agree within 10 % at these settings (measured, 2026-12-07)
         np.testing.assert_allclose(factor.mean(1), measured.mean(1), rtol=0.10)
         r2 = linear.r_squared(factor, measured)
-        assert f"R² = {r2:.3f} over the (l, t) grid" in said
-        assert ("nearly flat" in said) == (measured.mean(1).max() <= 1.05 * measured.mean(1).min())
+        flat = measured.mean(1).max() <= 1.05 * measured.mean(1).min()
+        with using(lang):
+            assert elementwise.fit_word(r2) in said
+            nearly_flat = (
+                gettext(
+                    "The measured factor is nearly flat over the layers ({low} to {high}): with "
+                    "little shape to score, R² mostly scores the sampling noise of single steps."
+                )
+                .split("(")[0]
+                .split("(")[0]
+            )
+        assert f"R² = {r2:.3f}" in said
+        assert (nearly_flat in said) == flat
 
 
 def test_the_lru_ring_controls_reach_the_init_and_hostile_values_fall_back():

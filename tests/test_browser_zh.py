@@ -18,6 +18,7 @@ PATHS = {  # the page's URL path (streamlit_app.PAGES)
     "views/training.py": "training",
     "views/ab_compare.py": "ab",
     "views/phase_diagram.py": "phase",
+    "views/tuning_map.py": "tuning",
 }
 
 

@@ -313,3 +313,20 @@ def test_the_cores_words_are_said_in_chinese_at_the_app_boundary():
         assert "h = 8" in core_text.applicability(residual)
         assert "t = 40..1" in core_text.order("backward", 6, 40, "")
         assert "第 6 层" in core_text.order("backward", 6, 40, "")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"L": "2", "T": "500", "act": "tanh", "init": "orthogonal", "grec": "3"},  # backward
+        {"L": "8", "T": "500", "h": "256", "act": "relu", "grec": "3", "gin": "3"},  # forward
+        {"L": "3", "T": "6", "walk": "1", "step": "20"},  # the step-through's order
+    ],
+)
+def test_the_overflow_banner_and_the_order_of_computation_are_in_chinese(query):
+    at = open_app(query | {"dtype": "float32", "lang": "zh"}, page="views/information_flow.py")
+    assert_clean(at)
+    said = [w.value for w in at.warning] + [c.value for c in at.caption]
+    assert any("传播" in s for s in said), said  # forward / backward pass, in Chinese
+    left = left_english(at)
+    assert not left, left

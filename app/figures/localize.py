@@ -56,6 +56,7 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("steps"), N_(", timescale 0 steps"), N_("predicted"), N_("measured"), N_("closed form"),
     N_(" of units saturated"), N_("sweep"), N_("click: "), N_("mean field"),
     N_("update"), N_("after %{x} updates"), N_("clipped"), N_("training"), N_("validation"),
+    N_("overflow "),
 )  # fmt: skip
 
 

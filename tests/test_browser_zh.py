@@ -1,7 +1,8 @@
 """Issue 18, item 4: every lab page finished in Chinese (tests/test_app_zh.FINISHED) opens in
 Debian's Chromium at the defaults with ?lang=zh, draws its figures, and shows no English word
 outside the notation's allowlist: the main area's and the sidebar's text and the figures' SVG
-text. Skips without Chromium (fails with CI=true)."""
+text; so do Gradient flow with an LRU and a minGRU stack and Hidden states with minLSTM.
+Skips without Chromium (fails with CI=true)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ PATHS = {  # the page's URL path (streamlit_app.PAGES)
     "views/phase_diagram.py": "phase",
     "views/tuning_map.py": "tuning",
 }
+# the element-wise cells' own panels: the LRU's and the minGRU's theory, the minLSTM's gates
+NEW_CELLS = ["gradients?cell=lru&lang=zh", "gradients?cell=mingru&lang=zh",
+             "hidden?cell=minlstm&lang=zh"]  # fmt: skip
 
 
 def test_every_finished_lab_page_in_chinese_has_no_untranslated_english():
@@ -27,8 +31,8 @@ def test_every_finished_lab_page_in_chinese_has_no_untranslated_english():
     from playwright.sync_api import sync_playwright
 
     with bs.streamlit_server() as (url, _), sync_playwright() as p, bs.chromium(p) as page:
-        for file in FINISHED:
-            page.goto(f"{url}/{PATHS[file]}?lang=zh")
+        for file in [*(f"{PATHS[f]}?lang=zh" for f in FINISHED), *NEW_CELLS]:
+            page.goto(f"{url}/{file}")
             bs.wait_idle(page, 180_000)
             if page.locator('[data-testid="stPlotlyChart"]').count():  # Plain vs deep: tables
                 page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)

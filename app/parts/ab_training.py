@@ -17,6 +17,7 @@ from app.parts import layout
 from app.runs import training
 from app.settings import ab_sides, state
 from app.settings.controls import SAME
+from app.words import core_text
 from app.words.i18n import N_
 from app.words.i18n import gettext as _
 from app.words.training import TASK_NAMES, window
@@ -112,7 +113,11 @@ def draw(settings) -> None:
     settings = state.current()  # the schedule widgets may have just changed
     sides = [side_settings(settings, side) for side in ab_sides.SIDES]
     plans = [training.plan(sides[0], (sides[1],)), training.plan(sides[1], (sides[0],))]
-    errors = [f"{side.upper()}: {p.error}" for side, p in zip(ab_sides.SIDES, plans) if p.error]
+    errors = [
+        f"{side.upper()}: {core_text.error(p.error)}"
+        for side, p in zip(ab_sides.SIDES, plans)
+        if p.error
+    ]
     if errors:
         st.error(_("The core refused these settings: {error}").format(error=" ".join(errors)))
         return

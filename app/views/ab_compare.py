@@ -119,7 +119,9 @@ def draw(settings) -> None:
     try:
         sa, sb = (compute.summarize(spec) for spec in specs)
     except compute.CORE_ERRORS as err:
-        st.error(_("The core could not run these settings: {error}").format(error=err))
+        st.error(
+            _("The core could not run these settings: {error}").format(error=core_text.error(err))
+        )
         return
     labels = (f"A: {ab_sides.label(settings, 'a')}", f"B: {ab_sides.label(settings, 'b')}")
     for column, title, summary, spec in zip(st.columns(2), labels, (sa, sb), specs):

@@ -76,7 +76,7 @@ def draw(run: layout.Run) -> None:
     try:
         sweep = compute.depth_sweep(sweep_spec)
     except compute.CORE_ERRORS as err:
-        st.error(_("The core could not run the sweep: {error}").format(error=err))
+        st.error(_("The core could not run the sweep: {error}").format(error=core_text.error(err)))
         return
     T = sweep_spec.base.steps
     medians = {k: sweep.measure_quantiles(k, (0.5,))[0] for k in MEASURES}

@@ -6,6 +6,7 @@ from app.figures import training as fig
 from app.parts import code, layout
 from app.runs import compute, training
 from app.settings import state, upload
+from app.words import core_text
 from app.words import training as words
 from app.words.i18n import N_, ngettext
 from app.words.i18n import gettext as _
@@ -157,7 +158,11 @@ def draw(settings) -> None:
         try:
             history = training.run(spec, live_callback(bar, chart, task.baseline_rule))
         except compute.CORE_ERRORS as err:
-            st.error(_("The core could not train these settings: {error}").format(error=err))
+            st.error(
+                _("The core could not train these settings: {error}").format(
+                    error=core_text.error(err)
+                )
+            )
             return
         bar.empty()
         chart.empty()

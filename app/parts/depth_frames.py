@@ -13,10 +13,12 @@ import streamlit as st
 from app.figures.scrub import scrub_figure, time_stride
 from app.parts import layout
 from app.runs import budget, compute
+from app.words.i18n import N_
+from app.words.i18n import gettext as _
 from deeprnn_core.analysis.scrub import DepthScrub, depth_scrub
 from deeprnn_core.engine import cost
 
-SCRUB = (
+SCRUB = N_(
     "Depth scrub: drag the plot's depth slider (or press play) to see the grid of the network "
     "of depth 1, 2, …, L: the lower layers of this one, with the output head on the top layer "
     "shown. Every frame is in the page already, so dragging redraws in the browser with no "
@@ -38,7 +40,7 @@ def scrub_seconds(spec: compute.TraceSpec, reference: bool = False) -> float:
     return budget.at_speed(scrub, c, reference) + frames
 
 
-@st.cache_data(max_entries=4, show_spinner="Running the backward pass of every depth 1..L…")
+@st.cache_data(max_entries=4, show_spinner=False)  # draw says what runs, in the run's language
 def grids(spec: compute.TraceSpec) -> DepthScrub:
     """The depth scrub of ``spec``'s model and input (its dropout masks too)."""
     model, tr = compute.get_trace(spec)
@@ -55,17 +57,21 @@ def draw(run: layout.Run, color_by: str) -> bool:
     seconds, reference = scrub_seconds(spec), scrub_seconds(spec, reference=True)
     if reference > SCRUB_SECONDS:  # the settings alone decide
         st.info(
-            f"Scrubbing depth would run the backward pass of every depth 1..L, priced at "
-            f"{budget.priced(reference, seconds)}, over the {SCRUB_SECONDS:g} s budget: lower L, "
-            "T, h or B to scrub. The grid below is depth L only.",
+            _(
+                "Scrubbing depth would run the backward pass of every depth 1..L, priced at "
+                "{price}, over the {budget} s budget: lower L, T, h or B to scrub. The grid below "
+                "is depth L only."
+            ).format(price=budget.priced(reference, seconds), budget=f"{SCRUB_SECONDS:g}"),
             icon=":material/info:",
         )
         return False
     st.caption(
-        f"The backward pass of every depth 1..{spec.config.num_layers} and a frame for each: "
-        f"about {seconds:.2g} s here."
+        _(
+            "The backward pass of every depth 1..{L} and a frame for each: about {seconds} s here."
+        ).format(L=spec.config.num_layers, seconds=f"{seconds:.2g}")
     )
-    scrub = grids(spec)
+    with st.spinner(_("Running the backward pass of every depth 1..L…")):
+        scrub = grids(spec)
     L, T = scrub.hidden_norm.shape
     if color_by == "grad":
         norms, bad = scrub.grad_hidden_norm, scrub.nonfinite_grad
@@ -76,12 +82,13 @@ def draw(run: layout.Run, color_by: str) -> bool:
     stride = time_stride(L, T, bool(bad.any()))
     fig = scrub_figure(norms, bad, scrub.attenuation, spec.config.cells, color_by, stride)
     layout.chart(fig, "scrub_chart")
-    notes = [SCRUB]
+    notes = [_(SCRUB)]
     if stride > 1:
         notes.append(
-            f"To keep the {L} frames under 2 MB, each shows one step in {stride} (and t = T)."
-        )
+            _("To keep the {L} frames under 2 MB, each shows one step in {stride} (and t = T).")
+            .format(L=L, stride=stride)
+        )  # fmt: skip
     if bad.any():
-        notes.append("Magenta cells hold inf / nan (overflow).")
+        notes.append(_("Magenta cells hold inf / nan (overflow)."))
     st.caption(" ".join(notes))
     return True

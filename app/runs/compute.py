@@ -26,7 +26,7 @@ from app.settings import upload
 from app.settings.controls import PER_LAYER
 from app.settings.rules import per_layer, remedy_rules
 from app.words import core_text
-from app.words.i18n import N_
+from app.words.i18n import N_, ngettext
 from app.words.i18n import gettext as _
 from deeprnn_core import InitSpec, Model, RNNConfig, Trace, trace
 from deeprnn_core.analysis import summaries as analysis
@@ -301,8 +301,10 @@ def seconds(spec: TraceSpec) -> float:
 
 
 def _run_trace(spec: TraceSpec) -> tuple[Model, Trace]:
-    with server.heavy_run("running this trace"):
-        note = f"Running the deep RNN forward and backward (about {seconds(spec):.1f} s)…"
+    with server.heavy_run(_("running this trace")):
+        note = _("Running the deep RNN forward and backward (about {seconds} s)…").format(
+            seconds=f"{seconds(spec):.1f}"
+        )
         with st.spinner(note):
             model, x = _model_and_input(spec)
             start = time.perf_counter()
@@ -399,7 +401,7 @@ def trace_time(spec: TraceSpec) -> float:
     """Median wall time of ``trace`` for ``spec`` (analysis.time_trace), measured once."""
     model, x = _model_and_input(spec)
     repeats = timing_repeats(spec)
-    with server.heavy_run("timing this trace"):
+    with server.heavy_run(_("timing this trace")):
         return analysis.time_trace(model, x, repeats=repeats, **_trace_kwargs(spec))
 
 
@@ -407,7 +409,11 @@ def trace_time(spec: TraceSpec) -> float:
 def depth_sweep(sweep: SweepSpec) -> analysis.DepthSweep:
     """analysis.depth_sweep for ``sweep``, with a progress bar while it runs."""
     b = sweep.base
-    bar = st.progress(0.0, text=f"Sweeping L = 1..{sweep.max_layers} over {len(sweep.seeds)} seeds")
+    text = ngettext(
+        "Sweeping L = 1..{L} over {seeds} seed", "Sweeping L = 1..{L} over {seeds} seeds",
+        len(sweep.seeds),
+    ).format(L=sweep.max_layers, seeds=len(sweep.seeds))  # fmt: skip
+    bar = st.progress(0.0, text=text)
     shown = [0.0]
 
     def progress(fraction: float) -> None:
@@ -416,7 +422,7 @@ def depth_sweep(sweep: SweepSpec) -> analysis.DepthSweep:
             shown[0] = fraction
             bar.progress(min(1.0, fraction))
 
-    with server.heavy_run("running this sweep"):
+    with server.heavy_run(_("running this sweep")):
         result = analysis.depth_sweep(
             b.config,
             sweep.max_layers,

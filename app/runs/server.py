@@ -32,6 +32,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from app.runs import budget
+from app.words.i18n import ngettext
 
 MB = 1 << 20
 MEMORY_BYTES = int(os.environ.get("DEEPRNN_MEMORY_MB", "4096")) * MB
@@ -290,9 +291,15 @@ def heavy_run(what: str):
                 stop_if_gone()
                 if note is not None:
                     running, waiting = queue_length()
+                    others = running + waiting - 1
                     note.info(
-                        f"Waiting for {running + waiting - 1} other run(s) on this server to "
-                        f"finish before {what} (at most {HEAVY_RUNS} run at once).",
+                        ngettext(
+                            "Waiting for {others} other run on this server to finish before "
+                            "{what} (at most {most} at once).",
+                            "Waiting for {others} other runs on this server to finish before "
+                            "{what} (at most {most} at once).",
+                            others,
+                        ).format(others=others, what=what, most=HEAVY_RUNS),
                         icon=":material/hourglass_top:",
                     )
         finally:

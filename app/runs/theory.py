@@ -16,6 +16,7 @@ from app.runs import budget, compute
 from app.settings import controls
 from app.words import core_text
 from app.words.i18n import gettext as _
+from app.words.i18n import ngettext
 from deeprnn_core import InitSpec, RNNConfig
 from deeprnn_core.analysis import spectra
 from deeprnn_core.data.signals import make_signal
@@ -82,7 +83,7 @@ def phase_sweep_plan(spec: compute.TraceSpec, seeds: int) -> tuple[PhaseSweepSpe
     )
     steps, batch = min(spec.steps, limits["steps"]), SWEEP_BATCH
     used = [
-        f"{name} = {now} (of {asked})"
+        _("{name} = {now} (of {asked})").format(name=name, now=now, asked=asked)
         for name, now, asked in (
             ("L", config.num_layers, c.num_layers),
             ("h", config.hidden_size, c.hidden_size),
@@ -91,13 +92,20 @@ def phase_sweep_plan(spec: compute.TraceSpec, seeds: int) -> tuple[PhaseSweepSpe
         if now != asked
     ]
     if used:
-        notices.append(f"To stay within a few seconds the sweep uses {', '.join(used)}.")
+        notices.append(
+            _("To stay within a few seconds the sweep uses {used}.").format(used=_(", ").join(used))
+        )
     points = len(SWEEP_GAINS) ** 2
     fitted = budget.fit_phase_seeds(config, steps, batch, points, seeds)
     if fitted < seeds:
         notices.append(
-            f"To stay within about {budget.PHASE_SWEEP_SECONDS:g} s the sweep averages "
-            f"{fitted} seeds per point (of {seeds})."
+            ngettext(
+                "To stay within about {seconds} s the sweep averages {fitted} seed per point "
+                "(of {seeds}).",
+                "To stay within about {seconds} s the sweep averages {fitted} seeds per point "
+                "(of {seeds}).",
+                fitted,
+            ).format(seconds=f"{budget.PHASE_SWEEP_SECONDS:g}", fitted=fitted, seeds=seeds)
         )
         seeds = fitted
     sweep = PhaseSweepSpec(

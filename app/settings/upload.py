@@ -19,7 +19,7 @@ import streamlit as st
 from app.settings import language, state
 from app.settings.controls import BY_KEY
 from app.words import core_text
-from app.words.i18n import N_
+from app.words.i18n import N_, sentences
 from app.words.i18n import gettext as _
 from deeprnn_core import Model, load_model, load_sequence, save_model, torch_code
 from deeprnn_core.config import activation_applies
@@ -115,7 +115,7 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
             else ""
         )
         cells = c.cell if isinstance(c.cell, str) else ", ".join(dict.fromkeys(c.cell))
-        notices.append(
+        notices.append(sentences(
             _(
                 "Your model {name} is the network of every page that runs one: L = {L}, {cells} "
                 "cells, h = {h}, d = {d}, {head}{phi}. The sidebar's architecture and "
@@ -129,13 +129,9 @@ def adjust(s) -> tuple[object, list[str], dict[str, str]]:
                 d=c.input_size,
                 head=plain(head),
                 phi=phi,
-            )  # fmt: skip
-            + (
-                " " + _("Layer norm is off: the file has no LayerNorm weights.")
-                if s.layer_norm
-                else ""
-            )
-        )
+            ),  # fmt: skip
+            _("Layer norm is off: the file has no LayerNorm weights.") if s.layer_norm else "",
+        ))  # fmt: skip
         keys["model_key"] = up.sha256
     if data is not None:
         parsed = _sequence(data, up.model.config.input_size if up else None)
@@ -320,12 +316,13 @@ def sidebar_section(container=None) -> None:
     if box is None:
         return
     box.caption(
-        _(
-            "Kept in this browser tab's session only: never on disk, never shared with other "
-            "users. A shared link cannot carry an upload: it opens the sidebar's own model."
+        sentences(
+            _(
+                "Kept in this browser tab's session only: never on disk, never shared with other "
+                "users. A shared link cannot carry an upload: it opens the sidebar's own model."
+            ),
+            too_big(),
         )
-        + " "
-        + too_big()
     )
     box.container(key="upload_model_box").file_uploader(
         _("Model (up to {mb} MB): .safetensors, or a .pt / .pth state dict").format(

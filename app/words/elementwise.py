@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from app.words.i18n import gettext as _
+from app.words.i18n import sentences
 
 FLAT = 1.05  # per-layer measured means within 5 % of each other: little shape for R² to score
 
@@ -51,26 +52,24 @@ def gated_words(predicted: np.ndarray, measured: np.ndarray, r2: float) -> str:
         "the (l, t) grid ({fit})."
     ).format(r2=f"{r2:.3f}", fit=fit_word(r2))
     if not np.isfinite(gap).any():
-        return text + " " + _("No layer has a finite measured factor to compare.")
+        return sentences(text, _("No layer has a finite measured factor to compare."))
     k = int(np.nanargmax(gap))
-    text += " " + _(
+    largest = _(
         "The largest gap of the per-layer means is at layer {layer}: {predicted} predicted, "
         "{measured} measured ({gap} %)."
     ).format(
         layer=k + 1, predicted=f"{p[k]:.4f}", measured=f"{m[k]:.4f}", gap=f"{100 * gap[k]:.1f}"
     )
     low, high = float(np.nanmin(m)), float(np.nanmax(m))
+    flat = ""
     if high <= FLAT * low:
-        text += " " + _(
+        flat = _(
             "The measured factor is nearly flat over the layers ({low} to {high}): with little "
             "shape to score, R² mostly scores the sampling noise of single steps."
         ).format(low=f"{low:.4f}", high=f"{high:.4f}")
-    return (
-        text
-        + " "
-        + _(
-            "The map assumes a layer's input uncorrelated over time (true at layer 1 for an input "
-            "of independent steps, not above, where the layer below remembers) and gates of zero "
-            "mean."
-        )
+    assumes = _(
+        "The map assumes a layer's input uncorrelated over time (true at layer 1 for an input "
+        "of independent steps, not above, where the layer below remembers) and gates of zero "
+        "mean."
     )
+    return sentences(text, largest, flat, assumes)

@@ -67,6 +67,12 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark, translate
     return message
 
 
+def sentences(*texts: str) -> str:
+    """Whole sentences one after another, as the current language runs them on: a space after
+    English's full stop, none after Chinese's (。). Empty ones are left out."""
+    return ("" if language() == "zh" else " ").join(t for t in texts if t)
+
+
 def count(value: int) -> str:
     """A whole number grouped as the current language writes it (1,234)."""
     return format_decimal(value, locale=BABEL_LOCALE[language()])

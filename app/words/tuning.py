@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.words.i18n import N_, count, decimal, ngettext
+from app.words.i18n import N_, count, decimal, ngettext, sentences
 from app.words.i18n import gettext as _
 from deeprnn_core.analysis.measures import LEARNED
 from deeprnn_core.study import measures
@@ -53,10 +53,9 @@ def window_words(windows, cell: str, spacing: float, tolerance: float) -> str:
     trend = measures.window_trend(windows, cell, spacing)
     if trend == measures.NOT_LEARNED:
         failed = [str(r.depth) for r in rows.itertuples() if r.learned is False]
-        return (
-            text
-            + " "
-            + ngettext(
+        return sentences(
+            text,
+            ngettext(
                 "At L = {depths} no learning rate brought the median loss below {factor} x the "
                 "task's baseline: nothing was learned there, so its window says nothing about "
                 "tuning, and the claim cannot be checked on this map.",
@@ -64,12 +63,12 @@ def window_words(windows, cell: str, spacing: float, tolerance: float) -> str:
                 "task's baseline: nothing was learned at these depths, so their windows say "
                 "nothing about tuning, and the claim cannot be checked on this map.",
                 len(failed),
-            ).format(depths=_(", ").join(failed), factor=decimal(LEARNED))
+            ).format(depths=_(", ").join(failed), factor=decimal(LEARNED)),
         )
     claim = _(CLAIMS[trend])
     if trend == measures.NO_CLEAR_CHANGE:
         claim = claim.format(first=first.depth, last=last.depth, spacing=f"{spacing:.2f}")
-    return f"{text} {claim}"
+    return sentences(text, claim)
 
 
 def verdict_words(v: measures.DepthVerdict) -> str:
@@ -101,4 +100,4 @@ def verdict_words(v: measures.DepthVerdict) -> str:
         "Bootstrap 95 % interval of deep - plain over {seeds} seeds: [{low}, {high}].",
         v.seeds,
     ).format(seeds=count(v.seeds), low=f"{v.low:.3g}", high=f"{v.high:.3g}")
-    return f"{text} {interval} {_(VERDICTS[v.verdict])}"
+    return sentences(text, interval, _(VERDICTS[v.verdict]))

@@ -159,9 +159,11 @@ def widget(
     label = _(c.label)  # the catalog's (app/locale): English as it is
     common = dict(key=key, help=_(c.help) if c.help else "", on_change=_changed, args=(key,),
                   **kwargs)  # fmt: skip
-    if c.kind in ("slider", "number"):
-        make = box.slider if c.kind == "slider" else box.number_input
-        return make(label, low, high, step=kind(c.step), **common)
+    if c.kind == "slider":  # the value given: without one, Streamlit reads its whole session
+        # state to guess single or range (get_session_state().filtered_state, ~0.5 ms a slider)
+        return box.slider(label, low, high, value=kind(value), step=kind(c.step), **common)
+    if c.kind == "number":
+        return box.number_input(label, low, high, step=kind(c.step), **common)
     if c.kind in ("select", "radio"):
         names = {o: _(str(t)) for o, t in zip(c.options, c.labels or c.options)}
         extra = {"horizontal": True} if c.kind == "radio" else {}

@@ -58,22 +58,25 @@ def served(tmp_path_factory):
          "wsgiref", "--quiet"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(f"{base}/api/meta")[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"optuna-dashboard did not serve: {proc.stderr.read()}")
-            time.sleep(0.2)
-        yield result, base
+        yield result, wait_until_served(proc, f"http://127.0.0.1:{port}")
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def wait_until_served(proc: subprocess.Popen, base: str) -> str:
+    """``base`` once the dashboard process answers its API (fails if it exits or takes 60 s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if get(f"{base}/api/meta")[0] == 200:
+                return base
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"optuna-dashboard did not serve: {proc.stderr.read()}")
+        time.sleep(0.2)
 
 
 def test_the_dashboard_lists_the_study_with_its_spec(served):

@@ -1,7 +1,9 @@
 """deeprnn_core.study on a real PostgreSQL server: a throwaway cluster (initdb in a temporary
 folder, started on a free loopback port, stopped at the end) keeps a study whose table equals
 the SQLite run bit for bit; a second run, through ``$DEEPRNN_STUDY_STORAGE``, opens it from the
-database and trains nothing; the pruner's reports go through it too.
+database and trains nothing; the pruner's reports go through it too; the Tuning map pointed at
+it by ``$DEEPRNN_STUDY_STORAGE`` alone runs and shows its study there, and optuna-dashboard
+reads it.
 
 PostgreSQL refuses to run as root: as root, initdb / pg_ctl run as the ``postgres`` user (the
 Debian package's) or ``nobody``, in a folder given to that user. Skipped, with the reason, when
@@ -11,6 +13,7 @@ no PostgreSQL binaries are installed (Debian: the ``postgresql`` package) or no 
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -25,6 +28,9 @@ import pytest
 from app.runs import studies
 from deeprnn_core.study import IN_PROCESS, STORAGE_ENV, StudySpec, load, run, runner
 from deeprnn_core.study.storage import CURVES, SUMMARY_KEYS, rdb
+from tests import test_study_dashboard as dash
+from tests.test_app import assert_clean, charts, open_app
+from tests.test_app_tuning import PAGE, page_spec, set_form
 
 pytestmark = pytest.mark.timeout(240)
 TINY = dict(task="adding", length=8, steps=12, hidden_size=6, n_train=32, n_val=16, batch_size=8)
@@ -152,3 +158,50 @@ def test_pruned_search_on_postgresql_equals_sqlite(postgres_url, tmp_path):
         for u in (postgres_url, lite.url)
     ]
     assert reported[0] == reported[1] and all(reported[0])
+
+
+def test_the_tuning_map_pointed_at_postgresql_by_the_environment(postgres_url, monkeypatch):
+    """What the README says: DEEPRNN_STUDY_STORAGE=<postgresql URL> before starting the app."""
+    monkeypatch.setenv(STORAGE_ENV, postgres_url)
+    for name, value in (("STORAGE", None), ("SCHEDULER", IN_PROCESS), ("_JOBS", {}),
+                        ("_STORED", type(studies._STORED)()), ("_FORGOTTEN", {})):  # fmt: skip
+        monkeypatch.setattr(studies, name, value)
+    at = set_form(open_app(page=PAGE))
+    at.button(key="tm_run").click().run()
+    spec = page_spec()
+    job = studies.job_of(spec)
+    job.thread.join(120)
+    assert job.error is None and job.result.complete and job.result.url == postgres_url
+    studies._JOBS.clear()  # another server on the same database: no job, reads it from there
+    again = set_form(open_app(page=PAGE))
+    assert_clean(again)
+    assert again.button(key="tm_run").disabled  # complete in PostgreSQL: nothing to run
+    assert any(c["data"][0]["type"] == "heatmap" for c in charts(again))
+    assert any(f"optuna-dashboard {postgres_url}" == c.value for c in again.code)
+    stored = optuna.load_study(study_name=spec.key, storage=rdb(postgres_url))
+    assert len(stored.trials) == spec.size
+
+
+def test_optuna_dashboard_reads_the_postgresql_database(postgres_url):
+    s = spec(cells=("gru",), depths=(1,))
+    result = run(s, storage=postgres_url, scheduler=IN_PROCESS)
+    port = dash.free_port()
+    proc = subprocess.Popen(
+        [str(dash.DASHBOARD), *result.dashboard.split()[1:], "--host", "127.0.0.1", "--port",
+         str(port), "--server", "wsgiref", "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        base = dash.wait_until_served(proc, f"http://127.0.0.1:{port}")
+        listed = json.loads(dash.get(f"{base}/api/studies")[1])["study_summaries"]
+        study_id = next(x["study_id"] for x in listed if x["study_name"] == s.key)
+        detail = json.loads(dash.get(f"{base}/api/studies/{study_id}")[1])
+        shown = {t["number"]: t for t in detail["trials"]}
+        for row in result.table.itertuples():
+            attrs = {a["key"]: a["value"] for a in shown[row.number]["user_attrs"]}
+            assert float(attrs["val_loss"]) == row.val_loss and shown[row.number]["values"] == [
+                row.val_loss
+            ]
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -76,9 +76,10 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    """A PostgreSQL 'postgresql+psycopg2://' URL of a fresh cluster on 127.0.0.1 (trust
-    authentication, loopback only, its socket in its own folder); stopped and deleted after."""
-    pytest.importorskip("psycopg2", reason="the PostgreSQL driver (psycopg2-binary) is pinned")
+    """A plain 'postgresql://' URL (SQLAlchemy's default driver: psycopg 3) of a fresh cluster
+    on 127.0.0.1 (trust authentication, loopback only, its socket in its own folder); stopped
+    and deleted after."""
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver (psycopg[binary]) is pinned")
     bin_dir = pg_bin()
     if bin_dir is None:
         pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl): apt-get install postgresql")
@@ -105,7 +106,7 @@ def postgres_url():
         log = (base / "log").read_text() if (base / "log").exists() else ""
         shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"PostgreSQL did not start: {started.stderr}\n{log}")
-    url = f"postgresql+psycopg2://deeprnn@127.0.0.1:{port}/postgres"
+    url = f"postgresql://deeprnn@127.0.0.1:{port}/postgres"
     try:
         yield url
     finally:
@@ -118,6 +119,7 @@ def test_the_server_is_postgresql(postgres_url):
     with rdb(postgres_url).engine.connect() as conn:
         version = conn.exec_driver_sql("select version()").scalar()
     assert version.startswith("PostgreSQL")
+    assert rdb(postgres_url).engine.dialect.driver == "psycopg"  # the pinned driver
 
 
 def test_a_study_on_postgresql_equals_sqlite_bit_for_bit_and_reopens(

@@ -78,8 +78,9 @@ def main() -> None:
         specs[name], tables[name] = s.to_json(), rows(result.table)
         print(f"{name}: {len(result.table)} trials ({result.trained} trained now)", file=sys.stderr)
     study.shutdown()
-    PATH.write_text(json.dumps({"made_by": "app.runs.lesson_study", "columns": list(COLUMNS),
-                                "specs": specs, "tables": tables}, separators=(",", ":")))  # fmt: skip
+    data = {"made_by": "app.runs.lesson_study", "columns": list(COLUMNS), "specs": specs,
+            "tables": tables}  # fmt: skip
+    PATH.write_text(json.dumps(data, separators=(",", ":")))
     print(f"wrote {PATH} ({PATH.stat().st_size:,} bytes)", file=sys.stderr)
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from deeprnn_core import study
+from deeprnn_core.study import measures
 
 PATH = Path(__file__).resolve().parents[2] / "assets" / "lesson_study.json"
 COMMON = dict(
@@ -67,6 +69,33 @@ def _table(name: str) -> pd.DataFrame:
 def table(name: str) -> pd.DataFrame:
     """Study ``name``'s table from the file (what deeprnn_core.study.measures reads)."""
     return _table(name).copy()
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the Lesson draws and words of one cell of a shipped study (study.measures)."""
+
+    spread: pd.DataFrame  # seed_spread of the whole table
+    windows: pd.DataFrame  # good_window of the whole table
+    spacing: float  # the lr grid's step, in decades
+    seeds: int
+    verdict: measures.DepthVerdict  # plain_vs_deep at the study's deepest L
+
+
+@functools.cache
+def measured(name: str, cell: str) -> Measured:
+    """The measures of ``cell`` in study ``name`` (computed once per process)."""
+    s, frame = spec(name), table(name)
+    spacing = float(np.median(np.diff(np.log10(s.lrs))))
+    verdict = measures.plain_vs_deep(frame, cell, max(s.depths))
+    return Measured(measures.seed_spread(frame), measures.good_window(frame), spacing,
+                    len(s.seeds), verdict)  # fmt: skip
+
+
+def query(name: str) -> dict[str, str]:
+    """The lab link's query for study ``name``: the Tuning map page takes its study from its
+    own form (not from the URL), so the link carries the language alone."""
+    return {}
 
 
 def main() -> None:

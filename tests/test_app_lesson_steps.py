@@ -251,9 +251,12 @@ def test_the_tuning_answer_follows_the_shipped_studys_measures(lang, value):
     trend = measures.window_trend(windows, cell, spacing)
     verdict = measures.plain_vs_deep(table, cell, max(spec.depths))
     text = answer(at)
-    widths, said, deeper = text.split("\n\n")
+    widths, said, deeper, recipe = text.split("\n\n")
+    assert f"h = {spec.hidden_size}" in recipe and f"{len(spec.lrs)}" in recipe
     for w in windows[windows.cell == cell].itertuples():
-        assert f"L = {w.depth}: {i18n.decimal(w.width)}" in widths, widths
+        with i18n.using(lang):
+            shown = i18n.gettext("L = {L}: {width}").format(L=w.depth, width=i18n.decimal(w.width))
+        assert shown in widths, widths
     with i18n.using(lang):  # each verdict's own ending, after its last number
         tails = {t: i18n.gettext(TREND[t]).rsplit("}", 1)[1] for t in TREND}
         tails[measures.NOT_LEARNED] = i18n.gettext(NOT_LEARNED).rsplit("}", 1)[1]

@@ -174,6 +174,7 @@ def _study(step: Step, value: str) -> Content:
     fig = localize(tuning_figures.map_figure(m.spread, m.windows, cell))
     label = _(choice(step, value).label)
     text = beyond.tuning_answer(m.windows, cell, label, m.spacing, m.seeds, m.verdict)
+    text += "\n\n" + beyond.tuning_recipe(lesson_study.spec(name))
     return Content(fig, text, lesson_study.query(name), step.page)
 
 

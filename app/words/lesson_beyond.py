@@ -19,9 +19,11 @@ from app.words import lesson
 from app.words.i18n import N_, count, decimal, ngettext
 from app.words.i18n import gettext as _
 from app.words.lesson_answers import DIRECTIONS, name, said
+from app.words.training import TASK_NAMES
 from deeprnn_core.analysis.measures import LEARNED, change, path_steps
 from deeprnn_core.study import measures as study_measures
 
+NOT_COMPARED = DIRECTIONS[""]  # measures.change had no direction: no path or an overflow
 TREND = {  # study.measures.window_trend's verdicts on the tutorial's claim
     study_measures.NARROWS: N_(
         "From L = {lo} to L = {hi} the window narrows by {steps}: at these seeds "
@@ -59,7 +61,7 @@ def recurrence_answer(
     out = []
     for key, along_h in (("corner", True), ("time", time_path)):
         c = change(key, rnn[key], other[key])
-        moved_by = lesson.phrase(c) if along_h and c.direction else _(DIRECTIONS[""])
+        moved_by = lesson.phrase(c) if along_h and c.direction else _(NOT_COMPARED)
         out.append(
             _("{name}: {a} in the tanh RNN (the gradient {wa}) → {b} in the {cell} (the "
               "gradient {wb}): {moved}.").format(
@@ -129,3 +131,18 @@ def tuning_answer(windows, cell: str, label: str, spacing: float, seeds: int,
             verdict=_(VERDICTS[v.verdict]))
     )  # fmt: skip
     return "\n\n".join(out)
+
+
+def tuning_recipe(spec) -> str:
+    """How to run study ``spec`` on the Tuning map (its form takes the study from its fields,
+    not from the link), stated from the spec."""
+    lrs = np.log10(spec.lrs)
+    return _(
+        "To run this map on the Tuning map page: task {task}, cell types {cells}, depths "
+        "{depths}, {seeds} seeds, log10 lr from {lo} to {hi} in {count} rates, {steps} updates "
+        "per trial, h = {h} (the page validates on its own number of sequences, this study on "
+        "{n_val}, so its numbers can differ a little)."
+    ).format(task=_(TASK_NAMES.get(spec.task, spec.task)), cells=_(", ").join(spec.cells),
+             depths=_(", ").join(str(d) for d in spec.depths), seeds=count(len(spec.seeds)),
+             lo=f"{lrs.min():g}", hi=f"{lrs.max():g}", count=count(len(spec.lrs)),
+             steps=count(spec.steps), h=spec.hidden_size, n_val=count(spec.n_val))  # fmt: skip

@@ -164,9 +164,9 @@ STEPS: tuple[Step, ...] = (
          "tuning", (), "choice", N_("Choose the task and the cell type of the study."),
          N_("Does the window of good learning rates narrow as L grows?"),
          choices=tuple(Choice(name, label) for name, label in STUDIES),
-         source=N_("Measured over many runs: 280 training runs per task (tanh RNN and LSTM, "
-                   "L = 1, 2, 4, 8, seven learning rates, five seeds), a study run with Optuna's "
-                   "grid sampler on a Dask cluster, shipped with the app.")),
+         source=N_("Measured over many runs: a study of tanh RNN and LSTM stacks over depths, "
+                   "learning rates and seeds on two tasks (Optuna's grid sampler, the trials "
+                   "trained on a Dask cluster), shipped with the app.")),
 )
 # fmt: on
 BY_KEY = {step.key: step for step in STEPS}

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.parts.lesson_content import preset_value, settings_of
+from app.parts.lesson_content import content, lab_link, preset_value, settings_of
 from app.runs import compute, lesson_runs, lesson_study
+from app.settings import state
 from app.words import i18n
 from app.words import lesson as lesson_words
 from app.words.lesson_answers import NO_H_PATH, REGIMES, final_loss
@@ -21,7 +23,7 @@ from app.words.lesson_beyond import NOT_LEARNED, TREND, VERDICTS
 from app.words.lesson_steps import BY_KEY, STEPS
 from deeprnn_core.analysis.measures import change, path_steps, regime
 from deeprnn_core.study import measures
-from tests.test_app import APP, assert_clean
+from tests.test_app import APP, assert_clean, open_app
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -266,3 +268,16 @@ def test_the_tuning_answer_follows_the_shipped_studys_measures(lang, value):
     assert verdict_words in deeper, deeper
     assert i18n.decimal(verdict.low) in deeper and i18n.decimal(verdict.high) in deeper
     assert at.get("plotly_chart")
+
+
+def test_the_recurrence_steps_lab_link_opens_the_ab_page_with_that_cell_against_the_rnn():
+    step = BY_KEY["recurrences"]
+    shown = content(step, "mingru")
+    link = lab_link(shown.page, shown.settings)
+    path, query = link.split("?", 1)
+    assert path == "ab"
+    at = open_app(dict(parse_qsl(query)), "views/ab_compare.py")
+    assert_clean(at)
+    assert at.session_state[state.stored("a_cell")] == "mingru"
+    assert at.session_state[state.stored("cell")] == "rnn"
+    assert at.session_state[state.stored("steps")] == 100

@@ -155,7 +155,7 @@ def content(step: Step, value: Any = None) -> Content:
 def _recurrence(step: Step, value: str, s: Settings) -> Content:
     """A later recurrence (A, the A/B page's left side) against the tanh RNN (B: the step's
     own settings) at the same L, T, seed and input."""
-    b_spec, b, notices = _summary(s)
+    _b_spec, b, notices = _summary(s)
     a_spec, a, more = _summary(replace(s, cell=s.a_cell))
     title = _(choice(step, value).label)
     fig = figures.lines_pair(a.grad_hidden_norm, b.grad_hidden_norm, a.nonfinite_grad,
@@ -163,7 +163,7 @@ def _recurrence(step: Step, value: str, s: Settings) -> Content:
     L, T = a.hidden_norm.shape
     text = beyond.recurrence_answer(title, a.measures, b.measures, L, T,
                                     lesson.time_path(a_spec.config))  # fmt: skip
-    return Content(localize(fig), text, s, step.page, None, (*notices, *more))
+    return Content(localize(fig), text, s, step.page, None, tuple(dict.fromkeys((*notices, *more))))
 
 
 def _study(step: Step, value: str) -> Content:

@@ -45,6 +45,9 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_("unit circle"), N_(": measured"), N_("1 − λ (memory grows to the left)"),
     N_("stationary second moment"), *VARIANT_NAMES.values(),
     *TASK_TEXTS,
+    # the Tuning map's heatmap (figures.tuning_map.map_figure), drawn by the Lesson
+    N_(": median validation loss"), N_("log10 median<br>val loss"), N_("log10 learning rate"),
+    N_("good learning rates (median within tolerance of the best)"), N_("depth L"),
 )  # fmt: skip
 
 

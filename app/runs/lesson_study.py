@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.settings import tuning_query
 from deeprnn_core import study
 from deeprnn_core.study import measures
 
@@ -93,9 +94,14 @@ def measured(name: str, cell: str) -> Measured:
 
 
 def query(name: str) -> dict[str, str]:
-    """The lab link's query for study ``name``: the Tuning map page takes its study from its
-    own form (not from the URL), so the link carries the language alone."""
-    return {}
+    """The lab link's query for study ``name``: the Tuning map's form filled with its fields
+    (settings.tuning_query; the page's own validation set, batch and clipping stay its own)."""
+    s = spec(name)
+    lrs = np.log10(s.lrs)
+    values = dict(task=s.task, cells=tuple(s.cells), depths=tuple(s.depths), seeds=len(s.seeds),
+                  lrs=(round(float(lrs.min()) * 2) / 2, round(float(lrs.max()) * 2) / 2),
+                  count=len(s.lrs), steps=s.steps, hidden=s.hidden_size)  # fmt: skip
+    return tuning_query.to_query(values)
 
 
 def main() -> None:

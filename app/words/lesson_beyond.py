@@ -134,11 +134,12 @@ def tuning_answer(windows, cell: str, label: str, spacing: float, seeds: int,
 
 
 def tuning_recipe(spec) -> str:
-    """How to run study ``spec`` on the Tuning map (its form takes the study from its fields,
-    not from the link), stated from the spec."""
+    """How to run study ``spec`` on the Tuning map (the lab link fills its form with these
+    fields: runs.lesson_study.query), stated from the spec."""
     lrs = np.log10(spec.lrs)
     return _(
-        "To run this map on the Tuning map page: task {task}, cell types {cells}, depths "
+        "The lab link opens the Tuning map with its form set to this map: task {task}, cell "
+        "types {cells}, depths "
         "{depths}, {seeds} seeds, log10 lr from {lo} to {hi} in {count} rates, {steps} updates "
         "per trial, h = {h} (the page validates on its own number of sequences, this study on "
         "{n_val}, so its numbers can differ a little)."

@@ -8,7 +8,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run without PYTHONPATH too
 from app.parts import layout  # noqa: E402
 from app.runs import server  # noqa: E402
-from app.settings import language, sidebar, state  # noqa: E402
+from app.settings import language, sidebar, state, tuning_query  # noqa: E402
 from app.settings.controls import BY_URL  # noqa: E402
 from app.words.i18n import N_  # noqa: E402
 from app.words.i18n import gettext as _  # noqa: E402
@@ -64,7 +64,9 @@ if asked:
     )  # fmt: skip
 page = st.navigation(pages)
 lesson = page.title == _(PAGES[0][1])  # (the default page's url_path is "")
-state.load(skip=("step", language.PARAM) if lesson else (language.PARAM,))
+own = (language.PARAM, *tuning_query.names())  # not sidebar settings: read by their owners
+state.load(skip=("step", *own) if lesson else own)
+tuning_query.load()
 state.begin_run(page.url_path)
 language.widget()
 # The page before the sidebar's controls (drawn into their place above it afterwards): its
@@ -75,4 +77,4 @@ controls = st.sidebar.container()
 layout.guarded(page.run)()
 if not lesson:
     sidebar.draw(controls)
-    state.write_url({language.PARAM: language.current()})
+    state.write_url()

@@ -15,6 +15,7 @@ import scan  # noqa: E402
 import soak  # noqa: E402
 import study  # noqa: E402
 import study_sessions  # noqa: E402
+import study_stored  # noqa: E402
 import train  # noqa: E402
 import uploads  # noqa: E402
 
@@ -25,6 +26,7 @@ if __name__ == "__main__":
     extremes.main()
     train.main()
     study.main()
+    study_stored.main()
     mean_field.main()
     browser.main()
     study_sessions.main()

@@ -5,7 +5,9 @@ embedded LocalCluster. Kept in the default study database, so a second run print
 
     PYTHONPATH=. python bench/study_windows.py [adding|chars|equal ...]
 
-``equal``: on chars, the 4-layer LSTM (h = 32) against a 1-layer LSTM with as many parameters.
+``equal``: on chars, tanh rnn and lstm at L in {1, 2, 4} with one parameter count per cell (the
+4-layer model's at h = 32; L = 1 and 2 get the width whose count is nearest), each L at its own
+best learning rate: the validation perplexity's median and IQR over the 5 seeds.
 """
 
 from __future__ import annotations
@@ -72,28 +74,56 @@ def params_of(spec: StudySpec, cell: str, depth: int) -> int:
     return model_for(spec, cell, depth, 0).num_params
 
 
-def equal_params(cell: str = "lstm", depth: int = 4) -> None:
-    """chars: L = ``depth`` at h = 32 against one layer whose width gives the nearest parameter
-    count, each at its own best learning rate, over the same 5 seeds."""
-    deep = SPECS["chars"]
-    target = params_of(deep, cell, depth)
-    h = min(
-        range(deep.hidden_size, 4 * deep.hidden_size),
-        key=lambda h: abs(params_of(replace(deep, hidden_size=h), cell, 1) - target),
+EQUAL_DEPTHS = (1, 2, 4)  # depths compared at one parameter count (L = 4, h = 32's)
+
+
+def width_for(spec: StudySpec, cell: str, depth: int, target: int) -> int:
+    """The hidden size at which the ``depth``-layer ``cell`` model of ``spec`` has the
+    parameter count nearest ``target``."""
+    return min(
+        range(4, 4 * spec.hidden_size),
+        key=lambda h: abs(params_of(replace(spec, hidden_size=h), cell, depth) - target),
     )
-    wide = replace(deep, cells=(cell,), depths=(1,), hidden_size=h)
-    table = run(wide).table
-    both = pd.concat([table, run(deep).table.query("cell == @cell and depth == @depth")])
-    v = measures.plain_vs_deep(both, cell, depth)
-    print(f"\n== chars, equal parameter count: {cell} L=1 h={wide.hidden_size} "
-          f"({params_of(wide, cell, 1)} parameters) vs L={depth} h={deep.hidden_size} "
-          f"({target}) ==")  # fmt: skip
-    print(f"  median val loss {v.plain_median:.4g} (lr {v.plain_lr:.3g}) vs {v.deep_median:.4g} "
-          f"(lr {v.deep_lr:.3g}); deep - plain {v.difference:.3g} [{v.low:.3g}, {v.high:.3g}] "
-          f"-> {v.verdict}")  # fmt: skip
-    ppl = both.groupby(["depth", "lr"])["val_metric"].median()
-    print(f"  median perplexity at each side's best lr: {ppl[(1, v.plain_lr)]:.3f} vs "
-          f"{ppl[(depth, v.deep_lr)]:.3f}")  # fmt: skip
+
+
+def equal_params(cells=("rnn", "lstm"), depths=EQUAL_DEPTHS) -> None:
+    """chars at one parameter count per cell: L in ``depths``, each at the width whose
+    parameter count is nearest the deepest one's at h = 32, the same 7 learning rates and 5
+    seeds. Per (cell, L): the validation perplexity at its own best lr (lowest median loss over
+    seeds), median and quartiles over the seeds, and each L > 1 against L = 1 with a bootstrap
+    interval (measures.plain_vs_deep). The deepest (h = 32) trials are the chars map's."""
+    base = SPECS["chars"]
+    deepest = max(depths)
+    for cell in cells:
+        target = params_of(base, cell, deepest)
+        tables = []
+        for depth in depths:
+            h = base.hidden_size if depth == deepest else width_for(base, cell, depth, target)
+            spec = replace(base, cells=(cell,), depths=(depth,), hidden_size=h)
+            if depth == deepest:  # the map's own trials (same spec fields but cells / depths)
+                table = run(base).table.query("cell == @cell and depth == @depth")
+            else:
+                table = run(spec).table
+            tables.append(table.assign(hidden=h))
+        both = pd.concat(tables, ignore_index=True)
+        print(f"\n== chars, equal parameter count ({cell}, target {target} parameters at "
+              f"L = {deepest}, h = {base.hidden_size}); {len(base.seeds)} seeds, lrs "
+              f"{base.lrs} ==")  # fmt: skip
+        print("  L  h    params   best lr  ppl median  q1      q3      IQR     val loss median")
+        for depth in depths:
+            at = both[both["depth"] == depth]
+            med = at.groupby("lr")["val_loss"].median()
+            lr = float(med.idxmin())
+            ppl = at[at["lr"] == lr]["val_metric"].to_numpy(float)
+            q1, q3 = np.quantile(ppl, [0.25, 0.75])
+            print(f"  {depth}  {int(at['hidden'].iloc[0]):<4d} {int(at['num_params'].iloc[0]):<8d}"
+                  f" {lr:<8.3g} {np.median(ppl):<11.3f} {q1:<7.3f} {q3:<7.3f} {q3 - q1:<7.3f} "
+                  f"{med.min():.4g}")  # fmt: skip
+        for depth in depths[1:]:
+            v = measures.plain_vs_deep(both, cell, depth)
+            print(f"  L={depth} - L=1 at own best lr: median val loss {v.deep_median:.4g} - "
+                  f"{v.plain_median:.4g} = {v.difference:.3g} nats per {base.length}-character "
+                  f"window, bootstrap 95 % [{v.low:.3g}, {v.high:.3g}] -> {v.verdict}")  # fmt: skip
 
 
 def main(names=("adding", "chars")) -> None:

@@ -23,4 +23,6 @@ def tiny_studies(tmp_path, monkeypatch):
     monkeypatch.setattr(studies, "SCHEDULER", IN_PROCESS)
     monkeypatch.setattr(studies, "STORAGE", str(tmp_path / "studies.db"))
     monkeypatch.setattr(studies, "_JOBS", {})
+    monkeypatch.setattr(studies, "_STORED", type(studies._STORED)())
+    monkeypatch.setattr(studies, "_FORGOTTEN", {})
     yield studies

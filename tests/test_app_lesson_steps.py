@@ -6,18 +6,24 @@ the step uses."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.parts.lesson_content import preset_value, settings_of
-from app.runs import compute, lesson_runs
+from app.parts.lesson_content import content, lab_link, preset_value, settings_of
+from app.runs import compute, lesson_runs, lesson_study
+from app.settings import state
 from app.words import i18n
-from app.words.lesson_answers import REGIMES, final_loss
+from app.words import lesson as lesson_words
+from app.words.lesson_answers import NO_H_PATH, REGIMES, final_loss
+from app.words.lesson_beyond import NOT_LEARNED, TREND, VERDICTS
 from app.words.lesson_steps import BY_KEY, STEPS
-from deeprnn_core.analysis.measures import path_steps, regime
-from tests.test_app import APP, assert_clean
+from deeprnn_core.analysis.measures import change, path_steps, regime
+from deeprnn_core.study import measures
+from tests.test_app import APP, assert_clean, open_app
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -108,7 +114,7 @@ def test_a_training_step_opens_from_the_shipped_runs():
     assert f"is {word} than" in text
 
 
-@pytest.mark.parametrize("bad", ["0", "13", "-1", "abc", "1e3", "٣", "x" * 500, ""])
+@pytest.mark.parametrize("bad", ["0", str(len(STEPS) + 1), "-1", "abc", "1e3", "٣", "x" * 500, ""])
 def test_a_hostile_step_opens_step_1_with_a_notice(bad):
     at = open_step(bad)
     assert_clean(at)
@@ -193,3 +199,85 @@ def test_no_choice_of_a_lesson_control_brings_an_untranslated_notice():
             at.run()
             assert_clean(at)
             assert not at.info, (key, value, [i.value for i in at.info])
+
+
+def test_the_first_twelve_steps_keep_their_numbers():
+    """Links handed out before the later steps were added still open the same content."""
+    first = ("formula", "stack", "backward", "depth", "exploding", "learning", "clipping",
+             "residual", "dropout", "schedule", "table", "not_held")  # fmt: skip
+    assert tuple(s.key for s in STEPS[:12]) == first
+    assert [s.key for s in STEPS[12:]] == ["recurrences", "tuning"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("cell", ["lru", "mingru", "minlstm"])
+def test_the_recurrence_answer_follows_both_networks_measures(lang, cell):
+    step = BY_KEY["recurrences"]
+    at = open_step(STEPS.index(step) + 1, lang)
+    at.radio(key="lesson:recurrences:choice").set_value(cell).run()
+    assert_clean(at)
+    s = settings_of(step, cell)
+    assert (s.cell, s.a_cell) == ("rnn", cell)
+    rnn = compute.summarize(compute.plan(s).spec)
+    other = compute.summarize(compute.plan(replace(s, cell=cell)).spec)
+    L, T = rnn.hidden_norm.shape
+    a, b = rnn.measures["corner"], other.measures["corner"]
+    first = answer(at).split("\n\n")[0]
+    assert i18n.decimal(a) in first and i18n.decimal(b) in first, first
+    c = change("corner", a, b)
+    with i18n.using(lang):
+        said = i18n.gettext(REGIMES[regime(b, int(path_steps("corner", L, T)))])
+        phrase = lesson_words.phrase(c)
+        wrong = lesson_words.phrase(replace(c, direction="fell" if c.direction == "rose" else
+                                            "rose"))  # fmt: skip
+    assert said in first and phrase in first and wrong.split(" ")[0] not in first, first
+    # the time-only path: the LRU's top-layer H_t feeds no later step
+    second = answer(at).split("\n\n")[1]
+    with i18n.using(lang):
+        no_path = i18n.gettext(NO_H_PATH)
+    assert (no_path in second) == (cell == "lru"), second
+    assert at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("value", [c.value for c in BY_KEY["tuning"].choices])
+def test_the_tuning_answer_follows_the_shipped_studys_measures(lang, value):
+    step = BY_KEY["tuning"]
+    at = open_step(STEPS.index(step) + 1, lang)
+    at.radio(key="lesson:tuning:choice").set_value(value).run()
+    assert_clean(at)
+    name, cell = value.split("_")
+    table, spec = lesson_study.table(name), lesson_study.spec(name)
+    windows = measures.good_window(table)
+    spacing = float(np.median(np.diff(np.log10(spec.lrs))))
+    trend = measures.window_trend(windows, cell, spacing)
+    verdict = measures.plain_vs_deep(table, cell, max(spec.depths))
+    text = answer(at)
+    widths, said, deeper, recipe = text.split("\n\n")
+    assert f"h = {spec.hidden_size}" in recipe and f"{len(spec.lrs)}" in recipe
+    for w in windows[windows.cell == cell].itertuples():
+        with i18n.using(lang):
+            shown = i18n.gettext("L = {L}: {width}").format(L=w.depth, width=i18n.decimal(w.width))
+        assert shown in widths, widths
+    with i18n.using(lang):  # each verdict's own ending, after its last number
+        tails = {t: i18n.gettext(TREND[t]).rsplit("}", 1)[1] for t in TREND}
+        tails[measures.NOT_LEARNED] = i18n.gettext(NOT_LEARNED).rsplit("}", 1)[1]
+        verdict_words = i18n.gettext(VERDICTS[verdict.verdict])
+    assert tails[trend] in said, (trend, said)
+    assert not [t for t, tail in tails.items() if t != trend and tail in said], said
+    assert verdict_words in deeper, deeper
+    assert i18n.decimal(verdict.low) in deeper and i18n.decimal(verdict.high) in deeper
+    assert at.get("plotly_chart")
+
+
+def test_the_recurrence_steps_lab_link_opens_the_ab_page_with_that_cell_against_the_rnn():
+    step = BY_KEY["recurrences"]
+    shown = content(step, "mingru")
+    link = lab_link(shown.page, shown.settings)
+    path, query = link.split("?", 1)
+    assert path == "ab"
+    at = open_app(dict(parse_qsl(query)), "views/ab_compare.py")
+    assert_clean(at)
+    assert at.session_state[state.stored("a_cell")] == "mingru"
+    assert at.session_state[state.stored("cell")] == "rnn"
+    assert at.session_state[state.stored("steps")] == 100

@@ -232,3 +232,21 @@ def test_the_lru_ring_controls_reach_the_init_and_hostile_values_fall_back():
     assert modulus.min() >= 0.5 - 1e-6 and modulus.max() <= 0.6 + 1e-6
     assert (values(drawn["y"]) >= -1e-9).all()  # phases in [0, π / 2]
     assert (values(drawn["x"]) >= -1e-9).all()
+
+
+def test_the_lru_ring_sliders_show_only_where_a_layer_is_an_lru():
+    """The ring acts on LRU layers only: a stack without one draws no ring slider (three
+    widgets fewer on every rerun of every page); any LRU layer, alone or in a mixed stack,
+    brings them back, and a ring set in the URL survives while they are hidden."""
+    ring = {"lru_r_min", "lru_r_max", "lru_theta_turns"}
+    keys = lambda at: {s.key for s in at.sidebar.slider}  # noqa: E731
+    at = open_app()
+    assert_clean(at)
+    assert not ring & keys(at)
+    at = open_app({"cell": "lru", "rmin": "0.5"}, "views/information_flow.py")
+    assert ring <= keys(at) and at.sidebar.slider(key="lru_r_min").value == 0.5
+    at = open_app({"cell": "per layer", "cells": "rnn,lru", "L": "2"}, "views/information_flow.py")
+    assert ring <= keys(at)
+    at = open_app({"cell": "gru", "rmin": "0.5"}, "views/information_flow.py")
+    assert not ring & keys(at)
+    assert "rmin=0.5" in "&".join(f"{k}={v}" for k, v in at.query_params.items())

@@ -132,3 +132,21 @@ def test_theory_vs_measured_is_the_cores_and_its_sentence_follows_the_settings()
     assert f"{r2:.3f}" in words and "h = 16" in words and "gaussian init" not in words
     torch_words = compute_theory.when_to_trust(spec_of(TINY | {"init": "torch", "h": "200"}), r2)
     assert "this run uses torch" in torch_words and "h = " not in torch_words
+
+
+def test_at_t_1_the_sign_check_and_the_sweep_say_there_is_no_path_through_time():
+    """T = 1 has no step through time: no "0 of 0 agree" on the Phase diagram, and the Depth
+    sweep's time-only measure says no path (it said "fewer than two depths")."""
+    from tests.test_app import assert_clean, open_app
+
+    at = open_app({"L": "2", "T": "1"}, "views/phase_diagram.py")
+    assert_clean(at)
+    said = " ".join(c.value for c in at.caption)
+    assert "0 of 0" not in said and "time: no path, nothing to compare" in said
+    assert re.search(r"depth: \d+ of \d+", said)
+    at = open_app({"L": "2", "T": "1"}, "views/depth_sweep.py")
+    assert_clean(at)
+    said = " ".join(m.value for m in at.markdown)
+    assert "no path (T = 1) at every depth; no direction" in said
+    assert "fewer than two depths" not in said
+    assert "W_hh^(L)`: no path (T = 1: W_hh only multiplies H_0 = 0" in said

@@ -101,3 +101,43 @@ def test_map_figure_outlines_each_window_and_width_figure_carries_the_widths():
     np.testing.assert_allclose(f.data[0].z[0][1], np.log10(0.21))  # median of 0.2, .21, .22
     w = fig.width_figure(windows)
     assert list(w.data[0].y) == [1.0, 0.0] and list(w.data[0].x) == [1.0, 3.0]
+
+
+def open_at(query: dict):
+    """A fresh session opened with ``query`` (its first run reads the link: AppTest starts at
+    "/", a browser at /tuning), then the Tuning map."""
+    return open_app(query, PAGE)
+
+
+def test_a_link_opens_the_same_study_and_hostile_values_fall_back(tiny_studies):
+    """The form is in the address bar: a link opens the form (so the same study key) it
+    was shared from, keeps it across pages, and a bad value falls back with a notice."""
+    from app.runs import lesson_study
+    from app.settings import tuning_query
+
+    at = set_form(open_app(page=PAGE))
+    link = {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
+    assert link["tmcells"] == "rnn" and link["tmdepths"] == "1,2" and link["tmh"] == "4"
+    assert "tmlr" not in link and "tmtask" not in link  # defaults are not written
+    shared = open_at(link)
+    assert_clean(shared)
+    assert not shared.info or not any("not valid" in i.value for i in shared.info)
+    assert shared.multiselect(key="tm_cells").value == ["rnn"]
+    assert shared.number_input(key="tm_steps").value == 6
+    assert any(f"{page_spec().size} trials of 6 updates" in c.value for c in shared.caption)
+    shared.switch_page("views/information_flow.py").run()
+    shared.switch_page(PAGE).run()  # back: the form as it was, in the URL again
+    assert shared.number_input(key="tm_h").value == 4
+    assert "4" in shared.query_params["tmh"]
+    hostile = open_at({"tmtask": "<b>x</b>", "tmdepths": "1,5", "tmh": "1e9", "tmseeds": "3"})
+    assert_clean(hostile)
+    notices = " ".join(i.value for i in hostile.info)
+    assert notices.count("is not valid") == 3 and "<b>x</b>" in notices
+    assert hostile.selectbox(key="tm_task").value == "adding"
+    assert hostile.multiselect(key="tm_depths").value == [1, 2, 4]
+    assert not any("Unknown URL parameter" in i.value for i in hostile.info)
+    # the Lesson's step 14 links here with its shipped study's form
+    query = lesson_study.query("chars")
+    values, notices = tuning_query.from_query(query)
+    assert not notices and values["task"] == "chars" and values["depths"] == (1, 2, 4, 8)
+    assert values["count"] == 7 and values["lrs"] == (-4.0, 0.0) and values["seeds"] == 5

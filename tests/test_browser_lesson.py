@@ -24,6 +24,7 @@ ALLOWED = {
     "Home", "End", "HTML", "URL", "MB", "plotly", "deeprnn", "English", "max", "nn",
     "lesson", "step", "lang", "zh", "rms", "inf", "nan", "mingru", "minlstm", "lru", "minGRU",
     "minLSTM", "LRU", "Zucchet", "Orvieto", "Feng", "exp", "eig", "Dask", "Optuna", "SQLite",
+    "arXiv", "log",  # log10 (notation: the axes of the Tuning map's heatmap)
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
 NOTATION = re.compile(r"[A-Za-z]+_\{?[A-Za-z0-9,+\-]+\}?(\^\(?[A-Za-z0-9+\-]+\)?)?")

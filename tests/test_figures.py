@@ -327,3 +327,32 @@ def test_overflow_marks_above_float32s_range_are_still_drawn():
     fig = figures.grad_lines(grad, ~np.isfinite(grad))
     marks = values(by_name(fig.to_plotly_json(), "inf / nan (overflow): 1 cells")["y"])
     assert np.isfinite(marks).all() and marks[0] == pytest.approx(5e39)
+
+
+@pytest.mark.parametrize(
+    "L, T, case",
+    [(4, 50, "plain"), (4, 50, "overflow"), (3, 7, "walk"), (1, 1, "plain"), (45, 210, "zero")],
+)
+def test_figures_built_without_validation_equal_their_validated_copies(L, T, case):
+    """The landing page's figures skip plotly's validators (encoding.build_plain): what the
+    browser receives must be what validation would have sent, key for key (a misspelt key or a
+    shorthand validation expands would differ here)."""
+    import json
+
+    import plotly.graph_objects as go
+
+    rng = np.random.default_rng(L * 1000 + T)
+    h, g = rng.random((L, T)) + 0.1, 10.0 ** rng.uniform(-30, 2, (L, T))
+    bad = np.zeros((L, T), bool)
+    if case == "overflow":
+        bad[0, : T // 2], g[0, : T // 2] = True, np.inf
+    if case == "zero":
+        g[:, 0] = 0.0
+    lit, current = (rng.random((L, T)) > 0.5, (2, 1)) if case == "walk" else (None, None)
+    cells = ("rnn", "gru", "lstm", "lru")[: min(L, 4)] + ("rnn",) * max(0, L - 4)
+    grid = figures.flow_grid(h, g, bad, bad, rng.random(T), rng.random(T), color_by="grad",
+                             lit=lit, current=current, selected=(1, 1), cells=cells)  # fmt: skip
+    vec = rng.normal(size=8)
+    vec[2] = np.nan if case == "overflow" else vec[2]
+    for fig in (grid, *figures.cell_vectors(vec, rng.normal(size=8), 1, 1, 1)):
+        assert json.loads(fig.to_json()) == json.loads(go.Figure(fig.to_dict()).to_json())

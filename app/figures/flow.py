@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from app.figures.encoding import (
     MARGIN,
     OVERFLOW_COLOR,
-    build,
+    build_plain,
     compact,
     log10_positive,
     log_ticks,
@@ -170,9 +170,9 @@ def flow_grid(
     gap = 4 if T <= 60 else 1 if T <= 200 else 0
     height = int(np.clip(200 + 40 * (L + 2), 420, 820))
     traces = [
-        go.Heatmap(
-            z=z, x=t_axis, y=l_axis, colorscale="Viridis", xgap=gap, ygap=gap if L <= 40 else 0,
-            customdata=both, hovertemplate=HOVER, name="cells",
+        dict(
+            type="heatmap", z=z, x=t_axis, y=l_axis, colorscale="Viridis", xgap=gap,
+            ygap=gap if L <= 40 else 0, customdata=both, hovertemplate=HOVER, name="cells",
             colorbar=dict(title=dict(text=f"{QUANTITY[color_by]}<br>(log scale)"), **log_ticks(z)),
         )
     ]  # fmt: skip
@@ -186,7 +186,7 @@ def flow_grid(
         dim = np.where(lit, np.nan, 1.0).astype(np.float32)
         white = "rgba(255,255,255,0.82)"
         traces.append(
-            go.Heatmap(z=dim, x=t_axis, y=l_axis, colorscale=[[0, white], [1, white]],
+            dict(type="heatmap", z=dim, x=t_axis, y=l_axis, colorscale=[[0, white], [1, white]],
                        showscale=False, hoverinfo="skip", name="not yet computed", zmin=0, zmax=1)
         )  # fmt: skip
     shapes = []
@@ -197,8 +197,8 @@ def flow_grid(
     for name, row, norms in (("X_t", 0, input_norm), ("O_t", L + 1, output_norm)):
         color = "#f28e2b" if row == 0 else "#59a14f"  # a thin one-row heatmap: no SVG per step
         traces.append(
-            go.Heatmap(
-                z=np.ones((1, T), dtype=np.float32), x=t_axis,
+            dict(
+                type="heatmap", z=np.ones((1, T), dtype=np.float32), x=t_axis,
                 y=np.array([row - 0.25, row + 0.25], dtype=np.float32), name=name, xgap=gap,
                 colorscale=[[0, color], [1, color]], showscale=False, zmin=0, zmax=1,
                 customdata=compact(norms)[None], hovertemplate=f"t = %{{x}}: "
@@ -209,8 +209,9 @@ def flow_grid(
     columns = np.arange(0, T, stride)
     tt, ll = np.meshgrid(t_axis[columns], l_axis)  # (L, T / stride), row-major (l, t)
     traces.append(
-        go.Scatter(
-            x=tt.ravel(), y=ll.ravel(), mode="markers", name="cell picker", showlegend=False,
+        dict(
+            type="scatter", x=tt.ravel(), y=ll.ravel(), mode="markers", name="cell picker",
+            showlegend=False,
             marker=dict(size=10, color="rgba(0,0,0,0)"),
             customdata=both[:, columns].reshape(-1, 2), hovertemplate=HOVER,
         )
@@ -218,9 +219,9 @@ def flow_grid(
     for name, cell, color in (("computing", current, "#e15759"), ("selected", selected, "black")):
         if cell and cell[0] >= 1:
             traces.append(
-                go.Scatter(
-                    x=[cell[0]], y=[cell[1]], mode="markers", name=name, hoverinfo="skip",
-                    showlegend=False,
+                dict(
+                    type="scatter", x=[cell[0]], y=[cell[1]], mode="markers", name=name,
+                    hoverinfo="skip", showlegend=False,
                     marker=dict(symbol="square-open", size=16, color=color, line=dict(width=3)),
                 )
             )  # fmt: skip
@@ -229,7 +230,7 @@ def flow_grid(
     if zero.any():
         traces.append(overflow_legend(int(zero.sum()), ZERO_COLOR, ZERO_NAME))
     y_axis = layer_axis(cells or ("rnn",) * L)
-    return build(traces, height, xaxis=time_axis(T) | FIXED, yaxis=y_axis | FIXED,
+    return build_plain(traces, height, xaxis=time_axis(T) | FIXED, yaxis=y_axis | FIXED,
                  margin=MARGIN | dict(l=left_margin(y_axis["ticktext"])),
                  shapes=shapes, plot_bgcolor="#d9d9d9", clickmode="event+select",
                  showlegend=bool(bad.any() or zero.any()))  # fmt: skip
@@ -268,20 +269,20 @@ def cell_vector(vec: np.ndarray, name: str, title: str, color: str) -> go.Figure
     vec = compact(vec)
     ok = np.isfinite(vec)
     traces = [  # a filled step line: one SVG path, where bars would be h of them
-        go.Scatter(x=units, y=np.where(ok, vec, np.nan).astype(vec.dtype), name=name,
+        dict(type="scatter", x=units, y=np.where(ok, vec, np.nan).astype(vec.dtype), name=name,
                    mode="lines", line=dict(shape="hvh", color=color, width=1),
                    fill="tozeroy", showlegend=False,
                    hovertemplate=f"unit %{{x}}: {name} = %{{y:.4g}}<extra></extra>")
     ]  # fmt: skip
     if not ok.all():
         traces.append(
-            go.Scatter(x=units[~ok], y=np.zeros(int((~ok).sum()), dtype=np.float32),
+            dict(type="scatter", x=units[~ok], y=np.zeros(int((~ok).sum()), dtype=np.float32),
                        mode="markers", name=f"overflow {name}",
                        marker=dict(symbol="x", size=10, color=OVERFLOW_COLOR),
                        text=[str(v) for v in vec[~ok]],
                        hovertemplate="unit %{x}: %{text}<extra></extra>")
         )  # fmt: skip
-    return build(
+    return build_plain(
         traces, 300,
         xaxis=dict(title="hidden unit", **FIXED),
         yaxis=dict(title="value", exponentformat="e", **FIXED),

@@ -79,6 +79,7 @@ def handout_html(
         parts += [
             f"<section><h2>{i}. {html.escape(_(step.title))}</h2>",
             f"<blockquote>{quote}</blockquote>",
+            f"<p><small>{html.escape(_(step.source))}</small></p>" if step.source else "",
             figure,
             _table(shown.table) if shown.table else "",
             f"<p><strong>{html.escape(question)}:</strong> {html.escape(_(step.question))}</p>",

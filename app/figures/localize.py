@@ -57,6 +57,9 @@ PHRASES = (  # the English the lesson's figures write (app/figures), longest rep
     N_(" of units saturated"), N_("sweep"), N_("click: "), N_("mean field"),
     N_("update"), N_("after %{x} updates"), N_("clipped"), N_("training"), N_("validation"),
     N_("overflow "),
+    # the Tuning map's heatmap (figures.tuning_map.map_figure), drawn by the Lesson
+    N_(": median validation loss"), N_("log10 median<br>val loss"), N_("log10 learning rate"),
+    N_("good learning rates (median within tolerance of the best)"), N_("depth L"),
 )  # fmt: skip
 
 

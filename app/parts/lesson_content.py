@@ -6,18 +6,20 @@ No Streamlit widgets here: the view draws this, and the handout builds it at the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from app import figures
 from app.figures import training as training_figures
+from app.figures import tuning_map as tuning_figures
 from app.figures.localize import localize
-from app.runs import compute, lesson_runs
+from app.runs import compute, lesson_runs, lesson_study
 from app.runs import theory as run_theory
 from app.settings.controls import BY_KEY, CONTROLS, Settings, to_query
 from app.words import lesson
 from app.words import lesson_answers as answers
+from app.words import lesson_beyond as beyond
 from app.words.i18n import N_, decimal, language
 from app.words.i18n import gettext as _
 from app.words.lesson_steps import Step, choice
@@ -31,7 +33,7 @@ SCHEDULE_NAMES = {"cosine": N_("cosine annealing"), "step": N_("step decay")}
 class Content:
     figure: Any  # plotly Figure
     answer: str  # markdown
-    settings: Any  # controls.Settings the lab link opens
+    settings: Any  # controls.Settings the lab link opens (or its query, a dict)
     page: str  # the lab page's URL path
     table: list | None = None  # rows for st.table (first row: the header)
     notices: tuple[str, ...] = ()
@@ -57,7 +59,8 @@ def settings_of(step: Step, value: Any = None) -> Settings:
 def lab_link(page: str, settings: Settings, base: str = "") -> str:
     """The lab page's URL with every setting and the language (``base``: the app's root URL,
     empty for a link relative to the app)."""
-    query = to_query(settings) | {"lang": language()}
+    query = dict(settings) if isinstance(settings, dict) else to_query(settings)
+    query |= {"lang": language()}
     return f"{base.rstrip('/') + '/' if base else ''}{page}?{urlencode(query)}"
 
 
@@ -96,6 +99,10 @@ def content(step: Step, value: Any = None) -> Content:
     key, table = step.key, None
     if key in ("learning", "dropout", "schedule"):
         return _trained(step, value)
+    if key == "tuning":
+        return _study(step, value)
+    if key == "recurrences":
+        return _recurrence(step, value, s)
     spec, summary, notices = _summary(s)
     L, T = summary.hidden_norm.shape
     if key == "formula":
@@ -143,6 +150,32 @@ def content(step: Step, value: Any = None) -> Content:
         else:
             text = answers.not_held_answer(plain.measures, summary.measures, L, T, along_h)
     return Content(localize(fig), text, s, step.page, table, tuple(notices))
+
+
+def _recurrence(step: Step, value: str, s: Settings) -> Content:
+    """A later recurrence (A, the A/B page's left side) against the tanh RNN (B: the step's
+    own settings) at the same L, T, seed and input."""
+    _b_spec, b, notices = _summary(s)
+    a_spec, a, more = _summary(replace(s, cell=s.a_cell))
+    title = _(choice(step, value).label)
+    fig = figures.lines_pair(a.grad_hidden_norm, b.grad_hidden_norm, a.nonfinite_grad,
+                             b.nonfinite_grad, (title, _("tanh RNN")))  # fmt: skip
+    L, T = a.hidden_norm.shape
+    text = beyond.recurrence_answer(title, a.measures, b.measures, L, T,
+                                    lesson.time_path(a_spec.config))  # fmt: skip
+    return Content(localize(fig), text, s, step.page, None, tuple(dict.fromkeys((*notices, *more))))
+
+
+def _study(step: Step, value: str) -> Content:
+    """A cell of the shipped study of many runs (runs.lesson_study), drawn as the Tuning map
+    draws it."""
+    name, cell = choice(step, value).value.split("_")
+    m = lesson_study.measured(name, cell)
+    fig = localize(tuning_figures.map_figure(m.spread, m.windows, cell))
+    label = _(choice(step, value).label)
+    text = beyond.tuning_answer(m.windows, cell, label, m.spacing, m.seeds, m.verdict)
+    text += "\n\n" + beyond.tuning_recipe(lesson_study.spec(name))
+    return Content(fig, text, lesson_study.query(name), step.page)
 
 
 def _trained(step: Step, value: str) -> Content:

@@ -5,12 +5,18 @@ future). A study already in the database opens from there at once.
 The thread calls ``deeprnn_core.study.run`` (Optuna + Dask: the trials train on the cluster's
 workers, not in the server); ``SCHEDULER`` is where (None: ``$DEEPRNN_DASK_SCHEDULER`` or the
 embedded LocalCluster).
+
+``stored`` keeps what it read of the database, so a redraw of a page whose study did not change
+touches no database: a complete study's table for good (its trials are never rewritten), an
+unfinished or absent one for ``STORED_SECONDS`` (a study another server writes to the same
+database shows within that), and a job of this server forgets it at every trial it finishes.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from app.runs import budget
@@ -50,6 +56,7 @@ _LOCK = threading.Lock()
 
 def _work(job: Job) -> None:
     def progress(p) -> None:
+        forget(job.spec)  # the database has one more trial of it
         job.done, job.best, job.eta = p.done, p.best, p.eta
 
     try:
@@ -59,6 +66,8 @@ def _work(job: Job) -> None:
         job.done = len(job.result.table)
     except Exception as err:  # noqa: BLE001 - shown on the page, the server goes on
         job.error = f"{type(err).__name__}: {err}"
+    finally:
+        forget(job.spec)
 
 
 def start(spec: core_study.StudySpec) -> Job:
@@ -88,10 +97,52 @@ def cancel(spec: core_study.StudySpec) -> None:
         job.cancel.set()
 
 
-def stored(spec: core_study.StudySpec) -> core_study.StudyResult | None:
-    """The study of ``spec`` as the database has it (None when it has no trial yet)."""
+STORED_SECONDS = 5.0  # how long stored() reuses its read of an unfinished (or absent) study
+STORED_MAX = 64  # studies whose read stored() keeps (least recently used dropped)
+_STORED: OrderedDict = OrderedDict()  # (url, key) -> (read at, StudyResult or None)
+_FORGOTTEN: dict = {}  # (url, key) -> how many times forget() dropped it
+
+
+def _slot(spec: core_study.StudySpec) -> tuple[str, str]:
+    return core_study.storage_url(STORAGE), spec.key
+
+
+def read(spec: core_study.StudySpec) -> core_study.StudyResult | None:
+    """The study of ``spec`` read from the database now (None when it has no trial yet)."""
     result = core_study.load(spec, storage=STORAGE)
     return result if len(result.table) else None
+
+
+def stored(spec: core_study.StudySpec) -> core_study.StudyResult | None:
+    """The study of ``spec`` as the database has it (None when it has no trial yet), read
+    again only when it may have changed: never once complete, else after STORED_SECONDS or
+    when a job of this server finished a trial of it (``forget``)."""
+    slot = _slot(spec)
+    now = time.monotonic()
+    with _LOCK:
+        hit = _STORED.get(slot)
+        if hit is not None:
+            at, result = hit
+            if (result is not None and result.complete) or now - at < STORED_SECONDS:
+                _STORED.move_to_end(slot)
+                return result
+        generation = _FORGOTTEN.get(slot, 0)
+    result = read(spec)
+    with _LOCK:
+        if _FORGOTTEN.get(slot, 0) == generation:  # no trial finished here during the read
+            _STORED[slot] = (now, result)
+            _STORED.move_to_end(slot)
+            while len(_STORED) > STORED_MAX:
+                _STORED.popitem(last=False)
+    return result
+
+
+def forget(spec: core_study.StudySpec) -> None:
+    """Drop stored()'s read of ``spec`` (its study changed in the database)."""
+    slot = _slot(spec)
+    with _LOCK:
+        _STORED.pop(slot, None)
+        _FORGOTTEN[slot] = _FORGOTTEN.get(slot, 0) + 1
 
 
 def price_seconds(spec: core_study.StudySpec, workers: int) -> float:

@@ -42,6 +42,8 @@ def draw(box=None) -> None:
         disabled |= {"activation_layers"}
     disabled |= set(why) | (set() if now.dropout else {"dropout_mode"})
     from_url = state.from_url()[1]
+    cells = rules.cells_of(now)
+    has_lru = "lru" in ((cells,) if isinstance(cells, str) else cells)
     for group in GROUPS:
         members = [c for c in CONTROLS if c.group == group]
         # open at first: the first two groups, and any group a shared link changed
@@ -54,6 +56,8 @@ def draw(box=None) -> None:
             if c.key in ("activation_layers", "cell_layers"):
                 if getattr(now, c.key.removesuffix("_layers")) != PER_LAYER:
                     continue
+            if c.key.startswith("lru_") and not has_lru:  # the LRU's ring: LRU layers only
+                continue
             if c.key in fixed:
                 state.widget(c.key, opened, shown=getattr(uploaded, c.key))
             else:

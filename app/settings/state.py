@@ -9,11 +9,13 @@ from typing import Any
 
 import streamlit as st
 
+from app.settings import language
 from app.settings.controls import BY_KEY, CONTROLS, Settings, from_query, to_query
 from app.words.i18n import gettext as _
 from app.words.i18n import ngettext
 
 _LOADED, _NOTICE, _PAGE, _NEW_PAGE = "_url_loaded", "_url_notice", "_page", "_new_page"
+_PAGE_QUERY = "_page_query"
 
 
 # --- Streamlit session
@@ -43,6 +45,17 @@ def begin_run(page: str) -> None:
     """Note which page this run draws: on another page every widget is a new one."""
     st.session_state[_NEW_PAGE] = st.session_state.get(_PAGE) != page
     st.session_state[_PAGE] = page
+    st.session_state[_PAGE_QUERY] = {}
+
+
+def set_page_query(query: dict[str, str]) -> None:
+    """The page's own URL parameters this run (the Tuning map's form), written after the
+    settings by write_url."""
+    st.session_state[_PAGE_QUERY] = dict(query)
+
+
+def page_query() -> dict[str, str]:
+    return dict(st.session_state.get(_PAGE_QUERY, {}))
 
 
 def from_url() -> tuple[tuple[str, ...], dict]:
@@ -71,10 +84,11 @@ def current():
     return Settings(**{c.key: get(c.key) for c in CONTROLS})
 
 
-def write_url(extra: dict[str, str] | None = None) -> None:
+def write_url() -> None:
     """Put every setting in the address bar (re-applied on every run: navigation clears it),
-    and ``extra`` (the language) after them."""
-    query = to_query(current()) | (extra or {})
+    then the page's own parameters (page_query) and the language. A fragment's rerun, which
+    skips the router, writes the same."""
+    query = to_query(current()) | page_query() | {language.PARAM: language.current()}
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 
@@ -159,9 +173,11 @@ def widget(
     label = _(c.label)  # the catalog's (app/locale): English as it is
     common = dict(key=key, help=_(c.help) if c.help else "", on_change=_changed, args=(key,),
                   **kwargs)  # fmt: skip
-    if c.kind in ("slider", "number"):
-        make = box.slider if c.kind == "slider" else box.number_input
-        return make(label, low, high, step=kind(c.step), **common)
+    if c.kind == "slider":  # the value given: without one, Streamlit reads its whole session
+        # state to guess single or range (get_session_state().filtered_state, ~0.5 ms a slider)
+        return box.slider(label, low, high, value=kind(value), step=kind(c.step), **common)
+    if c.kind == "number":
+        return box.number_input(label, low, high, step=kind(c.step), **common)
     if c.kind in ("select", "radio"):
         names = {o: _(str(t)) for o, t in zip(c.options, c.labels or c.options)}
         extra = {"horizontal": True} if c.kind == "radio" else {}

@@ -25,6 +25,8 @@ def claim(step) -> None:
         en = _(step.claim_en).format(formula=FORMULA)
         quote += f"\n>\n> *{en}* ({_(step.section_en)})"
     st.markdown(quote)
+    if step.source:
+        st.caption(_(step.source))
 
 
 @layout.guarded

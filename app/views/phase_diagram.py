@@ -171,6 +171,9 @@ def _agreement(points, sigma_b2: float, activation: str) -> None:
         ok = (got > 0) & (want > 0)
         away = ok & (np.abs(np.log(np.where(ok, want, 1.0))) > 0.15)
         same = away & ((got > 1) == (want > 1))
+        if not ok.any():  # T = 1 has no step through time: nothing measured there
+            rows.append(_("{path}: no path, nothing to compare").format(path=_(name)))
+            continue
         rows.append(
             _("{path}: {same} of {away}").format(
                 path=_(name), same=int(same.sum()), away=int(away.sum())

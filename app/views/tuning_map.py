@@ -11,6 +11,8 @@ import streamlit as st
 from app.figures import tuning_map as fig
 from app.parts import layout, study_progress
 from app.runs import studies
+from app.settings import state, tuning_query
+from app.settings.tuning_query import DEPTHS, LOG_LRS
 from app.words import tuning as words
 from app.words.i18n import N_, count, ngettext
 from app.words.i18n import gettext as _
@@ -26,12 +28,14 @@ EXPLAIN = N_(
     "for every session). Below: the median validation loss over seeds, the window of learning "
     "rates that work at each depth, and whether deeper does better, with a bootstrap interval."
 )
-DEPTHS = (1, 2, 3, 4, 6, 8)
-LOG_LRS = tuple(x / 2 for x in range(-10, 1))  # -5 .. 0 in half decades
 CURVES = ["eval_steps", "val_curve", "metric_curve", "grad_norm_steps", "grad_norm_curve"]
 
 
 def settings() -> StudySpec | None:
+    """The study the form asks for (its fields kept per session and written into the URL:
+    settings.tuning_query), or None while the form is incomplete."""
+    for notice in tuning_query.prime():
+        st.info(notice, icon=":material/link_off:")
     with st.form("tuning_map"):
         c = st.columns(4)
         names = {t: _(TASK_NAMES.get(t, t)) for t in TASKS}  # (worded in this run)
@@ -45,6 +49,9 @@ def settings() -> StudySpec | None:
         steps = c[2].number_input(_("Updates per trial"), 5, 2000, 100, key="tm_steps")
         hidden = c[3].number_input(_("Hidden size h"), 2, 128, 16, key="tm_h")
         st.form_submit_button(_("Apply"))
+    values = tuning_query.form_values()  # what the widgets hold, as the URL writes it
+    complete = bool(values["cells"] and values["depths"]) and values["lrs"][0] < values["lrs"][1]
+    state.set_page_query(tuning_query.keep(values) if complete else tuning_query.kept())
     if not cells or not depths or lo >= hi:
         st.info(_("Pick at least one cell type, one depth and a learning-rate range lo < hi."))
         return None

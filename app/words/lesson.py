@@ -366,6 +366,10 @@ def sweep_sentence(
         return _("{label}: {no_path} at every depth; no direction.").format(
             label=label(key), no_path=no_h_path()
         )
+    if steps == 1 and key in ("time", "time_rate", "w_hh"):  # T = 1: no step through time
+        return _("{label}: {no_path} at every depth; no direction.").format(
+            label=label(key), no_path=verdict(key, math.nan, 2, 1)
+        )
     ok = np.flatnonzero(np.isfinite(median) & (median > 0) & (n > 0))
     if ok.size < 2:
         return _("{label}: fewer than two depths with a finite value; no direction.").format(

@@ -40,6 +40,7 @@ class Step:
     question: str  # msgid
     choices: tuple = ()  # Choice, ... when control == "choice"
     high: float | None = None  # a tighter upper bound for the control's slider
+    source: str = ""  # msgid: the later work the step measures (paper, method), after the quote
 
 
 # orthogonal W_hh: sigma_max(W_hh) = g exactly, so Pascanu's bound reads straight off the gain
@@ -60,6 +61,13 @@ GRADIENT_CLAIM = ("梯度问题:更深的网络加剧了梯度消失/爆炸问�
 TABLE_CLAIM = ("梯度问题:普通 RNN「存在」,深度 RNN「更严重」",
                N_("Gradient problems: “present” in the plain RNN, “more severe” in the deep "
                   "RNN."))  # fmt: skip
+
+
+RECURRENCES = (("lru", N_("LRU")), ("mingru", N_("minGRU")), ("minlstm", N_("minLSTM")))
+# the shipped studies (runs.lesson_study): "<study>_<cell>"
+STUDIES = (("chars_rnn", N_("characters, tanh RNN")), ("chars_lstm", N_("characters, LSTM")),
+           ("adding_rnn", N_("adding problem, tanh RNN")),
+           ("adding_lstm", N_("adding problem, LSTM")))  # fmt: skip
 
 
 # fmt: off
@@ -138,6 +146,27 @@ STEPS: tuple[Step, ...] = (
          *TABLE_CLAIM,
          "compare", (), "cell", N_("Change the cell type."),
          N_("Is the deep network's gradient problem more severe by every measure?")),
+    # Added after the tutorial's own order (so the links to steps 1-12 keep their content): the
+    # later work that answers its challenges, measured the same way.
+    Step("recurrences", N_("The recurrences that fixed the vanishing gradient"),
+         *SECTION_CHALLENGES, *GRADIENT_CLAIM,
+         "ab", (("steps", 100),), "choice",
+         N_("Choose the recurrence to set against the tanh RNN."),
+         N_("Does more of the gradient reach the first step of the bottom layer than in the "
+            "tanh RNN, at the same L and T?"),
+         choices=tuple(Choice(name, label, (("a_cell", name),)) for name, label in RECURRENCES),
+         source=N_("Later work: the LRU (Orvieto et al. 2023, arXiv 2303.06349) and minGRU / "
+                   "minLSTM (Feng et al. 2024, arXiv 2410.01201), cells of this app; both are "
+                   "at their initialisation here, untrained.")),
+    Step("tuning", N_("“Harder to tune”, measured over many runs"), *SECTION_CHALLENGES,
+         "调参困难:需要更仔细的超参数调优",
+         N_("Hard to tune: needs more careful hyperparameter tuning."),
+         "tuning", (), "choice", N_("Choose the task and the cell type of the study."),
+         N_("Does the window of good learning rates narrow as L grows?"),
+         choices=tuple(Choice(name, label) for name, label in STUDIES),
+         source=N_("Measured over many runs: a study of tanh RNN and LSTM stacks over depths, "
+                   "learning rates and seeds on two tasks (Optuna's grid sampler, the trials "
+                   "trained on a Dask cluster), shipped with the app.")),
 )
 # fmt: on
 BY_KEY = {step.key: step for step in STEPS}

@@ -233,7 +233,7 @@ def test_ab_overrides_are_typed_rows_of_the_one_table_and_old_urls_decode_the_sa
     query = controls.to_query(controls.Settings(**values))
     assert {k: query[k] for k in old} == old, "the URL spells them as before"
     _, notices = controls.from_query({"Ares": "yes"})
-    assert notices and "expected one of same, on, off" in notices[0]
+    assert notices and "expected one of `same`, `on`, `off`" in notices[0]
 
 
 def test_the_table_and_codec_import_without_streamlit():

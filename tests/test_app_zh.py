@@ -330,3 +330,16 @@ def test_the_overflow_banner_and_the_order_of_computation_are_in_chinese(query):
     assert any("传播" in s for s in said), said  # forward / backward pass, in Chinese
     left = left_english(at)
     assert not left, left
+
+
+def test_a_hostile_tuning_map_link_is_refused_in_chinese():
+    """The Tuning map's form in the address bar (settings.tuning_query): bad fields fall back
+    with a notice, in Chinese."""
+    query = {"lang": "zh", "tmtask": "nope", "tmcells": "rnn,bogus", "tmdepths": "99",
+             "tmlr": "0,-3", "tmnlr": "x", "tmsteps": "5.5", "tmh": "1e9"}  # fmt: skip
+    at = open_app(query, page="views/tuning_map.py")
+    assert_clean(at)
+    notices = [i.value for i in at.info]
+    assert len(notices) >= 7 and all("URL 参数" in n for n in notices[:7]), notices
+    left = left_english(at)
+    assert not left, left

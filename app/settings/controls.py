@@ -302,7 +302,9 @@ def decode(control: Control, text: str) -> Any:
     if control.options:  # a choice, typed as the option it spells
         spelled = [encode(control, option) for option in control.options]
         if text not in spelled:
-            raise ValueError(_("expected one of {values}").format(values=", ".join(spelled)))
+            raise ValueError(  # the URL's spellings, as code: typed as they are
+                _("expected one of {values}").format(values=", ".join(f"`{v}`" for v in spelled))
+            )
         return control.options[spelled.index(text)]
     if isinstance(d, bool):
         if text.lower() not in ("1", "0", "true", "false"):

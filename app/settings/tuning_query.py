@@ -40,7 +40,9 @@ def decode(field: str, text: str) -> Any:
     items = [t.strip() for t in text.split(",") if t.strip()]
     if field == "task":
         if text not in TASKS:
-            raise ValueError(_("not one of {names}").format(names=", ".join(TASKS)))
+            raise ValueError(  # the URL's spellings, as code: typed as they are
+                _("not one of {names}").format(names=", ".join(f"`{t}`" for t in TASKS))
+            )
         return text
     if field == "cells":
         bad = [t for t in items if t not in CELLS]

@@ -377,7 +377,10 @@ def export_section(model: Model, stem: str, load: Callable[[], Model], box) -> N
         _("Weights (.safetensors, torch names)"), data=lambda: save_model(load()),
         file_name=name, mime="application/octet-stream", on_click="ignore", key="download_model",
         help=_("weight_ih_l{k}, weight_hh_l{k}, bias_* as nn.RNN / GRU / LSTM name them; the "
-               "head as head.weight / head.bias."),
+               "head as head.weight / head.bias. minGRU / minLSTM layers: weight_ih_l{k} and "
+               "bias_ih_l{k} only (their gates read the input alone). LRU layers: weight_ih_l{k} "
+               "(B), nu_log_l{k}, theta_log_l{k}, gamma_log_l{k}, weight_c_re_l{k}, "
+               "weight_c_im_l{k} (C), weight_d_l{k} (D), as the paper names them."),
     )  # fmt: skip
     try:
         code = torch_code(model, name)

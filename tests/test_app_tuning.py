@@ -101,6 +101,7 @@ def test_map_figure_outlines_each_window_and_width_figure_carries_the_widths():
     np.testing.assert_allclose(f.data[0].z[0][1], np.log10(0.21))  # median of 0.2, .21, .22
     w = fig.width_figure(windows)
     assert list(w.data[0].y) == [1.0, 0.0] and list(w.data[0].x) == [1.0, 3.0]
+    assert list(w.layout.xaxis.tickvals) == [1, 3], "ticks at the study's depths only"
 
 
 def open_at(query: dict):

@@ -83,6 +83,7 @@ def width_figure(windows) -> go.Figure:
             )
         )  # fmt: skip
     base_layout(fig, 300, title=_("Window of good learning rates against depth"))
-    fig.update_xaxes(title=_("depth L"))
+    depths = sorted({int(d) for d in windows["depth"]}) if len(windows) else []
+    fig.update_xaxes(title=_("depth L"), tickvals=depths)  # the study's depths: whole numbers
     fig.update_yaxes(title=_("width (decades of learning rate)"), rangemode="tozero")
     return fig

@@ -6,10 +6,11 @@
    the sweep, the timing runs, the theory's seeds, ... the page states; deeprnn_core.engine.cost at
    the speed the server measured). Target <= 1.5.
 2. Soak: RERUNS page loads over 50 settings up to L = 32, T = 500, h = 256 across every page in
-   three tabs, while a fourth tab's Tuning map study (its defaults, 90 trials) runs on the
-   server's embedded Dask cluster, then every tab closed. Server RSS (sampled every 0.5 s)
-   against the byte budget plus the post-start size, the time until RSS is back within 300 MB
-   of post-start, and the study workers' peak RSS against their memory limit
+   three tabs, while a fourth tab's Tuning map study (its defaults: 126 trials; 90 before
+   2026-12-07) runs on the server's embedded Dask cluster, then every tab closed. Server RSS
+   (sampled every 0.5 s) against the byte budget plus the post-start size, the time until RSS
+   is back within 300 MB of post-start, and the study workers' peak RSS against their memory
+   limit
    ($DEEPRNN_DASK_MEMORY, default 2GiB, passed to each worker).
 3. A browser killed mid-run: server CPU-seconds in the 2 s after the first 2 s.
 """

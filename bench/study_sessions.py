@@ -7,8 +7,9 @@ each app move followed by one move on the floor page (interleaved, as bench/brow
 The median app / floor redraw ratio is measured twice in one run:
 - quiet: no study anywhere;
 - study running: another session has pressed **Run study** on the Tuning map (its defaults:
-  90 trials on the embedded Dask LocalCluster, whose worker processes share this machine's
-  cores with the server and Chromium), checked to be still running when the moves end.
+  90 trials when measured, 126 since the default moved to the character task; on the embedded
+  Dask LocalCluster, whose worker processes share this machine's cores with the server and
+  Chromium), checked to be still running when the moves end.
 The study writes into a fresh SQLite file (``$DEEPRNN_STUDY_STORAGE``), so it always runs.
 Not a test: speed is printed, never asserted.
 """

@@ -26,6 +26,7 @@ def page_spec() -> StudySpec:
 
 
 def set_form(at):
+    at.selectbox(key="tm_task").set_value("adding")
     at.multiselect(key="tm_cells").set_value(["rnn"])
     at.multiselect(key="tm_depths").set_value([1, 2])
     at.number_input(key="tm_seeds").set_value(2)
@@ -119,7 +120,11 @@ def test_a_link_opens_the_same_study_and_hostile_values_fall_back(tiny_studies):
     at = set_form(open_app(page=PAGE))
     link = {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
     assert link["tmcells"] == "rnn" and link["tmdepths"] == "1,2" and link["tmh"] == "4"
-    assert "tmlr" not in link and "tmtask" not in link  # defaults are not written
+    assert link["tmtask"] == "adding" and link["tmlr"] == "-3,-1"
+    assert "tmnlr" in link and "tmseeds" in link and "tmcells" in link
+    from app.settings import tuning_query as tq
+
+    assert "tmtask" not in tq.to_query(tq.DEFAULTS) == {}, "defaults are not written"
     shared = open_at(link)
     assert_clean(shared)
     assert not shared.info or not any("not valid" in i.value for i in shared.info)
@@ -134,7 +139,7 @@ def test_a_link_opens_the_same_study_and_hostile_values_fall_back(tiny_studies):
     assert_clean(hostile)
     notices = " ".join(i.value for i in hostile.info)
     assert notices.count("is not valid") == 3 and "<b>x</b>" in notices
-    assert hostile.selectbox(key="tm_task").value == "adding"
+    assert hostile.selectbox(key="tm_task").value == "chars"  # the default
     assert hostile.multiselect(key="tm_depths").value == [1, 2, 4]
     assert not any("Unknown URL parameter" in i.value for i in hostile.info)
     # the Lesson's step 14 links here with its shipped study's form

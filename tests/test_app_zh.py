@@ -173,6 +173,7 @@ def test_the_tuning_map_in_both_languages_says_what_its_study_measured(lang, tin
     from tests.test_app_tuning import page_spec
 
     at = open_app({"lang": lang}, page="views/tuning_map.py")
+    at.selectbox(key="tm_task").set_value("adding")
     at.multiselect(key="tm_cells").set_value(["rnn"])
     at.multiselect(key="tm_depths").set_value([1, 2])
     at.number_input(key="tm_seeds").set_value(2)

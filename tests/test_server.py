@@ -158,10 +158,10 @@ def worker_processes(proc: psutil.Process) -> list[psutil.Process]:
 
 
 def test_a_running_study_keeps_server_and_worker_memory_bounded(server):
-    """The soak's study part, small: a Tuning map study of 90 short trials on the server's
-    embedded Dask cluster while another session browses; the server's RSS stays within 300 MB
-    of its start, every worker under its memory limit (set on its command line), and the
-    study finishes with its results drawn."""
+    """The soak's study part, small: a Tuning map study of 126 short trials (its default map,
+    20 updates each) on the server's embedded Dask cluster while another session browses; the
+    server's RSS stays within 300 MB of its start, every worker under its memory limit (set on
+    its command line), and the study finishes with its results drawn."""
     from playwright.sync_api import sync_playwright
 
     url, proc = server

@@ -20,14 +20,19 @@ from deeprnn_core import CELLS, TASKS
 DEPTHS = (1, 2, 3, 4, 6, 8)
 LOG_LRS = tuple(x / 2 for x in range(-10, 1))  # -5 .. 0 in half decades
 # field: (URL name, default, the form widget's key)
+# The default map is one where the tutorial's claim can be checked: on the character model
+# every depth learns at 200 updates (on the adding problem at T = 20 none did at 100, so the page
+# could only say so); measured 2026-12-07: good windows 1.33 / 1.33 / 0.67 decades (lstm) and
+# 0.67 at every L (tanh rnn) at L = 1 / 2 / 4, validation loss 42.8-47.7 against the unigram
+# baseline's 56.1; 126 trials, priced at about 95 s on two workers.
 FIELDS = {
-    "task": ("tmtask", "adding", "tm_task"),
+    "task": ("tmtask", "chars", "tm_task"),
     "cells": ("tmcells", ("rnn", "lstm"), "tm_cells"),
     "depths": ("tmdepths", (1, 2, 4), "tm_depths"),
     "seeds": ("tmseeds", 3, "tm_seeds"),
-    "lrs": ("tmlr", (-3.0, -1.0), "tm_lrs"),
-    "count": ("tmnlr", 5, "tm_count"),
-    "steps": ("tmsteps", 100, "tm_steps"),
+    "lrs": ("tmlr", (-4.0, 0.0), "tm_lrs"),
+    "count": ("tmnlr", 7, "tm_count"),
+    "steps": ("tmsteps", 200, "tm_steps"),
     "hidden": ("tmh", 16, "tm_h"),
 }
 BOUNDS = {"seeds": (1, 20), "count": (2, 9), "steps": (5, 2000), "hidden": (2, 128)}

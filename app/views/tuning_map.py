@@ -39,15 +39,17 @@ def settings() -> StudySpec | None:
     with st.form("tuning_map"):
         c = st.columns(4)
         names = {t: _(TASK_NAMES.get(t, t)) for t in TASKS}  # (worded in this run)
-        task = c[0].selectbox(_("Task"), TASKS, key="tm_task", format_func=names.get)
-        cells = c[1].multiselect(_("Cell types"), list(CELLS), ["rnn", "lstm"], key="tm_cells")
-        depths = c[2].multiselect(_("Depths L"), DEPTHS, [1, 2, 4], key="tm_depths")
-        seeds = c[3].number_input(_("Seeds"), 1, 20, 3, key="tm_seeds")
+        d = tuning_query.DEFAULTS  # (each widget's value comes from prime: the session's)
+        task = c[0].selectbox(_("Task"), TASKS, TASKS.index(d["task"]), key="tm_task",
+                              format_func=names.get)  # fmt: skip
+        cells = c[1].multiselect(_("Cell types"), list(CELLS), d["cells"], key="tm_cells")
+        depths = c[2].multiselect(_("Depths L"), DEPTHS, d["depths"], key="tm_depths")
+        seeds = c[3].number_input(_("Seeds"), 1, 20, d["seeds"], key="tm_seeds")
         c = st.columns(4)
-        lo, hi = c[0].select_slider(_("log10 learning rate"), LOG_LRS, (-3.0, -1.0), key="tm_lrs")
-        rates = c[1].number_input(_("Learning rates"), 2, 9, 5, key="tm_count")
-        steps = c[2].number_input(_("Updates per trial"), 5, 2000, 100, key="tm_steps")
-        hidden = c[3].number_input(_("Hidden size h"), 2, 128, 16, key="tm_h")
+        lo, hi = c[0].select_slider(_("log10 learning rate"), LOG_LRS, d["lrs"], key="tm_lrs")
+        rates = c[1].number_input(_("Learning rates"), 2, 9, d["count"], key="tm_count")
+        steps = c[2].number_input(_("Updates per trial"), 5, 2000, d["steps"], key="tm_steps")
+        hidden = c[3].number_input(_("Hidden size h"), 2, 128, d["hidden"], key="tm_h")
         st.form_submit_button(_("Apply"))
     values = tuning_query.form_values()  # what the widgets hold, as the URL writes it
     complete = bool(values["cells"] and values["depths"]) and values["lrs"][0] < values["lrs"][1]

@@ -250,3 +250,26 @@ def test_the_lru_ring_sliders_show_only_where_a_layer_is_an_lru():
     at = open_app({"cell": "gru", "rmin": "0.5"}, "views/information_flow.py")
     assert not ring & keys(at)
     assert "rmin=0.5" in "&".join(f"{k}={v}" for k, v in at.query_params.items())
+
+
+def test_the_eigenvalue_panel_states_its_time_where_it_is_not_negligible():
+    """At L = 32, h = 256 the 32 eigenproblems of W_hh take most of a second: the panel says so
+    (the core's cost model, engine.cost.eigen_seconds), as every part of a page that costs time
+    does; at the defaults it costs nothing worth saying."""
+    from app.runs import budget
+    from app.runs import compute as app_compute
+    from tests.test_app import DEFAULTS
+
+    query = {"L": "32", "T": "500", "h": "256", "act": "relu", "grec": "2"}
+    at = open_app(query, "views/gradient_flow.py")
+    assert_clean(at)
+    said = [c.value for c in at.caption if "eigenvalues are, layer by layer" in c.value]
+    assert len(said) == 1 and said[0].endswith(" s here."), said
+    shown = float(said[0].split("about ")[1].split(" s")[0])
+    spec = app_compute.plan(controls.Settings(**(DEFAULTS | {
+        "num_layers": 32, "steps": 500, "hidden_size": 256, "activation": "relu",
+        "recurrent_gain": 2.0}))).spec  # fmt: skip
+    want = budget.eigen_seconds(spec.config, spec.steps, spec.batch)  # (the learned speed may
+    assert shown == pytest.approx(want, rel=0.5) and shown > 0.1  # move with the page's trace)
+    at = open_app(page="views/gradient_flow.py")
+    assert not [c for c in at.caption if "eigenvalues are, layer by layer" in c.value]

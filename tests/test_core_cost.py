@@ -135,6 +135,23 @@ def test_the_spectra_cost_grows_with_the_run_and_the_gates():
         spectra_seconds(config, 0, 1)
 
 
+def test_the_eigenvalue_cost_follows_what_each_cell_computes():
+    """analysis.recurrence_eigen: a plain rnn layer solves an h x h eigenproblem (h^3, not T or
+    B), a gated layer takes quantiles over every (t, b, unit), a GRU has no entry."""
+    from deeprnn_core.engine.cost import eigen_seconds
+
+    rnn = [eigen_seconds(RNNConfig(32, 8, h, 1), 500, 8) for h in (64, 256)]
+    assert rnn[1] / rnn[0] == pytest.approx(64, rel=0.05), "h^3"
+    assert eigen_seconds(RNNConfig(32, 8, 256, 1), 5, 1) == pytest.approx(rnn[1])
+    assert 0.5 < rnn[1] < 2.0, "32 eigenproblems of 256 x 256: 0.83 s measured, profiled"
+    lstm = [eigen_seconds(RNNConfig(8, 8, 64, 1, cell="lstm"), T, 2) for T in (50, 100)]
+    assert lstm[1] > 1.9 * lstm[0] - 1e-3, "grows with T"
+    gru = eigen_seconds(RNNConfig(8, 8, 64, 1, cell="gru"), 100, 2)
+    assert gru < 1e-3, "no Cell.eigen: nothing computed"
+    with pytest.raises(ValueError, match="steps"):
+        eigen_seconds(RNNConfig(2, 8, 16, 1), 0, 1)
+
+
 def test_the_weights_layout_is_the_part_of_a_trace_that_does_not_grow_with_t_or_b():
     from deeprnn_core.engine.cost import layout_seconds
 
@@ -148,3 +165,18 @@ def test_the_weights_layout_is_the_part_of_a_trace_that_does_not_grow_with_t_or_
         assert layout_seconds(wider) > layout_seconds(config), "more weights to lay out"
     sweep = sweep_cost(RNNConfig(2, 8, 16, 1), 6, 3, 20, scheme="orthogonal")
     assert 0 < sweep.draw_seconds + sweep.layout_seconds < sweep.seconds
+
+
+def test_num_params_is_counted_once_per_architecture():
+    """A training budget search prices thousands of candidate runs of a few architectures
+    (the A/B page at L = 32 asked num_params 2,292 times, 1.9 s of its 3.9 s, profiled): each
+    architecture's count is kept, and equals Model.num_params."""
+    from deeprnn_core import Model
+    from deeprnn_core.engine.cost import num_params
+
+    config = RNNConfig(3, 5, 7, 2, cell="lstm")
+    num_params.cache_clear()
+    for _ in range(100):
+        assert num_params(RNNConfig(3, 5, 7, 2, cell="lstm")) == Model.init(config).num_params
+    info = num_params.cache_info()
+    assert info.misses == 1 and info.hits == 99

@@ -234,6 +234,12 @@ def fit_phase_seeds(config: RNNConfig, steps: int, batch: int, points: int, seed
     return seeds
 
 
+def eigen_seconds(config: RNNConfig, steps: int, batch: int) -> float:
+    """Estimated wall time of the eigenvalue panel's numbers (analysis.recurrence_eigen) of
+    one trace, at the current speed."""
+    return cost.eigen_seconds(config, steps, batch) * speed()
+
+
 def spectra_seconds(config: RNNConfig, steps: int, batch: int) -> float:
     """Estimated wall time of the Jacobian spectra and Pascanu's bound of one trace, at the
     current speed."""

@@ -122,6 +122,11 @@ def draw_eigen(run: layout.Run) -> None:
         draw_memory()
         return
     st.markdown(_(EIGEN))
+    c = run.spec.config
+    seconds = budget.eigen_seconds(c, run.spec.steps, run.spec.batch)
+    if seconds >= 0.05:  # (a plain rnn's eigenvalues at h = 256: ~0.03 s a layer)
+        st.caption(_("Where the eigenvalues are, layer by layer: about {seconds} s here.").format(
+            seconds=f"{seconds:.2g}"))  # fmt: skip
     layers = compute.eigen_of(run.spec)
     cells = run.spec.config.cells
     layout.chart(eigen_figure(layers, len(cells)), "eigen")

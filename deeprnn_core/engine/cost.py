@@ -9,6 +9,7 @@ together. ``bench/cost.py`` measures the model against real runs at the legal ex
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,7 @@ def _seconds(cells, h: int, steps: int, batch: int, dtype: str) -> float:
     return total
 
 
+@functools.lru_cache(maxsize=1024)  # a budget search asks it thousands of times per page
 def num_params(config: RNNConfig) -> int:
     """Scalar parameters of ``config`` (head included), as Model.num_params counts them."""
     h, total = config.hidden_size, 0
@@ -162,6 +164,31 @@ def spectra_seconds(config: RNNConfig, steps: int, batch: int = 1) -> float:
     kinds = [cell_type(c) for c in config.cells]
     rows = sum(kind.cost.spectra for kind in kinds) * steps * batch * h
     return _FIXED_S + rows + sum(_SVD_S * kind.recurrent_weights(h) * h for kind in kinds)
+
+
+# analysis.recurrence_eigen, one BLAS thread, measured 2026-12-07: a fixed matrix's eigenvalues
+# (a plain rnn layer's W_hh, LAPACK's geev) 1.6-2.3e-9 s per h^3; a gate's distribution over the
+# trace (each gate copied to float64, then the quantiles of one) 2.3-4.2e-8 s per value
+_EIG_S, _QUANTILE_S, _COPY_S = 2.0e-9, 3.0e-8, 2.0e-9
+
+
+def eigen_seconds(config: RNNConfig, steps: int, batch: int = 1) -> float:
+    """Estimated wall time of ``analysis.recurrence_eigen`` for a trace of (steps, batch)
+    sequences: per layer with a ``Cell.eigen`` hook, the eigenvalues of its recurrence matrix
+    (h^3) or its gate's quantiles over every (t, b, unit)."""
+    _check(config, steps, batch, "float64")
+    h, values = config.hidden_size, steps * batch * config.hidden_size
+    total = _FIXED_S
+    for kind in (cell_type(c) for c in config.cells):
+        if kind.eigen is None:
+            continue
+        if kind.gate_names():
+            total += (_QUANTILE_S + _COPY_S * len(kind.gate_names())) * values
+        elif kind.recurrent_weights(h):
+            total += _EIG_S * h**3
+        else:  # eigenvalues read off the parameters (an LRU's lambda)
+            total += _COPY_S * h
+    return total
 
 
 def sweep_cost(

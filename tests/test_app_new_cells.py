@@ -273,3 +273,21 @@ def test_the_eigenvalue_panel_states_its_time_where_it_is_not_negligible():
     assert shown == pytest.approx(want, rel=0.5) and shown > 0.1  # move with the page's trace)
     at = open_app(page="views/gradient_flow.py")
     assert not [c for c in at.caption if "eigenvalues are, layer by layer" in c.value]
+
+
+def test_a_deep_plain_stack_draws_eight_eigenvalue_clouds_and_lists_every_layer():
+    """At L = 32, h = 256 every layer's 256 eigenvalues were 8,192 SVG markers (and as many
+    hover strings): the figure draws 8 layers, evenly spaced with the first and the last, says
+    which in its title, and the sentences below still cover all 32."""
+    from tests.figure_data import values
+    from tests.test_app import chart_with
+
+    at = open_app({"L": "32", "T": "50", "h": "256"}, "views/gradient_flow.py")
+    assert_clean(at)
+    fig = chart_with(at, "unit circle")
+    clouds = [t["name"] for t in fig["data"] if str(t.get("name", "")).startswith("l = ")]
+    assert clouds == [f"l = {k} (rnn)" for k in (1, 5, 10, 14, 19, 23, 28, 32)]
+    assert all(len(values(t["x"])) == 256 for t in fig["data"] if t.get("name") in clouds)
+    assert "layers 1, 5, 10, 14, 19, 23, 28, 32 of 32 drawn" in fig["layout"]["title"]["text"]
+    said = "\n".join(m.value for m in at.markdown)
+    assert all(f"l = {k} (rnn): |eig(W_hh)|" in said for k in range(1, 33))

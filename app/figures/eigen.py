@@ -12,6 +12,9 @@ import plotly.graph_objects as go
 from app.figures.encoding import base_layout
 from app.figures.gradients import layer_colors
 from app.words.i18n import N_
+from app.words.i18n import gettext as _
+
+MAX_FIXED_LAYERS = 8  # eigenvalue clouds drawn at most: h markers each (SVG nodes)
 
 
 def eigen_figure(layers: list, num_layers: int) -> go.Figure:
@@ -34,15 +37,23 @@ def eigen_figure(layers: list, num_layers: int) -> go.Figure:
         fig.add_trace(go.Scatter(x=r * np.cos(angle), y=r * np.sin(angle), mode="lines",
                                  name=f"1/γ = {r:g} (Pascanu)", hoverinfo="skip",
                                  line=dict(color="#888", width=1, dash="dash")))  # fmt: skip
+    fixed = [e.layer for e in layers if e.fixed]
+    drawn = set(fixed)
+    if len(fixed) > MAX_FIXED_LAYERS:  # evenly spaced, the first and the last among them
+        picks = np.linspace(0, len(fixed) - 1, MAX_FIXED_LAYERS).round().astype(int)
+        drawn = {fixed[i] for i in picks}
     for e in layers:
         name, color = f"l = {e.layer} ({e.cell})", colors[e.layer - 1]
         if e.fixed:
+            if e.layer not in drawn:
+                continue
             v = np.asarray(e.values, dtype=complex)
-            text = [f"l = {e.layer} ({e.cell}) {e.label}: {z.real:.3f} {z.imag:+.3f}i, "
-                    f"|·| = {abs(z):.4f}" for z in v]  # fmt: skip
-            fig.add_trace(go.Scatter(x=v.real, y=v.imag, mode="markers", name=name, text=text,
-                                     marker=dict(color=color, size=6), legendgroup=name,
-                                     hovertemplate="%{text}<extra></extra>"))  # fmt: skip
+            fig.add_trace(go.Scatter(
+                x=v.real, y=v.imag, mode="markers",
+                name=name, customdata=np.abs(v),
+                marker=dict(color=color, size=6), legendgroup=name,
+                hovertemplate=f"{name} {e.label}: %{{x:.3f}} %{{y:+.3f}}i, "
+                              "|·| = %{customdata:.4f}<extra></extra>"))  # fmt: skip
             continue
         q05, q25, q50, q75, q95 = e.values
         y = -0.03 * e.layer
@@ -57,7 +68,18 @@ def eigen_figure(layers: list, num_layers: int) -> go.Figure:
         fig.add_trace(go.Scatter(x=[q50], y=[y], mode="markers", showlegend=False, text=[text],
                                  legendgroup=name, marker=dict(color=color, size=9),
                                  hovertemplate="%{text}<extra></extra>"))  # fmt: skip
-    base_layout(fig, 460, xaxis_title="Re", yaxis_title="Im")
+    title = None
+    if len(drawn) < len(fixed):
+        title = _("Eigenvalues of layers {drawn} of {total} drawn (every layer in the list "
+                  "below)").format(drawn=", ".join(map(str, sorted(drawn))),
+                                   total=len(fixed))  # fmt: skip
+    base_layout(
+        fig,
+        460,
+        xaxis_title="Re",
+        yaxis_title="Im",
+        **({"title": dict(text=title, font=dict(size=13))} if title else {}),
+    )
     fig.update_yaxes(scaleanchor="x", scaleratio=1, zeroline=True)
     fig.update_xaxes(zeroline=True)
     return fig

@@ -26,6 +26,13 @@ def page_spec() -> StudySpec:
 
 
 def set_form(at):
+    """Fill the form with page_spec's fields and apply it."""
+    next(b for b in fill_form(at).button if b.label == "Apply").click()
+    return at.run()
+
+
+def fill_form(at):
+    """Put page_spec's fields into the form's widgets (not applied yet)."""
     at.selectbox(key="tm_task").set_value("adding")
     at.multiselect(key="tm_cells").set_value(["rnn"])
     at.multiselect(key="tm_depths").set_value([1, 2])
@@ -34,8 +41,7 @@ def set_form(at):
     at.number_input(key="tm_count").set_value(3)
     at.number_input(key="tm_steps").set_value(6)
     at.number_input(key="tm_h").set_value(4)
-    next(b for b in at.button if b.label == "Apply").click()
-    return at.run()
+    return at
 
 
 def test_the_page_runs_a_study_in_the_background_and_shows_its_measures(tiny_studies):

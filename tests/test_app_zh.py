@@ -170,17 +170,9 @@ def test_the_tuning_map_in_both_languages_says_what_its_study_measured(lang, tin
     from app.words import tuning
     from app.words.i18n import using
     from deeprnn_core.study import measures
-    from tests.test_app_tuning import page_spec
+    from tests.test_app_tuning import fill_form, page_spec
 
-    at = open_app({"lang": lang}, page="views/tuning_map.py")
-    at.selectbox(key="tm_task").set_value("adding")
-    at.multiselect(key="tm_cells").set_value(["rnn"])
-    at.multiselect(key="tm_depths").set_value([1, 2])
-    at.number_input(key="tm_seeds").set_value(2)
-    at.select_slider(key="tm_lrs").set_value((-3.0, -1.0))
-    at.number_input(key="tm_count").set_value(3)
-    at.number_input(key="tm_steps").set_value(6)
-    at.number_input(key="tm_h").set_value(4)
+    at = fill_form(open_app({"lang": lang}, page="views/tuning_map.py"))
     with using(lang):
         apply, run = _("Apply"), _("Run study")
     next(b for b in at.button if b.label == apply).click()

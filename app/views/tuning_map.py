@@ -40,27 +40,27 @@ def settings() -> StudySpec | None:
         c = st.columns(4)
         names = {t: _(TASK_NAMES.get(t, t)) for t in TASKS}  # (worded in this run)
         d = tuning_query.DEFAULTS  # (each widget's value comes from prime: the session's)
-        task = c[0].selectbox(_("Task"), TASKS, TASKS.index(d["task"]), key="tm_task",
-                              format_func=names.get)  # fmt: skip
-        cells = c[1].multiselect(_("Cell types"), list(CELLS), d["cells"], key="tm_cells")
-        depths = c[2].multiselect(_("Depths L"), DEPTHS, d["depths"], key="tm_depths")
-        seeds = c[3].number_input(_("Seeds"), 1, 20, d["seeds"], key="tm_seeds")
+        c[0].selectbox(_("Task"), TASKS, TASKS.index(d["task"]), key="tm_task",
+                       format_func=names.get)  # fmt: skip
+        c[1].multiselect(_("Cell types"), list(CELLS), d["cells"], key="tm_cells")
+        c[2].multiselect(_("Depths L"), DEPTHS, d["depths"], key="tm_depths")
+        c[3].number_input(_("Seeds"), 1, 20, d["seeds"], key="tm_seeds")
         c = st.columns(4)
-        lo, hi = c[0].select_slider(_("log10 learning rate"), LOG_LRS, d["lrs"], key="tm_lrs")
-        rates = c[1].number_input(_("Learning rates"), 2, 9, d["count"], key="tm_count")
-        steps = c[2].number_input(_("Updates per trial"), 5, 2000, d["steps"], key="tm_steps")
-        hidden = c[3].number_input(_("Hidden size h"), 2, 128, d["hidden"], key="tm_h")
+        c[0].select_slider(_("log10 learning rate"), LOG_LRS, d["lrs"], key="tm_lrs")
+        c[1].number_input(_("Learning rates"), 2, 9, d["count"], key="tm_count")
+        c[2].number_input(_("Updates per trial"), 5, 2000, d["steps"], key="tm_steps")
+        c[3].number_input(_("Hidden size h"), 2, 128, d["hidden"], key="tm_h")
         st.form_submit_button(_("Apply"))
-    values = tuning_query.form_values()  # what the widgets hold, as the URL writes it
-    complete = bool(values["cells"] and values["depths"]) and values["lrs"][0] < values["lrs"][1]
-    state.set_page_query(tuning_query.keep(values) if complete else tuning_query.kept())
-    if not cells or not depths or lo >= hi:
+    v = tuning_query.form_values()  # what the widgets hold, as the URL writes it
+    (lo, hi), complete = v["lrs"], bool(v["cells"] and v["depths"]) and v["lrs"][0] < v["lrs"][1]
+    state.set_page_query(tuning_query.keep(v) if complete else tuning_query.kept())
+    if not complete:
         st.info(_("Pick at least one cell type, one depth and a learning-rate range lo < hi."))
         return None
     return StudySpec(
-        task=task, length=20, cells=tuple(cells), depths=tuple(sorted(depths)),
-        lrs=log_lrs(10**lo, 10**hi, int(rates)), seeds=int(seeds), steps=int(steps),
-        hidden_size=int(hidden), batch_size=32, n_train=256, n_val=64,
+        task=v["task"], length=20, cells=v["cells"], depths=v["depths"],
+        lrs=log_lrs(10**lo, 10**hi, int(v["count"])), seeds=int(v["seeds"]),
+        steps=int(v["steps"]), hidden_size=int(v["hidden"]), batch_size=32, n_train=256, n_val=64,
     )  # fmt: skip
 
 

@@ -104,6 +104,13 @@ def no_path(key: str, value: float, num_layers: int, steps: int, time_path: bool
     return key == "w_hh" and steps == 1 and math.isnan(value)
 
 
+def no_time_path(key: str) -> str:
+    """Why measure ``key`` (a path through time, or W_hh) has nothing at T = 1."""
+    if key == "w_hh":
+        return _("no path (T = 1: W_hh only multiplies H_0 = 0, so no gradient reaches it)")
+    return _("no path (T = 1)")
+
+
 def verdict(key: str, value: float, num_layers: int, steps: int, time_path: bool = True) -> str:
     """What the value says, e.g. "vanishes (below 1)" (the weight ratios: "gives the bottom
     layer less (below 1)"), or why there is none. "Vanishes" / "explodes" need the whole
@@ -114,11 +121,11 @@ def verdict(key: str, value: float, num_layers: int, steps: int, time_path: bool
     if word == "no path" and steps > 1 and int(path_steps(key, num_layers, steps)) > 0:
         return no_h_path()  # ``time_path`` False: the top layer's H_t feeds no later step
     if word == "no path":
-        if key in ("time", "time_rate"):
-            return _("no path (T = 1)")
-        return _("no path (L = 1: one layer)")
+        return (
+            no_time_path(key) if key in ("time", "time_rate") else _("no path (L = 1: one layer)")
+        )
     if word == "undefined" and key == "w_hh" and steps == 1 and math.isnan(value):
-        return _("no path (T = 1: W_hh only multiplies H_0 = 0, so no gradient reaches it)")
+        return no_time_path(key)
     if value == 0:  # e.g. the top LRU layer's H_1, which feeds no later step, or an underflow
         return _("is exactly 0 (no gradient reaches that end)")
     if word == "undefined" and key == "w_hh" and NO_TIME_PARAMS:
@@ -368,7 +375,7 @@ def sweep_sentence(
         )
     if steps == 1 and key in ("time", "time_rate", "w_hh"):  # T = 1: no step through time
         return _("{label}: {no_path} at every depth; no direction.").format(
-            label=label(key), no_path=verdict(key, math.nan, 2, 1)
+            label=label(key), no_path=no_time_path(key)
         )
     ok = np.flatnonzero(np.isfinite(median) & (median > 0) & (n > 0))
     if ok.size < 2:
